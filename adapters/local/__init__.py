@@ -1,0 +1,1 @@
+"""An in-process platform: the real flows without any chat account (tests, demo)."""

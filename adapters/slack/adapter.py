@@ -1,0 +1,110 @@
+"""The Slack platform: ``POST /slack/events`` for commands, interactivity and events.
+
+Requests are checked in this order: signature and age (401), then shape (400),
+then handed to slack-bolt. With ``SLACK_APP_TOKEN`` set, Socket Mode is used
+instead (for development behind a firewall); the HTTP route stays mounted.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from urllib.parse import parse_qs
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.signature import SignatureVerifier
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.directory import Directory
+from adapters.slack.listeners import register
+from adapters.slack.messenger import SlackMessenger
+from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+ROUTE = "/slack/events"
+
+
+def make_client(token: str, base_url: str) -> AsyncWebClient:
+    # slack_sdk only retries 429s (after Retry-After) and 5xx with these handlers added.
+    return AsyncWebClient(
+        token=token,
+        base_url=base_url,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=2),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=5),
+            AsyncServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+class SlackAdapter:
+    platform = "slack"
+
+    def __init__(self, runtime: Runtime) -> None:
+        settings = runtime.settings
+        assert settings.slack_bot_token
+        self.settings = settings
+        self.client = make_client(settings.slack_bot_token, settings.slack_api_url)
+        self.messenger = SlackMessenger(self.client)
+        self.verifier = SignatureVerifier(settings.slack_signing_secret or "")
+        self.app = AsyncApp(
+            client=self.client,
+            # One workspace per installation: no OAuth flow, the client's bot token is it.
+            signing_secret=settings.slack_signing_secret,
+            logger=logging.getLogger("slack_bolt"),
+        )
+        register(self.app, runtime, Directory(self.client))
+        self._socket: object | None = None
+
+    def mount(self, app: web.Application) -> None:
+        app.router.add_post(ROUTE, self.handle)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        body = await request.text()
+        if not self.verifier.is_valid_request(body, dict(request.headers)):
+            return web.json_response({"error": "invalid signature"}, status=401)
+        if not _well_formed(body, request.content_type):
+            return web.json_response({"error": "malformed request"}, status=400)
+        bolt_response = await self.app.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(bolt_response)
+
+    async def start(self) -> None:
+        if self.settings.slack_app_token:
+            from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+            handler = AsyncSocketModeHandler(self.app, self.settings.slack_app_token)
+            await handler.connect_async()
+            self._socket = handler
+            log.info("slack: connected in Socket Mode")
+
+    async def stop(self) -> None:
+        if self._socket is not None:
+            await self._socket.close_async()  # type: ignore[attr-defined]
+
+
+def _well_formed(body: str, content_type: str) -> bool:
+    """Slack sends JSON events, or form posts with a command or a JSON ``payload``."""
+    try:
+        if content_type == "application/json":
+            data = json.loads(body)
+            return isinstance(data, dict) and isinstance(data.get("type"), str)
+        form = parse_qs(body, strict_parsing=True)
+        if "payload" in form:
+            payload = json.loads(form["payload"][0])
+            return isinstance(payload, dict) and isinstance(payload.get("type"), str)
+        return "command" in form and "user_id" in form
+    except ValueError:
+        return False
+
+
+def build(runtime: Runtime) -> SlackAdapter | None:
+    if not runtime.settings.slack_enabled:
+        return None
+    return SlackAdapter(runtime)

@@ -1,0 +1,163 @@
+"""Slack events in, neutral events to the router, its outcomes back as Block Kit."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.blocks import fallback_text, form_values, message_blocks, modal, notice_modal
+from adapters.slack.directory import Directory, NotInWorkspace
+from bot.i18n import t
+from bot.runtime import Runtime
+from conversations import router
+from conversations.events import Actor, ButtonPress, Command, FormSubmission
+from conversations.messages import (
+    Button,
+    FormDone,
+    FormInvalid,
+    Message,
+    Outcome,
+    Reply,
+    ShowForm,
+)
+
+log = logging.getLogger(__name__)
+ANY = re.compile(r".+")
+
+
+def register(app: AsyncApp, runtime: Runtime, directory: Directory) -> None:
+    async def actor_or_refuse(team_id: str, user_id: str) -> Actor | None:
+        try:
+            return await directory.actor(team_id, user_id)
+        except NotInWorkspace:
+            return None
+
+    def not_in_workspace() -> Message:
+        return Message.text(t(runtime.config.default_language, "error.not_in_workspace"))
+
+    @app.command("/tandem")
+    async def on_command(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        actor = await actor_or_refuse(body.get("team_id", ""), body.get("user_id", ""))
+        if actor is None:
+            await _ack_message(ack, not_in_workspace())
+            return
+        outcome = await router.on_command(runtime.ctx, Command(actor, body.get("text", "")))
+        if isinstance(outcome, ShowForm):
+            # Ack first: the trigger id is only good for 3 s, and Slack shows an
+            # error if the command is not acknowledged in that time either.
+            await ack()
+            await client.views_open(trigger_id=body["trigger_id"], view=modal(outcome.form))
+        elif isinstance(outcome, Reply):
+            await _ack_message(ack, outcome.message)
+        else:
+            await ack()
+
+    @app.view(ANY)
+    async def on_view(ack: AsyncAck, body: dict[str, Any]) -> None:
+        user = body.get("user") or {}
+        actor = await actor_or_refuse(
+            (body.get("team") or {}).get("id") or user.get("team_id", ""), user.get("id", "")
+        )
+        if actor is None:
+            await _ack_notice(ack, runtime.config.default_language, not_in_workspace())
+            return
+        view = body.get("view") or {}
+        submission = FormSubmission(actor, view.get("callback_id", ""), form_values(view))
+        outcome = await router.on_form(runtime.ctx, submission)
+        language = runtime.ctx.language(actor.locale)
+        if isinstance(outcome, FormInvalid):
+            present = {f.id for f in outcome.form.fields}
+            errors = {k: v for k, v in outcome.errors.items() if k in present}
+            await ack(response_action="errors", errors=errors)
+        elif isinstance(outcome, FormDone) and outcome.message is None:
+            await ack()
+        else:
+            message = outcome.message if isinstance(outcome, (FormDone, Reply)) else None
+            await _ack_notice(ack, language, message or Message())
+
+    @app.action(ANY)
+    async def on_action(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
+    ) -> None:
+        await ack()
+        user = body.get("user") or {}
+        actor = await actor_or_refuse(
+            (body.get("team") or {}).get("id") or user.get("team_id", ""), user.get("id", "")
+        )
+        action = (body.get("actions") or [{}])[0]
+        if actor is None:
+            return
+        press = ButtonPress(actor, action.get("action_id", ""), action.get("value") or "")
+        outcome = await router.on_button(runtime.ctx, press)
+        if isinstance(outcome, ShowForm) and body.get("trigger_id"):
+            await client.views_open(trigger_id=body["trigger_id"], view=modal(outcome.form))
+        elif isinstance(outcome, Reply):
+            if body.get("response_url"):
+                await respond(
+                    text=fallback_text(outcome.message), blocks=message_blocks(outcome.message),
+                    replace_original=True,
+                )
+            else:
+                await runtime.messengers["slack"].send_direct(actor.user_id, outcome.message)
+
+    @app.event("message")
+    async def on_direct_message(event: dict[str, Any], client: AsyncWebClient) -> None:
+        # People may also type commands in their DM with the bot, as on Teams.
+        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+            return
+        actor = await actor_or_refuse(event.get("team", ""), event.get("user", ""))
+        if actor is None:
+            return
+        outcome = await router.on_command(runtime.ctx, Command(actor, event.get("text", "")))
+        message = _as_message(runtime, actor, outcome)
+        if message is not None:
+            await client.chat_postMessage(
+                channel=event["channel"], text=fallback_text(message),
+                blocks=message_blocks(message),
+            )
+
+    @app.event("app_home_opened")
+    async def on_home(event: dict[str, Any], client: AsyncWebClient, context: Any) -> None:
+        if event.get("tab") != "home":
+            return
+        actor = await actor_or_refuse(context.get("team_id") or "", event.get("user", ""))
+        if actor is None:
+            return
+        outcome = await router.on_command(runtime.ctx, Command(actor, "status"))
+        if not isinstance(outcome, Reply):
+            return
+        blocks = message_blocks(outcome.message)
+        help_outcome = await router.on_command(runtime.ctx, Command(actor, "help"))
+        if isinstance(help_outcome, Reply):
+            blocks += [{"type": "divider"}, *message_blocks(help_outcome.message)]
+        await client.views_publish(user_id=actor.user_id, view={"type": "home", "blocks": blocks})
+
+
+def _as_message(runtime: Runtime, actor: Actor, outcome: Outcome) -> Message | None:
+    """An outcome as a chat message, where no modal can open (a DM has no trigger id)."""
+    if isinstance(outcome, Reply):
+        return outcome.message
+    if isinstance(outcome, ShowForm):
+        language = runtime.ctx.language(actor.locale)
+        return Message(
+            title=outcome.form.title,
+            blocks=Message.text(outcome.form.intro or "").blocks,
+            buttons=(Button(router.command_button("signup"), t(language, "slack.open_form"),
+                            style="primary"),),
+        )
+    return None
+
+
+async def _ack_notice(ack: AsyncAck, language: str, message: Message) -> None:
+    """Replace the modal with a message: the answer to a form that cannot just close."""
+    view = notice_modal(t(language, "slack.notice_title"), message, t(language, "slack.close"))
+    await ack(response_action="update", view=view)
+
+
+async def _ack_message(ack: AsyncAck, message: Message) -> None:
+    await ack(text=fallback_text(message), blocks=message_blocks(message),
+              response_type="ephemeral")

@@ -1,0 +1,293 @@
+"""app.yaml: the programme's own settings, read and validated once at start.
+
+Every problem is reported as file, field and what is wrong (a ``ConfigError``);
+the CLI prints it and exits with code 2.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from bot.errors import ConfigError
+from bot.i18n import LANGUAGES
+
+QUESTIONS = (
+    "role",
+    "department",
+    "manager",
+    "topics",
+    "goals",
+    "languages",
+    "meeting_mode",
+    "location",
+    "capacity",
+)
+REQUIRED_QUESTIONS = ("role", "topics", "languages")
+_ID = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+_LANGUAGE_CODE = re.compile(r"^[a-z]{2}$")
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str
+    labels: dict[str, str]
+
+    def label(self, language: str) -> str:
+        return self.labels.get(language) or self.labels["en"]
+
+
+@dataclass(frozen=True)
+class Survey:
+    questions: tuple[str, ...]
+    topics: tuple[Topic, ...]
+    departments: tuple[str, ...]
+    languages: tuple[str, ...]
+    goals_max_length: int = 500
+    max_capacity: int = 4
+
+    def topic(self, topic_id: str) -> Topic | None:
+        return next((tp for tp in self.topics if tp.id == topic_id), None)
+
+
+@dataclass(frozen=True)
+class RoundSettings:
+    name: str
+    signup_opens: datetime
+    signup_closes: datetime
+    starts: datetime
+    length_months: int
+    meetings_per_month: int
+
+
+@dataclass(frozen=True)
+class MatchingSettings:
+    reporting_line_depth: int = 2
+    forbid_same_department: bool = True
+    allow_repeat_pairs: bool = False
+    fairness: bool = False
+    weights: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    source: str
+    programme_name: str
+    default_language: str
+    timezone: ZoneInfo
+    coordinators: dict[str, tuple[str, ...]]
+    channels: dict[str, tuple[str, ...]]
+    survey: Survey
+    matching: MatchingSettings
+    round: RoundSettings
+
+    def is_coordinator(self, platform: str, user_id: str) -> bool:
+        return user_id in self.coordinators.get(platform, ())
+
+
+class _Reader:
+    """Walks a YAML mapping and names the exact field of every problem."""
+
+    def __init__(self, source: str, data: Any, path: str = "") -> None:
+        self.source, self.data, self.path = source, data, path
+
+    def fail(self, key: str, problem: str) -> ConfigError:
+        return ConfigError(self.source, self._join(key), problem)
+
+    def _join(self, key: str) -> str:
+        return f"{self.path}.{key}" if self.path else key
+
+    def section(self, key: str, required: bool = True) -> _Reader:
+        value = self.data.get(key) if isinstance(self.data, dict) else None
+        if value is None:
+            if required:
+                raise self.fail(key, "is missing")
+            value = {}
+        if not isinstance(value, dict):
+            raise self.fail(key, f"must be a mapping, not {type(value).__name__}")
+        return _Reader(self.source, value, self._join(key))
+
+    def get(self, key: str, kind: type | tuple[type, ...], default: Any = ...) -> Any:
+        if key not in self.data or self.data[key] is None:
+            if default is ...:
+                raise self.fail(key, "is missing")
+            return default
+        value = self.data[key]
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if isinstance(value, bool) and bool not in kinds:
+            raise self.fail(key, f"must be {_kind_name(kinds)}, not true/false")
+        if not isinstance(value, kinds):
+            raise self.fail(key, f"must be {_kind_name(kinds)}, not {value!r}")
+        return value
+
+    def text(self, key: str, default: Any = ...) -> str:
+        value = self.get(key, str, default)
+        if isinstance(value, str) and not value.strip():
+            raise self.fail(key, "must not be empty")
+        return value
+
+    def number(self, key: str, default: Any = ..., low: int = 0, high: int = 10**6) -> int:
+        value = self.get(key, int, default)
+        if not low <= value <= high:
+            raise self.fail(key, f"must be between {low} and {high}, not {value}")
+        return value
+
+    def strings(self, key: str, default: Any = ...) -> tuple[str, ...]:
+        value = self.get(key, list, default)
+        for index, item in enumerate(value):
+            if not isinstance(item, str) or not item.strip():
+                raise self.fail(f"{key}[{index}]", f"must be a non-empty text, not {item!r}")
+        if len(set(value)) != len(value):
+            raise self.fail(key, "lists the same entry twice")
+        return tuple(value)
+
+    def day(self, key: str, zone: ZoneInfo) -> datetime:
+        value = self.get(key, (date, str))
+        if isinstance(value, str):
+            try:
+                value = date.fromisoformat(value)
+            except ValueError:
+                raise self.fail(key, f"must be a date like 2027-02-01, not {value!r}") from None
+        if isinstance(value, datetime):
+            value = value.date()
+        return datetime.combine(value, time(0, 0), tzinfo=zone)
+
+
+def _kind_name(kinds: tuple[type, ...]) -> str:
+    names = {
+        str: "a text",
+        int: "a whole number",
+        list: "a list",
+        dict: "a mapping",
+        bool: "true or false",
+        date: "a date",
+        float: "a number",
+    }
+    return " or ".join(names.get(k, k.__name__) for k in kinds)
+
+
+def load_config(path: str | Path) -> AppConfig:
+    source = str(path)
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(
+            source, "(file)", "does not exist; set TANDEM_CONFIG or create it"
+        ) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "(file)"
+        problem = getattr(exc, "problem", None) or exc
+        raise ConfigError(source, where, f"is not valid YAML: {problem}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(source, "(file)", "must be a YAML mapping of sections")
+    return parse_config(source, raw)
+
+
+def parse_config(source: str, raw: dict[str, Any]) -> AppConfig:
+    root = _Reader(source, raw)
+    programme = root.section("programme")
+    default_language = programme.text("default_language", "de")
+    if default_language not in LANGUAGES:
+        raise programme.fail("default_language", f"must be one of {', '.join(LANGUAGES)}")
+    zone_name = programme.text("timezone", "Europe/Berlin")
+    try:
+        zone = ZoneInfo(zone_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise programme.fail("timezone", f"{zone_name!r} is not a known time zone") from None
+
+    return AppConfig(
+        source=source,
+        programme_name=programme.text("name"),
+        default_language=default_language,
+        timezone=zone,
+        coordinators=_per_platform(root.section("coordinators", required=False)),
+        channels=_per_platform(root.section("channels", required=False)),
+        survey=_survey(root.section("survey")),
+        matching=_matching(root.section("matching", required=False)),
+        round=_round(root.section("round"), zone),
+    )
+
+
+def _per_platform(section: _Reader) -> dict[str, tuple[str, ...]]:
+    return {p: section.strings(p, []) for p in ("slack", "teams")}
+
+
+def _survey(section: _Reader) -> Survey:
+    questions = section.strings("questions", list(QUESTIONS))
+    for index, question in enumerate(questions):
+        if question not in QUESTIONS:
+            raise section.fail(
+                f"questions[{index}]",
+                f"unknown question {question!r}; known: {', '.join(QUESTIONS)}",
+            )
+    for needed in REQUIRED_QUESTIONS:
+        if needed not in questions:
+            raise section.fail("questions", f"must include {needed!r}: matching needs it")
+    raw_topics = section.get("topics", list)
+    if not raw_topics:
+        raise section.fail("topics", "must list at least one topic")
+    topics: list[Topic] = []
+    for index, item in enumerate(raw_topics):
+        entry = _Reader(section.source, item, f"{section.path}.topics[{index}]")
+        if not isinstance(item, dict):
+            raise section.fail(f"topics[{index}]", "must be a mapping with id, de and en")
+        topic_id = entry.text("id")
+        if not _ID.match(topic_id):
+            raise entry.fail("id", "must be lower-case letters, digits and _ (max 40)")
+        if any(tp.id == topic_id for tp in topics):
+            raise entry.fail("id", f"{topic_id!r} is used twice")
+        topics.append(Topic(topic_id, {lang: entry.text(lang) for lang in LANGUAGES}))
+    languages = section.strings("languages", list(LANGUAGES))
+    for index, code in enumerate(languages):
+        if not _LANGUAGE_CODE.match(code):
+            raise section.fail(f"languages[{index}]", "must be a two-letter code like de")
+    return Survey(
+        questions=questions,
+        topics=tuple(topics),
+        departments=section.strings("departments", []),
+        languages=languages,
+        goals_max_length=section.number("goals_max_length", 500, low=50, high=2000),
+        max_capacity=section.number("max_capacity", 4, low=1, high=20),
+    )
+
+
+def _matching(section: _Reader) -> MatchingSettings:
+    weights_section = section.section("weights", required=False)
+    weights: dict[str, float] = {}
+    for key in ("topics", "meeting_mode", "timezone", "location", "languages"):
+        value = weights_section.get(key, (int, float), None)
+        if value is not None:
+            if value < 0:
+                raise weights_section.fail(key, "must not be negative")
+            weights[key] = float(value)
+    return MatchingSettings(
+        reporting_line_depth=section.number("reporting_line_depth", 2, low=0, high=20),
+        forbid_same_department=section.get("forbid_same_department", bool, True),
+        allow_repeat_pairs=section.get("allow_repeat_pairs", bool, False),
+        fairness=section.get("fairness", bool, False),
+        weights=weights,
+    )
+
+
+def _round(section: _Reader, zone: ZoneInfo) -> RoundSettings:
+    settings = RoundSettings(
+        name=section.text("name"),
+        signup_opens=section.day("signup_opens", zone),
+        # The closing day is the last day to sign up: the window ends at its midnight.
+        signup_closes=section.day("signup_closes", zone) + timedelta(days=1),
+        starts=section.day("starts", zone),
+        length_months=section.number("length_months", 6, low=1, high=24),
+        meetings_per_month=section.number("meetings_per_month", 1, low=1, high=4),
+    )
+    if settings.signup_closes <= settings.signup_opens:
+        raise section.fail("signup_closes", "must be after signup_opens")
+    if settings.starts < settings.signup_closes:
+        raise section.fail("starts", "must not be before signup_closes")
+    return settings

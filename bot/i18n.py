@@ -1,0 +1,63 @@
+"""Message catalogues: every user-facing string, in German and English.
+
+Catalogues are YAML files in ``bot/catalogues/<language>/<area>.yaml``; each
+file holds flat keys (``signup.confirmed``) mapped to ``str.format`` templates.
+All files of a language are merged, so every area of the code owns its file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+LANGUAGES: tuple[str, ...] = ("de", "en")
+FALLBACK = "en"
+_ROOT = Path(__file__).parent / "catalogues"
+
+
+class MissingMessage(KeyError):
+    """A key that no catalogue defines: a programming error, caught by tests."""
+
+
+@cache
+def catalogue(language: str) -> Mapping[str, str]:
+    merged: dict[str, str] = {}
+    for path in sorted((_ROOT / language).glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for key, value in data.items():
+            if key in merged:
+                raise ValueError(f"{path}: key {key!r} is defined twice")
+            merged[str(key)] = str(value)
+    return merged
+
+
+def language_of(locale: str | None, default: str = FALLBACK) -> str:
+    """Map a platform locale (``de-DE``, ``en_US``, ``de``) to a supported language."""
+    if locale:
+        code = locale.replace("_", "-").split("-")[0].lower()
+        if code in LANGUAGES:
+            return code
+    return default if default in LANGUAGES else FALLBACK
+
+
+def t(language: str, key: str, /, **params: Any) -> str:
+    """The text for ``key`` in ``language``, with ``params`` filled in."""
+    lang = language if language in LANGUAGES else FALLBACK
+    template = catalogue(lang).get(key)
+    if template is None:
+        template = catalogue(FALLBACK).get(key)
+    if template is None:
+        raise MissingMessage(key)
+    return template.format(**params) if params else template
+
+
+def t_or(language: str, key: str, default: str, /, **params: Any) -> str:
+    """Like ``t``, but ``default`` where no catalogue has the key (open-ended ids)."""
+    try:
+        return t(language, key, **params)
+    except MissingMessage:
+        return default

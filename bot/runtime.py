@@ -1,0 +1,47 @@
+"""Everything a running Tandem holds: settings, app.yaml, clock, database, platforms."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from aiohttp import web
+
+from bot.clock import Clock
+from bot.config import AppConfig
+from bot.settings import Settings
+from conversations.context import FlowContext, Messenger
+from storage.db import Database
+
+
+class PlatformAdapter(Protocol):
+    """One chat platform. Each folder in ``adapters/`` with a ``build`` function is one."""
+
+    platform: str
+    messenger: Messenger
+
+    def mount(self, app: web.Application) -> None:
+        """Add the platform's HTTP routes to the shared aiohttp server."""
+        ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    config: AppConfig
+    clock: Clock
+    db: Database
+    messengers: dict[str, Messenger] = field(default_factory=dict)
+    adapters: list[PlatformAdapter] = field(default_factory=list)
+
+    @property
+    def ctx(self) -> FlowContext:
+        return FlowContext(self.config, self.clock, self.db, self.messengers)
+
+    def add(self, adapter: PlatformAdapter) -> None:
+        self.adapters.append(adapter)
+        self.messengers[adapter.platform] = adapter.messenger

@@ -1,0 +1,57 @@
+"""The one aiohttp server: health checks plus every configured platform adapter."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import pkgutil
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+import adapters
+from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+MAX_BODY_BYTES = 1024 * 1024
+RUNTIME = web.AppKey("runtime", Runtime)
+
+
+def discover_adapters(runtime: Runtime) -> None:
+    """Every ``adapters/<name>/adapter.py`` with a ``build(runtime)`` is a platform;
+    ``build`` returns None when the platform is not configured."""
+    for info in sorted(pkgutil.iter_modules(adapters.__path__), key=lambda m: m.name):
+        if not info.ispkg:
+            continue
+        try:
+            module = importlib.import_module(f"adapters.{info.name}.adapter")
+        except ModuleNotFoundError as missing:
+            if missing.name == f"adapters.{info.name}.adapter":
+                continue
+            raise
+        adapter = module.build(runtime)
+        if adapter is not None:
+            runtime.add(adapter)
+
+
+async def healthz(_request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+def create_app(runtime: Runtime) -> web.Application:
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app[RUNTIME] = runtime
+    app.router.add_get("/healthz", healthz)
+    for adapter in runtime.adapters:
+        adapter.mount(app)
+
+    async def lifecycle(_app: web.Application) -> AsyncIterator[None]:
+        for adapter in runtime.adapters:
+            await adapter.start()
+        yield
+        for adapter in reversed(runtime.adapters):
+            await adapter.stop()
+        await runtime.db.close()
+
+    app.cleanup_ctx.append(lifecycle)
+    return app

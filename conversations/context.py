@@ -1,0 +1,50 @@
+"""What every flow gets: settings, the clock, the database and a way to send."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.clock import Clock
+from bot.config import AppConfig
+from bot.i18n import language_of
+from conversations.messages import Message
+from storage.db import Database
+
+
+class Messenger(Protocol):
+    """How flows reach people outside of a reply: one implementation per platform."""
+
+    platform: str
+    #: How a command is typed on this platform, e.g. "/tandem " on Slack, "" on Teams.
+    command_prefix: str
+
+    async def send_direct(self, user_id: str, message: Message) -> str:
+        """Send a private message to one person; returns the platform's message id."""
+        ...
+
+    async def send_group(self, user_ids: Sequence[str], message: Message) -> list[str]:
+        """Send one message to a small group (a tandem); platforms without group
+        chats send it to each person privately."""
+        ...
+
+    async def post_channel(self, channel_id: str, message: Message) -> str: ...
+
+
+@dataclass
+class FlowContext:
+    config: AppConfig
+    clock: Clock
+    db: Database
+    messengers: Mapping[str, Messenger]
+
+    def messenger(self, platform: str) -> Messenger:
+        return self.messengers[platform]
+
+    def language(self, *locales: str | None) -> str:
+        """The first known locale decides; app.yaml's default otherwise."""
+        for locale in locales:
+            if locale:
+                return language_of(locale, self.config.default_language)
+        return self.config.default_language

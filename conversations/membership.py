@@ -1,0 +1,143 @@
+"""Status, pause, resume and leave: a participant looking after their own place.
+
+Who sees what, in order:
+- ``status``: the person privately sees what they signed up with, their round,
+  whether they are active, and their tandem partner if matched.
+- ``pause`` / ``resume``: a private confirmation; a paused person is left out of
+  matching and nudges until they resume.
+- ``leave``: a private question with "Yes, leave" / "Stay"; on "Yes, leave" the
+  person is marked as left (kept, not active), their tandem ends, and their
+  partner gets a kind private note. "Stay" changes nothing.
+People who have not signed up get a pointer to ``signup`` instead.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.errors import UserError
+from bot.i18n import t
+from conversations.context import FlowContext
+from conversations.events import Actor, ButtonPress, Command
+from conversations.messages import Button, Facts, Message, Outcome, Paragraph, Reply, reply
+from conversations.summary import answer_facts
+from storage import participants as repo
+from storage.models import Participant
+
+LEAVE_CONFIRM = "leave.confirm"
+LEAVE_CANCEL = "leave.cancel"
+
+
+async def _load(ctx: FlowContext, actor: Actor, session: AsyncSession) -> tuple[Participant, str]:
+    workspace = await repo.workspace_id(
+        session, actor.platform, actor.workspace_id, ctx.clock.now()
+    )
+    person = await repo.find_participant(session, workspace, actor.user_id)
+    language = ctx.language(actor.locale, person.locale if person else None)
+    if person is None:
+        raise UserError(
+            "membership.not_signed_up", cmd=ctx.messenger(actor.platform).command_prefix
+        )
+    return person, language
+
+
+async def status(ctx: FlowContext, command: Command) -> Outcome:
+    actor = command.actor
+    async with ctx.db.session() as session:
+        person, language = await _load(ctx, actor, session)
+        round_name = ctx.config.round.name
+        partners: list[str] = []
+        for tandem in await repo.tandems_of(session, person):
+            other_id = tandem.mentee_id if tandem.mentor_id == person.id else tandem.mentor_id
+            other = await repo.participant_by_id(session, other_id)
+            if other is not None:
+                partners.append(other.display_name or t(language, "status.unnamed"))
+    facts = (
+        (t(language, "status.round"), round_name),
+        (t(language, "status.state"), t(language, f"status.state.{person.status}")),
+        (
+            t(language, "status.tandem"),
+            ", ".join(partners) if partners else t(language, "status.no_tandem"),
+        ),
+        *answer_facts(ctx.config, person, language),
+    )
+    cmd = ctx.messenger(actor.platform).command_prefix
+    return Reply(
+        Message(
+            title=t(language, "status.title"),
+            blocks=(Facts(facts), Paragraph(t(language, "status.hint", cmd=cmd))),
+        )
+    )
+
+
+async def pause(ctx: FlowContext, command: Command) -> Outcome:
+    return await _set_status(ctx, command.actor, "paused", allowed_from=("active",))
+
+
+async def resume(ctx: FlowContext, command: Command) -> Outcome:
+    return await _set_status(ctx, command.actor, "active", allowed_from=("paused",))
+
+
+async def _set_status(
+    ctx: FlowContext, actor: Actor, new: str, allowed_from: tuple[str, ...]
+) -> Outcome:
+    cmd = ctx.messenger(actor.platform).command_prefix
+    async with ctx.db.session() as session:
+        person, language = await _load(ctx, actor, session)
+        if person.status == new:
+            return reply(t(language, f"membership.already_{new}", cmd=cmd))
+        if person.status not in allowed_from:
+            return reply(t(language, f"membership.cannot_from_{person.status}", cmd=cmd))
+        person.status = new
+        person.updated_at = ctx.clock.now()
+    return reply(t(language, f"membership.now_{new}", cmd=cmd))
+
+
+async def leave(ctx: FlowContext, command: Command) -> Outcome:
+    async with ctx.db.session() as session:
+        person, language = await _load(ctx, command.actor, session)
+    if person.status == "left":
+        return reply(
+            t(
+                language,
+                "membership.already_left",
+                cmd=ctx.messenger(command.actor.platform).command_prefix,
+            )
+        )
+    return reply(
+        t(language, "membership.leave_question"),
+        buttons=(
+            Button(LEAVE_CONFIRM, t(language, "membership.leave_yes"), style="danger"),
+            Button(LEAVE_CANCEL, t(language, "membership.leave_no")),
+        ),
+    )
+
+
+async def leave_answer(ctx: FlowContext, press: ButtonPress) -> Outcome:
+    actor = press.actor
+    now = ctx.clock.now()
+    notify: list[tuple[str, str, str]] = []
+    async with ctx.db.session() as session:
+        person, language = await _load(ctx, actor, session)
+        if press.action_id == LEAVE_CANCEL:
+            return reply(t(language, "membership.leave_cancelled"))
+        if person.status == "left":
+            return reply(
+                t(
+                    language,
+                    "membership.already_left",
+                    cmd=ctx.messenger(actor.platform).command_prefix,
+                )
+            )
+        person.status, person.left_at, person.updated_at = "left", now, now
+        for tandem in await repo.tandems_of(session, person):
+            tandem.status = "ended"
+            other_id = tandem.mentee_id if tandem.mentor_id == person.id else tandem.mentor_id
+            other = await repo.participant_by_id(session, other_id)
+            if other is not None and other.status != "left":
+                notify.append((other.platform, other.user_id, ctx.language(other.locale)))
+    for platform, user_id, other_language in notify:
+        await ctx.messenger(platform).send_direct(
+            user_id, Message.text(t(other_language, "membership.partner_left"))
+        )
+    return reply(t(language, "membership.left", cmd=ctx.messenger(actor.platform).command_prefix))

@@ -1,0 +1,150 @@
+"""What the bot shows, as the flows build it: plain text, facts, buttons and forms.
+
+All text here is plain: adapters escape it for their platform, so nothing a
+person typed can turn into a mention, a link or markup when shown to others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class Button:
+    action_id: str
+    label: str
+    value: str = ""
+    style: Literal["primary", "danger"] | None = None
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    text: str
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Label/value pairs, shown as a compact list."""
+
+    items: tuple[tuple[str, str], ...]
+
+
+Block = Paragraph | Facts
+
+
+@dataclass(frozen=True)
+class Message:
+    title: str | None = None
+    blocks: tuple[Block, ...] = ()
+    buttons: tuple[Button, ...] = ()
+
+    @classmethod
+    def text(cls, *paragraphs: str, title: str | None = None) -> Message:
+        return cls(title=title, blocks=tuple(Paragraph(p) for p in paragraphs))
+
+    def plain(self) -> str:
+        """A plain-text rendering: notification fallbacks, logs of the demo, tests."""
+        lines: list[str] = []
+        if self.title:
+            lines.append(self.title)
+        for block in self.blocks:
+            if isinstance(block, Paragraph):
+                lines.append(block.text)
+            else:
+                lines.extend(f"{label}: {value}" for label, value in block.items)
+        if self.buttons:
+            lines.append(" ".join(f"[{b.label}]" for b in self.buttons))
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class TextInput:
+    id: str
+    label: str
+    initial: str = ""
+    required: bool = True
+    multiline: bool = False
+    max_length: int = 200
+    hint: str | None = None
+
+
+@dataclass(frozen=True)
+class SelectInput:
+    id: str
+    label: str
+    choices: tuple[Choice, ...]
+    initial: tuple[str, ...] = ()
+    required: bool = True
+    multi: bool = False
+    style: Literal["dropdown", "checkboxes", "radio"] = "dropdown"
+    hint: str | None = None
+
+
+@dataclass(frozen=True)
+class UserInput:
+    """Pick a colleague from the workspace directory."""
+
+    id: str
+    label: str
+    initial: str | None = None
+    required: bool = False
+    hint: str | None = None
+
+
+Field = TextInput | SelectInput | UserInput
+
+
+@dataclass(frozen=True)
+class Form:
+    id: str
+    title: str
+    submit_label: str
+    cancel_label: str
+    fields: tuple[Field, ...]
+    intro: str | None = None
+
+    def field(self, field_id: str) -> Field | None:
+        return next((f for f in self.fields if f.id == field_id), None)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """Answer the person privately, where they are (ephemeral on Slack, chat on Teams)."""
+
+    message: Message
+
+
+@dataclass(frozen=True)
+class ShowForm:
+    form: Form
+
+
+@dataclass(frozen=True)
+class FormInvalid:
+    """Keep the form open, values kept, with a message per field."""
+
+    form: Form
+    errors: Mapping[str, str]
+    values: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FormDone:
+    """Close the form; ``message`` replaces it where the platform shows forms inline."""
+
+    message: Message | None = None
+
+
+Outcome = Reply | ShowForm | FormInvalid | FormDone
+
+
+def reply(*paragraphs: str, title: str | None = None, buttons: Sequence[Button] = ()) -> Reply:
+    return Reply(Message(title, tuple(Paragraph(p) for p in paragraphs), tuple(buttons)))

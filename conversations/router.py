@@ -1,0 +1,103 @@
+"""One entry point per kind of event: finds the flow, and turns errors into text.
+
+Adapters call ``on_command``, ``on_form`` and ``on_button``; this is the one
+place where an error becomes words for a person (``bot.errors.user_text``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from bot.errors import TandemError, user_text
+from conversations import help as help_flow
+from conversations import membership, signup, survey
+from conversations.context import FlowContext
+from conversations.events import Actor, ButtonPress, Command, FormSubmission
+from conversations.messages import Message, Outcome, Reply
+
+E = TypeVar("E", Command, FormSubmission, ButtonPress)
+Handler = Callable[[FlowContext, E], Awaitable[Outcome]]
+
+COMMANDS: dict[str, Handler[Command]] = {
+    "signup": signup.start,
+    "status": membership.status,
+    "pause": membership.pause,
+    "resume": membership.resume,
+    "leave": membership.leave,
+    "help": help_flow.show,
+}
+# German words and everyday synonyms, so people can type what they think.
+ALIASES = {
+    "anmelden": "signup",
+    "join": "signup",
+    "edit": "signup",
+    "bearbeiten": "signup",
+    "register": "signup",
+    "pausieren": "pause",
+    "pausiere": "pause",
+    "fortsetzen": "resume",
+    "weiter": "resume",
+    "abmelden": "leave",
+    "austreten": "leave",
+    "hilfe": "help",
+    "?": "help",
+}
+FORMS: dict[str, Handler[FormSubmission]] = {survey.FORM_ID: signup.submit}
+BUTTONS: dict[str, Handler[ButtonPress]] = {
+    membership.LEAVE_CONFIRM: membership.leave_answer,
+    membership.LEAVE_CANCEL: membership.leave_answer,
+}
+
+
+def command_name(text: str) -> tuple[str | None, str]:
+    """The command a text names (or None), and the first word as typed."""
+    words = text.strip().split()
+    if not words:
+        return "help", ""
+    first = words[0].lower()
+    name = ALIASES.get(first, first)
+    return (name if name in COMMANDS else None), words[0]
+
+
+async def on_command(ctx: FlowContext, command: Command) -> Outcome:
+    name, typed = command_name(command.text)
+    if name is None:
+        return help_flow.help_message(ctx, command, unknown=typed)
+    return await _guarded(ctx, command.actor, COMMANDS[name], command)
+
+
+async def on_form(ctx: FlowContext, submission: FormSubmission) -> Outcome:
+    handler = FORMS.get(submission.form_id)
+    if handler is None:
+        return _error_reply(ctx, submission.actor, TandemError("error.stale_form"))
+    return await _guarded(ctx, submission.actor, handler, submission)
+
+
+COMMAND_BUTTON = "command:"
+
+
+def command_button(name: str) -> str:
+    """The action id of a button that runs a command, e.g. "Sign up" in an announcement."""
+    return f"{COMMAND_BUTTON}{name}"
+
+
+async def on_button(ctx: FlowContext, press: ButtonPress) -> Outcome:
+    if press.action_id.startswith(COMMAND_BUTTON):
+        text = press.action_id.removeprefix(COMMAND_BUTTON)
+        return await on_command(ctx, Command(press.actor, text))
+    handler = BUTTONS.get(press.action_id)
+    if handler is None:
+        return _error_reply(ctx, press.actor, TandemError("error.stale_button"))
+    return await _guarded(ctx, press.actor, handler, press)
+
+
+async def _guarded(ctx: FlowContext, actor: Actor, handler: Handler[E], event: E) -> Outcome:
+    try:
+        return await handler(ctx, event)
+    except Exception as error:  # the one place errors become words; user_text logs the rest
+        return _error_reply(ctx, actor, error)
+
+
+def _error_reply(ctx: FlowContext, actor: Actor, error: BaseException) -> Reply:
+    return Reply(Message.text(user_text(error, ctx.language(actor.locale))))

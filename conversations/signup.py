@@ -1,0 +1,152 @@
+"""Sign-up and the interest survey.
+
+Who sees what, in order:
+1. An employee types ``signup`` (Slack ``/tandem signup``, Teams ``signup`` or
+   ``anmelden``).
+2. Outside the round's sign-up window, and not signed up yet, they get a private
+   answer saying when sign-up opens or that it has closed. Otherwise the survey
+   form opens at once, pre-filled with their earlier answers when editing.
+3. On submit, wrong answers keep the form open with a message next to each
+   field, values kept; nothing is stored.
+4. Valid answers are stored (one row per person, whatever races), the form
+   closes, and the employee gets a confirmation in their DMs with a summary.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from bot.errors import PlatformError, UserError
+from bot.i18n import t
+from conversations import survey
+from conversations.context import FlowContext
+from conversations.events import Actor, Command, FormSubmission
+from conversations.messages import (
+    Facts,
+    FormDone,
+    FormInvalid,
+    Message,
+    Outcome,
+    Paragraph,
+    ShowForm,
+)
+from conversations.summary import answer_facts, format_day
+from storage import participants as repo
+from storage.models import Participant, Round
+
+log = logging.getLogger(__name__)
+
+
+async def start(ctx: FlowContext, command: Command) -> Outcome:
+    actor = command.actor
+    now = ctx.clock.now()
+    async with ctx.db.session() as session:
+        workspace = await repo.workspace_id(session, actor.platform, actor.workspace_id, now)
+        current = await repo.sync_round(session, ctx.config.round, now)
+        earlier = await repo.find_participant(session, workspace, actor.user_id)
+    language = ctx.language(actor.locale, earlier.locale if earlier else None)
+    _check_window(ctx, current, earlier, language)
+    return ShowForm(survey.build_form(ctx.config.survey, language, earlier))
+
+
+def _check_window(
+    ctx: FlowContext, current: Round, earlier: Participant | None, language: str
+) -> None:
+    """Sign-up is open inside the window; people already in the round may edit
+    their answers until the round starts."""
+    now = ctx.clock.now()
+    zone = ctx.config.timezone
+    signed_up = earlier is not None and earlier.round_id == current.id and earlier.status != "left"
+    if signed_up and now < current.starts_at:
+        return
+    if now < current.signup_opens_at:
+        raise UserError(
+            "signup.not_open_yet",
+            round=current.name,
+            date=_day(current.signup_opens_at.astimezone(zone), language),
+        )
+    if now >= current.signup_closes_at:
+        raise UserError(
+            "signup.closed",
+            round=current.name,
+            date=_day(current.signup_closes_at.astimezone(zone), language, closing=True),
+        )
+
+
+def _day(moment: datetime, language: str, *, closing: bool = False) -> str:
+    # A window that closes at midnight is shown as its last full day.
+    if closing and moment.hour == 0 and moment.minute == 0:
+        moment -= timedelta(days=1)
+    return format_day(moment, language)
+
+
+async def submit(ctx: FlowContext, submission: FormSubmission) -> Outcome:
+    actor = submission.actor
+    now = ctx.clock.now()
+    async with ctx.db.session() as session:
+        workspace = await repo.workspace_id(session, actor.platform, actor.workspace_id, now)
+        current = await repo.sync_round(session, ctx.config.round, now)
+        earlier = await repo.find_participant(session, workspace, actor.user_id)
+        language = ctx.language(actor.locale, earlier.locale if earlier else None)
+        _check_window(ctx, current, earlier, language)
+        answers, errors = survey.validate(
+            ctx.config.survey, language, actor.user_id, submission.values
+        )
+        if answers is None:
+            form = survey.build_form(ctx.config.survey, language, earlier)
+            return FormInvalid(form, errors, dict(submission.values))
+        participant = await repo.save_survey(
+            session,
+            workspace,
+            actor.user_id,
+            {
+                **answers.as_columns(),
+                "platform": actor.platform,
+                "display_name": actor.display_name,
+                "round_id": current.id,
+                "timezone": actor.timezone,
+                "locale": language,
+                "consent_at": earlier.consent_at if earlier and earlier.consent_at else now,
+                "status": "active",
+                "left_at": None,
+            },
+            now,
+        )
+    editing = earlier is not None and earlier.status != "left"
+    await _confirm(ctx, actor, participant, current, language, editing)
+    return FormDone(Message.text(t(language, "signup.saved_inline")))
+
+
+async def _confirm(
+    ctx: FlowContext,
+    actor: Actor,
+    participant: Participant,
+    current: Round,
+    language: str,
+    editing: bool,
+) -> None:
+    messenger = ctx.messenger(actor.platform)
+    role = t(language, f"role.{participant.role}")
+    intro = t(
+        language,
+        "signup.updated" if editing else "signup.confirmed",
+        programme=ctx.config.programme_name,
+        round=current.name,
+        role=role,
+        date=_day(current.signup_closes_at.astimezone(ctx.config.timezone), language, closing=True),
+    )
+    message = Message(
+        title=t(language, "signup.confirmed_title"),
+        blocks=(
+            Paragraph(intro),
+            Facts(answer_facts(ctx.config, participant, language)),
+            Paragraph(t(language, "signup.next_steps", cmd=messenger.command_prefix)),
+        ),
+    )
+    try:
+        await messenger.send_direct(actor.user_id, message)
+    except PlatformError as error:
+        # The answers are saved and the form said so; a lost summary is not worth
+        # an error page, but operators should see it.
+        log.warning("sign-up summary not delivered on %s: %s", actor.platform, error)

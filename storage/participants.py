@@ -1,0 +1,114 @@
+"""Reading and writing workspaces, rounds and participants."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import RoundSettings
+from storage.models import Participant, Round, Tandem, Workspace
+
+
+def _insert(session: AsyncSession, model: type) -> Any:
+    name = session.bind.dialect.name if session.bind else "sqlite"
+    return (pg_insert if name == "postgresql" else sqlite_insert)(model)
+
+
+async def workspace_id(
+    session: AsyncSession, platform: str, external_id: str, now: datetime
+) -> int:
+    """The row id of a workspace, created on first sight (safe under concurrency)."""
+    found = await session.scalar(
+        select(Workspace.id).where(
+            Workspace.platform == platform, Workspace.external_id == external_id
+        )
+    )
+    if found is not None:
+        return found
+    await session.execute(
+        _insert(session, Workspace)
+        .values(platform=platform, external_id=external_id, created_at=now)
+        .on_conflict_do_nothing(index_elements=["platform", "external_id"])
+    )
+    return await session.scalar(
+        select(Workspace.id).where(
+            Workspace.platform == platform, Workspace.external_id == external_id
+        )
+    )
+
+
+async def sync_round(session: AsyncSession, settings: RoundSettings, now: datetime) -> Round:
+    """The round app.yaml describes, created or updated to match it."""
+    values = {
+        "signup_opens_at": settings.signup_opens,
+        "signup_closes_at": settings.signup_closes,
+        "starts_at": settings.starts,
+        "length_months": settings.length_months,
+        "meetings_per_month": settings.meetings_per_month,
+    }
+    await session.execute(
+        _insert(session, Round)
+        .values(name=settings.name, status="open", created_at=now, **values)
+        .on_conflict_do_update(index_elements=["name"], set_=values)
+    )
+    found = await session.scalar(select(Round).where(Round.name == settings.name))
+    assert found is not None
+    return found
+
+
+async def find_participant(
+    session: AsyncSession, workspace: int, user_id: str
+) -> Participant | None:
+    return await session.scalar(
+        select(Participant).where(
+            Participant.workspace_id == workspace, Participant.user_id == user_id
+        )
+    )
+
+
+async def find_by_user(session: AsyncSession, platform: str, user_id: str) -> Participant | None:
+    return await session.scalar(
+        select(Participant)
+        .where(Participant.platform == platform, Participant.user_id == user_id)
+        .order_by(Participant.id)
+        .limit(1)
+    )
+
+
+async def save_survey(
+    session: AsyncSession, workspace: int, user_id: str, answers: dict[str, Any], now: datetime
+) -> Participant:
+    """Create or update a participant in one statement, so that two submissions
+    racing each other still leave exactly one row."""
+    values = {**answers, "updated_at": now}
+    await session.execute(
+        _insert(session, Participant)
+        .values(workspace_id=workspace, user_id=user_id, created_at=now, **values)
+        .on_conflict_do_update(index_elements=["workspace_id", "user_id"], set_=values)
+    )
+    participant = await find_participant(session, workspace, user_id)
+    assert participant is not None
+    await session.refresh(participant)
+    return participant
+
+
+async def tandems_of(session: AsyncSession, participant: Participant) -> list[Tandem]:
+    return list(
+        await session.scalars(
+            select(Tandem)
+            .where(
+                (Tandem.mentor_id == participant.id) | (Tandem.mentee_id == participant.id),
+                Tandem.status == "active",
+            )
+            .order_by(Tandem.id)
+        )
+    )
+
+
+async def participant_by_id(session: AsyncSession, participant_id: int) -> Participant | None:
+    return await session.get(Participant, participant_id)

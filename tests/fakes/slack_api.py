@@ -1,0 +1,147 @@
+"""A fake Slack Web API on loopback: records every call, answers like Slack does.
+
+The bot's real ``slack_sdk`` client talks to it through ``SLACK_API_URL``. It
+also serves as the target of ``response_url`` posts. Failures can be injected
+per method: a Slack error code, or a 429 with ``Retry-After`` for some calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs
+
+from aiohttp import web
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict[str, Any]
+
+
+@dataclass
+class FakeUser:
+    id: str
+    name: str
+    locale: str = "en-US"
+    tz: str = "Europe/Berlin"
+    deleted: bool = False
+
+
+@dataclass
+class FakeSlack:
+    users: dict[str, FakeUser] = field(default_factory=dict)
+    calls: list[Call] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)
+    #: method -> how many of its next calls get a 429 first.
+    rate_limited: dict[str, int] = field(default_factory=dict)
+    retry_after: int = 0
+    delay: float = 0.0
+    on_call: Callable[[Call], None] | None = None
+    _ts: Any = field(default_factory=lambda: itertools.count(1))
+    runner: web.AppRunner | None = None
+    base_url: str = ""
+
+    def add_user(self, user_id: str, name: str, locale: str = "en-US",
+                 tz: str = "Europe/Berlin") -> FakeUser:
+        self.users[user_id] = FakeUser(user_id, name, locale, tz)
+        return self.users[user_id]
+
+    def of(self, method: str) -> list[dict[str, Any]]:
+        return [c.args for c in self.calls if c.method == method]
+
+    async def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[dict]:
+        """Calls that happen after the HTTP response (Slack's ack) need a moment."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while len(self.of(method)) < count:
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"expected {count} {method} call(s), got {self.of(method)}")
+            await asyncio.sleep(0.01)
+        return self.of(method)
+
+    async def start(self) -> str:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/response/{id}", self._response_url)
+        self.runner = web.AppRunner(app)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.base_url = f"http://127.0.0.1:{port}/"
+        return self.base_url + "api/"
+
+    async def stop(self) -> None:
+        if self.runner:
+            await self.runner.cleanup()
+
+    def response_url(self, name: str = "1") -> str:
+        return f"{self.base_url}response/{name}"
+
+    async def _args(self, request: web.Request) -> dict[str, Any]:
+        args: dict[str, Any] = dict(request.query)
+        if request.content_type == "application/json":
+            args.update(await request.json())
+        elif request.can_read_body:
+            body = await request.text()
+            args.update({k: v[0] for k, v in parse_qs(body).items()})
+        return args
+
+    async def _response_url(self, request: web.Request) -> web.Response:
+        call = Call("response_url", await request.json())
+        self.calls.append(call)
+        return web.json_response({"ok": True})
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        args = await self._args(request)
+        if self.rate_limited.get(method, 0) > 0:
+            self.rate_limited[method] -= 1
+            self.calls.append(Call(f"{method}:429", args))
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"}, status=429,
+                headers={"Retry-After": str(self.retry_after)},
+            )
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        call = Call(method, args)
+        self.calls.append(call)
+        if self.on_call:
+            self.on_call(call)
+        if method in self.errors:
+            return web.json_response({"ok": False, "error": self.errors[method]})
+        return web.json_response(self._answer(method, args))
+
+    def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1",
+                    "team": "Acme", "url": "https://acme.slack.com/"}
+        if method == "users.info":
+            user = self.users.get(args.get("user", ""))
+            if user is None:
+                return {"ok": False, "error": "user_not_found"}
+            return {"ok": True, "user": {
+                "id": user.id, "name": user.name.lower(), "real_name": user.name,
+                "deleted": user.deleted, "is_bot": False, "tz": user.tz,
+                "locale": user.locale,
+                "profile": {"display_name": user.name, "real_name": user.name},
+            }}
+        if method == "chat.postMessage":
+            channel = args.get("channel", "")
+            if channel.startswith("U"):
+                channel = "D" + channel[1:]
+            return {"ok": True, "channel": channel, "ts": f"{next(self._ts)}.000100",
+                    "message": {"text": args.get("text", "")}}
+        if method == "conversations.open":
+            users = args.get("users", "")
+            return {"ok": True, "channel": {"id": "G" + str(abs(hash(users)) % 10**8)}}
+        if method in ("views.open", "views.publish", "views.update"):
+            view = args.get("view")
+            view = json.loads(view) if isinstance(view, str) else view
+            return {"ok": True, "view": {"id": "V1", **(view or {})}}
+        return {"ok": True}
