@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.clock import FixedClock
 from bot.config import AppConfig
@@ -245,7 +245,7 @@ async def test_status_pause_resume_leave_over_http(
     _, body = await post(server, slash_command("U0BEN", "resume"))
     assert "Welcome back" in body["text"]
     _, body = await post(server, slash_command("U0BEN", "leave"))
-    buttons = [b for b in body["blocks"] if b["type"] == "actions"][0]["elements"]
+    buttons = next(b for b in body["blocks"] if b["type"] == "actions")["elements"]
     assert [b["action_id"] for b in buttons] == ["leave.confirm", "leave.cancel"]
     status, _ = await post(
         server, block_action("U0BEN", "leave.confirm", response_url=slack.response_url())

@@ -55,9 +55,9 @@ class FakeSlack:
     def of(self, method: str) -> list[dict[str, Any]]:
         return [c.args for c in self.calls if c.method == method]
 
-    async def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[dict]:
+    async def wait_for(self, method: str, count: int = 1, within: float = 5.0) -> list[dict]:
         """Calls that happen after the HTTP response (Slack's ack) need a moment."""
-        deadline = asyncio.get_running_loop().time() + timeout
+        deadline = asyncio.get_running_loop().time() + within
         while len(self.of(method)) < count:
             if asyncio.get_running_loop().time() > deadline:
                 raise AssertionError(f"expected {count} {method} call(s), got {self.of(method)}")

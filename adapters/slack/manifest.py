@@ -1,0 +1,62 @@
+"""The Slack app manifest: paste it at api.slack.com/apps → "From a manifest"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+BOT_SCOPES = [
+    "commands",          # /tandem
+    "chat:write",        # DMs, group DMs and channel posts
+    "im:write",          # open DMs with participants
+    "mpim:write",        # open a group DM per tandem
+    "im:history",        # read commands people type in their DM with the bot
+    "users:read",        # names, locale and time zone (users.info)
+    "channels:read",     # check the announcement channel
+    "groups:read",
+    "usergroups:read",   # coordinators given as a user group
+    "files:write",       # CSV of the matching proposal, data exports
+]
+
+
+def manifest(url: str, name: str = "Tandem") -> dict[str, Any]:
+    base = url.rstrip("/")
+    events = f"{base}/slack/events"
+    return {
+        "display_information": {
+            "name": name,
+            "description": "Reverse mentoring: juniors mentor seniors, one tandem at a time.",
+            "background_color": "#2c5f7c",
+        },
+        "features": {
+            "app_home": {
+                "home_tab_enabled": True,
+                "messages_tab_enabled": True,
+                "messages_tab_read_only_enabled": False,
+            },
+            "bot_user": {"display_name": name, "always_online": True},
+            "slash_commands": [{
+                "command": "/tandem",
+                "url": events,
+                "description": "Sign up for reverse mentoring, check your tandem, get help",
+                "usage_hint": "signup | status | pause | resume | leave | help",
+                "should_escape": False,
+            }],
+        },
+        "oauth_config": {"scopes": {"bot": BOT_SCOPES}},
+        "settings": {
+            "event_subscriptions": {
+                "request_url": events,
+                "bot_events": ["app_home_opened", "message.im"],
+            },
+            "interactivity": {"is_enabled": True, "request_url": events},
+            "org_deploy_enabled": False,
+            "socket_mode_enabled": False,
+            "token_rotation_enabled": False,
+        },
+    }
+
+
+def manifest_yaml(url: str, name: str = "Tandem") -> str:
+    return yaml.safe_dump(manifest(url, name), sort_keys=False, allow_unicode=True)

@@ -1,0 +1,159 @@
+"""The ``tandem`` command: serve, migrate, demo, check-config and the platform helpers.
+
+Configuration problems are printed as "file: field: problem" with exit code 2,
+never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from urllib.parse import urlparse
+
+from bot.config import AppConfig, load_config
+from bot.errors import ConfigError, TandemError
+from bot.settings import Settings
+
+EXIT_CONFIG = 2
+
+
+def _load() -> tuple[Settings, AppConfig]:
+    settings = Settings.from_env()
+    return settings, load_config(settings.config_path)
+
+
+def cmd_check_config(_args: argparse.Namespace) -> int:
+    settings, config = _load()
+    print(f"{config.source}: OK — programme {config.programme_name!r}, "
+          f"round {config.round.name!r}, {len(config.survey.topics)} topics")
+    platforms = [name for name, on in (
+        ("Slack", settings.slack_enabled),
+        ("Teams (with authentication)", bool(settings.microsoft_app_id)),
+    ) if on]
+    print("platforms: " + (", ".join(platforms) if platforms else
+                           "none configured (Teams runs unauthenticated, Emulator mode)"))
+    return 0
+
+
+def cmd_migrate(_args: argparse.Namespace) -> int:
+    from storage.db import Database
+
+    settings = Settings.from_env()
+
+    async def run() -> str | None:
+        db = Database(settings.database_url)
+        try:
+            await db.migrate()
+            return await db.current_revision()
+        finally:
+            await db.close()
+
+    revision = asyncio.run(run())
+    print(f"database is at revision {revision} (head)")
+    return 0
+
+
+def cmd_serve(_args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from bot.clock import SystemClock
+    from bot.runtime import Runtime
+    from bot.server import create_app, discover_adapters
+    from storage.db import Database, SchemaOutOfDate
+
+    settings, config = _load()
+    db = Database(settings.database_url)
+
+    async def make_app() -> web.Application:
+        try:
+            await db.ensure_current()
+        except SchemaOutOfDate:
+            await db.close()
+            raise
+        runtime = Runtime(settings, config, SystemClock(), db)
+        discover_adapters(runtime)
+        return create_app(runtime)
+
+    try:
+        web.run_app(make_app(), port=settings.port, access_log=None, print=None)
+    except SchemaOutOfDate:
+        print("The database schema is not current: run `tandem migrate` first.",
+              file=sys.stderr)
+        return EXIT_CONFIG
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from bot.demo import run_demo
+
+    asyncio.run(run_demo(args.database, out=sys.stdout))
+    return 0
+
+
+def cmd_slack_manifest(args: argparse.Namespace) -> int:
+    from adapters.slack.manifest import manifest_yaml
+
+    _require_https(args.url)
+    config = load_config(Settings.from_env().config_path)
+    print(manifest_yaml(args.url, name=config.programme_name[:35]), end="")
+    return 0
+
+
+def _require_https(url: str) -> None:
+    parsed = urlparse(url)
+    if parsed.scheme != "https" or not parsed.netloc:
+        raise ConfigError("command line", "--url", f"must be https://HOST, not {url!r}")
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="tandem", description="Reverse-mentoring programmes on Slack and Microsoft Teams."
+    )
+    top.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, handler: Callable[[argparse.Namespace], int], text: str
+            ) -> argparse.ArgumentParser:
+        command = sub.add_parser(name, help=text, description=text)
+        command.set_defaults(handler=handler)
+        return command
+
+    add("serve", cmd_serve, "run the bot: Slack and Teams endpoints on $PORT")
+    add("migrate", cmd_migrate, "upgrade the database ($DATABASE_URL) to the current schema")
+    add("check-config", cmd_check_config, "validate app.yaml and the environment")
+    demo = add("demo", cmd_demo,
+               "run a programme on a local platform with synthetic employees (no accounts)")
+    demo.add_argument("--database", default=None,
+                      help="database URL (default: a fresh SQLite file in a temporary folder)")
+    manifest = add("slack-manifest", cmd_slack_manifest, "print the Slack app manifest (YAML)")
+    manifest.add_argument("--url", required=True, help="public base URL, https://HOST")
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # Alembic narrates every plugin it loads; operators only need our summary line.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    try:
+        return args.handler(args)
+    except ConfigError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    except TandemError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+

@@ -1,0 +1,88 @@
+"""The ``tandem`` command as an operator runs it: migrate, serve, manifest, demo."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def tandem(*args: str, env: dict[str, str] | None = None, timeout: float = 60
+           ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args], cwd=ROOT, capture_output=True, text=True,
+        env={**os.environ, "TANDEM_CONFIG": str(ROOT / "app.yaml"), **(env or {})},
+        timeout=timeout,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_serve_refuses_an_unmigrated_database_then_runs_after_migrate(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/t.db", "PORT": str(free_port())}
+    refused = tandem("serve", env=env)
+    assert refused.returncode == 2
+    assert "tandem migrate" in refused.stderr and "Traceback" not in refused.stderr
+
+    migrated = tandem("migrate", env=env)
+    assert migrated.returncode == 0 and "head" in migrated.stdout
+
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "serve"], cwd=ROOT,
+        env={**os.environ, "TANDEM_CONFIG": str(ROOT / "app.yaml"), **env},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{env['PORT']}/healthz") as r:
+                    assert r.status == 200
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "server did not come up"
+                assert server.poll() is None, server.stderr.read() if server.stderr else ""
+                time.sleep(0.1)
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def test_slack_manifest_is_complete() -> None:
+    result = tandem("slack-manifest", "--url", "https://tandem.example.com/")
+    assert result.returncode == 0, result.stderr
+    manifest = yaml.safe_load(result.stdout)
+    [command] = manifest["features"]["slash_commands"]
+    assert command["command"] == "/tandem"
+    assert command["url"] == "https://tandem.example.com/slack/events"
+    assert manifest["settings"]["interactivity"]["request_url"] == command["url"]
+    assert manifest["settings"]["event_subscriptions"]["request_url"] == command["url"]
+    assert {"commands", "chat:write", "users:read", "mpim:write"} <= set(
+        manifest["oauth_config"]["scopes"]["bot"])
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+
+
+def test_slack_manifest_wants_https() -> None:
+    result = tandem("slack-manifest", "--url", "http://insecure")
+    assert result.returncode == 2 and "--url" in result.stderr
+
+
+def test_demo_shows_what_each_person_saw() -> None:
+    result = tandem("demo", timeout=120)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "what Dr. Katrin Vogel (mentee, de) saw" in out
+    assert "Du bist angemeldet" in out and "You are signed up" in out
+    assert "Bitte wähle mindestens ein Thema." in out
