@@ -30,6 +30,8 @@ QUESTIONS = (
     "capacity",
 )
 REQUIRED_QUESTIONS = ("role", "topics", "languages")
+#: "local" is the in-process platform of tests and the demo.
+PLATFORMS = ("slack", "teams", "local")
 _ID = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _LANGUAGE_CODE = re.compile(r"^[a-z]{2}$")
 
@@ -216,7 +218,7 @@ def parse_config(source: str, raw: dict[str, Any]) -> AppConfig:
 
 
 def _per_platform(section: _Reader) -> dict[str, tuple[str, ...]]:
-    return {p: section.strings(p, []) for p in ("slack", "teams")}
+    return {p: section.strings(p, []) for p in PLATFORMS}
 
 
 def _survey(section: _Reader) -> Survey:

@@ -19,6 +19,8 @@ class Messenger(Protocol):
     platform: str
     #: How a command is typed on this platform, e.g. "/tandem " on Slack, "" on Teams.
     command_prefix: str
+    #: Whether the bot can open a chat with several people (Slack yes, Teams no).
+    supports_group: bool
 
     async def send_direct(self, user_id: str, message: Message) -> str:
         """Send a private message to one person; returns the platform's message id."""

@@ -13,6 +13,7 @@ from conversations.events import Command
 from conversations.messages import Facts, Message, Outcome, Paragraph, Reply
 
 PARTICIPANT_COMMANDS = ("signup", "status", "pause", "resume", "leave", "help")
+COORDINATOR_COMMANDS = ("match",)
 
 
 def help_message(ctx: FlowContext, command: Command, unknown: str | None = None) -> Outcome:
@@ -31,6 +32,12 @@ def help_message(ctx: FlowContext, command: Command, unknown: str | None = None)
             )
         )
     )
+    if ctx.config.is_coordinator(actor.platform, actor.user_id):
+        blocks.append(Paragraph(t(language, "help.coordinator_intro")))
+        blocks.append(Facts(tuple(
+            (f"{prefix}{t(language, f'command.{name}')}", t(language, f"help.{name}"))
+            for name in COORDINATOR_COMMANDS
+        )))
     return Reply(Message(title=t(language, "help.title"), blocks=tuple(blocks)))
 
 

@@ -6,7 +6,7 @@ person typed can turn into a mention, a link or markup when shown to others.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -143,7 +143,16 @@ class FormDone:
     message: Message | None = None
 
 
-Outcome = Reply | ShowForm | FormInvalid | FormDone
+@dataclass(frozen=True)
+class Working:
+    """Answer at once with ``message``, then run ``then``: for slow work such as
+    matching, whose results follow as their own messages."""
+
+    message: Message
+    then: Callable[[], Awaitable[None]]
+
+
+Outcome = Reply | ShowForm | FormInvalid | FormDone | Working
 
 
 def reply(*paragraphs: str, title: str | None = None, buttons: Sequence[Button] = ()) -> Reply:

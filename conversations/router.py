@@ -6,15 +6,18 @@ place where an error becomes words for a person (``bot.errors.user_text``).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from bot.errors import TandemError, user_text
 from conversations import help as help_flow
-from conversations import membership, signup, survey
+from conversations import matching, membership, signup, survey
 from conversations.context import FlowContext
 from conversations.events import Actor, ButtonPress, Command, FormSubmission
-from conversations.messages import Message, Outcome, Reply
+from conversations.messages import Message, Outcome, Reply, Working
+
+log = logging.getLogger(__name__)
 
 E = TypeVar("E", Command, FormSubmission, ButtonPress)
 Handler = Callable[[FlowContext, E], Awaitable[Outcome]]
@@ -26,6 +29,7 @@ COMMANDS: dict[str, Handler[Command]] = {
     "resume": membership.resume,
     "leave": membership.leave,
     "help": help_flow.show,
+    "match": matching.command,
 }
 # German words and everyday synonyms, so people can type what they think.
 ALIASES = {
@@ -47,6 +51,7 @@ FORMS: dict[str, Handler[FormSubmission]] = {survey.FORM_ID: signup.submit}
 BUTTONS: dict[str, Handler[ButtonPress]] = {
     membership.LEAVE_CONFIRM: membership.leave_answer,
     membership.LEAVE_CANCEL: membership.leave_answer,
+    matching.CONFIRM: matching.confirm,
 }
 
 
@@ -94,9 +99,30 @@ async def on_button(ctx: FlowContext, press: ButtonPress) -> Outcome:
 
 async def _guarded(ctx: FlowContext, actor: Actor, handler: Handler[E], event: E) -> Outcome:
     try:
-        return await handler(ctx, event)
+        outcome = await handler(ctx, event)
     except Exception as error:  # the one place errors become words; user_text logs the rest
         return _error_reply(ctx, actor, error)
+    if isinstance(outcome, Working):
+        return Working(outcome.message, _guarded_later(ctx, actor, outcome.then))
+    return outcome
+
+
+def _guarded_later(
+    ctx: FlowContext, actor: Actor, work: Callable[[], Awaitable[None]]
+) -> Callable[[], Awaitable[None]]:
+    """Slow work that fails after the first answer is reported in the person's DMs."""
+
+    async def run() -> None:
+        try:
+            await work()
+        except Exception as error:
+            message = _error_reply(ctx, actor, error).message
+            try:
+                await ctx.messenger(actor.platform).send_direct(actor.user_id, message)
+            except Exception:
+                log.exception("could not tell %s about a failed task", actor.platform)
+
+    return run
 
 
 def _error_reply(ctx: FlowContext, actor: Actor, error: BaseException) -> Reply:

@@ -175,3 +175,51 @@ class ConversationRef(Base):
     tenant_id: Mapped[str | None] = mapped_column(String(64))
     reference: Mapped[dict[str, Any]] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class MatchProposal(Base):
+    """A matching result shown to a coordinator; at most one per round is confirmed."""
+
+    __tablename__ = "match_proposals"
+    __table_args__ = (UniqueConstraint("round_id", "number", name="uq_proposal_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    #: pairs (participant ids, score, explanation), unmatched, warnings, figures
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    confirmed_by: Mapped[str | None] = mapped_column(String(128))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class MatchRule(Base):
+    """A coordinator's pin (these two together) or block (never these two)."""
+
+    __tablename__ = "match_rules"
+    __table_args__ = (
+        UniqueConstraint("round_id", "kind", "mentor_id", "mentee_id", name="uq_match_rule"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    mentor_id: Mapped[int] = mapped_column(ForeignKey("participants.id"))
+    mentee_id: Mapped[int] = mapped_column(ForeignKey("participants.id"))
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class AuditEntry(Base):
+    """Who did what, when: every coordinator action."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    platform: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

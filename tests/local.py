@@ -11,7 +11,7 @@ from conversations.context import FlowContext
 from storage.db import Database
 
 ANSWERS: dict[str, Any] = {
-    "role": "mentor", "department": "IT", "manager": "boss",
+    "role": "mentor", "department": "IT", "manager": None,
     "topics": ["ai_tools"], "goals": "", "languages": ["de"],
     "meeting_mode": "either", "capacity": "1", "consent": ["yes"],
 }

@@ -21,8 +21,10 @@ from conversations.messages import (
     FormInvalid,
     Message,
     Outcome,
+    Paragraph,
     Reply,
     ShowForm,
+    Working,
 )
 
 PLATFORM = "local"
@@ -47,10 +49,12 @@ class Seen:
 class LocalMessenger:
     platform = PLATFORM
     command_prefix = "/tandem "
+    supports_group = True
 
     def __init__(self) -> None:
         self.inbox: dict[str, list[Seen]] = defaultdict(list)
         self.channels: dict[str, list[Message]] = defaultdict(list)
+        self.files: dict[str, list[tuple[str, bytes]]] = defaultdict(list)
         self._ids = itertools.count(1)
         self.unreachable: set[str] = set()
 
@@ -71,6 +75,15 @@ class LocalMessenger:
 
     async def post_channel(self, channel_id: str, message: Message) -> str:
         self.channels[channel_id].append(message)
+        return self._id()
+
+    async def send_file(
+        self, user_id: str, filename: str, content: bytes, message: Message
+    ) -> str:
+        self.files[user_id].append((filename, content))
+        self.inbox[user_id].append(Seen("file", Message(
+            title=message.title, blocks=message.blocks + (Paragraph(f"📎 {filename}"),),
+        )))
         return self._id()
 
 
@@ -110,17 +123,24 @@ class LocalPlatform:
                 inbox.append(Seen("reply", outcome.message))
         return outcome
 
+    async def _run(self, user: LocalUser, outcome: Outcome) -> Outcome:
+        self._record(user, outcome)
+        if isinstance(outcome, Working):
+            self.messenger.inbox[user.user_id].append(Seen("reply", outcome.message))
+            await outcome.then()
+        return outcome
+
     async def command(self, user: LocalUser, text: str) -> Outcome:
-        return self._record(user, await router.on_command(self.ctx, Command(user.actor, text)))
+        return await self._run(user, await router.on_command(self.ctx, Command(user.actor, text)))
 
     async def submit(self, user: LocalUser, values: Mapping[str, FormValue],
                      form_id: str = "survey") -> Outcome:
         submission = FormSubmission(user.actor, form_id, dict(values))
-        return self._record(user, await router.on_form(self.ctx, submission))
+        return await self._run(user, await router.on_form(self.ctx, submission))
 
     async def press(self, user: LocalUser, action_id: str, value: str = "") -> Outcome:
         press = ButtonPress(user.actor, action_id, value)
-        return self._record(user, await router.on_button(self.ctx, press))
+        return await self._run(user, await router.on_button(self.ctx, press))
 
     def transcript(self, user_id: str) -> list[str]:
         return [seen.text() for seen in self.messenger.inbox[user_id]]

@@ -23,6 +23,7 @@ from conversations.messages import (
     Outcome,
     Reply,
     ShowForm,
+    Working,
 )
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,10 @@ def register(app: AsyncApp, runtime: Runtime, directory: Directory) -> None:
             await client.views_open(trigger_id=body["trigger_id"], view=modal(outcome.form))
         elif isinstance(outcome, Reply):
             await _ack_message(ack, outcome.message)
+        elif isinstance(outcome, Working):
+            # Slack gets its answer now; the slow part runs after the ack.
+            await _ack_message(ack, outcome.message)
+            await outcome.then()
         else:
             await ack()
 
@@ -95,7 +100,7 @@ def register(app: AsyncApp, runtime: Runtime, directory: Directory) -> None:
         outcome = await router.on_button(runtime.ctx, press)
         if isinstance(outcome, ShowForm) and body.get("trigger_id"):
             await client.views_open(trigger_id=body["trigger_id"], view=modal(outcome.form))
-        elif isinstance(outcome, Reply):
+        elif isinstance(outcome, (Reply, Working)):
             if body.get("response_url"):
                 await respond(
                     text=fallback_text(outcome.message), blocks=message_blocks(outcome.message),
@@ -103,6 +108,8 @@ def register(app: AsyncApp, runtime: Runtime, directory: Directory) -> None:
                 )
             else:
                 await runtime.messengers["slack"].send_direct(actor.user_id, outcome.message)
+            if isinstance(outcome, Working):
+                await outcome.then()
 
     @app.event("message")
     async def on_direct_message(event: dict[str, Any], client: AsyncWebClient) -> None:
@@ -119,6 +126,8 @@ def register(app: AsyncApp, runtime: Runtime, directory: Directory) -> None:
                 channel=event["channel"], text=fallback_text(message),
                 blocks=message_blocks(message),
             )
+        if isinstance(outcome, Working):
+            await outcome.then()
 
     @app.event("app_home_opened")
     async def on_home(event: dict[str, Any], client: AsyncWebClient, context: Any) -> None:
@@ -139,7 +148,7 @@ def register(app: AsyncApp, runtime: Runtime, directory: Directory) -> None:
 
 def _as_message(runtime: Runtime, actor: Actor, outcome: Outcome) -> Message | None:
     """An outcome as a chat message, where no modal can open (a DM has no trigger id)."""
-    if isinstance(outcome, Reply):
+    if isinstance(outcome, (Reply, Working)):
         return outcome.message
     if isinstance(outcome, ShowForm):
         language = runtime.ctx.language(actor.locale)

@@ -22,6 +22,7 @@ UNREACHABLE = frozenset({
 class SlackMessenger:
     platform = "slack"
     command_prefix = "/tandem "
+    supports_group = True
 
     def __init__(self, client: AsyncWebClient) -> None:
         self.client = client
@@ -49,6 +50,21 @@ class SlackMessenger:
 
     async def post_channel(self, channel_id: str, message: Message) -> str:
         return await self._post(channel_id, message)
+
+    async def send_file(
+        self, user_id: str, filename: str, content: bytes, message: Message
+    ) -> str:
+        try:
+            opened = await self.client.conversations_open(users=user_id)
+            channel = opened["channel"]["id"]
+            uploaded = await self.client.files_upload_v2(
+                channel=channel, filename=filename, title=filename, content=content,
+                initial_comment=fallback_text(message),
+            )
+        except SlackApiError as error:
+            raise _platform_error(error) from error
+        files = uploaded.get("files") or [{}]
+        return f"{channel}:{files[0].get('id', '')}"
 
 
 def _platform_error(error: SlackApiError) -> PlatformError:

@@ -44,6 +44,7 @@ class FakeSlack:
     delay: float = 0.0
     on_call: Callable[[Call], None] | None = None
     _ts: Any = field(default_factory=lambda: itertools.count(1))
+    uploads: dict[str, bytes] = field(default_factory=dict)
     runner: web.AppRunner | None = None
     base_url: str = ""
 
@@ -68,6 +69,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{id}", self._response_url)
+        app.router.add_post("/upload/{file_id}", self._upload)
         self.runner = web.AppRunner(app)
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0)
@@ -91,6 +93,10 @@ class FakeSlack:
             body = await request.text()
             args.update({k: v[0] for k, v in parse_qs(body).items()})
         return args
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        self.uploads[request.match_info["file_id"]] = await request.read()
+        return web.Response(text="OK - 1")
 
     async def _response_url(self, request: web.Request) -> web.Response:
         call = Call("response_url", await request.json())
@@ -140,6 +146,13 @@ class FakeSlack:
         if method == "conversations.open":
             users = args.get("users", "")
             return {"ok": True, "channel": {"id": "G" + str(abs(hash(users)) % 10**8)}}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{next(self._ts)}"
+            return {"ok": True, "file_id": file_id, "upload_url": f"{self.base_url}upload/{file_id}"}
+        if method == "files.completeUploadExternal":
+            files = args.get("files")
+            files = json.loads(files) if isinstance(files, str) else files
+            return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files]}
         if method in ("views.open", "views.publish", "views.update"):
             view = args.get("view")
             view = json.loads(view) if isinstance(view, str) else view

@@ -1,0 +1,249 @@
+"""Matching, reviewed by a coordinator, then introduced and announced.
+
+Who sees what, in order:
+1. A coordinator types ``match`` (Slack ``/tandem match``). Anyone else gets a
+   polite refusal and nothing happens. The coordinator is answered at once
+   ("matching N people…"); the engine runs on the round's sign-ups.
+2. The proposal arrives privately: how many tandems, average and worst score,
+   data warnings, the unmatched with their reasons, the numbered pairs with
+   why they fit, and a CSV of all of it. Buttons: Confirm, Run again.
+3. The coordinator may adjust and re-run: ``match pin 3`` keeps pair 3,
+   ``match block 3`` / ``match drop 3`` rules pair 3 out, ``match swap 3 5``
+   exchanges the seniors of pairs 3 and 5, ``match reset`` forgets all of that.
+   Each adjustment shows a new proposal.
+4. Confirm creates the tandems once, however often and by however many
+   coordinators it is pressed. Every tandem then gets its introduction (see
+   ``introductions``) and the programme channels get the matching
+   announcement, without any private detail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from typing import Any
+
+from bot.errors import UserError
+from bot.i18n import t
+from bot.matching.engine import match as run_engine
+from bot.matching.explain import describe_unmatched, describe_warning
+from bot.matching.model import MatchWarning, Unmatched
+from conversations import introductions
+from conversations.context import FlowContext
+from conversations.coordination import audit, require_coordinator
+from conversations.events import Actor, ButtonPress, Command
+from conversations.match_input import engine_rules, people_and_org, result_to_json
+from conversations.messages import Button, Facts, Message, Outcome, Paragraph, Working
+from conversations.summary import topic_labels
+from storage import matching as store
+from storage import participants as repo
+from storage.models import MatchProposal, Round
+
+CONFIRM = "match.confirm"
+SHOWN_PAIRS = 25
+
+
+async def command(ctx: FlowContext, cmd: Command) -> Outcome:
+    actor = cmd.actor
+    require_coordinator(ctx, actor)
+    language = ctx.language(actor.locale)
+    words = cmd.text.split()[1:]
+    action = words[0].lower() if words else "run"
+    async with ctx.db.session() as session:
+        current = await repo.sync_round(session, ctx.config.round, ctx.clock.now())
+        if current.status != "open":
+            done = await store.confirmed_proposal(session, current.id)
+            raise UserError("match.already_confirmed", round=current.name,
+                            count=len(done.result["pairs"]) if done else 0)
+        latest = await store.latest_proposal(session, current.id)
+        if action in ("pin", "block", "drop", "swap"):
+            await _adjust(ctx, session, actor, current, latest, action, words[1:])
+        elif action == "reset":
+            await store.clear_rules(session, current.id)
+        elif action == "confirm":
+            pass
+        elif action != "run":
+            raise UserError("match.usage", cmd=ctx.messenger(actor.platform).command_prefix)
+        count = len(await store.round_participants(session, current.id))
+    if action == "confirm":
+        if latest is None:
+            raise UserError("match.nothing_to_confirm")
+        return await confirm(ctx, ButtonPress(actor, CONFIRM, str(latest.id)))
+    await audit(ctx, actor, f"match.{action}", args=words[1:])
+
+    async def propose() -> None:
+        await _propose(ctx, actor, current.id)
+
+    return Working(Message.text(t(language, "match.working", count=count)), propose)
+
+
+async def _adjust(ctx: FlowContext, session: Any, actor: Actor, current: Round,
+                  latest: MatchProposal | None, action: str, args: list[str]) -> None:
+    pairs = latest.result["pairs"] if latest else []
+
+    def pair(text: str) -> dict[str, Any]:
+        if not text.isdigit() or not 1 <= int(text) <= len(pairs):
+            raise UserError("match.no_such_pair", number=text[:10], count=len(pairs))
+        return pairs[int(text) - 1]
+
+    expected = 2 if action == "swap" else 1
+    if len(args) != expected:
+        raise UserError("match.usage", cmd=ctx.messenger(actor.platform).command_prefix)
+    now, by = ctx.clock.now(), actor.user_id
+    if action == "pin":
+        chosen = pair(args[0])
+        await store.add_rule(session, current.id, "pin", chosen["mentor"], chosen["mentee"],
+                             by, now)
+    elif action in ("block", "drop"):
+        chosen = pair(args[0])
+        await store.add_rule(session, current.id, "block", chosen["mentor"], chosen["mentee"],
+                             by, now)
+    else:
+        first, second = pair(args[0]), pair(args[1])
+        if first is second:
+            raise UserError("match.swap_same")
+        for mentor, mentee in ((first["mentor"], second["mentee"]),
+                               (second["mentor"], first["mentee"])):
+            await store.add_rule(session, current.id, "pin", mentor, mentee, by, now)
+        for old in (first, second):
+            await store.add_rule(session, current.id, "block", old["mentor"], old["mentee"],
+                                 by, now)
+
+
+async def _propose(ctx: FlowContext, actor: Actor, round_id: int) -> None:
+    async with ctx.db.session() as session:
+        signed_up = await store.round_participants(session, round_id)
+        earlier = await store.earlier_pairs(session, round_id)
+        rules = await store.rules(session, round_id)
+        current = await session.get(Round, round_id)
+    assert current is not None
+    people, org = people_and_org(signed_up)
+    engine_rules_ = engine_rules(ctx.config, earlier, rules)
+    # The engine is CPU-bound: keep the event loop answering other people meanwhile.
+    result = await asyncio.to_thread(
+        run_engine, people, engine_rules_, org, reference=current.starts_at
+    )
+    stored = result_to_json(result)
+    async with ctx.db.session() as session:
+        proposal = await store.save_proposal(session, round_id, actor.user_id,
+                                             ctx.clock.now(), stored)
+    language = ctx.language(actor.locale)
+    messenger = ctx.messenger(actor.platform)
+    await messenger.send_direct(actor.user_id, proposal_message(ctx, proposal, language,
+                                                                messenger.command_prefix))
+    await messenger.send_file(
+        actor.user_id, f"tandem-{current.name}-proposal-{proposal.number}.csv",
+        proposal_csv(ctx, stored, language),
+        Message.text(t(language, "match.csv_comment", number=proposal.number)),
+    )
+
+
+def proposal_message(ctx: FlowContext, proposal: MatchProposal, language: str,
+                     prefix: str) -> Message:
+    result = proposal.result
+    pairs, unmatched = result["pairs"], result["unmatched"]
+    matched_people = len({p["mentor"] for p in pairs} | {p["mentee"] for p in pairs})
+    facts = Facts((
+        (t(language, "match.fact.tandems"), str(len(pairs))),
+        (t(language, "match.fact.people"),
+         t(language, "match.fact.people_value", matched=matched_people,
+           total=matched_people + len(unmatched))),
+        (t(language, "match.fact.average"), _score(result["average"])),
+        (t(language, "match.fact.worst"), _score(result["worst"])),
+    ))
+    blocks: list[Paragraph | Facts] = [facts]
+    for warning in result["warnings"]:
+        blocks.append(Paragraph("⚠ " + describe_warning(MatchWarning(
+            warning["code"], tuple(warning["people"]), warning["params"]), language)))
+    lines = []
+    for number, pair in enumerate(pairs[:SHOWN_PAIRS], start=1):
+        topics = topic_labels(ctx.config, list(pair["explanation"]["offered_wished"]), language)
+        lines.append(t(language, "match.pair_line", number=number, mentor=pair["mentor_name"],
+                       mentee=pair["mentee_name"], score=_score(pair["score"]),
+                       topics=topics or "–",
+                       pinned=t(language, "match.pinned") if pair["pinned"] else ""))
+    if len(pairs) > SHOWN_PAIRS:
+        lines.append(t(language, "match.more_pairs", count=len(pairs) - SHOWN_PAIRS))
+    if lines:
+        blocks.append(Paragraph("\n".join(lines)))
+    if unmatched:
+        blocks.append(Paragraph(t(language, "match.unmatched_title") + "\n" + "\n".join(
+            f"• {u['name']}: " + describe_unmatched(Unmatched(
+                str(u["participant"]), u["name"], u["role"], u["reason"], u["params"]),
+                language)
+            for u in unmatched[:SHOWN_PAIRS]
+        )))
+    blocks.append(Paragraph(t(language, "match.adjust", cmd=prefix)))
+    buttons = (
+        Button(CONFIRM, t(language, "match.confirm_button", count=len(pairs)),
+               value=str(proposal.id), style="primary"),
+        Button("command:match", t(language, "match.rerun_button")),
+    ) if pairs else (Button("command:match", t(language, "match.rerun_button")),)
+    return Message(title=t(language, "match.title", number=proposal.number),
+                   blocks=tuple(blocks), buttons=buttons)
+
+
+def _score(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0f}"
+
+
+def proposal_csv(ctx: FlowContext, result: dict[str, Any], language: str) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([t(language, f"match.csv.{c}") for c in
+                     ("pair", "mentor", "mentee", "score", "topics", "pinned", "reason")])
+    for number, pair in enumerate(result["pairs"], start=1):
+        writer.writerow([
+            number, _safe_cell(pair["mentor_name"]), _safe_cell(pair["mentee_name"]),
+            _score(pair["score"]),
+            topic_labels(ctx.config, list(pair["explanation"]["offered_wished"]), language),
+            "x" if pair["pinned"] else "", "",
+        ])
+    for u in result["unmatched"]:
+        unmatched = Unmatched(str(u["participant"]), u["name"], u["role"], u["reason"],
+                              u["params"])
+        names = ("", _safe_cell(u["name"])) if u["role"] == "mentee" else (
+            _safe_cell(u["name"]), "")
+        writer.writerow(["", *names, "", "", "", describe_unmatched(unmatched, language)])
+    return out.getvalue().encode("utf-8-sig")  # the BOM makes Excel read UTF-8
+
+
+def _safe_cell(text: str) -> str:
+    """Names typed by people must not become spreadsheet formulas."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+async def confirm(ctx: FlowContext, press: ButtonPress) -> Outcome:
+    actor = press.actor
+    require_coordinator(ctx, actor)
+    language = ctx.language(actor.locale)
+    if not press.value.isdigit():
+        raise UserError("error.stale_button")
+    now = ctx.clock.now()
+    async with ctx.db.session() as session:
+        proposal = await session.get(MatchProposal, int(press.value))
+        if proposal is None:
+            raise UserError("error.stale_button")
+        current = await session.get(Round, proposal.round_id)
+        assert current is not None
+        latest = await store.latest_proposal(session, proposal.round_id)
+        if current.status == "open" and latest is not None and latest.id != proposal.id:
+            raise UserError("match.outdated", number=latest.number)
+        won = await store.confirm(session, proposal, actor.user_id, now)
+        if won:
+            tandems = await store.create_tandems(session, proposal.round_id,
+                                                 proposal.result["pairs"], now)
+            await store.audit(session, actor.platform, actor.user_id, "match.confirm",
+                              {"proposal": proposal.number, "tandems": len(tandems)}, now)
+    if not won:
+        raise UserError("match.already_confirmed", round=current.name,
+                        count=len(proposal.result["pairs"]))
+
+    async def introduce() -> None:
+        await introductions.introduce_round(ctx, current.id)
+
+    return Working(
+        Message.text(t(language, "match.confirmed", count=len(tandems), round=current.name)),
+        introduce,
+    )
