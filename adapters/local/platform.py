@@ -82,7 +82,7 @@ class LocalMessenger:
     ) -> str:
         self.files[user_id].append((filename, content))
         self.inbox[user_id].append(Seen("file", Message(
-            title=message.title, blocks=message.blocks + (Paragraph(f"📎 {filename}"),),
+            title=message.title, blocks=(*message.blocks, Paragraph(f"📎 {filename}")),
         )))
         return self._id()
 

@@ -148,7 +148,8 @@ class FakeSlack:
             return {"ok": True, "channel": {"id": "G" + str(abs(hash(users)) % 10**8)}}
         if method == "files.getUploadURLExternal":
             file_id = f"F{next(self._ts)}"
-            return {"ok": True, "file_id": file_id, "upload_url": f"{self.base_url}upload/{file_id}"}
+            upload_url = f"{self.base_url}upload/{file_id}"
+            return {"ok": True, "file_id": file_id, "upload_url": upload_url}
         if method == "files.completeUploadExternal":
             files = args.get("files")
             files = json.loads(files) if isinstance(files, str) else files
