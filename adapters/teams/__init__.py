@@ -1,0 +1,1 @@
+"""Microsoft Teams: botbuilder's CloudAdapter on the shared server, Adaptive Cards both ways."""

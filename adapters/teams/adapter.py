@@ -1,0 +1,138 @@
+"""The Teams platform: ``POST /api/messages`` for Bot Framework activities.
+
+Requests are checked in this order: with ``MICROSOFT_APP_ID`` set, a missing or
+malformed ``Authorization`` header is refused (401) before the body is read;
+then the body must be a JSON activity (400 otherwise); then botbuilder's
+``CloudAdapter`` validates the token (401) and runs the turn. Without
+``MICROSOFT_APP_ID`` the bot runs unauthenticated for the Bot Framework
+Emulator, and says so loudly at start.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from aiohttp import web
+from botbuilder.core import InvokeResponse
+from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import Activity
+from botframework.connector.auth import (
+    BotFrameworkAuthenticationFactory,
+    PasswordServiceClientCredentialFactory,
+)
+from jwt import PyJWTError
+
+from adapters.teams.messenger import TeamsMessenger
+from adapters.teams.references import References
+from adapters.teams.turns import TeamsBot
+from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+ROUTE = "/api/messages"
+PLATFORM = "teams"
+STOP_GRACE_SECONDS = 30.0
+
+
+def cloud_adapter(app_id: str | None, password: str | None, tenant_id: str | None) -> CloudAdapter:
+    credentials = PasswordServiceClientCredentialFactory(app_id, password, tenant_id)
+    return CloudAdapter(BotFrameworkAuthenticationFactory.create(credential_factory=credentials))
+
+
+class TeamsAdapter:
+    platform = PLATFORM
+
+    def __init__(self, runtime: Runtime) -> None:
+        settings = runtime.settings
+        self.app_id = settings.microsoft_app_id
+        self.cloud = cloud_adapter(
+            settings.microsoft_app_id,
+            settings.microsoft_app_password,
+            settings.microsoft_app_tenant_id,
+        )
+        self.references = References(runtime.db, runtime.clock)
+        self.messenger = TeamsMessenger(self.cloud, self.references, self.app_id)
+        self.bot = TeamsBot(runtime, self.messenger, self.references)
+
+    def mount(self, app: web.Application) -> None:
+        app.router.add_post(ROUTE, self.handle)
+
+    async def start(self) -> None:
+        if not self.app_id:
+            log.warning(
+                "teams: MICROSOFT_APP_ID is not set: %s accepts UNAUTHENTICATED requests "
+                "(Bot Framework Emulator mode). Never run it like this in production.",
+                ROUTE,
+            )
+
+    async def stop(self) -> None:
+        await self.bot.idle(grace_seconds=STOP_GRACE_SECONDS)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        auth_header = request.headers.get("Authorization", "")
+        if self.app_id and not _looks_like_bearer(auth_header):
+            return _error(401, "unauthorized")
+        try:
+            body = json.loads(await request.read())
+        except (ValueError, UnicodeDecodeError):
+            return _error(400, "body is not JSON")
+        activity = _activity(body)
+        if activity is None:
+            return _error(400, "body is not a Bot Framework activity")
+        try:
+            response = await self.cloud.process_activity(auth_header, activity, self.bot.on_turn)
+        except (PermissionError, PyJWTError) as error:
+            log.info("teams: refused a request: %s", error)
+            return _error(401, "unauthorized")
+        except Exception:
+            log.exception("teams: a %s activity failed", activity.type)
+            return _error(500, "internal error")
+        return _response(response)
+
+
+def _looks_like_bearer(header: str) -> bool:
+    scheme, _, token = header.partition(" ")
+    return scheme.lower() == "bearer" and token.count(".") == 2
+
+
+def _activity(body: Any) -> Activity | None:
+    """An activity we can answer: a type, a conversation and a serviceUrl to reply to."""
+    if not isinstance(body, dict) or not isinstance(body.get("type"), str) or not body["type"]:
+        return None
+    conversation = body.get("conversation")
+    if not isinstance(conversation, dict) or not isinstance(conversation.get("id"), str):
+        return None
+    service_url = body.get("serviceUrl")
+    if not isinstance(service_url, str) or not service_url.startswith(("https://", "http://")):
+        return None
+    for account in ("from", "recipient"):
+        if account in body and not isinstance(body[account], dict):
+            return None
+    try:
+        return Activity().deserialize(body)
+    except Exception:
+        return None
+
+
+def _response(response: InvokeResponse | None) -> web.Response:
+    """The turn's answer; invoke bodies are serialised here (botbuilder 4.17.1's
+    CloudAdapter.process fails with a 500 on plain-dict bodies)."""
+    if response is None:
+        return web.Response(status=201)
+    status = int(response.status or 200)
+    body = response.body
+    if body is None:
+        return web.Response(status=status)
+    if hasattr(body, "serialize"):
+        body = body.serialize()
+    return web.json_response(body, status=status)
+
+
+def _error(status: int, text: str) -> web.Response:
+    return web.json_response({"error": text}, status=status)
+
+
+def build(runtime: Runtime) -> TeamsAdapter:
+    """Teams is always mounted: without an app id it runs for the Emulator."""
+    return TeamsAdapter(runtime)
