@@ -11,6 +11,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from urllib.parse import urlparse
 
 from bot.config import AppConfig, load_config
@@ -93,12 +94,30 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_match(args: argparse.Namespace) -> int:
+    from bot.match_command import run_match
+
+    settings, config = _load()
+    return asyncio.run(run_match(settings, config, args.round, args.dry_run, args.csv))
+
+
 def cmd_slack_manifest(args: argparse.Namespace) -> int:
     from adapters.slack.manifest import manifest_yaml
 
     _require_https(args.url)
     config = load_config(Settings.from_env().config_path)
     print(manifest_yaml(args.url, name=config.programme_name[:35]), end="")
+    return 0
+
+
+def cmd_teams_package(args: argparse.Namespace) -> int:
+    from bot.teams_package import build_package
+
+    try:
+        path = build_package(args.app_id, args.url, args.output)
+    except ValueError as error:
+        raise ConfigError("command line", "--app-id/--url", str(error)) from None
+    print(f"wrote {path}: upload it in Teams (Apps → Manage your apps → Upload an app)")
     return 0
 
 
@@ -128,8 +147,19 @@ def parser() -> argparse.ArgumentParser:
                "run a programme on a local platform with synthetic employees (no accounts)")
     demo.add_argument("--database", default=None,
                       help="database URL (default: a fresh SQLite file in a temporary folder)")
+    match = add("match", cmd_match,
+                "match a round's sign-ups and print the proposal (coordinators confirm in chat)")
+    match.add_argument("--round", required=True, help="the round's name, as in app.yaml")
+    match.add_argument("--dry-run", action="store_true", help="compute only, store nothing")
+    match.add_argument("--csv", type=Path, help="also write the proposal as CSV to this file")
     manifest = add("slack-manifest", cmd_slack_manifest, "print the Slack app manifest (YAML)")
     manifest.add_argument("--url", required=True, help="public base URL, https://HOST")
+    package = add("teams-package", cmd_teams_package,
+                  "write the Teams app package (manifest and icons) as a zip")
+    package.add_argument("--app-id", required=True, help="the Microsoft App ID (a GUID)")
+    package.add_argument("--url", required=True, help="public base URL, https://HOST")
+    package.add_argument("-o", "--output", type=Path, default=Path("tandem-teams.zip"),
+                         help="where to write the zip (default: tandem-teams.zip)")
     return top
 
 
@@ -147,7 +177,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"configuration error: {error}", file=sys.stderr)
         return EXIT_CONFIG
     except TandemError as error:
-        print(f"error: {error}", file=sys.stderr)
+        from bot.errors import user_text
+
+        print(f"error: {user_text(error, 'en')}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

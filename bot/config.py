@@ -77,6 +77,25 @@ class MatchingSettings:
     weights: dict[str, float] = field(default_factory=dict)
 
 
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+LIFECYCLE = ("signup_opened", "signup_reminder", "signup_closed", "kickoff", "pulse", "wrapup")
+
+
+@dataclass(frozen=True)
+class RhythmSettings:
+    """The round's cadence: when nudges go out, and which lifecycle messages are sent."""
+
+    nudge_weekday: int = 1  # Monday is 0
+    nudge_time: time = time(10, 0)
+    lifecycle_time: time = time(10, 0)
+    grace: timedelta = timedelta(days=3)
+    reminder_after: timedelta = timedelta(days=7)
+    stalled_after_periods: int = 2
+    signup_reminder_days: int = 3
+    enabled: frozenset[str] = frozenset(LIFECYCLE)
+    tick_seconds: int = 60
+
+
 @dataclass(frozen=True)
 class AppConfig:
     source: str
@@ -88,6 +107,7 @@ class AppConfig:
     survey: Survey
     matching: MatchingSettings
     round: RoundSettings
+    rhythm: RhythmSettings = field(default_factory=RhythmSettings)
 
     def is_coordinator(self, platform: str, user_id: str) -> bool:
         return user_id in self.coordinators.get(platform, ())
@@ -214,6 +234,7 @@ def parse_config(source: str, raw: dict[str, Any]) -> AppConfig:
         survey=_survey(root.section("survey")),
         matching=_matching(root.section("matching", required=False)),
         round=_round(root.section("round"), zone),
+        rhythm=_rhythm(root.section("rhythm", required=False)),
     )
 
 
@@ -275,6 +296,38 @@ def _matching(section: _Reader) -> MatchingSettings:
         allow_repeat_pairs=section.get("allow_repeat_pairs", bool, False),
         fairness=section.get("fairness", bool, False),
         weights=weights,
+    )
+
+
+def _clock_time(section: _Reader, key: str, default: str) -> time:
+    text = section.text(key, default)
+    try:
+        return time.fromisoformat(text)
+    except ValueError:
+        raise section.fail(key, f"must be a time like 10:00, not {text!r}") from None
+
+
+def _rhythm(section: _Reader) -> RhythmSettings:
+    weekday = section.text("nudge_weekday", "tuesday").lower()
+    if weekday not in WEEKDAYS:
+        raise section.fail("nudge_weekday", f"must be one of {', '.join(WEEKDAYS)}")
+    messages = section.section("messages", required=False)
+    enabled = frozenset(
+        name for name in LIFECYCLE if messages.get(name, bool, True)
+    )
+    unknown = set(messages.data) - set(LIFECYCLE)
+    if unknown:
+        raise messages.fail(sorted(unknown)[0], f"unknown message; known: {', '.join(LIFECYCLE)}")
+    return RhythmSettings(
+        nudge_weekday=WEEKDAYS.index(weekday),
+        nudge_time=_clock_time(section, "nudge_time", "10:00"),
+        lifecycle_time=_clock_time(section, "lifecycle_time", "10:00"),
+        grace=timedelta(hours=section.number("grace_hours", 72, low=1, high=24 * 27)),
+        reminder_after=timedelta(days=section.number("reminder_days", 7, low=1, high=21)),
+        stalled_after_periods=section.number("stalled_after_periods", 2, low=1, high=12),
+        signup_reminder_days=section.number("signup_reminder_days", 3, low=1, high=30),
+        enabled=enabled,
+        tick_seconds=section.number("tick_seconds", 60, low=5, high=3600),
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import TextIO
@@ -95,7 +95,16 @@ async def run_demo(database_url: str | None, out: TextIO) -> None:
             await db.close()
 
 
+COORDINATOR = LocalUser("clara", "Clara Weber (HR)", "de")
+CHANNEL = "#reverse-mentoring"
+
+
 async def _play(config: AppConfig, db: Database, out: TextIO) -> None:
+    config = replace(
+        config,
+        coordinators={**config.coordinators, "local": (COORDINATOR.user_id,)},
+        channels={**config.channels, "local": (CHANNEL,)},
+    )
     clock = FixedClock(config.round.signup_opens + timedelta(days=7, hours=9))
     messenger = LocalMessenger()
     ctx = FlowContext(config, clock, db, {messenger.platform: messenger})
@@ -115,11 +124,25 @@ async def _play(config: AppConfig, db: Database, out: TextIO) -> None:
     await platform.command(ORG[4].user, "resume")
     await platform.command(ORG[9].user, "tanzen")
 
-    for person in ORG:
+    clock.set(config.round.signup_closes + timedelta(hours=10))
+    out.write(f"== matching, {clock.now():%Y-%m-%d} ==\n")
+    await platform.command(ORG[5].user, "match")  # not a coordinator: politely refused
+    await platform.command(COORDINATOR, "match")
+    proposal = platform.messenger.inbox[COORDINATOR.user_id][-2].message
+    confirm = next(b for b in proposal.buttons if b.action_id == "match.confirm") \
+        if proposal else None
+    if confirm is not None:
+        await platform.press(COORDINATOR, confirm.action_id, confirm.value)
+
+    for person in (*ORG, Employee(COORDINATOR, "coordinator", "Human Resources", None, (), ())):
         out.write(f"\n--- what {person.user.display_name} ({person.role}, "
                   f"{person.user.locale}) saw ---\n")
         for entry in platform.transcript(person.user.user_id):
             out.write(_indent(entry) + "\n")
+    for channel, posts in platform.messenger.channels.items():
+        out.write(f"\n--- posted in {channel} ---\n")
+        for message in posts:
+            out.write(_indent(message.plain()) + "\n")
 
 
 def _indent(text: str) -> str:

@@ -33,6 +33,8 @@ class FormSubmission:
     actor: Actor
     form_id: str
     values: Mapping[str, FormValue] = field(default_factory=dict)
+    #: The form's ``context``, as the platform handed it back.
+    context: str = ""
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+from collections.abc import Callable
 from typing import Any
 
 from bot.errors import UserError
@@ -111,7 +112,11 @@ async def _adjust(ctx: FlowContext, session: Any, actor: Actor, current: Round,
                                  by, now)
 
 
-async def _propose(ctx: FlowContext, actor: Actor, round_id: int) -> None:
+async def compute(
+    ctx: FlowContext, round_id: int, by: str, *, save: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[Round, dict[str, Any], MatchProposal | None]:
+    """Run the engine on the round's sign-ups; store the result as a draft proposal."""
     async with ctx.db.session() as session:
         signed_up = await store.round_participants(session, round_id)
         earlier = await store.earlier_pairs(session, round_id)
@@ -122,12 +127,19 @@ async def _propose(ctx: FlowContext, actor: Actor, round_id: int) -> None:
     engine_rules_ = engine_rules(ctx.config, earlier, rules)
     # The engine is CPU-bound: keep the event loop answering other people meanwhile.
     result = await asyncio.to_thread(
-        run_engine, people, engine_rules_, org, reference=current.starts_at
+        run_engine, people, engine_rules_, org, reference=current.starts_at, progress=progress
     )
     stored = result_to_json(result)
+    if not save:
+        return current, stored, None
     async with ctx.db.session() as session:
-        proposal = await store.save_proposal(session, round_id, actor.user_id,
-                                             ctx.clock.now(), stored)
+        proposal = await store.save_proposal(session, round_id, by, ctx.clock.now(), stored)
+    return current, stored, proposal
+
+
+async def _propose(ctx: FlowContext, actor: Actor, round_id: int) -> None:
+    current, stored, proposal = await compute(ctx, round_id, actor.user_id)
+    assert proposal is not None
     language = ctx.language(actor.locale)
     messenger = ctx.messenger(actor.platform)
     await messenger.send_direct(actor.user_id, proposal_message(ctx, proposal, language,
@@ -141,7 +153,26 @@ async def _propose(ctx: FlowContext, actor: Actor, round_id: int) -> None:
 
 def proposal_message(ctx: FlowContext, proposal: MatchProposal, language: str,
                      prefix: str) -> Message:
-    result = proposal.result
+    return Message(
+        title=t(language, "match.title", number=proposal.number),
+        blocks=summary_blocks(ctx, proposal.result, language, prefix),
+        buttons=_buttons(proposal, language),
+    )
+
+
+def _buttons(proposal: MatchProposal, language: str) -> tuple[Button, ...]:
+    rerun = Button("command:match", t(language, "match.rerun_button"))
+    count = len(proposal.result["pairs"])
+    if not count:
+        return (rerun,)
+    confirm_button = Button(CONFIRM, t(language, "match.confirm_button", count=count),
+                            value=str(proposal.id), style="primary")
+    return (confirm_button, rerun)
+
+
+def summary_blocks(ctx: FlowContext, result: dict[str, Any], language: str,
+                   prefix: str | None) -> tuple[Paragraph | Facts, ...]:
+    """Figures, warnings, pairs and the unmatched with reasons, for a coordinator."""
     pairs, unmatched = result["pairs"], result["unmatched"]
     matched_people = len({p["mentor"] for p in pairs} | {p["mentee"] for p in pairs})
     facts = Facts((
@@ -174,14 +205,9 @@ def proposal_message(ctx: FlowContext, proposal: MatchProposal, language: str,
                 language)
             for u in unmatched[:SHOWN_PAIRS]
         )))
-    blocks.append(Paragraph(t(language, "match.adjust", cmd=prefix)))
-    buttons = (
-        Button(CONFIRM, t(language, "match.confirm_button", count=len(pairs)),
-               value=str(proposal.id), style="primary"),
-        Button("command:match", t(language, "match.rerun_button")),
-    ) if pairs else (Button("command:match", t(language, "match.rerun_button")),)
-    return Message(title=t(language, "match.title", number=proposal.number),
-                   blocks=tuple(blocks), buttons=buttons)
+    if prefix is not None:
+        blocks.append(Paragraph(t(language, "match.adjust", cmd=prefix)))
+    return tuple(blocks)
 
 
 def _score(value: float | None) -> str:

@@ -120,7 +120,7 @@ async def leave_answer(ctx: FlowContext, press: ButtonPress) -> Outcome:
     async with ctx.db.session() as session:
         person, language = await _load(ctx, actor, session)
         if press.action_id == LEAVE_CANCEL:
-            return reply(t(language, "membership.leave_cancelled"))
+            return reply(t(language, "membership.leave_cancelled"), replace=True)
         if person.status == "left":
             return reply(
                 t(
@@ -140,4 +140,5 @@ async def leave_answer(ctx: FlowContext, press: ButtonPress) -> Outcome:
         await ctx.messenger(platform).send_direct(
             user_id, Message.text(t(other_language, "membership.partner_left"))
         )
-    return reply(t(language, "membership.left", cmd=ctx.messenger(actor.platform).command_prefix))
+    prefix = ctx.messenger(actor.platform).command_prefix
+    return reply(t(language, "membership.left", cmd=prefix), replace=True)

@@ -110,6 +110,8 @@ class Form:
     cancel_label: str
     fields: tuple[Field, ...]
     intro: str | None = None
+    #: Opaque data the platform hands back with the submission (what the form is about).
+    context: str = ""
 
     def field(self, field_id: str) -> Field | None:
         return next((f for f in self.fields if f.id == field_id), None)
@@ -117,9 +119,14 @@ class Form:
 
 @dataclass(frozen=True)
 class Reply:
-    """Answer the person privately, where they are (ephemeral on Slack, chat on Teams)."""
+    """Answer the person privately, where they are (ephemeral on Slack, chat on Teams).
+
+    ``replace``: for an answer to a button, the answer takes the place of the
+    message that had the button (so it cannot be pressed again).
+    """
 
     message: Message
+    replace: bool = False
 
 
 @dataclass(frozen=True)
@@ -155,5 +162,9 @@ class Working:
 Outcome = Reply | ShowForm | FormInvalid | FormDone | Working
 
 
-def reply(*paragraphs: str, title: str | None = None, buttons: Sequence[Button] = ()) -> Reply:
-    return Reply(Message(title, tuple(Paragraph(p) for p in paragraphs), tuple(buttons)))
+def reply(
+    *paragraphs: str, title: str | None = None, buttons: Sequence[Button] = (),
+    replace: bool = False,
+) -> Reply:
+    return Reply(Message(title, tuple(Paragraph(p) for p in paragraphs), tuple(buttons)),
+                 replace=replace)

@@ -223,3 +223,57 @@ class AuditEntry(Base):
     user_id: Mapped[str] = mapped_column(String(128))
     action: Mapped[str] = mapped_column(String(64))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Checkin(Base):
+    """A tandem's answer to a monthly nudge: met, not_yet or help."""
+
+    __tablename__ = "checkins"
+    __table_args__ = (UniqueConstraint("tandem_id", "period", name="uq_checkin_period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tandem_id: Mapped[int] = mapped_column(ForeignKey("tandems.id", ondelete="CASCADE"))
+    period: Mapped[int] = mapped_column(Integer)
+    answer: Mapped[str] = mapped_column(String(16))
+    answered_by: Mapped[int | None] = mapped_column(
+        ForeignKey("participants.id", ondelete="SET NULL")
+    )
+    answered_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Reminder(Base):
+    """A one-off "remind us in a week" for a tandem and period."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (UniqueConstraint("tandem_id", "period", name="uq_reminder_period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tandem_id: Mapped[int] = mapped_column(ForeignKey("tandems.id", ondelete="CASCADE"))
+    period: Mapped[int] = mapped_column(Integer)
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Response(Base):
+    """What a participant answered to a prompt: a reflection, the pulse, the evaluation.
+
+    Reflections are private by default; ``visibility`` is the author's choice:
+    ``private``, ``partner`` or ``coordinators``.
+    """
+
+    __tablename__ = "responses"
+    __table_args__ = (
+        UniqueConstraint("participant_id", "round_id", "kind", "period", name="uq_response"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"))
+    tandem_id: Mapped[int | None] = mapped_column(ForeignKey("tandems.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(16))
+    period: Mapped[int] = mapped_column(Integer, default=0)
+    rating: Mapped[int | None] = mapped_column(Integer)
+    visibility: Mapped[str] = mapped_column(String(16), default="private")
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())

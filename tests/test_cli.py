@@ -86,3 +86,55 @@ def test_demo_shows_what_each_person_saw() -> None:
     assert "what Dr. Katrin Vogel (mentee, de) saw" in out
     assert "Du bist angemeldet" in out and "You are signed up" in out
     assert "Bitte wähle mindestens ein Thema." in out
+
+
+def test_teams_package_command(tmp_path: Path) -> None:
+    import zipfile
+
+    out = tmp_path / "tandem-teams.zip"
+    ok = tandem("teams-package", "--app-id", "3f1c2a4e-8b7d-4e21-9c3a-5d6e7f809a1b",
+                "--url", "https://tandem.example.com", "-o", str(out))
+    assert ok.returncode == 0, ok.stderr
+    with zipfile.ZipFile(out) as package:
+        assert {"manifest.json", "color.png", "outline.png"} <= set(package.namelist())
+    bad = tandem("teams-package", "--app-id", "not-a-guid", "--url", "https://x.example.com",
+                 "-o", str(out))
+    assert bad.returncode == 2 and "GUID" in bad.stderr and "Traceback" not in bad.stderr
+
+
+async def _seed(url: str) -> None:
+    from datetime import UTC, datetime
+
+    from adapters.local.platform import LocalUser
+    from bot.clock import FixedClock
+    from bot.config import load_config
+    from storage.db import Database
+    from tests.local import local_platform, signed_up
+
+    db = Database(url)
+    await db.migrate()
+    platform = local_platform(load_config(ROOT / "app.yaml"),
+                              FixedClock(datetime(2026, 12, 1, tzinfo=UTC)), db)
+    await signed_up(platform, LocalUser("j", "Jana"), department="IT")
+    await signed_up(platform, LocalUser("s", "Sven"), role="mentee", department="Sales")
+    await db.close()
+
+
+def test_match_command_dry_run_csv_and_save(tmp_path: Path) -> None:
+    import asyncio
+
+    url = f"sqlite+aiosqlite:///{tmp_path}/m.db"
+    asyncio.run(_seed(url))
+    csv_path = tmp_path / "proposal.csv"
+    env = {"DATABASE_URL": url}
+    result = tandem("match", "--round", "2027-spring", "--dry-run", "--csv", str(csv_path),
+                    env=env)
+    assert result.returncode == 0, result.stderr
+    assert "Tandems: 1" in result.stdout and "1. Jana → Sven" in result.stdout
+    rows = csv_path.read_bytes().decode("utf-8-sig").splitlines()
+    assert rows[0].startswith("Paar,") and rows[1].startswith("1,Jana,Sven,")
+    assert "gespeichert" not in result.stdout
+    saved = tandem("match", "--round", "2027-spring", env=env)
+    assert saved.returncode == 0 and "Vorschlag Nr. 1 gespeichert" in saved.stdout
+    unknown = tandem("match", "--round", "1999", env=env)
+    assert unknown.returncode == 2 and "--round" in unknown.stderr

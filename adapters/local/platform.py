@@ -134,8 +134,12 @@ class LocalPlatform:
         return await self._run(user, await router.on_command(self.ctx, Command(user.actor, text)))
 
     async def submit(self, user: LocalUser, values: Mapping[str, FormValue],
-                     form_id: str = "survey") -> Outcome:
-        submission = FormSubmission(user.actor, form_id, dict(values))
+                     form_id: str = "survey", context: str | None = None) -> Outcome:
+        """Submit the open form (its context, unless given) or a form by id."""
+        form = self.open_forms.get(user.user_id)
+        if context is None:
+            context = form.context if form is not None and form.id == form_id else ""
+        submission = FormSubmission(user.actor, form_id, dict(values), context)
         return await self._run(user, await router.on_form(self.ctx, submission))
 
     async def press(self, user: LocalUser, action_id: str, value: str = "") -> Outcome:

@@ -129,6 +129,7 @@ def modal(form: Form, values: dict[str, FormValue] | None = None) -> dict[str, A
         "title": plain(form.title, 24),
         "submit": plain(form.submit_label, 24),
         "close": plain(form.cancel_label, 24),
+        "private_metadata": form.context[:3000],
         "blocks": blocks,
     }
 

@@ -71,7 +71,8 @@ def register(app: AsyncApp, runtime: Runtime, directory: Directory) -> None:
             await _ack_notice(ack, runtime.config.default_language, not_in_workspace())
             return
         view = body.get("view") or {}
-        submission = FormSubmission(actor, view.get("callback_id", ""), form_values(view))
+        submission = FormSubmission(actor, view.get("callback_id", ""), form_values(view),
+                                    str(view.get("private_metadata") or ""))
         outcome = await router.on_form(runtime.ctx, submission)
         language = runtime.ctx.language(actor.locale)
         if isinstance(outcome, FormInvalid):
@@ -104,7 +105,8 @@ def register(app: AsyncApp, runtime: Runtime, directory: Directory) -> None:
             if body.get("response_url"):
                 await respond(
                     text=fallback_text(outcome.message), blocks=message_blocks(outcome.message),
-                    replace_original=True,
+                    replace_original=isinstance(outcome, Reply) and outcome.replace,
+                    response_type="ephemeral",
                 )
             else:
                 await runtime.messengers["slack"].send_direct(actor.user_id, outcome.message)

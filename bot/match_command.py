@@ -1,0 +1,82 @@
+"""``tandem match``: the matching from the command line, with a progress bar."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from sqlalchemy import select
+
+from bot.clock import SystemClock
+from bot.config import AppConfig
+from bot.errors import ConfigError, UserError
+from bot.i18n import t
+from bot.settings import Settings
+from conversations import matching
+from conversations.context import FlowContext
+from conversations.messages import Facts, Paragraph
+from storage import participants as repo
+from storage.db import Database
+from storage.models import Round
+
+
+class ProgressBar:
+    """A one-line bar on stderr; silent when the work is too small to notice."""
+
+    def __init__(self, out: TextIO, width: int = 30) -> None:
+        self.out, self.width, self.shown = out, width, -1
+
+    def __call__(self, done: int, total: int) -> None:
+        if total < 50:
+            return
+        filled = self.width * done // max(total, 1)
+        if filled == self.shown:
+            return
+        self.shown = filled
+        bar = "#" * filled + "." * (self.width - filled)
+        self.out.write(f"\rmatching [{bar}] {100 * done // max(total, 1):3d}%")
+        if done >= total:
+            self.out.write("\n")
+        self.out.flush()
+
+
+async def run_match(settings: Settings, config: AppConfig, round_name: str, dry_run: bool,
+                    csv_path: Path | None, out: TextIO = sys.stdout) -> int:
+    db = Database(settings.database_url)
+    try:
+        await db.ensure_current()
+        ctx = FlowContext(config, SystemClock(), db, {})
+        async with db.session() as session:
+            if round_name == config.round.name:
+                current = await repo.sync_round(session, config.round, ctx.clock.now())
+            else:
+                current = await session.scalar(select(Round).where(Round.name == round_name))
+        if current is None:
+            raise ConfigError("command line", "--round",
+                              f"no round named {round_name!r}; app.yaml's round is "
+                              f"{config.round.name!r}")
+        if current.status != "open":
+            raise UserError("match.already_confirmed", round=current.name, count="?")
+        language = config.default_language
+        _, stored, proposal = await matching.compute(
+            ctx, current.id, "cli", save=not dry_run, progress=ProgressBar(sys.stderr)
+        )
+        title = t(language, "match.title", number=proposal.number if proposal else 0)
+        out.write(title + "\n")
+        for block in matching.summary_blocks(ctx, stored, language, prefix=None):
+            if isinstance(block, Facts):
+                out.writelines(f"{label}: {value}\n" for label, value in block.items)
+            elif isinstance(block, Paragraph):
+                out.write(block.text + "\n")
+        if csv_path is not None:
+            await asyncio.to_thread(
+                csv_path.write_bytes, matching.proposal_csv(ctx, stored, language)
+            )
+            out.write(f"CSV: {csv_path}\n")
+        if proposal is not None:
+            out.write(t(language, "match.cli_saved", number=proposal.number) + "\n")
+        return 0
+    finally:
+        await db.close()
