@@ -76,7 +76,7 @@ def cmd_serve(_args: argparse.Namespace) -> int:
             raise
         runtime = Runtime(settings, config, SystemClock(), db)
         discover_adapters(runtime)
-        return create_app(runtime)
+        return create_app(runtime, scheduler=settings.scheduler)
 
     try:
         web.run_app(make_app(), port=settings.port, access_log=None, print=None)
@@ -84,6 +84,40 @@ def cmd_serve(_args: argparse.Namespace) -> int:
         print("The database schema is not current: run `tandem migrate` first.",
               file=sys.stderr)
         return EXIT_CONFIG
+    return 0
+
+
+def cmd_run_due(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from bot.clock import FixedClock
+    from bot.runtime import Runtime
+    from bot.server import discover_adapters
+    from conversations.rhythm import run_due
+    from storage.db import Database
+
+    try:
+        at = datetime.fromisoformat(args.at)
+    except ValueError:
+        raise ConfigError("command line", "--at", f"is not an ISO-8601 instant: {args.at!r}"
+                          ) from None
+    if at.tzinfo is None:
+        raise ConfigError("command line", "--at",
+                          "needs a time zone, e.g. 2027-03-02T09:00:00+01:00 or ...Z")
+    settings, config = _load()
+
+    async def run() -> str:
+        db = Database(settings.database_url)
+        try:
+            await db.ensure_current()
+            runtime = Runtime(settings, config, FixedClock(at), db)
+            discover_adapters(runtime)
+            report = await run_due(runtime.ctx, runtime.clock.now())
+            return report.summary()
+        finally:
+            await db.close()
+
+    print(asyncio.run(run()))
     return 0
 
 
@@ -143,6 +177,9 @@ def parser() -> argparse.ArgumentParser:
     add("serve", cmd_serve, "run the bot: Slack and Teams endpoints on $PORT")
     add("migrate", cmd_migrate, "upgrade the database ($DATABASE_URL) to the current schema")
     add("check-config", cmd_check_config, "validate app.yaml and the environment")
+    due = add("run-due", cmd_run_due,
+              "send whatever is due at an instant, then exit (catch-up, tests, fast-forward)")
+    due.add_argument("--at", required=True, help="ISO-8601 instant with a time zone")
     demo = add("demo", cmd_demo,
                "run a programme on a local platform with synthetic employees (no accounts)")
     demo.add_argument("--database", default=None,

@@ -38,7 +38,7 @@ async def healthz(_request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-def create_app(runtime: Runtime) -> web.Application:
+def create_app(runtime: Runtime, *, scheduler: bool = False) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[RUNTIME] = runtime
     app.router.add_get("/healthz", healthz)
@@ -46,9 +46,16 @@ def create_app(runtime: Runtime) -> web.Application:
         adapter.mount(app)
 
     async def lifecycle(_app: web.Application) -> AsyncIterator[None]:
+        from bot.scheduler import RhythmScheduler
+
         for adapter in runtime.adapters:
             await adapter.start()
+        rhythm = RhythmScheduler(runtime) if scheduler else None
+        if rhythm is not None:
+            rhythm.start()
         yield
+        if rhythm is not None:
+            rhythm.stop()
         for adapter in reversed(runtime.adapters):
             await adapter.stop()
         await runtime.db.close()

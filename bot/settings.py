@@ -24,6 +24,8 @@ class Settings:
     microsoft_app_id: str | None = None
     microsoft_app_password: str | None = field(default=None, repr=False)
     microsoft_app_tenant_id: str | None = None
+    #: Off on instances that should only answer requests (TANDEM_SCHEDULER=off).
+    scheduler: bool = True
 
     @property
     def slack_enabled(self) -> bool:
@@ -52,4 +54,5 @@ class Settings:
             microsoft_app_id=get("MICROSOFT_APP_ID"),
             microsoft_app_password=get("MICROSOFT_APP_PASSWORD"),
             microsoft_app_tenant_id=get("MICROSOFT_APP_TENANT_ID"),
+            scheduler=(get("TANDEM_SCHEDULER") or "on").lower() not in ("off", "0", "false"),
         )

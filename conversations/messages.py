@@ -19,6 +19,14 @@ class Button:
     style: Literal["primary", "danger"] | None = None
 
 
+COMMAND_BUTTON = "command:"
+
+
+def command_button(name: str) -> str:
+    """The action id of a button that runs a command, e.g. "Sign up" in an announcement."""
+    return f"{COMMAND_BUTTON}{name}"
+
+
 @dataclass(frozen=True)
 class Paragraph:
     text: str
@@ -39,6 +47,9 @@ class Message:
     title: str | None = None
     blocks: tuple[Block, ...] = ()
     buttons: tuple[Button, ...] = ()
+    #: The outbox key of a message the bot sends on its own; platforms that can
+    #: attach it (Slack message metadata) let a restarted sender find it again.
+    key: str | None = None
 
     @classmethod
     def text(cls, *paragraphs: str, title: str | None = None) -> Message:

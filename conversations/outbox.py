@@ -1,22 +1,26 @@
 """Send a message at most once per key, and never lose it: the outbox protocol.
 
 Every message the bot sends on its own (introductions, announcements, nudges)
-goes through ``send_once``: claim the key in the delivery table, send, then
-mark it sent with the platform's message id. A second caller, a retried
-trigger or another instance finds the key taken and sends nothing.
+goes through here: claim the key in the delivery table, send, then mark it
+sent with the platform's message id. A second caller, a retried trigger or
+another instance finds the key taken and sends nothing. When a sender died
+between sending and marking, the next one asks the platform whether the
+message (tagged with its key) is already there before sending again.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from datetime import timedelta
 from enum import Enum
 
 from bot.errors import PlatformError
-from conversations.context import FlowContext
+from conversations.context import FlowContext, Messenger
+from conversations.messages import Message
 from storage import deliveries
-from storage.deliveries import Claim
+from storage.deliveries import TAKEOVER, Claim
 
 log = logging.getLogger(__name__)
 
@@ -32,24 +36,65 @@ class Sent(Enum):
     RETRY = "retry"              # released; a later run tries again
 
 
+Send = Callable[[], Awaitable[str | list[str]]]
+Recover = Callable[[], Awaitable[str | None]]
+
+
 async def send_once(
-    ctx: FlowContext, item: Claim, send: Callable[[], Awaitable[str | list[str]]]
+    ctx: FlowContext, item: Claim, send: Send, recover: Recover | None = None
 ) -> Sent:
     now = ctx.clock.now()
     async with ctx.db.session() as session:
-        if not await deliveries.claim(session, item, now, LEASE):
-            return Sent.ALREADY
+        claimed = await deliveries.claim(session, item, now, LEASE)
+    if claimed is None:
+        return Sent.ALREADY
     try:
-        ref = await send()
+        found = await recover() if claimed == TAKEOVER and recover is not None else None
+        ref = found if found is not None else await send()
     except PlatformError as error:
         async with ctx.db.session() as session:
             if error.unreachable:
                 await deliveries.mark_failed(session, item.key, str(error))
                 return Sent.UNREACHABLE
             await deliveries.release(session, item.key, str(error), now + RETRY_AFTER)
-        log.warning("delivery %s postponed: %s", item.kind, error)
+        log.warning("delivery of a %s postponed: %s", item.kind, error)
         return Sent.RETRY
     message_ref = ",".join(ref) if isinstance(ref, list) else ref
     async with ctx.db.session() as session:
         await deliveries.mark_sent(session, item.key, message_ref, ctx.clock.now())
-    return Sent.SENT
+    return Sent.SENT if found is None else Sent.ALREADY
+
+
+async def direct(ctx: FlowContext, item: Claim, user_id: str, message: Message) -> Sent:
+    messenger = ctx.messenger(item.platform)
+    tagged = replace(message, key=item.key)
+    return await send_once(
+        ctx, item, lambda: messenger.send_direct(user_id, tagged),
+        _recover(messenger, [user_id], item.key),
+    )
+
+
+async def group(ctx: FlowContext, item: Claim, user_ids: Sequence[str], message: Message
+                ) -> Sent:
+    messenger = ctx.messenger(item.platform)
+    tagged = replace(message, key=item.key)
+    return await send_once(
+        ctx, item, lambda: messenger.send_group(list(user_ids), tagged),
+        _recover(messenger, list(user_ids), item.key),
+    )
+
+
+async def channel(ctx: FlowContext, item: Claim, channel_id: str, message: Message) -> Sent:
+    messenger = ctx.messenger(item.platform)
+    tagged = replace(message, key=item.key)
+    return await send_once(
+        ctx, item, lambda: messenger.post_channel(channel_id, tagged),
+        _recover(messenger, [channel_id], item.key),
+    )
+
+
+def _recover(messenger: Messenger, targets: list[str], key: str) -> Recover:
+    async def look() -> str | None:
+        return await messenger.find_sent(targets, key)
+
+    return look

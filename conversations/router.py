@@ -11,11 +11,17 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from bot.errors import TandemError, user_text
+from conversations import checkin, evaluation, matching, membership, rhythm, signup, survey
 from conversations import help as help_flow
-from conversations import matching, membership, signup, survey
 from conversations.context import FlowContext
 from conversations.events import Actor, ButtonPress, Command, FormSubmission
-from conversations.messages import Message, Outcome, Reply, Working
+from conversations.messages import (
+    COMMAND_BUTTON,
+    Message,
+    Outcome,
+    Reply,
+    Working,
+)
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +53,23 @@ ALIASES = {
     "hilfe": "help",
     "?": "help",
 }
-FORMS: dict[str, Handler[FormSubmission]] = {survey.FORM_ID: signup.submit}
+FORMS: dict[str, Handler[FormSubmission]] = {
+    survey.FORM_ID: signup.submit,
+    checkin.REFLECTION_FORM: checkin.submit_reflection,
+    evaluation.EVALUATION_FORM: evaluation.submit,
+}
 BUTTONS: dict[str, Handler[ButtonPress]] = {
     membership.LEAVE_CONFIRM: membership.leave_answer,
     membership.LEAVE_CANCEL: membership.leave_answer,
     matching.CONFIRM: matching.confirm,
+    rhythm.CHECKIN_MET: checkin.answer,
+    rhythm.CHECKIN_LATER: checkin.answer,
+    rhythm.CHECKIN_HELP: checkin.answer,
+    checkin.REFLECT: checkin.open_reflection,
+    rhythm.PULSE_GOOD: checkin.pulse_answer,
+    rhythm.PULSE_MEH: checkin.pulse_answer,
+    rhythm.PULSE_HELP: checkin.pulse_answer,
+    rhythm.EVALUATE: evaluation.open_form,
 }
 
 
@@ -77,14 +95,6 @@ async def on_form(ctx: FlowContext, submission: FormSubmission) -> Outcome:
     if handler is None:
         return _error_reply(ctx, submission.actor, TandemError("error.stale_form"))
     return await _guarded(ctx, submission.actor, handler, submission)
-
-
-COMMAND_BUTTON = "command:"
-
-
-def command_button(name: str) -> str:
-    """The action id of a button that runs a command, e.g. "Sign up" in an announcement."""
-    return f"{COMMAND_BUTTON}{name}"
 
 
 async def on_button(ctx: FlowContext, press: ButtonPress) -> Outcome:

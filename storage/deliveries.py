@@ -29,8 +29,15 @@ class Claim:
     period: str | None = None
 
 
-async def claim(session: AsyncSession, item: Claim, now: datetime, lease: timedelta) -> bool:
-    """True if this caller now owns the key and must send it."""
+NEW, TAKEOVER = "new", "takeover"
+
+
+async def claim(
+    session: AsyncSession, item: Claim, now: datetime, lease: timedelta
+) -> str | None:
+    """``NEW`` or ``TAKEOVER`` if this caller now owns the key and must send it;
+    ``TAKEOVER`` means an earlier sender's lease ran out (it may have sent
+    before it died). None if somebody else owns or has sent it."""
     inserted = await session.execute(
         _insert(session, Delivery)
         .values(
@@ -41,13 +48,13 @@ async def claim(session: AsyncSession, item: Claim, now: datetime, lease: timede
         .on_conflict_do_nothing(index_elements=["key"])
     )
     if inserted.rowcount == 1:
-        return True
+        return NEW
     taken_over = await session.execute(
         update(Delivery)
         .where(Delivery.key == item.key, Delivery.status == CLAIMED, Delivery.lease_until < now)
         .values(lease_until=now + lease, attempts=Delivery.attempts + 1)
     )
-    return taken_over.rowcount == 1
+    return TAKEOVER if taken_over.rowcount == 1 else None
 
 
 async def mark_sent(session: AsyncSession, key: str, message_ref: str, now: datetime) -> None:

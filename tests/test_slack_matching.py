@@ -86,7 +86,7 @@ async def test_matching_on_slack(server: Served, slack: FakeSlack, db: Database)
     [upload] = (await slack.wait_for("files.completeUploadExternal"))
     [content] = slack.uploads.values()
     assert content.decode("utf-8-sig").startswith("Pair,")
-    assert upload["channel_id"].startswith("G")
+    assert upload["channel_id"] == "D0COORD01"  # the DM with the coordinator
 
     confirm = next(e for b in proposal["blocks"] if b["type"] == "actions"
                    for e in b["elements"] if e["action_id"] == "match.confirm")

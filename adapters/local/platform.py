@@ -77,6 +77,14 @@ class LocalMessenger:
         self.channels[channel_id].append(message)
         return self._id()
 
+    async def find_sent(self, targets: Sequence[str], key: str) -> str | None:
+        for target in targets:
+            seen = [m.key for m in self.channels.get(target, [])]
+            seen += [s.message.key for s in self.inbox.get(target, []) if s.message]
+            if key in seen:
+                return f"local-found-{key}"
+        return None
+
     async def send_file(
         self, user_id: str, filename: str, content: bytes, message: Message
     ) -> str:

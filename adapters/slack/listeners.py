@@ -24,6 +24,7 @@ from conversations.messages import (
     Reply,
     ShowForm,
     Working,
+    command_button,
 )
 
 log = logging.getLogger(__name__)
@@ -157,7 +158,7 @@ def _as_message(runtime: Runtime, actor: Actor, outcome: Outcome) -> Message | N
         return Message(
             title=outcome.form.title,
             blocks=Message.text(outcome.form.intro or "").blocks,
-            buttons=(Button(router.command_button("signup"), t(language, "slack.open_form"),
+            buttons=(Button(command_button("signup"), t(language, "slack.open_form"),
                             style="primary"),),
         )
     return None

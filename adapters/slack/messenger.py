@@ -11,6 +11,7 @@ from adapters.slack.blocks import fallback_text, message_blocks
 from bot.errors import PlatformError
 from conversations.messages import Message
 
+METADATA_EVENT = "tandem_delivery"
 # Errors that mean "this person or channel cannot be reached", not "try again".
 UNREACHABLE = frozenset({
     "user_not_found", "account_inactive", "channel_not_found", "not_in_channel",
@@ -28,10 +29,15 @@ class SlackMessenger:
         self.client = client
 
     async def _post(self, channel: str, message: Message) -> str:
+        extra = {}
+        if message.key:
+            # Tagged so that a sender restarted after a crash can see it went out.
+            extra["metadata"] = {"event_type": METADATA_EVENT,
+                                 "event_payload": {"key": message.key}}
         try:
             response = await self.client.chat_postMessage(
                 channel=channel, text=fallback_text(message), blocks=message_blocks(message),
-                unfurl_links=False, unfurl_media=False,
+                unfurl_links=False, unfurl_media=False, **extra,
             )
         except SlackApiError as error:
             raise _platform_error(error) from error
@@ -50,6 +56,25 @@ class SlackMessenger:
 
     async def post_channel(self, channel_id: str, message: Message) -> str:
         return await self._post(channel_id, message)
+
+    async def find_sent(self, targets: Sequence[str], key: str) -> str | None:
+        try:
+            if len(targets) == 1 and targets[0][:1] not in ("U", "W"):
+                channel = targets[0]
+            else:
+                opened = await self.client.conversations_open(users=",".join(targets))
+                channel = opened["channel"]["id"]
+            history = await self.client.conversations_history(
+                channel=channel, limit=200, include_all_metadata=True
+            )
+        except SlackApiError as error:
+            raise _platform_error(error) from error
+        for item in history.get("messages") or []:
+            metadata = item.get("metadata") or {}
+            payload = metadata.get("event_payload") or {}
+            if metadata.get("event_type") == METADATA_EVENT and payload.get("key") == key:
+                return f"{channel}:{item['ts']}"
+        return None
 
     async def send_file(
         self, user_id: str, filename: str, content: bytes, message: Message

@@ -115,6 +115,11 @@ class TeamsMessenger:
                 log.warning("teams: group message not delivered to one member: %s", error)
         return sent
 
+    async def find_sent(self, targets: Sequence[str], key: str) -> str | None:
+        # Bots cannot read a Teams chat's history, so a message whose sender died
+        # after sending and before recording it cannot be found; it is sent again.
+        return None
+
     async def send_file(
         self, user_id: str, filename: str, content: bytes, message: Message
     ) -> str:

@@ -45,6 +45,8 @@ class FakeSlack:
     on_call: Callable[[Call], None] | None = None
     _ts: Any = field(default_factory=lambda: itertools.count(1))
     uploads: dict[str, bytes] = field(default_factory=dict)
+    #: channel -> posted messages, newest first (what conversations.history returns)
+    history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     runner: web.AppRunner | None = None
     base_url: str = ""
 
@@ -81,6 +83,11 @@ class FakeSlack:
     async def stop(self) -> None:
         if self.runner:
             await self.runner.cleanup()
+
+    @staticmethod
+    def channel_of(target: str) -> str:
+        """Posting to a user id lands in the bot's DM with them: D + the user's id."""
+        return "D" + target[1:] if target[:1] in ("U", "W") else target
 
     def response_url(self, name: str = "1") -> str:
         return f"{self.base_url}response/{name}"
@@ -138,14 +145,24 @@ class FakeSlack:
                 "profile": {"display_name": user.name, "real_name": user.name},
             }}
         if method == "chat.postMessage":
-            channel = args.get("channel", "")
-            if channel.startswith("U"):
-                channel = "D" + channel[1:]
-            return {"ok": True, "channel": channel, "ts": f"{next(self._ts)}.000100",
+            channel = self.channel_of(args.get("channel", ""))
+            ts = f"{next(self._ts)}.000100"
+            metadata = args.get("metadata")
+            metadata = json.loads(metadata) if isinstance(metadata, str) else metadata
+            self.history.setdefault(channel, []).insert(
+                0, {"ts": ts, "text": args.get("text", ""), "metadata": metadata})
+            return {"ok": True, "channel": channel, "ts": ts,
                     "message": {"text": args.get("text", "")}}
         if method == "conversations.open":
-            users = args.get("users", "")
-            return {"ok": True, "channel": {"id": "G" + str(abs(hash(users)) % 10**8)}}
+            users = sorted(args.get("users", "").split(","))
+            if len(users) == 1:
+                return {"ok": True, "channel": {"id": self.channel_of(users[0])}}
+            return {"ok": True, "channel": {"id": "G" + "".join(u[-4:] for u in users)}}
+        if method == "conversations.history":
+            messages = self.history.get(args.get("channel", ""), [])
+            shown = [{k: v for k, v in m.items() if k != "metadata" or m["metadata"]}
+                     for m in messages]
+            return {"ok": True, "messages": shown, "has_more": False}
         if method == "files.getUploadURLExternal":
             file_id = f"F{next(self._ts)}"
             upload_url = f"{self.base_url}upload/{file_id}"

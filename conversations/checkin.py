@@ -1,0 +1,262 @@
+"""Answers to the monthly nudge, the reflection prompt and the half-way pulse.
+
+Who sees what, in order:
+1. A partner presses a nudge button. Only the two partners may answer; after
+   the round has ended, or for a tandem that ended, the answer is a kind "this
+   has closed" and nothing changes. Pressing the same answer again says it is
+   already recorded.
+   - "We met": recorded for the month; each partner then gets a private
+     reflection prompt with a "Reflect" button.
+   - "Not yet, remind me in a week": one reminder is scheduled (pressing again
+     changes nothing) and the presser is told when it comes.
+   - "We need help": the coordinators are alerted privately, once per month.
+2. "Reflect" opens a private form: what did you learn or teach, what will you
+   try, how useful was it (1 to 5), and who may see it (only me, by default;
+   my partner; the coordinators). Late answers are fine; a second answer for
+   the same month replaces the first. Shared with the partner, it is sent to
+   them privately.
+3. The pulse buttons record how it is going; "We need help" alerts the
+   coordinators as above.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.errors import UserError
+from bot.i18n import t
+from conversations.context import FlowContext
+from conversations.events import Actor, ButtonPress, FormSubmission
+from conversations.messages import (
+    Button,
+    Choice,
+    Form,
+    FormDone,
+    FormInvalid,
+    Message,
+    Outcome,
+    Paragraph,
+    SelectInput,
+    ShowForm,
+    TextInput,
+    reply,
+)
+from conversations.rhythm import (
+    CHECKIN_HELP,
+    CHECKIN_LATER,
+    CHECKIN_MET,
+    PULSE_GOOD,
+    PULSE_HELP,
+)
+from conversations.schedule import RoundDates
+from conversations.summary import format_day
+from conversations.survey import clean_text
+from conversations.tandem_delivery import to_coordinators, to_person
+from storage import rhythm as store
+from storage.models import Participant, Round
+from storage.rhythm import TandemPeople
+
+REFLECT = "reflect.open"
+REFLECTION_FORM = "reflection"
+VISIBILITIES = ("private", "partner", "coordinators")
+TEXT_MAX = 1000
+
+
+@dataclass(frozen=True)
+class Place:
+    """A tandem and month a button or form is about, checked against who pressed it."""
+
+    pair: TandemPeople
+    period: int
+    me: Participant
+    partner: Participant
+    current: Round
+
+
+async def _place(ctx: FlowContext, actor: Actor, value: str) -> tuple[Place, str]:
+    language = ctx.language(actor.locale)
+    tandem_text, _, period_text = value.partition(":")
+    if not (tandem_text.isdigit() and period_text.isdigit()):
+        raise UserError("error.stale_button")
+    async with ctx.db.session() as session:
+        pair = await store.tandem_people(session, int(tandem_text))
+        current = await session.get(Round, pair.tandem.round_id) if pair else None
+    if pair is None or current is None:
+        raise UserError("error.stale_button")
+    me = next((p for p in pair.people
+               if p.platform == actor.platform and p.user_id == actor.user_id), None)
+    if me is None:
+        raise UserError("checkin.not_yours")
+    language = ctx.language(actor.locale, me.locale)
+    ended_at = RoundDates.of(current, ctx.config.timezone).end_at(ctx.config.rhythm)
+    if pair.tandem.status != "active" or current.status == "ended" or ctx.clock.now() >= ended_at:
+        raise UserError("checkin.closed", round=current.name)
+    partner = pair.mentee if me is pair.mentor else pair.mentor
+    return Place(pair, int(period_text), me, partner, current), language
+
+
+async def answer(ctx: FlowContext, press: ButtonPress) -> Outcome:
+    place, language = await _place(ctx, press.actor, press.value)
+    kind = {CHECKIN_MET: "met", CHECKIN_LATER: "not_yet", CHECKIN_HELP: "help"}[press.action_id]
+    now = ctx.clock.now()
+    async with ctx.db.session() as session:
+        before = await store.record_checkin(session, place.pair.tandem.id, place.period, kind,
+                                            place.me.id, now)
+        due = None
+        if kind == "not_yet" and before != "met":
+            due = await store.add_reminder(session, place.pair.tandem.id, place.period,
+                                           now + ctx.config.rhythm.reminder_after, now)
+    if before == "met":
+        return reply(t(language, "checkin.already_met", month=place.period))
+    if before == kind and kind != "not_yet":
+        return reply(t(language, f"checkin.already_{kind}", month=place.period))
+    if kind == "met":
+        await _prompt_reflections(ctx, place)
+        return reply(t(language, "checkin.met_thanks", month=place.period))
+    if kind == "not_yet":
+        assert due is not None
+        day = format_day(due.astimezone(ctx.config.timezone), language)
+        return reply(t(language, "checkin.later_ok", date=day))
+    await _alert_help(ctx, place.pair, place.current, f"{place.period}")
+    return reply(t(language, "checkin.help_ok"))
+
+
+async def _prompt_reflections(ctx: FlowContext, place: Place) -> None:
+    value = f"{place.pair.tandem.id}:{place.period}"
+    for person in place.pair.people:
+        await to_person(
+            ctx, person, place.current.id, "reflection",
+            f"reflect:{person.id}:{place.period}",
+            lambda lang, _reader: Message(
+                title=t(lang, "reflect.title", month=place.period),
+                blocks=(Paragraph(t(lang, "reflect.prompt")),),
+                buttons=(Button(REFLECT, t(lang, "reflect.button"), value, "primary"),),
+            ),
+        )
+
+
+async def _alert_help(ctx: FlowContext, pair: TandemPeople, current: Round, when: str) -> None:
+    mentor, mentee = pair.people
+    await to_coordinators(
+        ctx, f"help:{pair.tandem.id}:{when}", current.id,
+        lambda lang: Message.text(t(lang, "checkin.help_alert", round=current.name,
+                                    mentor=mentor.display_name or mentor.user_id,
+                                    mentee=mentee.display_name or mentee.user_id)),
+    )
+
+
+def reflection_form(language: str, context: str, earlier: dict[str, object] | None,
+                    period: int) -> Form:
+    earlier = earlier or {}
+    return Form(
+        id=REFLECTION_FORM,
+        title=t(language, "reflect.form_title"),
+        submit_label=t(language, "reflect.submit"),
+        cancel_label=t(language, "survey.cancel"),
+        intro=t(language, "reflect.intro", month=period),
+        context=context,
+        fields=(
+            TextInput("learned", t(language, "reflect.learned"), str(earlier.get("learned", "")),
+                      required=False, multiline=True, max_length=TEXT_MAX),
+            TextInput("try_next", t(language, "reflect.try_next"),
+                      str(earlier.get("try_next", "")), required=False, multiline=True,
+                      max_length=TEXT_MAX),
+            SelectInput("usefulness", t(language, "reflect.usefulness"),
+                        tuple(Choice(str(n), t(language, f"reflect.rating.{n}"))
+                              for n in range(1, 6)),
+                        initial=(str(earlier["usefulness"]),) if "usefulness" in earlier else (),
+                        style="radio"),
+            SelectInput("visibility", t(language, "reflect.visibility"),
+                        tuple(Choice(v, t(language, f"reflect.visibility.{v}"))
+                              for v in VISIBILITIES),
+                        initial=(str(earlier.get("visibility", "private")),), style="radio"),
+        ),
+    )
+
+
+async def open_reflection(ctx: FlowContext, press: ButtonPress) -> Outcome:
+    place, language = await _place(ctx, press.actor, press.value)
+    async with ctx.db.session() as session:
+        earlier = await store.response_of(session, place.me.id, place.current.id, "reflection",
+                                          place.period)
+    values = None
+    if earlier is not None:
+        values = {**earlier.answers, "usefulness": earlier.rating,
+                  "visibility": earlier.visibility}
+    return ShowForm(reflection_form(language, press.value, values, place.period))
+
+
+async def submit_reflection(ctx: FlowContext, submission: FormSubmission) -> Outcome:
+    place, language = await _place(ctx, submission.actor, submission.context)
+    values = submission.values
+    errors: dict[str, str] = {}
+    texts = {}
+    for name in ("learned", "try_next"):
+        raw = values.get(name)
+        text = clean_text(raw if isinstance(raw, str) else "")
+        if len(text) > TEXT_MAX:
+            errors[name] = t(language, "survey.error.too_long", max=TEXT_MAX, length=len(text))
+        texts[name] = text
+    rating_text = values.get("usefulness")
+    rating = int(rating_text) if isinstance(rating_text, str) and rating_text.isdigit() else 0
+    if not 1 <= rating <= 5:
+        errors["usefulness"] = t(language, "reflect.error.rating")
+    visibility = values.get("visibility") or "private"
+    if visibility not in VISIBILITIES:
+        errors["visibility"] = t(language, "reflect.error.visibility")
+    if errors:
+        form = reflection_form(language, submission.context, None, place.period)
+        return FormInvalid(form, errors, dict(values))
+    now = ctx.clock.now()
+    async with ctx.db.session() as session:
+        await store.save_response(
+            session, place.me.id, place.current.id, "reflection", place.period, now,
+            tandem_id=place.pair.tandem.id, rating=rating, visibility=str(visibility),
+            answers=texts,
+        )
+    if visibility == "partner":
+        await _share_with_partner(ctx, place, texts, rating, now.isoformat())
+    return FormDone(Message.text(t(language, f"reflect.saved.{visibility}")))
+
+
+async def _share_with_partner(ctx: FlowContext, place: Place, texts: dict[str, str],
+                              rating: int, version: str) -> None:
+    author = place.me.display_name or place.me.user_id
+    await to_person(
+        ctx, place.partner, place.current.id, "reflection_shared",
+        f"shared:{place.me.id}:{place.period}:{version}",
+        lambda lang, _reader: Message(
+            title=t(lang, "reflect.shared_title", name=author, month=place.period),
+            blocks=(
+                Paragraph(t(lang, "reflect.learned") + "\n" + (texts["learned"] or "–")),
+                Paragraph(t(lang, "reflect.try_next") + "\n" + (texts["try_next"] or "–")),
+                Paragraph(t(lang, "reflect.usefulness") + f": {rating}/5"),
+            ),
+        ),
+    )
+
+
+async def pulse_answer(ctx: FlowContext, press: ButtonPress) -> Outcome:
+    actor = press.actor
+    language = ctx.language(actor.locale)
+    if not press.value.isdigit():
+        raise UserError("error.stale_button")
+    now = ctx.clock.now()
+    async with ctx.db.session() as session:
+        current = await session.get(Round, int(press.value))
+        me = await store.participant_of(session, actor.platform, actor.user_id)
+        pairs = await store.active_tandems(session, current.id) if current else []
+    pair = next((p for p in pairs if me is not None and me.id in (p.mentor.id, p.mentee.id)),
+                None)
+    if current is None or me is None or pair is None:
+        raise UserError("checkin.not_yours")
+    if current.status == "ended":
+        raise UserError("checkin.closed", round=current.name)
+    mood = {PULSE_GOOD: "good", PULSE_HELP: "help"}.get(press.action_id, "meh")
+    async with ctx.db.session() as session:
+        await store.save_response(session, me.id, current.id, "pulse", 0, now,
+                                  tandem_id=pair.tandem.id, answers={"mood": mood})
+    if mood == "help":
+        await _alert_help(ctx, pair, current, "pulse")
+        return reply(t(ctx.language(actor.locale, me.locale), "checkin.help_ok"))
+    return reply(t(language, f"pulse.thanks.{mood}"))

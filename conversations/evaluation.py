@@ -1,0 +1,123 @@
+"""The closing evaluation of a round.
+
+Who sees what, in order: at the wrap-up every participant gets a private
+invitation with a button; it opens a short form (how useful was the tandem,
+1 to 5; what was the most valuable; would you recommend it; do you want to
+continue, with the same partner or a new one). Answers can be changed until
+``EVALUATION_OPEN`` after the end; the coordinators only ever see aggregates.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.errors import UserError
+from bot.i18n import t
+from conversations.context import FlowContext
+from conversations.events import ButtonPress, FormSubmission
+from conversations.messages import (
+    Choice,
+    Form,
+    FormDone,
+    FormInvalid,
+    Message,
+    Outcome,
+    SelectInput,
+    ShowForm,
+    TextInput,
+)
+from conversations.schedule import RoundDates
+from conversations.survey import clean_text
+from storage import rhythm as store
+from storage.models import Participant, Round
+
+EVALUATION_FORM = "evaluation"
+EVALUATION_OPEN = timedelta(days=30)
+CONTINUE = ("same", "new", "no")
+TEXT_MAX = 1000
+
+
+def evaluation_form(language: str, round_id: int, earlier: dict[str, object]) -> Form:
+    def chosen(name: str) -> tuple[str, ...]:
+        return (str(earlier[name]),) if earlier.get(name) is not None else ()
+
+    return Form(
+        id=EVALUATION_FORM,
+        title=t(language, "evaluation.form_title"),
+        submit_label=t(language, "evaluation.submit"),
+        cancel_label=t(language, "survey.cancel"),
+        intro=t(language, "evaluation.intro"),
+        context=str(round_id),
+        fields=(
+            SelectInput("rating", t(language, "evaluation.rating"),
+                        tuple(Choice(str(n), t(language, f"reflect.rating.{n}"))
+                              for n in range(1, 6)), initial=chosen("rating"), style="radio"),
+            TextInput("valuable", t(language, "evaluation.valuable"),
+                      str(earlier.get("valuable") or ""), required=False, multiline=True,
+                      max_length=TEXT_MAX),
+            SelectInput("recommend", t(language, "evaluation.recommend"),
+                        (Choice("yes", t(language, "evaluation.yes")),
+                         Choice("no", t(language, "evaluation.no"))),
+                        initial=chosen("recommend"), style="radio"),
+            SelectInput("continue", t(language, "evaluation.continue"),
+                        tuple(Choice(c, t(language, f"evaluation.continue.{c}"))
+                              for c in CONTINUE), initial=chosen("continue"), style="radio"),
+        ),
+    )
+
+
+async def _member(ctx: FlowContext, platform: str, user_id: str, round_text: str
+                  ) -> tuple[Participant, Round]:
+    if not round_text.isdigit():
+        raise UserError("error.stale_button")
+    async with ctx.db.session() as session:
+        current = await session.get(Round, int(round_text))
+        me = await store.participant_of(session, platform, user_id)
+        people = await store.round_people(session, current.id) if current else []
+    if current is None or me is None or me.id not in {p.id for p in people}:
+        raise UserError("checkin.not_yours")
+    end = RoundDates.of(current, ctx.config.timezone).end_at(ctx.config.rhythm)
+    if ctx.clock.now() > end + EVALUATION_OPEN:
+        raise UserError("evaluation.closed", round=current.name)
+    return me, current
+
+
+async def open_form(ctx: FlowContext, press: ButtonPress) -> Outcome:
+    me, current = await _member(ctx, press.actor.platform, press.actor.user_id, press.value)
+    language = ctx.language(press.actor.locale, me.locale)
+    async with ctx.db.session() as session:
+        earlier = await store.response_of(session, me.id, current.id, "evaluation", 0)
+    values = {**earlier.answers, "rating": earlier.rating} if earlier else {}
+    return ShowForm(evaluation_form(language, current.id, values))
+
+
+async def submit(ctx: FlowContext, submission: FormSubmission) -> Outcome:
+    actor = submission.actor
+    me, current = await _member(ctx, actor.platform, actor.user_id, submission.context)
+    language = ctx.language(actor.locale, me.locale)
+    values = submission.values
+    errors: dict[str, str] = {}
+    rating_text = values.get("rating")
+    rating = int(rating_text) if isinstance(rating_text, str) and rating_text.isdigit() else 0
+    if not 1 <= rating <= 5:
+        errors["rating"] = t(language, "reflect.error.rating")
+    valuable_raw = values.get("valuable")
+    valuable = clean_text(valuable_raw if isinstance(valuable_raw, str) else "")
+    if len(valuable) > TEXT_MAX:
+        errors["valuable"] = t(language, "survey.error.too_long", max=TEXT_MAX,
+                               length=len(valuable))
+    recommend = values.get("recommend")
+    if recommend not in ("yes", "no"):
+        errors["recommend"] = t(language, "evaluation.error.choose")
+    keep_going = values.get("continue")
+    if keep_going not in CONTINUE:
+        errors["continue"] = t(language, "evaluation.error.choose")
+    if errors:
+        return FormInvalid(evaluation_form(language, current.id, {}), errors, dict(values))
+    async with ctx.db.session() as session:
+        await store.save_response(
+            session, me.id, current.id, "evaluation", 0, ctx.clock.now(), rating=rating,
+            visibility="coordinators",
+            answers={"valuable": valuable, "recommend": recommend, "continue": keep_going},
+        )
+    return FormDone(Message.text(t(language, "evaluation.thanks")))

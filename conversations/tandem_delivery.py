@@ -1,0 +1,109 @@
+"""Messages to a tandem and to the coordinators, through the outbox.
+
+Who sees what: on a platform with group chats (Slack) the two partners get one
+message in a shared chat, written in each partner's language where they
+differ; elsewhere (Teams) each partner gets it privately in their own
+language. Coordinators get their notices privately. A person who cannot be
+reached is marked, the coordinators are told once, and everyone else still
+gets their message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.i18n import t
+from conversations import outbox
+from conversations.context import FlowContext
+from conversations.messages import Button, Message
+from conversations.outbox import Sent
+from storage import rhythm as store
+from storage.deliveries import Claim
+from storage.models import Participant
+from storage.rhythm import TandemPeople
+
+Compose = Callable[[str, Participant], Message]
+
+
+def merge(messages: list[Message]) -> Message:
+    """One message from the same message in several languages."""
+    if len(messages) == 1:
+        return messages[0]
+    titles = [m.title for m in messages if m.title]
+    buttons = tuple(
+        Button(first.action_id, " / ".join(dict.fromkeys(b.label for b in same)),
+               first.value, first.style)
+        for same in zip(*(m.buttons for m in messages), strict=False)
+        for first in [same[0]]
+    )
+    return Message(
+        title=" / ".join(dict.fromkeys(titles)) or None,
+        blocks=tuple(block for m in messages for block in m.blocks),
+        buttons=buttons,
+    )
+
+
+async def to_tandem(ctx: FlowContext, pair: TandemPeople, round_id: int, kind: str,
+                    key: str, compose: Compose) -> list[Sent]:
+    """``compose(language, reader)`` writes the message for one reader."""
+    mentor, mentee = pair.mentor, pair.mentee
+    reachable = [p for p in (mentee, mentor) if p.unreachable_at is None and p.status != "left"]
+    messenger = ctx.messengers.get(mentor.platform)
+    if (len(reachable) == 2 and mentor.platform == mentee.platform and messenger is not None
+            and messenger.supports_group):
+        languages = list(dict.fromkeys(ctx.language(p.locale) for p in reachable))
+        # Each language part is told from the side of the partner who reads it.
+        parts = [compose(lang, next(p for p in reachable if ctx.language(p.locale) == lang))
+                 for lang in languages]
+        users = [mentor.user_id, mentee.user_id]
+        claim = Claim(key, kind, mentor.platform, ",".join(users), round_id)
+        sent = await outbox.group(ctx, claim, users, merge(parts))
+        if sent is not Sent.UNREACHABLE:
+            return [sent]
+        # The group chat failed for one of them: find out who, one by one.
+    return [await to_person(ctx, person, round_id, kind, f"{key}:{person.id}", compose)
+            for person in reachable]
+
+
+async def to_person(ctx: FlowContext, person: Participant, round_id: int | None, kind: str,
+                    key: str, compose: Compose) -> Sent:
+    if person.platform not in ctx.messengers:
+        return Sent.RETRY
+    message = compose(ctx.language(person.locale), person)
+    claim = Claim(key, kind, person.platform, person.user_id, round_id)
+    sent = await outbox.direct(ctx, claim, person.user_id, message)
+    if sent is Sent.UNREACHABLE:
+        await unreachable(ctx, person, round_id)
+    return sent
+
+
+async def unreachable(ctx: FlowContext, person: Participant, round_id: int | None) -> None:
+    async with ctx.db.session() as session:
+        await store.mark_unreachable(session, person.id, ctx.clock.now())
+    name = person.display_name or person.user_id
+    await to_coordinators(
+        ctx, f"unreachable:{person.id}", round_id,
+        lambda lang: Message.text(t(lang, "rhythm.unreachable", name=name)),
+    )
+
+
+async def to_coordinators(ctx: FlowContext, key: str, round_id: int | None,
+                          compose: Callable[[str], Message]) -> None:
+    """Each coordinator, on each platform the bot runs on, once per key."""
+    language = ctx.config.default_language
+    for platform in ctx.messengers:
+        for coordinator in ctx.config.coordinators.get(platform, ()):
+            claim = Claim(f"{key}:{platform}:{coordinator}", "coordinator", platform,
+                          coordinator, round_id)
+            await outbox.direct(ctx, claim, coordinator, compose(language))
+
+
+async def to_channels(ctx: FlowContext, key: str, round_id: int | None,
+                      compose: Callable[[str], Message]) -> None:
+    """Every programme channel, in the programme's language, once per key."""
+    message = compose(ctx.config.default_language)
+    for platform in ctx.messengers:
+        for channel in ctx.config.channels.get(platform, ()):
+            claim = Claim(f"{key}:{platform}:{channel}", "announcement", platform, channel,
+                          round_id)
+            await outbox.channel(ctx, claim, channel, message)

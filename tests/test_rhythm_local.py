@@ -1,0 +1,189 @@
+"""A whole round's rhythm on the local platform and a fake clock."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from adapters.local.platform import LocalPlatform, LocalUser
+from bot.clock import FixedClock
+from bot.config import AppConfig
+from conversations.messages import FormDone, Reply, ShowForm
+from conversations.rhythm import run_due
+from storage.db import Database
+from storage.models import Delivery, Response
+from tests.local import local_platform, signed_up
+
+COORDINATOR = LocalUser("coord", "Clara", locale="en")
+ANNA = LocalUser("anna", "Anna", locale="de", timezone="Europe/Berlin")
+KATRIN = LocalUser("katrin", "Katrin", locale="de", timezone="Europe/Berlin")
+BEN = LocalUser("ben", "Ben", locale="en", timezone="America/New_York")
+SARAH = LocalUser("sarah", "Sarah", locale="en", timezone="Asia/Tokyo")
+CHANNEL = "C-PROGRAMME"
+
+
+@pytest.fixture
+def coordinated(config: AppConfig) -> AppConfig:
+    return replace(config, coordinators={**config.coordinators, "local": ("coord",)},
+                   channels={**config.channels, "local": (CHANNEL,)})
+
+
+@pytest.fixture
+def platform(coordinated: AppConfig, clock: FixedClock, db: Database) -> LocalPlatform:
+    return local_platform(coordinated, clock, db)
+
+
+async def matched(platform: LocalPlatform, clock: FixedClock) -> None:
+    await signed_up(platform, ANNA, department="Marketing", topics=["ai_tools"],
+                    languages=["de"])
+    await signed_up(platform, BEN, department="IT", topics=["sustainability"],
+                    languages=["en"])
+    await signed_up(platform, KATRIN, role="mentee", department="Finance",
+                    topics=["ai_tools", "agile"], languages=["de"])
+    await signed_up(platform, SARAH, role="mentee", department="Sales",
+                    topics=["sustainability"], languages=["en"])
+    clock.set(datetime(2027, 1, 16, 9, 0, tzinfo=UTC))
+    await platform.command(COORDINATOR, "match")
+    proposal = platform.messenger.inbox["coord"][-2].message
+    assert proposal is not None
+    button = next(b for b in proposal.buttons if b.action_id == "match.confirm")
+    await platform.press(COORDINATOR, button.action_id, button.value)
+
+
+def titles(platform: LocalPlatform, user: str) -> list[str]:
+    return [s.message.title or "" for s in platform.messenger.inbox[user] if s.message]
+
+
+def last_buttons(platform: LocalPlatform, user: str, action: str) -> str:
+    for seen in reversed(platform.messenger.inbox[user]):
+        for button in seen.message.buttons if seen.message else ():
+            if button.action_id == action:
+                return button.value
+    raise AssertionError(f"{user} has no {action} button")
+
+
+async def test_a_whole_round(platform: LocalPlatform, clock: FixedClock, db: Database) -> None:
+    await matched(platform, clock)
+    ctx = platform.ctx
+    day = datetime(2027, 1, 17, 11, 0, tzinfo=UTC)
+    end = datetime(2027, 8, 5, 11, 0, tzinfo=UTC)
+    pressed: set[str] = set()
+    while day <= end:
+        for hour in (0, 12):
+            clock.set(day + timedelta(hours=hour))
+            await run_due(ctx)
+            # Anna's tandem meets every month; Ben's never answers.
+            try:
+                value = last_buttons(platform, "anna", "checkin.met")
+            except AssertionError:
+                continue
+            if value not in pressed:
+                pressed.add(value)
+                outcome = await platform.press(ANNA, "checkin.met", value)
+                assert isinstance(outcome, Reply) and "vermerkt" in outcome.message.plain()
+        day += timedelta(days=1)
+
+    anna = titles(platform, "anna")
+    assert anna.count("Heute startet euer Tandem") == 1
+    nudges = [x for x in anna if x.startswith("Tandem: Zeit für Treffen")]
+    assert nudges == [f"Tandem: Zeit für Treffen {m}" for m in range(1, 7)]
+    assert sum(x.startswith("Eine kurze Reflexion") for x in anna) == 6
+    assert anna.count("Halbzeit: Wie läuft euer Tandem?") == 1
+    assert anna.count("Die Runde 2027-spring ist vorbei: Wie war es?") == 1
+
+    ben = titles(platform, "ben")
+    assert ben.count("Your tandem starts today") == 1
+    assert [x for x in ben if x.startswith("Tandem: time for meeting")] == [
+        f"Tandem: time for meeting {m}" for m in range(1, 7)]
+    coordinator = [s.text() for s in platform.messenger.inbox["coord"]]
+    # Coordinators read app.yaml's default language, German.
+    stalled = [x for x in coordinator if "seit 2 Monaten nicht getroffen" in x]
+    assert len(stalled) == 1 and "Ben → Sarah" in stalled[0]
+    assert not any("Anna → Katrin" in x and "nicht getroffen" in x for x in coordinator)
+
+    channel = [m.title for m in platform.messenger.channels[CHANNEL]]
+    assert channel == ["Die Tandems der Runde 2027-spring stehen",
+                       "Die Runde 2027-spring ist abgeschlossen"]
+    assert "2 Tandems" in platform.messenger.channels[CHANNEL][1].plain()
+    assert "6 Treffen" in platform.messenger.channels[CHANNEL][1].plain()
+
+    # Run everything again at every instant: nothing more is sent.
+    async with db.session() as session:
+        before = await session.scalar(select(func.count(Delivery.id)))
+    counts = {u: len(platform.messenger.inbox[u]) for u in ("anna", "ben", "coord")}
+    day = datetime(2027, 1, 17, 11, 0, tzinfo=UTC)
+    while day <= end:
+        clock.set(day)
+        await run_due(ctx)
+        day += timedelta(days=3)
+    assert {u: len(platform.messenger.inbox[u]) for u in counts} == counts
+    async with db.session() as session:
+        assert await session.scalar(select(func.count(Delivery.id))) == before
+
+
+async def test_buttons_twice_outsiders_and_after_the_end(
+    platform: LocalPlatform, clock: FixedClock, db: Database
+) -> None:
+    await matched(platform, clock)
+    # The first nudge: Tuesday 9 February, 10:00 in Berlin; for Ben and Sarah 10:00 in
+    # New York (16:00 UTC), the later of their two mornings.
+    clock.set(datetime(2027, 2, 9, 16, 0, tzinfo=UTC))
+    await run_due(platform.ctx)
+    value = last_buttons(platform, "anna", "checkin.met")
+
+    outsider = await platform.press(BEN, "checkin.met", value)
+    assert isinstance(outsider, Reply) and "another tandem" in outsider.message.plain()
+    later = await platform.press(ANNA, "checkin.later", value)
+    assert isinstance(later, Reply) and "erinnere euch am 16.02.2027" in later.message.plain()
+    again = await platform.press(KATRIN, "checkin.later", value)
+    assert isinstance(again, Reply) and "16.02.2027" in again.message.plain()
+    met = await platform.press(KATRIN, "checkin.met", value)
+    assert isinstance(met, Reply) and "vermerkt" in met.message.plain()
+    twice = await platform.press(ANNA, "checkin.met", value)
+    assert isinstance(twice, Reply) and "Schon vermerkt" in twice.message.plain()
+    clock.set(datetime(2027, 2, 17, 12, 0, tzinfo=UTC))
+    await run_due(platform.ctx)
+    assert not any(t.startswith("Erinnerung") for t in titles(platform, "anna"))
+
+    help_value = last_buttons(platform, "ben", "checkin.help")
+    helped = await platform.press(BEN, "checkin.help", help_value)
+    assert isinstance(helped, Reply) and "coordinators" in helped.message.plain()
+    await platform.press(SARAH, "checkin.help", help_value)
+    alerts = [s.text() for s in platform.messenger.inbox["coord"] if "um Hilfe gebeten" in s.text()]
+    assert len(alerts) == 1
+
+    clock.set(datetime(2027, 8, 2, 12, 0, tzinfo=UTC))
+    closed = await platform.press(ANNA, "checkin.met", value)
+    assert isinstance(closed, Reply) and "beendet" in closed.message.plain()
+    stale = await platform.press(ANNA, "checkin.met", "999:1")
+    assert isinstance(stale, Reply) and "nicht mehr verwendet" in stale.message.plain()
+
+
+async def test_reflection_private_by_default_updated_not_duplicated(
+    platform: LocalPlatform, clock: FixedClock, db: Database
+) -> None:
+    await matched(platform, clock)
+    clock.set(datetime(2027, 2, 9, 16, 0, tzinfo=UTC))
+    await run_due(platform.ctx)
+    await platform.press(BEN, "checkin.met", last_buttons(platform, "ben", "checkin.met"))
+    reflect = last_buttons(platform, "sarah", "reflect.open")
+    form = await platform.press(SARAH, "reflect.open", reflect)
+    assert isinstance(form, ShowForm) and form.form.context == reflect
+    bad = await platform.submit(SARAH, {"learned": "x" * 1001, "usefulness": "9"},
+                                form_id="reflection")
+    assert not isinstance(bad, FormDone)
+    done = await platform.submit(SARAH, {"learned": "TikTok basics", "usefulness": "4"},
+                                 form_id="reflection")
+    assert isinstance(done, FormDone) and "just for you" in done.message.plain()  # type: ignore[union-attr]
+    await platform.press(SARAH, "reflect.open", reflect)
+    await platform.submit(SARAH, {"learned": "TikTok, really", "usefulness": "5",
+                                  "visibility": "partner"}, form_id="reflection")
+    async with db.session() as session:
+        rows = list(await session.scalars(select(Response).where(Response.kind == "reflection")))
+    assert len(rows) == 1 and rows[0].rating == 5 and rows[0].visibility == "partner"
+    shared = [s.text() for s in platform.messenger.inbox["ben"] if "shared a reflection" in s.text()]
+    assert len(shared) == 1 and "TikTok, really" in shared[0]
+    assert not any("TikTok" in m.plain() for m in platform.messenger.channels[CHANNEL])
