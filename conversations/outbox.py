@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import replace
 from datetime import timedelta
 from enum import Enum
@@ -36,6 +37,10 @@ class Sent(Enum):
     RETRY = "retry"              # released; a later run tries again
 
 
+#: Keys known to be settled when a batch started: skipped without touching the
+#: database again (a tick re-examines everything within the grace window).
+settled: ContextVar[frozenset[str]] = ContextVar("settled", default=frozenset())
+
 Send = Callable[[], Awaitable[str | list[str]]]
 Recover = Callable[[], Awaitable[str | None]]
 
@@ -43,6 +48,8 @@ Recover = Callable[[], Awaitable[str | None]]
 async def send_once(
     ctx: FlowContext, item: Claim, send: Send, recover: Recover | None = None
 ) -> Sent:
+    if item.key in settled.get():
+        return Sent.ALREADY
     now = ctx.clock.now()
     async with ctx.db.session() as session:
         claimed = await deliveries.claim(session, item, now, LEASE)

@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.i18n import t
+from conversations import outbox
 from conversations.context import FlowContext
 from conversations.introductions import guide
 from conversations.messages import Button, Message, Paragraph, command_button
@@ -37,6 +38,7 @@ from conversations.outbox import Sent
 from conversations.schedule import RoundDates, in_grace, zone_of
 from conversations.summary import format_day, topic_labels
 from conversations.tandem_delivery import to_channels, to_coordinators, to_person, to_tandem
+from storage import deliveries
 from storage import participants as repo
 from storage import rhythm as store
 from storage.models import Participant, Round
@@ -75,12 +77,22 @@ async def run_due(ctx: FlowContext, now: datetime | None = None) -> DueReport:
         current = await repo.sync_round(session, ctx.config.round, now)
         pairs = await store.active_tandems(session, current.id) if current.status != "open" \
             else []
+        known = await deliveries.settled_keys(session, current.id, now)
+    token = outbox.settled.set(frozenset(known))
+    try:
+        await _run(ctx, current, pairs, now, report)
+    finally:
+        outbox.settled.reset(token)
+    return report
+
+
+async def _run(ctx: FlowContext, current: Round, pairs: list[TandemPeople], now: datetime,
+               report: DueReport) -> None:
     dates = RoundDates.of(current, ctx.config.timezone)
     await _signup_messages(ctx, current, dates, now, report)
     if pairs:
         await _tandem_messages(ctx, current, dates, pairs, now, report)
         await _pulse_and_wrapup(ctx, current, dates, pairs, now, report)
-    return report
 
 
 async def _parallel(jobs: list[Callable[[], Awaitable[None]]]) -> None:

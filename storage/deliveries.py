@@ -84,5 +84,16 @@ async def release(session: AsyncSession, key: str, error: str, retry_at: datetim
     )
 
 
+async def settled_keys(session: AsyncSession, round_id: int | None, now: datetime) -> set[str]:
+    """Keys nobody needs to try now: sent, given up, or claimed under a live lease."""
+    rows = await session.scalars(
+        select(Delivery.key).where(
+            Delivery.round_id == round_id,
+            (Delivery.status != CLAIMED) | (Delivery.lease_until >= now),
+        )
+    )
+    return set(rows)
+
+
 async def status_of(session: AsyncSession, key: str) -> str | None:
     return await session.scalar(select(Delivery.status).where(Delivery.key == key))

@@ -184,6 +184,7 @@ async def test_reflection_private_by_default_updated_not_duplicated(
     async with db.session() as session:
         rows = list(await session.scalars(select(Response).where(Response.kind == "reflection")))
     assert len(rows) == 1 and rows[0].rating == 5 and rows[0].visibility == "partner"
-    shared = [s.text() for s in platform.messenger.inbox["ben"] if "shared a reflection" in s.text()]
+    shared = [s.text() for s in platform.messenger.inbox["ben"]
+              if "shared a reflection" in s.text()]
     assert len(shared) == 1 and "TikTok, really" in shared[0]
     assert not any("TikTok" in m.plain() for m in platform.messenger.channels[CHANNEL])
