@@ -37,7 +37,14 @@ from conversations.messages import Button, Message, Paragraph, command_button
 from conversations.outbox import Sent
 from conversations.schedule import RoundDates, in_grace, zone_of
 from conversations.summary import format_day, topic_labels
-from conversations.tandem_delivery import to_channels, to_coordinators, to_person, to_tandem
+from conversations.tandem_delivery import (
+    Compose,
+    group_capable,
+    to_channels,
+    to_coordinators,
+    to_person,
+    to_tandem,
+)
 from storage import deliveries
 from storage import participants as repo
 from storage import rhythm as store
@@ -160,22 +167,28 @@ async def _tandem_messages(ctx: FlowContext, current: Round, dates: RoundDates,
     jobs: list[Callable[[], Awaitable[None]]] = []
     for pair in pairs:
         zones = _zones(ctx, pair.people)
-        if "kickoff" in rhythm.enabled:
-            if in_grace(dates.kickoff_at(rhythm, zones), now, rhythm):
-                jobs.append(_job(report, "kickoff", lambda pair=pair: to_tandem(
-                    ctx, pair, current.id, "kickoff", f"kickoff:{pair.tandem.id}",
+        for audience, audience_zones in _audiences(ctx, pair):
+            if "kickoff" in rhythm.enabled and in_grace(
+                dates.kickoff_at(rhythm, audience_zones), now, rhythm
+            ):
+                jobs.append(_job(report, "kickoff", _send(
+                    ctx, pair, audience, current.id, "kickoff", f"kickoff:{pair.tandem.id}",
                     lambda lang, reader, pair=pair: guide(ctx, pair, current, lang, reader,
                                                           "kickoff.title"))))
+            latest = dates.latest_nudge(rhythm, audience_zones, now)
+            if latest is None:
+                continue
+            period, due = latest
+            if in_grace(due, now, rhythm) and answers.get((pair.tandem.id, period)) != "met":
+                jobs.append(_job(report, "nudge", _send(
+                    ctx, pair, audience, current.id, "nudge",
+                    f"nudge:{pair.tandem.id}:{period}",
+                    lambda lang, reader, pair=pair, period=period: nudge(
+                        ctx, pair, period, lang, reminder=False))))
         latest = dates.latest_nudge(rhythm, zones, now)
         if latest is None:
             continue
-        period, due = latest
-        if in_grace(due, now, rhythm) and answers.get((pair.tandem.id, period)) != "met":
-            jobs.append(_job(report, "nudge", lambda pair=pair, period=period: to_tandem(
-                ctx, pair, current.id, "nudge", f"nudge:{pair.tandem.id}:{period}",
-                lambda lang, reader, pair=pair, period=period: nudge(
-                    ctx, pair, period, lang, reminder=False))))
-        stalled_since = _stalled_since(answers, pair.tandem.id, period,
+        stalled_since = _stalled_since(answers, pair.tandem.id, latest[0],
                                        rhythm.stalled_after_periods)
         if stalled_since is not None:
             jobs.append(_job(report, "stalled", lambda pair=pair, since=stalled_since:
@@ -189,6 +202,27 @@ async def _tandem_messages(ctx: FlowContext, current: Round, dates: RoundDates,
             lambda lang, reader, pair=pair, period=reminder.period: nudge(
                 ctx, pair, period, lang, reminder=True))))
     await _parallel(jobs)
+
+
+def _audiences(ctx: FlowContext, pair: TandemPeople
+               ) -> list[tuple[Participant | None, list[ZoneInfo]]]:
+    """Who gets a tandem message at which local time: both at once in a shared chat
+    (at the later of their two local times), or each in their own time zone."""
+    if group_capable(ctx, pair):
+        return [(None, _zones(ctx, pair.people))]
+    return [(person, _zones(ctx, (person,))) for person in pair.people]
+
+
+def _send(ctx: FlowContext, pair: TandemPeople, audience: Participant | None, round_id: int,
+          kind: str, key: str, compose: Compose) -> Callable[[], Awaitable[list[Sent] | Sent]]:
+    async def send() -> list[Sent] | Sent:
+        if audience is None:
+            return await to_tandem(ctx, pair, round_id, kind, key, compose)
+        if audience.unreachable_at is not None or audience.status == "left":
+            return []
+        return await to_person(ctx, audience, round_id, kind, f"{key}:{audience.id}", compose)
+
+    return send
 
 
 def _job(report: DueReport, kind: str, work: Callable[[], Awaitable[list[Sent] | Sent | None]]

@@ -43,14 +43,24 @@ def merge(messages: list[Message]) -> Message:
     )
 
 
+def _reachable(pair: TandemPeople) -> list[Participant]:
+    return [p for p in (pair.mentee, pair.mentor)
+            if p.unreachable_at is None and p.status != "left"]
+
+
+def group_capable(ctx: FlowContext, pair: TandemPeople) -> bool:
+    """Whether the tandem can get one message in a shared chat."""
+    messenger = ctx.messengers.get(pair.mentor.platform)
+    return (len(_reachable(pair)) == 2 and pair.mentor.platform == pair.mentee.platform
+            and messenger is not None and messenger.supports_group)
+
+
 async def to_tandem(ctx: FlowContext, pair: TandemPeople, round_id: int, kind: str,
                     key: str, compose: Compose) -> list[Sent]:
     """``compose(language, reader)`` writes the message for one reader."""
     mentor, mentee = pair.mentor, pair.mentee
-    reachable = [p for p in (mentee, mentor) if p.unreachable_at is None and p.status != "left"]
-    messenger = ctx.messengers.get(mentor.platform)
-    if (len(reachable) == 2 and mentor.platform == mentee.platform and messenger is not None
-            and messenger.supports_group):
+    reachable = _reachable(pair)
+    if group_capable(ctx, pair):
         languages = list(dict.fromkeys(ctx.language(p.locale) for p in reachable))
         # Each language part is told from the side of the partner who reads it.
         parts = [compose(lang, next(p for p in reachable if ctx.language(p.locale) == lang))
