@@ -34,7 +34,7 @@ def interactive(payload: dict[str, Any]) -> str:
 
 
 def view_submission(user_id: str, callback_id: str, values: dict[str, dict[str, Any]],
-                    *, team_id: str = "T1") -> str:
+                    *, team_id: str = "T1", private_metadata: str = "") -> str:
     """``values``: block id -> the element state Slack sends (type plus value/selection)."""
     return interactive({
         "type": "view_submission",
@@ -44,7 +44,7 @@ def view_submission(user_id: str, callback_id: str, values: dict[str, dict[str, 
         "trigger_id": "12466734323.1395872398.9a2d7e33b1e5b8f1d0c0a16c1ab1e4e2",
         "view": {
             "id": "V0SURVEY", "team_id": team_id, "type": "modal", "callback_id": callback_id,
-            "private_metadata": "", "hash": "156772938.1827394",
+            "private_metadata": private_metadata, "hash": "156772938.1827394",
             "state": {"values": {
                 block: {block: state} for block, state in values.items()
             }},
