@@ -42,6 +42,12 @@ class FakeSlack:
     rate_limited: dict[str, int] = field(default_factory=dict)
     retry_after: int = 0
     delay: float = 0.0
+    #: user or channel id -> Slack error code for any post or open that involves it
+    fail_for: dict[str, str] = field(default_factory=dict)
+    #: user or channel id -> seconds a call that involves it takes
+    slow_for: dict[str, float] = field(default_factory=dict)
+    #: method -> how many of its next calls get an HTTP 503
+    server_errors: dict[str, int] = field(default_factory=dict)
     on_call: Callable[[Call], None] | None = None
     _ts: Any = field(default_factory=lambda: itertools.count(1))
     uploads: dict[str, bytes] = field(default_factory=dict)
@@ -120,8 +126,21 @@ class FakeSlack:
                 {"ok": False, "error": "ratelimited"}, status=429,
                 headers={"Retry-After": str(self.retry_after)},
             )
+        if self.server_errors.get(method, 0) > 0:
+            self.server_errors[method] -= 1
+            self.calls.append(Call(f"{method}:503", args))
+            return web.Response(status=503, text="upstream trouble")
         if self.delay:
             await asyncio.sleep(self.delay)
+        targets = {args.get("channel", ""), *str(args.get("users", "")).split(",")}
+        targets |= {self.channel_of(t) for t in targets}
+        slow = max((self.slow_for.get(t, 0.0) for t in targets), default=0.0)
+        if slow:
+            await asyncio.sleep(slow)
+        failing = next((self.fail_for[t] for t in targets if t in self.fail_for), None)
+        if failing and method in ("chat.postMessage", "conversations.open"):
+            self.calls.append(Call(f"{method}:{failing}", args))
+            return web.json_response({"ok": False, "error": failing})
         call = Call(method, args)
         self.calls.append(call)
         if self.on_call:

@@ -1,0 +1,92 @@
+"""Failures per recipient: unreachable people, rate limits, outages, slow recipients."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from adapters.slack.adapter import make_client
+from adapters.slack.messenger import SlackMessenger
+from bot.clock import FixedClock
+from bot.config import AppConfig
+from conversations.context import FlowContext
+from conversations.rhythm import run_due
+from storage.db import Database
+from storage.models import Participant
+from tests.fakes.slack_api import FakeSlack
+from tests.seed import seed_tandems
+from tests.test_exactly_once import nudges_per_channel
+
+FIRST_NUDGE = datetime(2027, 2, 9, 9, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[FakeSlack]:
+    fake = FakeSlack()
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+def slack_ctx(config: AppConfig, db: Database, slack: FakeSlack) -> FlowContext:
+    messenger = SlackMessenger(make_client("xoxb-test", slack.base_url + "api/"))
+    return FlowContext(config, FixedClock(FIRST_NUDGE), db, {"slack": messenger})
+
+
+async def test_an_unreachable_person_is_marked_told_once_and_the_batch_goes_on(
+    config: AppConfig, db: Database, slack: FakeSlack
+) -> None:
+    seeded = await seed_tandems(db, config, 5)
+    gone = seeded.tandems[2][1]  # a junior whose account was deactivated
+    slack.fail_for[gone] = "user_disabled"
+    ctx = slack_ctx(config, db, slack)
+    await run_due(ctx, FIRST_NUDGE)
+    await run_due(ctx, FIRST_NUDGE.replace(hour=12))
+
+    counts = nudges_per_channel(slack)
+    partner = slack.channel_of(seeded.tandems[2][2])
+    assert counts[partner] == 1, "the partner still gets the nudge, privately"
+    assert sum(counts.values()) == 5 and set(counts.values()) == {1}
+    async with db.session() as session:
+        marked = await session.scalar(select(Participant.unreachable_at)
+                                      .where(Participant.user_id == gone))
+    assert marked is not None
+    notices = [c for c in slack.of("chat.postMessage") if c["channel"] == "U0COORD01"]
+    assert len(notices) == 1 and "Mentor 2" in notices[0]["text"]
+
+
+async def test_rate_limits_and_outages_are_retried_until_delivered(
+    config: AppConfig, db: Database, slack: FakeSlack
+) -> None:
+    seeded = await seed_tandems(db, config, 4)
+    slack.rate_limited["chat.postMessage"] = 3
+    slack.retry_after = 1
+    slack.server_errors["conversations.open"] = 2
+    ctx = slack_ctx(config, db, slack)
+    report = await run_due(ctx, FIRST_NUDGE)
+    counts = nudges_per_channel(slack)
+    assert len(counts) == len(seeded.tandems) and set(counts.values()) == {1}
+    assert len(slack.of("chat.postMessage:429")) == 3
+    assert len(slack.of("conversations.open:503")) == 2
+    assert report.sent["nudge.sent"] == 4
+
+
+async def test_one_slow_recipient_does_not_hold_up_the_others(
+    config: AppConfig, db: Database, slack: FakeSlack
+) -> None:
+    seeded = await seed_tandems(db, config, 20)
+    slow = seeded.tandems[0][1]
+    slack.slow_for[slow] = 2.0
+    ctx = slack_ctx(config, db, slack)
+    started = time.monotonic()
+    task = asyncio.create_task(run_due(ctx, FIRST_NUDGE))
+    while len(nudges_per_channel(slack)) < 19:
+        assert time.monotonic() - started < 1.5, "the others waited for the slow one"
+        await asyncio.sleep(0.01)
+    await task
+    assert len(nudges_per_channel(slack)) == 20
