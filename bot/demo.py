@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import TextIO
 
 from adapters.local.platform import LocalMessenger, LocalPlatform, LocalUser
+from conversations.messages import ShowForm
+from conversations.rhythm import run_due
 from bot.clock import FixedClock
 from bot.config import AppConfig, load_config
 from bot.settings import Settings
@@ -134,6 +136,8 @@ async def _play(config: AppConfig, db: Database, out: TextIO) -> None:
     if confirm is not None:
         await platform.press(COORDINATOR, confirm.action_id, confirm.value)
 
+    await _fast_forward(platform, clock, out)
+
     for person in (*ORG, Employee(COORDINATOR, "coordinator", "Human Resources", None, (), ())):
         out.write(f"\n--- what {person.user.display_name} ({person.role}, "
                   f"{person.user.locale}) saw ---\n")
@@ -143,6 +147,47 @@ async def _play(config: AppConfig, db: Database, out: TextIO) -> None:
         out.write(f"\n--- posted in {channel} ---\n")
         for message in posts:
             out.write(_indent(message.plain()) + "\n")
+
+
+# How each junior's tandem behaves: meets every month and reflects, meets after a
+# reminder, or goes quiet (and gets flagged to the coordinator).
+HABITS = {"lena": "meets", "sophie": "meets", "jamal": "meets", "mia": "late",
+          "mehmet": "quiet"}
+
+
+async def _fast_forward(platform: LocalPlatform, clock: FixedClock, out: TextIO) -> None:
+    """Run the whole round day by day, as the scheduler would, with people answering."""
+    config = platform.ctx.config
+    day = config.round.starts - timedelta(days=1)
+    end = config.round.starts + timedelta(days=31 * config.round.length_months + 3)
+    out.write(f"== the round, {day:%Y-%m-%d} to {end:%Y-%m-%d}, day by day ==\n")
+    pressed: set[str] = set()
+    people = {p.user.user_id: p.user for p in ORG}
+    while day <= end:
+        clock.set(day.replace(hour=12))
+        await run_due(platform.ctx)
+        for user_id, habit in HABITS.items():
+            for seen in platform.messenger.inbox[user_id]:
+                for button in seen.message.buttons if seen.message else ():
+                    if button.action_id == "checkin.met" and button.value not in pressed:
+                        pressed.add(button.value)
+                        await _answer(platform, people[user_id], habit, button.value)
+        day += timedelta(days=1)
+
+
+async def _answer(platform: LocalPlatform, user: LocalUser, habit: str, value: str) -> None:
+    if habit == "quiet":
+        return
+    if habit == "late" and value.endswith(":1"):
+        await platform.press(user, "checkin.later", value)
+        return
+    await platform.press(user, "checkin.met", value)
+    form = await platform.press(user, "reflect.open", value)
+    if isinstance(form, ShowForm):
+        await platform.submit(user, {"learned": "Prompts, Shortcuts, neue Tools",
+                                     "try_next": "Jede Woche ein Experiment",
+                                     "usefulness": "5" if habit == "meets" else "4"},
+                              form_id=form.form.id)
 
 
 def _indent(text: str) -> str:

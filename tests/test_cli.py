@@ -86,6 +86,10 @@ def test_demo_shows_what_each_person_saw() -> None:
     assert "what Dr. Katrin Vogel (mentee, de) saw" in out
     assert "Du bist angemeldet" in out and "You are signed up" in out
     assert "Bitte wähle mindestens ein Thema." in out
+    assert "Lernt euch kennen: euer Tandem" in out  # matched and introduced
+    assert "Zeit für Treffen 6" in out and "time for meeting 6" in out  # a whole round
+    assert "seit 2 Monaten nicht getroffen" in out  # Mehmet's quiet tandem is flagged
+    assert "Die Runde 2027-spring ist abgeschlossen" in out
 
 
 def test_teams_package_command(tmp_path: Path) -> None:
