@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import TextIO
 
 from adapters.local.platform import LocalMessenger, LocalPlatform, LocalUser
-from conversations.messages import ShowForm
-from conversations.rhythm import run_due
 from bot.clock import FixedClock
 from bot.config import AppConfig, load_config
 from bot.settings import Settings
 from conversations.context import FlowContext
+from conversations.messages import ShowForm
+from conversations.rhythm import run_due
 from storage.db import Database
 
 REPO_CONFIG = Path(__file__).resolve().parent.parent / "app.yaml"
