@@ -51,7 +51,8 @@ def describe_tandem(
                            languages=join(_languages(why.languages, lang), lang, "last")))
     if tandem.pinned:
         sentences.append(t(lang, "matching.tandem.pinned"))
-    sentences.append(t(lang, "matching.tandem.score", score=_number(tandem.score, lang)))
+    # Whole points: "75.94 of 100" reads like false precision to the people matched.
+    sentences.append(t(lang, "matching.tandem.score", score=f"{tandem.score:.0f}"))
     return " ".join(t(lang, "matching.sentence", text=s) for s in sentences)
 
 
@@ -60,7 +61,10 @@ def describe_unmatched(u: Unmatched, lang: str) -> str:
     params = dict(u.params)
     codes = [c for c in str(params.get("languages", "")).split(", ") if c]
     params["languages"] = join(_languages(codes, lang), lang, "or")
-    text = t(lang, f"matching.reason.{u.reason}.{u.role}", name=u.name, **params)
+    reason = u.reason
+    if reason == "capacity" and params.get("candidates") == 1:
+        reason = "capacity_one"
+    text = t(lang, f"matching.reason.{reason}.{u.role}", name=u.name, **params)
     return t(lang, "matching.sentence", text=text)
 
 
