@@ -51,12 +51,18 @@ async def sync_round(session: AsyncSession, settings: RoundSettings, now: dateti
         "length_months": settings.length_months,
         "meetings_per_month": settings.meetings_per_month,
     }
+    found = await session.scalar(select(Round).where(Round.name == settings.name))
+    if found is not None and all(getattr(found, k) == v for k, v in values.items()):
+        # The common case on every request and tick: a read, no write lock.
+        return found
     await session.execute(
         _insert(session, Round)
         .values(name=settings.name, status="open", created_at=now, **values)
         .on_conflict_do_update(index_elements=["name"], set_=values)
     )
-    found = await session.scalar(select(Round).where(Round.name == settings.name))
+    found = await session.scalar(
+        select(Round).where(Round.name == settings.name).execution_options(populate_existing=True)
+    )
     assert found is not None
     return found
 
