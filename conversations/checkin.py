@@ -103,9 +103,11 @@ async def answer(ctx: FlowContext, press: ButtonPress) -> Outcome:
         before = await store.record_checkin(session, place.pair.tandem.id, place.period, kind,
                                             place.me.id, now)
         due = None
-        if kind == "not_yet" and before != "met":
+        ends = RoundDates.of(place.current, ctx.config.timezone).end_at(ctx.config.rhythm)
+        wanted = now + ctx.config.rhythm.reminder_after
+        if kind == "not_yet" and before != "met" and wanted < ends:
             due = await store.add_reminder(session, place.pair.tandem.id, place.period,
-                                           now + ctx.config.rhythm.reminder_after, now)
+                                           wanted, now)
     if before == "met":
         return reply(t(language, "checkin.already_met", month=place.period))
     if before == kind and kind != "not_yet":
@@ -114,7 +116,8 @@ async def answer(ctx: FlowContext, press: ButtonPress) -> Outcome:
         await _prompt_reflections(ctx, place)
         return reply(t(language, "checkin.met_thanks", month=place.period))
     if kind == "not_yet":
-        assert due is not None
+        if due is None:
+            return reply(t(language, "checkin.later_round_ends"))
         day = format_day(due.astimezone(ctx.config.timezone), language)
         return reply(t(language, "checkin.later_ok", date=day))
     await _alert_help(ctx, place.pair, place.current, f"{place.period}")

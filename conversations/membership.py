@@ -22,7 +22,7 @@ from conversations.events import Actor, ButtonPress, Command
 from conversations.messages import Button, Facts, Message, Outcome, Paragraph, Reply, reply
 from conversations.summary import answer_facts
 from storage import participants as repo
-from storage.models import Participant
+from storage.models import Participant, Round
 
 LEAVE_CONFIRM = "leave.confirm"
 LEAVE_CANCEL = "leave.cancel"
@@ -45,7 +45,8 @@ async def status(ctx: FlowContext, command: Command) -> Outcome:
     actor = command.actor
     async with ctx.db.session() as session:
         person, language = await _load(ctx, actor, session)
-        round_name = ctx.config.round.name
+        joined = await session.get(Round, person.round_id) if person.round_id else None
+        round_name = joined.name if joined else ctx.config.round.name
         partners: list[str] = []
         for tandem in await repo.tandems_of(session, person):
             other_id = tandem.mentee_id if tandem.mentor_id == person.id else tandem.mentor_id

@@ -68,11 +68,16 @@ async def record_checkin(session: AsyncSession, tandem_id: int, period: int, ans
     if before == answer or before == "met":
         return before
     values = {"answer": answer, "answered_by": by, "answered_at": now}
-    await session.execute(
+    # The condition holds under concurrency too: a "not yet" racing a "we met" can
+    # never overwrite the meeting, whatever the order the two writes land in.
+    written = await session.execute(
         _insert(session, Checkin)
         .values(tandem_id=tandem_id, period=period, **values)
-        .on_conflict_do_update(index_elements=["tandem_id", "period"], set_=values)
+        .on_conflict_do_update(index_elements=["tandem_id", "period"], set_=values,
+                               where=Checkin.answer != "met")
     )
+    if written.rowcount == 0:
+        return "met"
     return before
 
 

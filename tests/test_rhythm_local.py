@@ -72,7 +72,7 @@ async def test_a_whole_round(platform: LocalPlatform, clock: FixedClock, db: Dat
     end = datetime(2027, 8, 5, 11, 0, tzinfo=UTC)
     pressed: set[str] = set()
     while day <= end:
-        for hour in (0, 12):
+        for hour in (0,):
             clock.set(day + timedelta(hours=hour))
             await run_due(ctx)
             # Anna's tandem meets every month; Ben's never answers.
@@ -188,3 +188,28 @@ async def test_reflection_private_by_default_updated_not_duplicated(
               if "shared a reflection" in s.text()]
     assert len(shared) == 1 and "TikTok, really" in shared[0]
     assert not any("TikTok" in m.plain() for m in platform.messenger.channels[CHANNEL])
+
+
+async def test_a_meeting_is_never_overwritten_by_a_racing_not_yet(
+    platform: LocalPlatform, clock: FixedClock, db: Database
+) -> None:
+    import asyncio
+
+    from storage.models import Checkin, Reminder
+
+    await matched(platform, clock)
+    clock.set(datetime(2027, 2, 9, 16, 0, tzinfo=UTC))
+    await run_due(platform.ctx)
+    value = last_buttons(platform, "anna", "checkin.met")
+    for _ in range(5):
+        await asyncio.gather(platform.press(ANNA, "checkin.met", value),
+                             platform.press(KATRIN, "checkin.later", value))
+    async with db.session() as session:
+        answers = list(await session.scalars(select(Checkin.answer)))
+        reminders = await session.scalar(select(func.count(Reminder.id)))
+    assert answers == ["met"]
+    assert reminders in (0, 1)  # a "not yet" that landed first may have booked one...
+    clock.set(datetime(2027, 2, 17, 12, 0, tzinfo=UTC))
+    await run_due(platform.ctx)
+    # ...but it is never sent for a month in which the tandem met.
+    assert not any(t.startswith("Erinnerung") for t in titles(platform, "anna"))
