@@ -1,0 +1,265 @@
+"""Announcements in the programme channels: composed in chat, or planned in app.yaml.
+
+Who sees what, in order:
+1. A coordinator types ``announce`` (Slack ``/tandem announce``, Teams also
+   ``ankündigen``). Anyone else is refused: nothing is stored, nothing posted.
+2. The compose form, privately: the channel (one of app.yaml's channels on
+   this platform), the text (at most 3000 characters, checked here too) and
+   "add a Sign up button".
+3. The preview arrives in the coordinator's DM: exactly the message the
+   channel will see, with "Post", "Edit" and "Cancel". The draft is kept in the
+   database, not in the button.
+4. "Post" posts it once through the outbox, however often and by however many
+   coordinators it is pressed; "Edit" reopens the form with the draft;
+   "Cancel" drops it. The "Sign up" button starts the sign-up for whoever
+   presses it. Every step is audited.
+5. Announcements planned in app.yaml (``announcements``) are posted by the
+   rhythm at their time, once, in the programme's language.
+All text is plain: the adapters escape it, so nothing typed becomes a mention,
+a link or markup (Slack ``plain_text`` and escaped fallback, Teams ``TextRun``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from bot.config import ANNOUNCEMENT_MAX, ScheduledAnnouncement
+from bot.errors import UserError
+from bot.i18n import t
+from conversations import outbox
+from conversations.context import FlowContext
+from conversations.coordination import audit, require_coordinator
+from conversations.events import Actor, ButtonPress, Command, FormSubmission, FormValue
+from conversations.messages import (
+    Button,
+    Choice,
+    Form,
+    FormDone,
+    FormInvalid,
+    Message,
+    Outcome,
+    Paragraph,
+    SelectInput,
+    ShowForm,
+    TextInput,
+    command_button,
+    reply,
+)
+from conversations.outbox import Sent
+from conversations.schedule import in_grace
+from storage import coordination as store
+from storage import deliveries
+from storage import participants as repo
+from storage.deliveries import Claim
+from storage.models import CoordinatorAction
+
+FORM_ID = "announce"
+POST, EDIT, CANCEL = "announce.post", "announce.edit", "announce.cancel"
+KIND = "announcement"
+
+
+async def command(ctx: FlowContext, cmd: Command) -> Outcome:
+    actor = cmd.actor
+    require_coordinator(ctx, actor)
+    return ShowForm(compose_form(ctx, actor, _channels(ctx, actor)))
+
+
+def _channels(ctx: FlowContext, actor: Actor) -> tuple[str, ...]:
+    channels = ctx.config.channels.get(actor.platform, ())
+    if not channels:
+        raise UserError("announce.no_channels")
+    return channels
+
+
+def compose_form(ctx: FlowContext, actor: Actor, channels: tuple[str, ...],
+                 draft: dict[str, Any] | None = None, draft_id: int | None = None) -> Form:
+    language = ctx.language(actor.locale)
+    draft = draft or {}
+    chosen = draft.get("channel") or (channels[0] if len(channels) == 1 else None)
+    return Form(
+        id=FORM_ID,
+        title=t(language, "announce.form_title"),
+        submit_label=t(language, "announce.form_submit"),
+        cancel_label=t(language, "announce.form_cancel"),
+        intro=t(language, "announce.form_intro"),
+        fields=(
+            SelectInput("channel", t(language, "announce.channel"),
+                        tuple(Choice(c, c) for c in channels),
+                        initial=(chosen,) if chosen else ()),
+            TextInput("text", t(language, "announce.text"), initial=draft.get("text", ""),
+                      multiline=True, max_length=ANNOUNCEMENT_MAX,
+                      hint=t(language, "announce.text_hint", max=ANNOUNCEMENT_MAX)),
+            SelectInput("signup_button", t(language, "announce.signup_button"),
+                        (Choice("yes", t(language, "announce.signup_button_yes")),),
+                        initial=("yes",) if draft.get("signup_button") else (),
+                        required=False, multi=True, style="checkboxes"),
+        ),
+        context=str(draft_id or ""),
+    )
+
+
+def _text(value: FormValue) -> str:
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return value.strip() if isinstance(value, str) else ""
+
+
+async def submit(ctx: FlowContext, submission: FormSubmission) -> Outcome:
+    actor = submission.actor
+    require_coordinator(ctx, actor)
+    language = ctx.language(actor.locale)
+    channels = _channels(ctx, actor)
+    values = submission.values
+    channel, text = _text(values.get("channel")), _text(values.get("text"))
+    checked = values.get("signup_button")
+    signup = "yes" in checked if isinstance(checked, list) else checked == "yes"
+    errors: dict[str, str] = {}
+    if channel not in channels:
+        errors["channel"] = t(language, "announce.error_channel")
+    if not text:
+        errors["text"] = t(language, "announce.error_empty")
+    elif len(text) > ANNOUNCEMENT_MAX:
+        errors["text"] = t(language, "announce.error_long", max=ANNOUNCEMENT_MAX,
+                           length=len(text))
+    draft_id = int(submission.context) if submission.context.isdigit() else None
+    if errors:
+        form = compose_form(ctx, actor, channels, None, draft_id)
+        return FormInvalid(form, errors, dict(values))
+    payload = {"channel": channel, "text": text, "signup_button": signup}
+    now = ctx.clock.now()
+    async with ctx.db.session() as session:
+        if draft_id is not None:
+            existing = await session.get(CoordinatorAction, draft_id)
+            if existing is None or existing.kind != KIND or existing.platform != actor.platform \
+                    or not await store.update_payload(session, draft_id, payload):
+                raise UserError("announce.already_decided")
+            action_id = draft_id
+        else:
+            current = await repo.sync_round(session, ctx.config.round, now)
+            action = await store.create_action(session, KIND, actor.platform, actor.user_id,
+                                               current.id, payload, now)
+            action_id = action.id
+    await audit(ctx, actor, "announce.draft", draft=action_id, channel=channel,
+                length=len(text), signup_button=signup)
+    preview = preview_message(ctx, language, action_id, payload)
+    await ctx.messenger(actor.platform).send_direct(actor.user_id, preview)
+    return FormDone(Message.text(t(language, "announce.preview_sent")))
+
+
+def channel_message(ctx: FlowContext, text: str, signup_button: bool) -> Message:
+    """What the channel sees: the text as typed, as plain text; optionally "Sign up"."""
+    language = ctx.config.default_language
+    buttons = (Button(command_button("signup"), t(language, "rhythm.signup_button"),
+                      style="primary"),) if signup_button else ()
+    return Message(blocks=(Paragraph(text),), buttons=buttons)
+
+
+def preview_message(ctx: FlowContext, language: str, action_id: int,
+                    payload: dict[str, Any]) -> Message:
+    posted = channel_message(ctx, payload["text"], payload["signup_button"])
+    blocks = [Paragraph(t(language, "announce.preview_intro", channel=payload["channel"])),
+              *posted.blocks]
+    if posted.buttons:
+        blocks.append(Paragraph(t(language, "announce.preview_with_button",
+                                  label=posted.buttons[0].label)))
+    value = str(action_id)
+    return Message(
+        title=t(language, "announce.preview_title"),
+        blocks=tuple(blocks),
+        buttons=(Button(POST, t(language, "announce.post"), value, "primary"),
+                 Button(EDIT, t(language, "announce.edit"), value),
+                 Button(CANCEL, t(language, "announce.cancel"), value, "danger")),
+    )
+
+
+async def _draft(ctx: FlowContext, press: ButtonPress) -> CoordinatorAction:
+    require_coordinator(ctx, press.actor)
+    if not press.value.isdigit():
+        raise UserError("error.stale_button")
+    async with ctx.db.session() as session:
+        action = await session.get(CoordinatorAction, int(press.value))
+    if action is None or action.kind != KIND or action.platform != press.actor.platform:
+        raise UserError("error.stale_button")
+    return action
+
+
+async def post(ctx: FlowContext, press: ButtonPress) -> Outcome:
+    actor = press.actor
+    language = ctx.language(actor.locale)
+    action = await _draft(ctx, press)
+    payload = action.payload
+    if action.status == store.CANCELLED:
+        raise UserError("announce.already_decided")
+    if payload["channel"] not in ctx.config.channels.get(action.platform, ()):
+        raise UserError("announce.error_channel")
+    claim = Claim(f"announcement:{action.id}", KIND, action.platform, payload["channel"],
+                  action.round_id)
+    message = channel_message(ctx, payload["text"], payload["signup_button"])
+    sent = await outbox.channel(ctx, claim, payload["channel"], message)
+    if sent is Sent.SENT:
+        async with ctx.db.session() as session:
+            await store.decide(session, action.id, store.DONE, actor.user_id, ctx.clock.now())
+        await audit(ctx, actor, "announce.post", draft=action.id, channel=payload["channel"])
+        return reply(t(language, "announce.posted", channel=payload["channel"]), replace=True)
+    if sent is Sent.ALREADY:
+        async with ctx.db.session() as session:
+            status = await deliveries.status_of(session, claim.key)
+        key = "announce.already_posted" if status == deliveries.SENT else "announce.posting"
+        return reply(t(language, key, channel=payload["channel"]), replace=True)
+    if sent is Sent.UNREACHABLE:
+        raise UserError("announce.unreachable", channel=payload["channel"])
+    raise UserError("announce.retry_later")
+
+
+async def edit(ctx: FlowContext, press: ButtonPress) -> Outcome:
+    action = await _draft(ctx, press)
+    if action.status != store.PENDING:
+        raise UserError("announce.already_decided")
+    channels = _channels(ctx, press.actor)
+    return ShowForm(compose_form(ctx, press.actor, channels, action.payload, action.id))
+
+
+async def cancel(ctx: FlowContext, press: ButtonPress) -> Outcome:
+    actor = press.actor
+    action = await _draft(ctx, press)
+    async with ctx.db.session() as session:
+        won = await store.decide(session, action.id, store.CANCELLED, actor.user_id,
+                                 ctx.clock.now())
+    if not won:
+        raise UserError("announce.already_decided")
+    await audit(ctx, actor, "announce.cancel", draft=action.id)
+    return reply(t(ctx.language(actor.locale), "announce.cancelled"), replace=True)
+
+
+Count = Callable[[str, Sent], None]
+
+
+async def run_scheduled(ctx: FlowContext, round_id: int | None, now: datetime,
+                        count: Count | None = None) -> list[Sent]:
+    """Post app.yaml's planned announcements that are due at ``now``, each once.
+
+    ``count(kind, result)`` is told every result (the rhythm's report)."""
+    results: list[Sent] = []
+    for planned in ctx.config.announcements:
+        if in_grace(planned.at, now, ctx.config.rhythm):
+            results += await _post_planned(ctx, planned, round_id, count)
+    return results
+
+
+async def _post_planned(ctx: FlowContext, planned: ScheduledAnnouncement, round_id: int | None,
+                        count: Count | None) -> list[Sent]:
+    message = channel_message(ctx, planned.text(ctx.config.default_language),
+                              planned.signup_button)
+    results: list[Sent] = []
+    for platform, channel in planned.channels:
+        if platform not in ctx.messengers:
+            continue
+        claim = Claim(f"scheduled-announcement:{planned.id}:{platform}:{channel}", KIND,
+                      platform, channel, round_id)
+        sent = await outbox.channel(ctx, claim, channel, message)
+        if count is not None:
+            count("scheduled_announcement", sent)
+        results.append(sent)
+    return results

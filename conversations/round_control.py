@@ -1,0 +1,351 @@
+"""Round control for coordinators: sign-up windows, length, the end, the next round.
+
+Who sees what, in order:
+1. A coordinator types ``round`` (Teams also ``runde``): the current round's
+   dates, status and chat changes, and how to change them. Anyone else is
+   refused and nothing changes.
+2. ``round open [YYYY-MM-DD]`` opens sign-up now (until the given last day),
+   ``round close`` closes it now, ``round extend N`` adds N months,
+   ``round end`` ends the round now, ``round next NAME CLOSES STARTS`` starts
+   the next round (sign-up from now to CLOSES, first day STARTS). Each first
+   shows privately what will happen, with "Confirm" and "Cancel".
+3. Confirm applies it once, however often pressed, and is audited. Dates
+   changed here are kept on top of app.yaml (``Round.overrides``).
+   Ending sends each participant the closing evaluation and the channels the
+   thank-you now. Starting the next round asks every participant of the last
+   round privately whether they want to continue: with a new partner, with
+   the same partner, or not this time. Their answers are recorded; two
+   partners who both want to stay together are pinned for the matching.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.errors import UserError
+from bot.i18n import t
+from conversations import rhythm
+from conversations.context import FlowContext
+from conversations.coordination import audit, require_coordinator
+from conversations.events import Actor, ButtonPress, Command
+from conversations.messages import (
+    Button,
+    Facts,
+    Message,
+    Outcome,
+    Paragraph,
+    Reply,
+    Working,
+    reply,
+)
+from conversations.schedule import RoundDates, add_months
+from conversations.summary import format_day
+from conversations.tandem_delivery import to_person
+from storage import coordination as store
+from storage import matching as matching_store
+from storage import participants as repo
+from storage import rhythm as rhythm_store
+from storage.models import CoordinatorAction, Participant, Round
+from storage.rhythm import TandemPeople
+
+CONFIRM, CANCEL = "round.confirm", "round.cancel"
+CONTINUE_NEW, CONTINUE_SAME, CONTINUE_NO = "continue.new", "continue.same", "continue.no"
+CHOICES = {CONTINUE_NEW: "new", CONTINUE_SAME: "same", CONTINUE_NO: "no"}
+OPS = {"open": "open", "open-signup": "open", "öffnen": "open", "oeffnen": "open",
+       "close": "close", "close-signup": "close", "schließen": "close",
+       "schliessen": "close", "extend": "extend", "verlängern": "extend",
+       "verlaengern": "extend", "end": "end", "beenden": "end", "next": "next",
+       "nächste": "next", "naechste": "next"}
+MAX_EXTEND = 12
+_NAME = re.compile(r"^[\w.-]{1,100}$")
+
+
+async def command(ctx: FlowContext, cmd: Command) -> Outcome:
+    actor = cmd.actor
+    require_coordinator(ctx, actor)
+    language = ctx.language(actor.locale)
+    words = cmd.text.split()[1:]
+    now = ctx.clock.now()
+    async with ctx.db.session() as session:
+        current = await repo.sync_round(session, ctx.config.round, now)
+        if not words:
+            return await _status(ctx, session, actor, current, language)
+        op = OPS.get(words[0].lower())
+        if op is None:
+            raise _usage(ctx, actor)
+        payload = _plan(ctx, actor, current, op, words[1:], now)
+        action = await store.create_action(session, f"round.{op}", actor.platform,
+                                           actor.user_id, current.id, payload, now)
+    await audit(ctx, actor, f"round.{op}.requested", round=current.name, **payload)
+    value = str(action.id)
+    return reply(
+        _describe(ctx, current, op, payload, language),
+        t(language, "round.confirm_question"),
+        title=t(language, "round.confirm_title"),
+        buttons=(Button(CONFIRM, t(language, "round.confirm_button"), value, "primary"),
+                 Button(CANCEL, t(language, "round.cancel_button"), value)),
+    )
+
+
+def _usage(ctx: FlowContext, actor: Actor) -> UserError:
+    return UserError("round.usage", cmd=ctx.messenger(actor.platform).command_prefix)
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UserError("round.bad_date", date=text[:20]) from None
+
+
+def _plan(ctx: FlowContext, actor: Actor, current: Round, op: str, args: list[str],
+          now: datetime) -> dict[str, Any]:
+    """What the change will be, checked now and stored with the confirmation."""
+    zone = ctx.config.timezone
+    if op == "open":
+        if len(args) > 1:
+            raise _usage(ctx, actor)
+        if current.status != "open":
+            raise UserError("round.open_after_matching", round=current.name)
+        closes = (datetime.combine(_day(args[0]) + timedelta(days=1), time(0), tzinfo=zone)
+                  if args else current.signup_closes_at)
+        if closes <= now:
+            raise UserError("round.open_needs_date", cmd=_prefix(ctx, actor))
+        if current.starts_at < closes:
+            raise UserError("round.closes_after_start",
+                            starts=format_day(current.starts_at.astimezone(zone).date(),
+                                              ctx.language(actor.locale)))
+        return {"closes": closes.isoformat()}
+    if op in ("close", "end"):
+        if args:
+            raise _usage(ctx, actor)
+        if op == "end" and current.status == "ended":
+            raise UserError("round.already_ended", round=current.name)
+        return {}
+    if op == "extend":
+        if len(args) != 1 or not args[0].isdigit() or not 1 <= int(args[0]) <= MAX_EXTEND:
+            raise UserError("round.extend_usage", cmd=_prefix(ctx, actor), max=MAX_EXTEND)
+        if current.status == "ended":
+            raise UserError("round.already_ended", round=current.name)
+        months = int(args[0])
+        return {"months": months, "from": current.length_months,
+                "to": current.length_months + months}
+    # next
+    if len(args) != 3 or not _NAME.match(args[0]):
+        raise UserError("round.next_usage", cmd=_prefix(ctx, actor))
+    dates = RoundDates.of(current, zone)
+    if current.status != "ended" and now < dates.end_at(ctx.config.rhythm):
+        raise UserError("round.next_not_ended", round=current.name, cmd=_prefix(ctx, actor))
+    closes, starts = _day(args[1]), _day(args[2])
+    if closes < now.astimezone(zone).date() or starts <= closes:
+        raise UserError("round.next_bad_dates")
+    return {"name": args[0], "closes": closes.isoformat(), "starts": starts.isoformat()}
+
+
+def _prefix(ctx: FlowContext, actor: Actor) -> str:
+    return ctx.messenger(actor.platform).command_prefix
+
+
+def _describe(ctx: FlowContext, current: Round, op: str, payload: dict[str, Any],
+              language: str) -> str:
+    zone = ctx.config.timezone
+    if op == "open":
+        last = datetime.fromisoformat(payload["closes"]).astimezone(zone).date()
+        return t(language, "round.plan.open", round=current.name,
+                 last=format_day(last - timedelta(days=1), language))
+    if op == "extend":
+        end = add_months(current.starts_at.astimezone(zone).date(), payload["to"])
+        return t(language, "round.plan.extend", round=current.name, months=payload["months"],
+                 end=format_day(end, language))
+    if op == "next":
+        return t(language, "round.plan.next", round=current.name, name=payload["name"],
+                 last=format_day(date.fromisoformat(payload["closes"]), language),
+                 starts=format_day(date.fromisoformat(payload["starts"]), language))
+    return t(language, f"round.plan.{op}", round=current.name)
+
+
+async def _status(ctx: FlowContext, session: Any, actor: Actor, current: Round,
+                  language: str) -> Outcome:
+    zone = ctx.config.timezone
+    dates = RoundDates.of(current, zone)
+    day = lambda moment: format_day(moment.astimezone(zone).date(), language)  # noqa: E731
+    facts = [
+        (t(language, "round.fact.status"), t(language, f"round.status.{current.status}")),
+        (t(language, "round.fact.signup"),
+         t(language, "round.fact.signup_value", opens=day(current.signup_opens_at),
+           last=day(current.signup_closes_at - timedelta(seconds=1)))),
+        (t(language, "round.fact.runs"),
+         t(language, "round.fact.runs_value", starts=day(current.starts_at),
+           end=format_day(dates.end, language), months=current.length_months)),
+    ]
+    if current.overrides:
+        facts.append((t(language, "round.fact.overrides"), ", ".join(sorted(current.overrides))))
+    answers = await store.continuation_counts(session, current.id)
+    if answers:
+        facts.append((t(language, "round.fact.continuing"),
+                      t(language, "round.fact.continuing_value", new=answers.get("new", 0),
+                        same=answers.get("same", 0), no=answers.get("no", 0))))
+    return Reply(Message(title=t(language, "round.status_title", round=current.name),
+                         blocks=(Facts(tuple(facts)),
+                                 Paragraph(t(language, "round.usage",
+                                             cmd=_prefix(ctx, actor))))))
+
+
+async def _action(ctx: FlowContext, press: ButtonPress) -> CoordinatorAction:
+    require_coordinator(ctx, press.actor)
+    if not press.value.isdigit():
+        raise UserError("error.stale_button")
+    async with ctx.db.session() as session:
+        action = await session.get(CoordinatorAction, int(press.value))
+    if action is None or not action.kind.startswith("round."):
+        raise UserError("error.stale_button")
+    return action
+
+
+async def cancel(ctx: FlowContext, press: ButtonPress) -> Outcome:
+    action = await _action(ctx, press)
+    async with ctx.db.session() as session:
+        won = await store.decide(session, action.id, store.CANCELLED, press.actor.user_id,
+                                 ctx.clock.now())
+    if not won:
+        raise UserError("round.already_decided")
+    await audit(ctx, press.actor, f"{action.kind}.cancelled", action=action.id)
+    return reply(t(ctx.language(press.actor.locale), "round.cancelled"), replace=True)
+
+
+async def confirm(ctx: FlowContext, press: ButtonPress) -> Outcome:
+    actor = press.actor
+    language = ctx.language(actor.locale)
+    action = await _action(ctx, press)
+    op = action.kind.removeprefix("round.")
+    now = ctx.clock.now()
+    payload = action.payload
+    people: list[Participant] = []
+    pairs: list[TandemPeople] = []
+    async with ctx.db.session() as session:
+        current = await session.get(Round, action.round_id)
+        if current is None:
+            raise UserError("error.stale_button")
+        if not await store.decide(session, action.id, store.DONE, actor.user_id, now):
+            raise UserError("round.already_decided")
+        if op == "extend" and current.length_months != payload["from"]:
+            raise UserError("round.changed_meanwhile")  # rolled back: still pending
+        if op == "open":
+            await store.override_round(session, current.id, {
+                "signup_opens_at": min(current.signup_opens_at, now),
+                "signup_closes_at": datetime.fromisoformat(payload["closes"])})
+        elif op == "close":
+            await store.override_round(session, current.id, {
+                "signup_opens_at": min(current.signup_opens_at, now),
+                "signup_closes_at": min(current.signup_closes_at, now)})
+        elif op == "extend":
+            await store.override_round(session, current.id, {"length_months": payload["to"]})
+        elif op == "end":
+            pairs = await rhythm_store.active_tandems(session, current.id)
+            people = [p for pair in pairs for p in pair.people]
+            await store.override_round(session, current.id, {
+                "signup_closes_at": min(current.signup_closes_at, now), "status": "ended"})
+            await store.end_tandems(session, current.id)
+        elif op == "next":
+            following = await _start_next(ctx, session, current, payload, now)
+            people = await store.round_people(session, current.id)
+        await matching_store.audit(session, actor.platform, actor.user_id, f"round.{op}",
+                                   {"round": current.name, "action": action.id, **payload}, now)
+    done = Message.text(_describe(ctx, current, op, payload, language),
+                        t(language, f"round.done.{op}"))
+    if op == "end":
+        return Working(done, lambda: _wrap_up(ctx, current, people, pairs))
+    if op == "next":
+        return Working(done, lambda: _ask_to_continue(ctx, current, following, people))
+    return reply(*(p.text for p in done.blocks if isinstance(p, Paragraph)), replace=True)
+
+
+async def _start_next(ctx: FlowContext, session: Any, current: Round, payload: dict[str, Any],
+                      now: datetime) -> Round:
+    if await store.round_by_name(session, payload["name"]) is not None:
+        raise UserError("round.name_taken", name=payload["name"])
+    zone = ctx.config.timezone
+    closes = date.fromisoformat(payload["closes"]) + timedelta(days=1)
+    return await store.create_following_round(session, current, {
+        "name": payload["name"], "signup_opens_at": now,
+        "signup_closes_at": datetime.combine(closes, time(0), tzinfo=zone),
+        "starts_at": datetime.combine(date.fromisoformat(payload["starts"]), time(0),
+                                      tzinfo=zone),
+        "length_months": current.length_months,
+        "meetings_per_month": current.meetings_per_month,
+    }, now)
+
+
+async def _wrap_up(ctx: FlowContext, current: Round, people: list[Participant],
+                   pairs: list[TandemPeople]) -> None:
+    """The round's end, now: the same messages (and outbox keys) as at its planned end."""
+    for person in people:
+        if person.unreachable_at is None and person.status in ("active", "paused"):
+            await to_person(ctx, person, current.id, "evaluation",
+                            f"evaluation:{current.id}:{person.id}",
+                            lambda lang, _reader: rhythm.evaluation_invite(current, lang))
+    await rhythm._wrapup_channels(ctx, current, pairs)
+
+
+async def _ask_to_continue(ctx: FlowContext, previous: Round, following: Round,
+                           people: list[Participant]) -> None:
+    async with ctx.db.session() as session:
+        partners = {p.id: await store.partner_of(session, p.id, previous.id) for p in people}
+    for person in people:
+        if person.unreachable_at is not None:
+            continue
+
+        def compose(language: str, _reader: Participant, person: Participant = person
+                    ) -> Message:
+            return continue_question(following, language, partners.get(person.id))
+
+        await to_person(ctx, person, following.id, "continue",
+                        f"continue:{following.id}:{person.id}", compose)
+
+
+def continue_question(following: Round, language: str, partner: Participant | None
+                      ) -> Message:
+    value = str(following.id)
+    buttons = [Button(CONTINUE_NEW, t(language, "continue.new"), value, "primary")]
+    if partner is not None:
+        buttons.append(Button(CONTINUE_SAME, t(language, "continue.same",
+                                               partner=partner.display_name or "–"), value))
+    buttons.append(Button(CONTINUE_NO, t(language, "continue.no"), value))
+    return Message(title=t(language, "continue.title", round=following.name),
+                   blocks=(Paragraph(t(language, "continue.body", round=following.name)),),
+                   buttons=tuple(buttons))
+
+
+async def continue_answer(ctx: FlowContext, press: ButtonPress) -> Outcome:
+    """A participant's answer: recorded; yes moves them into the next round."""
+    actor = press.actor
+    choice = CHOICES[press.action_id]
+    if not press.value.isdigit():
+        raise UserError("error.stale_button")
+    now = ctx.clock.now()
+    async with ctx.db.session() as session:
+        following = await session.get(Round, int(press.value))
+        person = await repo.find_by_user(session, actor.platform, actor.user_id)
+        previous = await session.scalar(
+            select(Round.id).where(Round.followed_by == int(press.value)))
+        if (following is None or previous is None or person is None
+                or person.round_id not in (following.id, previous)
+                or person.status not in ("active", "paused")):
+            raise UserError("error.stale_button")
+        if now >= following.starts_at:
+            raise UserError("continue.too_late", round=following.name)
+        await store.record_continuation(session, person, following.id, choice, now)
+        person.round_id = previous if choice == "no" else following.id
+        person.updated_at = now
+        partner = await store.partner_of(session, person.id, previous)
+        if choice == "same" and partner is not None and await store.continuation_of(
+                session, partner.id, following.id) == "same":
+            mentor, mentee = (person, partner) if person.role == "mentor" else (partner, person)
+            await matching_store.add_rule(session, following.id, "pin", mentor.id, mentee.id,
+                                          actor.user_id, now)
+    language = ctx.language(actor.locale, person.locale)
+    return reply(t(language, f"continue.thanks_{choice}", round=following.name), replace=True)
