@@ -1,0 +1,55 @@
+"""``tandem report``: the programme's figures as a board report (HTML) or a CSV.
+
+Aggregates only, in app.yaml's default language; see ``conversations.figures``
+for what is counted and what is hidden.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from sqlalchemy import select
+
+from bot.clock import Clock, SystemClock
+from bot.config import AppConfig
+from bot.errors import ConfigError
+from bot.settings import Settings
+from conversations import figures as figs
+from storage import participants as repo
+from storage.db import Database
+from storage.models import Round
+
+FORMATS = ("html", "csv")
+
+
+async def write_report(settings: Settings, config: AppConfig, round_name: str, fmt: str,
+                       out: Path, clock: Clock | None = None) -> Path:
+    """Write the round's report to ``out``; a wrong round or format is a ConfigError."""
+    from bot.report import csv, html
+
+    if fmt not in FORMATS:
+        raise ConfigError("command line", "--format", f"must be html or csv, not {fmt!r}")
+    now = (clock or SystemClock()).now()
+    db = Database(settings.database_url, **settings.database_options)
+    try:
+        await db.ensure_current()
+        async with db.session() as session:
+            if round_name == config.round.name:
+                current = await repo.sync_round(session, config.round, now)
+            else:
+                current = await session.scalar(select(Round).where(Round.name == round_name))
+        if current is None:
+            raise ConfigError("command line", "--round",
+                              f"no round named {round_name!r}; app.yaml's round is "
+                              f"{config.round.name!r}")
+        found = figs.programme(config, await figs.load(db, current), now)
+    finally:
+        await db.close()
+    language = config.default_language
+    if fmt == "html":
+        content = html.render(config, found, language).encode("utf-8")
+    else:
+        content = csv.render(config, found, language)
+    await asyncio.to_thread(out.write_bytes, content)
+    return out
