@@ -1,0 +1,102 @@
+"""my-data and forget-me on Slack, end to end: signed HTTP in, the fake Slack Web API out."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.clock import FixedClock
+from bot.config import AppConfig
+from bot.i18n import t
+from bot.settings import Settings
+from storage.db import Database
+from storage.models import Base, Participant
+from tests.fakes.slack_api import FakeSlack
+from tests.servers import Served, serve
+from tests.slack_requests import (
+    SIGNING_SECRET,
+    block_action,
+    sign,
+    slash_command,
+    survey_state,
+    view_submission,
+)
+from tests.test_privacy_local import everything, leaks
+
+FORM = "application/x-www-form-urlencoded"
+ANSWERS = {
+    "role": "mentor", "department": "Legal", "manager": "U0BOSS",
+    "topics": ["ai_tools"], "goals": "MARKER-slack my goal", "languages": ["de"],
+    "meeting_mode": "remote", "location": None, "capacity": None, "consent": ["yes"],
+}
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[FakeSlack]:
+    fake = FakeSlack()
+    fake.add_user("U0ANNEGRET", "Annegret Quist", locale="de-DE")
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+async def server(
+    slack: FakeSlack, config: AppConfig, clock: FixedClock, db: Database
+) -> AsyncIterator[Served]:
+    settings = Settings(slack_bot_token="xoxb-test", slack_signing_secret=SIGNING_SECRET,
+                        slack_api_url=slack.base_url + "api/")
+    async with serve(settings, config, clock, db) as served:
+        yield served
+
+
+async def post(served: Served, body: str) -> tuple[int, Any]:
+    async with served.http.post(served.url + "/slack/events", data=body,
+                                headers={"Content-Type": FORM, **sign(body)}) as response:
+        text = await response.text()
+        return response.status, json.loads(text) if text else None
+
+
+async def test_my_data_file_then_forget_me_over_http(
+    server: Served, slack: FakeSlack, db: Database
+) -> None:
+    await post(server, view_submission("U0ANNEGRET", "survey", survey_state(**ANSWERS)))
+
+    # 1. my-data: an ephemeral answer, and the JSON file uploaded into her DM.
+    status, body = await post(server, slash_command("U0ANNEGRET", "meine-daten"))
+    assert status == 200 and body["text"] == t("de", "privacy.my_data_sent")
+    [upload] = await slack.wait_for("files.getUploadURLExternal")
+    assert upload["filename"].startswith("tandem-my-data-")
+    [complete] = await slack.wait_for("files.completeUploadExternal")
+    assert complete["channel_id"] == slack.channel_of("U0ANNEGRET")
+    assert "Stand" in complete.get("initial_comment", "")
+    [content] = slack.uploads.values()
+    data = json.loads(content)
+    [me] = data["tables"]["participants"]
+    assert (me["user_id"], me["department"], me["goals"]) == (
+        "U0ANNEGRET", "Legal", "MARKER-slack my goal")
+
+    # 2. forget-me asks first, with buttons; "Yes" erases, the answer replaces the question.
+    _, body = await post(server, slash_command("U0ANNEGRET", "vergessen"))
+    buttons = next(b for b in body["blocks"] if b["type"] == "actions")["elements"]
+    assert [b["action_id"] for b in buttons] == ["forget.confirm", "forget.cancel"]
+    status, _ = await post(server, block_action("U0ANNEGRET", "forget.confirm",
+                                                response_url=slack.response_url()))
+    assert status == 200
+    [answer] = await slack.wait_for("response_url")
+    assert answer["replace_original"] is True
+    assert answer["text"] == t("de", "privacy.forgotten", cmd="/tandem ")
+    tables = await everything(db)
+    assert set(tables) == set(Base.metadata.tables)
+    assert leaks(tables, ["U0ANNEGRET", "Annegret", "Legal", "MARKER-slack", "U0BOSS"]) == []
+    async with db.session() as session:
+        [gone] = list(await session.scalars(select(Participant)))
+    assert gone.status == "forgotten" and gone.user_id.startswith("forgotten-")
+
+    # 3. Afterwards she is a stranger to the bot.
+    _, body = await post(server, slash_command("U0ANNEGRET", "my-data"))
+    assert body["text"] == t("de", "privacy.nothing_stored")
