@@ -1,0 +1,119 @@
+"""Oversized request bodies are refused with 413 before anything parses or stores them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.clock import FixedClock
+from bot.config import AppConfig
+from bot.limits import SLACK_MAX_BODY_BYTES, TEAMS_MAX_BODY_BYTES
+from bot.settings import Settings
+from storage.db import Database
+from storage.models import ConversationRef, Participant
+from tests.fakes.slack_api import FakeSlack
+from tests.servers import Served, serve
+from tests.slack_requests import SIGNING_SECRET, sign, slash_command
+
+FORM = "application/x-www-form-urlencoded"
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[FakeSlack]:
+    fake = FakeSlack()
+    fake.add_user("U0ANNA", "Anna")
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+async def server(slack: FakeSlack, config: AppConfig, clock: FixedClock, db: Database
+                 ) -> AsyncIterator[Served]:
+    settings = Settings(slack_bot_token="xoxb-test", slack_signing_secret=SIGNING_SECRET,
+                        slack_api_url=slack.base_url + "api/")
+    async with serve(settings, config, clock, db) as served:
+        yield served
+
+
+def padded_slash_command(size: int) -> str:
+    """A validly signed-looking slash command, padded past ``size`` bytes."""
+    body = slash_command("U0ANNA", "signup")
+    return body + "&pad=" + "x" * (size - len(body))
+
+
+def teams_activity(size: int) -> bytes:
+    activity = {
+        "type": "message", "id": "1", "channelId": "msteams", "text": "x" * size,
+        "serviceUrl": "https://smba.trafficmanager.net/emea/",
+        "from": {"id": "29:anna", "aadObjectId": "aad-anna"},
+        "recipient": {"id": "28:bot"},
+        "conversation": {"id": "a:1", "conversationType": "personal"},
+    }
+    return json.dumps(activity).encode()
+
+
+async def chunks(data: bytes, size: int = 32 * 1024) -> AsyncIterator[bytes]:
+    """A body without Content-Length: aiohttp's client sends it chunked."""
+    for start in range(0, len(data), size):
+        yield data[start:start + size]
+
+
+async def nothing_stored(db: Database, slack: FakeSlack) -> None:
+    async with db.session() as session:
+        assert await session.scalar(select(func.count()).select_from(Participant)) == 0
+        assert await session.scalar(select(func.count()).select_from(ConversationRef)) == 0
+    assert slack.calls == []
+
+
+async def test_slack_body_over_the_limit_with_content_length_gets_413(
+    server: Served, slack: FakeSlack, db: Database
+) -> None:
+    body = padded_slash_command(SLACK_MAX_BODY_BYTES + 1)
+    async with server.http.post(server.url + "/slack/events", data=body,
+                                headers={"Content-Type": FORM, **sign(body)}) as response:
+        assert response.status == 413
+        assert (await response.json())["limit_bytes"] == SLACK_MAX_BODY_BYTES
+        assert response.headers["X-Request-Id"]
+    await nothing_stored(db, slack)
+
+
+async def test_slack_chunked_body_over_the_limit_gets_413(
+    server: Served, slack: FakeSlack, db: Database
+) -> None:
+    body = padded_slash_command(SLACK_MAX_BODY_BYTES + 1)
+    async with server.http.post(server.url + "/slack/events", data=chunks(body.encode()),
+                                headers={"Content-Type": FORM, **sign(body)}) as response:
+        assert response.status == 413
+    await nothing_stored(db, slack)
+
+
+async def test_slack_body_just_under_the_limit_is_still_served(
+    server: Served, slack: FakeSlack
+) -> None:
+    body = padded_slash_command(SLACK_MAX_BODY_BYTES - 1024)
+    for data in (body, chunks(body.encode())):
+        async with server.http.post(server.url + "/slack/events", data=data,
+                                    headers={"Content-Type": FORM, **sign(body)}) as response:
+            assert response.status == 200
+
+
+async def test_teams_body_over_the_limit_gets_413_declared_or_chunked(
+    server: Served, slack: FakeSlack, db: Database
+) -> None:
+    activity = teams_activity(TEAMS_MAX_BODY_BYTES)
+    assert len(activity) > TEAMS_MAX_BODY_BYTES
+    headers = {"Content-Type": "application/json"}
+    for data in (activity, chunks(activity)):
+        async with server.http.post(server.url + "/api/messages", data=data,
+                                    headers=headers) as response:
+            assert response.status == 413
+    await nothing_stored(db, slack)
+
+
+async def test_other_routes_refuse_large_bodies_too(server: Served) -> None:
+    async with server.http.get(server.url + "/healthz", data=b"x" * (1024 * 1024)) as response:
+        assert response.status == 413
