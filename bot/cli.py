@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 
 from bot.config import AppConfig, load_config
 from bot.errors import ConfigError, TandemError
+from bot.logs import configure_from_env
 from bot.settings import Settings
 
 EXIT_CONFIG = 2
@@ -39,13 +40,19 @@ def cmd_check_config(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_doctor(_args: argparse.Namespace) -> int:
+    from bot.doctor import diagnose
+
+    return asyncio.run(diagnose(sys.stdout))
+
+
 def cmd_migrate(_args: argparse.Namespace) -> int:
     from storage.db import Database
 
     settings = Settings.from_env()
 
     async def run() -> str | None:
-        db = Database(settings.database_url)
+        db = Database(settings.database_url, **settings.database_options)
         try:
             await db.migrate()
             return await db.current_revision()
@@ -66,7 +73,7 @@ def cmd_serve(_args: argparse.Namespace) -> int:
     from storage.db import Database, SchemaOutOfDate
 
     settings, config = _load()
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, **settings.database_options)
 
     async def make_app() -> web.Application:
         try:
@@ -107,13 +114,37 @@ def cmd_run_due(args: argparse.Namespace) -> int:
     settings, config = _load()
 
     async def run() -> str:
-        db = Database(settings.database_url)
+        db = Database(settings.database_url, **settings.database_options)
         try:
             await db.ensure_current()
             runtime = Runtime(settings, config, FixedClock(at), db)
             discover_adapters(runtime)
             report = await run_due(runtime.ctx, runtime.clock.now())
             return report.summary()
+        finally:
+            await db.close()
+
+    print(asyncio.run(run()))
+    return 0
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    from bot.clock import SystemClock
+    from conversations.context import FlowContext
+    from conversations.privacy import purge_expired
+    from storage.db import Database
+
+    settings, config = _load()
+    if config.privacy.retention_months is None:
+        raise ConfigError(config.source, "privacy.retention_months",
+                          "is not set: nothing is erased by retention")
+
+    async def run() -> str:
+        db = Database(settings.database_url, **settings.database_options)
+        try:
+            await db.ensure_current()
+            ctx = FlowContext(config, SystemClock(), db, {})
+            return (await purge_expired(ctx, dry_run=args.dry_run)).summary()
         finally:
             await db.close()
 
@@ -133,6 +164,15 @@ def cmd_match(args: argparse.Namespace) -> int:
 
     settings, config = _load()
     return asyncio.run(run_match(settings, config, args.round, args.dry_run, args.csv))
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from bot.report import write_report
+
+    settings, config = _load()
+    path = asyncio.run(write_report(settings, config, args.round, args.format, args.output))
+    print(f"wrote {path}")
+    return 0
 
 
 def cmd_slack_manifest(args: argparse.Namespace) -> int:
@@ -177,9 +217,14 @@ def parser() -> argparse.ArgumentParser:
     add("serve", cmd_serve, "run the bot: Slack and Teams endpoints on $PORT")
     add("migrate", cmd_migrate, "upgrade the database ($DATABASE_URL) to the current schema")
     add("check-config", cmd_check_config, "validate app.yaml and the environment")
+    add("doctor", cmd_doctor, "check app.yaml, the environment, the database and the "
+        "Slack and Teams credentials; exit 1 on any problem")
     due = add("run-due", cmd_run_due,
               "send whatever is due at an instant, then exit (catch-up, tests, fast-forward)")
     due.add_argument("--at", required=True, help="ISO-8601 instant with a time zone")
+    purge = add("purge", cmd_purge, "erase the personal data of rounds past app.yaml's "
+                "privacy.retention_months (run-due does this too)")
+    purge.add_argument("--dry-run", action="store_true", help="only say what would be erased")
     demo = add("demo", cmd_demo,
                "run a programme on a local platform with synthetic employees (no accounts)")
     demo.add_argument("--database", default=None,
@@ -189,6 +234,12 @@ def parser() -> argparse.ArgumentParser:
     match.add_argument("--round", required=True, help="the round's name, as in app.yaml")
     match.add_argument("--dry-run", action="store_true", help="compute only, store nothing")
     match.add_argument("--csv", type=Path, help="also write the proposal as CSV to this file")
+    report = add("report", cmd_report,
+                 "write the round's figures as a board report (HTML) or a spreadsheet (CSV)")
+    report.add_argument("--round", required=True, help="the round's name, as in app.yaml")
+    report.add_argument("--format", choices=("html", "csv"), default="html",
+                        help="html (self-contained, for a board) or csv (default: html)")
+    report.add_argument("-o", "--output", type=Path, required=True, help="the file to write")
     manifest = add("slack-manifest", cmd_slack_manifest, "print the Slack app manifest (YAML)")
     manifest.add_argument("--url", required=True, help="public base URL, https://HOST")
     package = add("teams-package", cmd_teams_package,
@@ -202,13 +253,12 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
     # Alembic narrates every plugin it loads; operators only need our summary line.
     logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
+        # JSON lines for `serve` (a log shipper reads them), text for people at a
+        # terminal; TANDEM_LOG_FORMAT=json|text overrides. See bot/logs.py.
+        configure_from_env(args.command, logging.DEBUG if args.verbose else logging.INFO)
         return args.handler(args)
     except ConfigError as error:
         print(f"configuration error: {error}", file=sys.stderr)

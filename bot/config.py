@@ -7,6 +7,7 @@ the CLI prints it and exits with code 2.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -94,6 +95,28 @@ class RhythmSettings:
     signup_reminder_days: int = 3
     enabled: frozenset[str] = frozenset(LIFECYCLE)
     tick_seconds: int = 60
+    #: How long a claimed delivery is held before another sender may take it over:
+    #: longer than the slowest send, rate-limit waits included.
+    claim_lease: timedelta = timedelta(minutes=5)
+    #: The scheduler's leader lease: another instance takes over this long after
+    #: the leader stopped renewing it.
+    leader_lease: timedelta = timedelta(seconds=30)
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    """The programme's figures: a breakdown over fewer people than ``min_group_size``
+    (a topic, a month, a rating distribution, the evaluation answers) is not shown."""
+
+    min_group_size: int = 5
+
+
+@dataclass(frozen=True)
+class PrivacySettings:
+    """How long personal data is kept: a round's people are erased this many months
+    after the round ended (``None``: kept until each person asks, ``forget-me``)."""
+
+    retention_months: int | None = None
 
 
 @dataclass(frozen=True)
@@ -108,9 +131,23 @@ class AppConfig:
     matching: MatchingSettings
     round: RoundSettings
     rhythm: RhythmSettings = field(default_factory=RhythmSettings)
+    report: ReportSettings = field(default_factory=ReportSettings)
+    privacy: PrivacySettings = field(default_factory=PrivacySettings)
+    #: Per platform, a group whose members are coordinators too (Slack: "@hr-mentoring").
+    coordinator_groups: dict[str, str] = field(default_factory=dict)
+    #: The groups' members, filled in and refreshed by the platform adapters.
+    group_members: CoordinatorGroups = field(default_factory=lambda: CoordinatorGroups(),
+                                             compare=False, repr=False)
+    announcements: tuple[ScheduledAnnouncement, ...] = ()
 
     def is_coordinator(self, platform: str, user_id: str) -> bool:
-        return user_id in self.coordinators.get(platform, ())
+        return (user_id in self.coordinators.get(platform, ())
+                or user_id in self.group_members.of(platform))
+
+    def coordinator_ids(self, platform: str) -> tuple[str, ...]:
+        """app.yaml's coordinators, then the members of the coordinator group."""
+        listed = self.coordinators.get(platform, ())
+        return listed + tuple(sorted(self.group_members.of(platform) - set(listed)))
 
 
 class _Reader:
@@ -230,11 +267,15 @@ def parse_config(source: str, raw: dict[str, Any]) -> AppConfig:
         default_language=default_language,
         timezone=zone,
         coordinators=_per_platform(root.section("coordinators", required=False)),
+        coordinator_groups=_coordinator_groups(root.section("coordinators", required=False)),
+        announcements=_announcements(root, zone),
         channels=_per_platform(root.section("channels", required=False)),
         survey=_survey(root.section("survey")),
         matching=_matching(root.section("matching", required=False)),
         round=_round(root.section("round"), zone),
         rhythm=_rhythm(root.section("rhythm", required=False)),
+        report=_report(root.section("report", required=False)),
+        privacy=_privacy(root.section("privacy", required=False)),
     )
 
 
@@ -328,6 +369,10 @@ def _rhythm(section: _Reader) -> RhythmSettings:
         signup_reminder_days=section.number("signup_reminder_days", 3, low=1, high=30),
         enabled=enabled,
         tick_seconds=section.number("tick_seconds", 60, low=5, high=3600),
+        claim_lease=timedelta(seconds=section.number("claim_lease_seconds", 300, low=5,
+                                                     high=3600)),
+        leader_lease=timedelta(seconds=section.number("leader_lease_seconds", 30, low=3,
+                                                      high=600)),
     )
 
 
@@ -346,3 +391,119 @@ def _round(section: _Reader, zone: ZoneInfo) -> RoundSettings:
     if settings.starts < settings.signup_closes:
         raise section.fail("starts", "must not be before signup_closes")
     return settings
+
+
+def _report(section: _Reader) -> ReportSettings:
+    # Below 3, a "group" is one person and a partner: suppression would protect nobody.
+    return ReportSettings(min_group_size=section.number("min_group_size", 5, low=3, high=100))
+
+
+def _privacy(section: _Reader) -> PrivacySettings:
+    months = section.get("retention_months", int, None)
+    if months is not None and not 1 <= months <= 120:
+        raise section.fail("retention_months", f"must be between 1 and 120, not {months}")
+    return PrivacySettings(retention_months=months)
+
+
+class CoordinatorGroups:
+    """Members of the coordinator groups per platform; adapters replace them on refresh."""
+
+    def __init__(self) -> None:
+        self._members: dict[str, frozenset[str]] = {}
+
+    def of(self, platform: str) -> frozenset[str]:
+        return self._members.get(platform, frozenset())
+
+    def replace(self, platform: str, user_ids: Iterable[str]) -> None:
+        self._members[platform] = frozenset(user_ids)
+
+
+@dataclass(frozen=True)
+class ScheduledAnnouncement:
+    """A channel post planned in app.yaml, sent once at ``at`` by the rhythm."""
+
+    id: str
+    at: datetime
+    texts: dict[str, str]
+    #: (platform, channel id); all programme channels when app.yaml names none.
+    channels: tuple[tuple[str, str], ...]
+    signup_button: bool = False
+
+    def text(self, language: str) -> str:
+        return self.texts.get(language) or next(iter(self.texts.values()))
+
+
+_USERGROUP = re.compile(r"^(@[a-z0-9][a-z0-9._-]{0,79}|S[A-Z0-9]{2,20})$")
+ANNOUNCEMENT_MAX = 3000
+
+
+def _coordinator_groups(section: _Reader) -> dict[str, str]:
+    handle = section.get("slack_usergroup", str, None)
+    if handle is None:
+        return {}
+    if not _USERGROUP.match(handle):
+        raise section.fail("slack_usergroup",
+                           f"must be a user group handle like @hr-mentoring, not {handle!r}")
+    return {"slack": handle}
+
+
+def _announcements(root: _Reader, zone: ZoneInfo) -> tuple[ScheduledAnnouncement, ...]:
+    raw = root.get("announcements", list, [])
+    channels = _per_platform(root.section("channels", required=False))
+    found: list[ScheduledAnnouncement] = []
+    for index, item in enumerate(raw):
+        if not isinstance(item, dict):
+            raise root.fail(f"announcements[{index}]", "must be a mapping with id, at, texts")
+        entry = _Reader(root.source, item, f"announcements[{index}]")
+        unknown = set(item) - {"id", "at", "channel", "channels", "text_de", "text_en",
+                               "signup_button"}
+        if unknown:
+            raise entry.fail(sorted(unknown)[0], "unknown field")
+        announcement_id = entry.text("id")
+        if not _ID.match(announcement_id):
+            raise entry.fail("id", "must be lower-case letters, digits and _ (max 40)")
+        if any(a.id == announcement_id for a in found):
+            raise entry.fail("id", f"{announcement_id!r} is used twice")
+        texts = {lang: entry.text(f"text_{lang}") for lang in LANGUAGES}
+        for lang, text in texts.items():
+            if len(text) > ANNOUNCEMENT_MAX:
+                raise entry.fail(f"text_{lang}", f"must be at most {ANNOUNCEMENT_MAX} characters")
+        found.append(ScheduledAnnouncement(
+            id=announcement_id, at=_instant(entry, "at"), texts=texts,
+            channels=_announcement_channels(entry, channels),
+            signup_button=entry.get("signup_button", bool, False),
+        ))
+    return tuple(found)
+
+
+def _instant(entry: _Reader, key: str) -> datetime:
+    value = entry.get(key, (datetime, str))
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            raise entry.fail(key, "must be a date and time like 2027-03-01T10:00:00+01:00, "
+                                  f"not {value!r}") from None
+    if value.tzinfo is None:
+        raise entry.fail(key, "must name its time zone offset, like 2027-03-01T10:00:00+01:00")
+    return value
+
+
+def _announcement_channels(entry: _Reader, channels: dict[str, tuple[str, ...]]
+                           ) -> tuple[tuple[str, str], ...]:
+    if "channel" in entry.data and "channels" in entry.data:
+        raise entry.fail("channel", "give either channel or channels, not both")
+    if "channel" in entry.data:
+        named: tuple[str, ...] = (entry.text("channel"),)
+        key = "channel"
+    else:
+        named, key = entry.strings("channels", []), "channels"
+    if not named:
+        return tuple((p, c) for p in PLATFORMS for c in channels.get(p, ()))
+    chosen: list[tuple[str, str]] = []
+    for channel in named:
+        platform = next((p for p in PLATFORMS if channel in channels.get(p, ())), None)
+        if platform is None:
+            raise entry.fail(key, f"{channel!r} is not one of the channels in app.yaml")
+        chosen.append((platform, channel))
+    return tuple(chosen)

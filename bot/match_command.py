@@ -44,7 +44,7 @@ class ProgressBar:
 
 async def run_match(settings: Settings, config: AppConfig, round_name: str, dry_run: bool,
                     csv_path: Path | None, out: TextIO = sys.stdout) -> int:
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, **settings.database_options)
     try:
         await db.ensure_current()
         ctx = FlowContext(config, SystemClock(), db, {})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -37,10 +38,12 @@ class Runtime:
     db: Database
     messengers: dict[str, Messenger] = field(default_factory=dict)
     adapters: list[PlatformAdapter] = field(default_factory=list)
+    #: Set when the process shuts down: batches stop starting new sends.
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
     def ctx(self) -> FlowContext:
-        return FlowContext(self.config, self.clock, self.db, self.messengers)
+        return FlowContext(self.config, self.clock, self.db, self.messengers, self.stopping)
 
     def add(self, adapter: PlatformAdapter) -> None:
         self.adapters.append(adapter)

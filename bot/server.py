@@ -10,6 +10,10 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 import adapters
+from bot import metrics
+from bot.health import readiness
+from bot.limits import limit_body
+from bot.middleware import observe
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -38,10 +42,24 @@ async def healthz(_request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+async def readyz(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME]
+    ready, body = await readiness(runtime.settings, runtime.db)
+    return web.json_response(body, status=200 if ready else 503)
+
+
+async def metrics_endpoint(_request: web.Request) -> web.Response:
+    body, content_type = metrics.exposition()
+    return web.Response(body=body, headers={"Content-Type": content_type})
+
+
 def create_app(runtime: Runtime, *, scheduler: bool = False) -> web.Application:
-    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    # observe first: refusals (413) get a request id and are counted too.
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[observe, limit_body])
     app[RUNTIME] = runtime
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics_endpoint)
     for adapter in runtime.adapters:
         adapter.mount(app)
 
@@ -55,7 +73,7 @@ def create_app(runtime: Runtime, *, scheduler: bool = False) -> web.Application:
             rhythm.start()
         yield
         if rhythm is not None:
-            rhythm.stop()
+            await rhythm.stop()
         for adapter in reversed(runtime.adapters):
             await adapter.stop()
         await runtime.db.close()

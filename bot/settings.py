@@ -10,6 +10,8 @@ from bot.errors import ConfigError
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./tandem.db"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_POOL_SIZE = 10
+DEFAULT_STATEMENT_TIMEOUT_MS = 15_000
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,16 @@ class Settings:
     microsoft_app_tenant_id: str | None = None
     #: Off on instances that should only answer requests (TANDEM_SCHEDULER=off).
     scheduler: bool = True
+    #: PostgreSQL only: connections kept open per instance (as many again may overflow).
+    database_pool_size: int = DEFAULT_POOL_SIZE
+    #: PostgreSQL only: a statement running longer is cancelled by the server.
+    database_statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEOUT_MS
+
+    @property
+    def database_options(self) -> dict[str, int]:
+        """Keyword arguments for ``storage.db.Database`` besides the URL."""
+        return {"pool_size": self.database_pool_size,
+                "statement_timeout_ms": self.database_statement_timeout_ms}
 
     @property
     def slack_enabled(self) -> bool:
@@ -55,4 +67,20 @@ class Settings:
             microsoft_app_password=get("MICROSOFT_APP_PASSWORD"),
             microsoft_app_tenant_id=get("MICROSOFT_APP_TENANT_ID"),
             scheduler=(get("TANDEM_SCHEDULER") or "on").lower() not in ("off", "0", "false"),
+            database_pool_size=_whole_number(
+                get("DATABASE_POOL_SIZE"), "DATABASE_POOL_SIZE", DEFAULT_POOL_SIZE, 1, 1000,
+                "connections"),
+            database_statement_timeout_ms=_whole_number(
+                get("DATABASE_STATEMENT_TIMEOUT_MS"), "DATABASE_STATEMENT_TIMEOUT_MS",
+                DEFAULT_STATEMENT_TIMEOUT_MS, 100, 3_600_000, "milliseconds"),
         )
+
+
+def _whole_number(text: str | None, name: str, default: int, low: int, high: int, unit: str
+                  ) -> int:
+    if text is None:
+        return default
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise ConfigError("environment", name,
+                          f"must be a whole number of {unit} from {low} to {high}, not {text!r}")
+    return int(text)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.clock import Clock
@@ -40,6 +41,8 @@ class FlowContext:
     clock: Clock
     db: Database
     messengers: Mapping[str, Messenger]
+    #: Set on shutdown: long batches stop starting new sends (in-flight ones finish).
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     def messenger(self, platform: str) -> Messenger:
         return self.messengers[platform]

@@ -12,8 +12,9 @@ from conversations.context import FlowContext
 from conversations.events import Command
 from conversations.messages import Facts, Message, Outcome, Paragraph, Reply
 
-PARTICIPANT_COMMANDS = ("signup", "status", "pause", "resume", "leave", "help")
-COORDINATOR_COMMANDS = ("match",)
+PARTICIPANT_COMMANDS = ("signup", "status", "pause", "resume", "leave", "my-data", "forget-me",
+                        "help")
+COORDINATOR_COMMANDS = ("match", "report", "dashboard", "announce", "round")
 
 
 def help_message(ctx: FlowContext, command: Command, unknown: str | None = None) -> Outcome:

@@ -17,6 +17,7 @@ from dataclasses import replace
 from datetime import timedelta
 from enum import Enum
 
+from bot import metrics
 from bot.errors import PlatformError
 from conversations.context import FlowContext, Messenger
 from conversations.messages import Message
@@ -25,8 +26,6 @@ from storage.deliveries import TAKEOVER, Claim
 
 log = logging.getLogger(__name__)
 
-#: Longer than the slowest send, retries and rate-limit waits included.
-LEASE = timedelta(minutes=5)
 RETRY_AFTER = timedelta(minutes=2)
 
 
@@ -45,6 +44,7 @@ Send = Callable[[], Awaitable[str | list[str]]]
 Recover = Callable[[], Awaitable[str | None]]
 
 
+@metrics.counts_deliveries
 async def send_once(
     ctx: FlowContext, item: Claim, send: Send, recover: Recover | None = None
 ) -> Sent:
@@ -52,7 +52,7 @@ async def send_once(
         return Sent.ALREADY
     now = ctx.clock.now()
     async with ctx.db.session() as session:
-        claimed = await deliveries.claim(session, item, now, LEASE)
+        claimed = await deliveries.claim(session, item, now, ctx.config.rhythm.claim_lease)
     if claimed is None:
         return Sent.ALREADY
     try:

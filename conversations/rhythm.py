@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.i18n import t
-from conversations import outbox
+from conversations import announce, outbox, privacy
 from conversations.context import FlowContext
 from conversations.introductions import guide
 from conversations.messages import Button, Message, Paragraph, command_button
@@ -45,7 +45,7 @@ from conversations.tandem_delivery import (
     to_person,
     to_tandem,
 )
-from storage import deliveries
+from storage import deliveries, operations
 from storage import participants as repo
 from storage import rhythm as store
 from storage.models import Participant, Round
@@ -80,11 +80,15 @@ def _zones(ctx: FlowContext, people: tuple[Participant, ...]) -> list[ZoneInfo]:
 async def run_due(ctx: FlowContext, now: datetime | None = None) -> DueReport:
     now = now or ctx.clock.now()
     report = DueReport(now)
+    # Retention (app.yaml privacy.retention_months) first: nobody erased now is loaded below.
+    await privacy.purge_expired(ctx, now)
     async with ctx.db.session() as session:
         current = await repo.sync_round(session, ctx.config.round, now)
         pairs = await store.active_tandems(session, current.id) if current.status != "open" \
             else []
         known = await deliveries.settled_keys(session, current.id, now)
+        # Redeliveries come within minutes; a week of event ids is plenty.
+        await operations.forget_events_before(session, now - timedelta(days=7))
     token = outbox.settled.set(frozenset(known))
     try:
         await _run(ctx, current, pairs, now, report)
@@ -96,18 +100,22 @@ async def run_due(ctx: FlowContext, now: datetime | None = None) -> DueReport:
 async def _run(ctx: FlowContext, current: Round, pairs: list[TandemPeople], now: datetime,
                report: DueReport) -> None:
     dates = RoundDates.of(current, ctx.config.timezone)
+    await announce.run_scheduled(ctx, current.id, now, report.count)
     await _signup_messages(ctx, current, dates, now, report)
     if pairs:
         await _tandem_messages(ctx, current, dates, pairs, now, report)
         await _pulse_and_wrapup(ctx, current, dates, pairs, now, report)
 
 
-async def _parallel(jobs: list[Callable[[], Awaitable[None]]]) -> None:
+async def _parallel(ctx: FlowContext, jobs: list[Callable[[], Awaitable[None]]]) -> None:
     gate = asyncio.Semaphore(PARALLEL_SENDS)
 
     async def run(job: Callable[[], Awaitable[None]]) -> None:
         async with gate:
-            await job()
+            # On shutdown nothing new is claimed; the next run (here or on another
+            # instance) picks up what is left.
+            if not ctx.stopping.is_set():
+                await job()
 
     await asyncio.gather(*(run(job) for job in jobs))
 
@@ -184,7 +192,7 @@ async def _tandem_messages(ctx: FlowContext, current: Round, dates: RoundDates,
                     ctx, pair, audience, current.id, "nudge",
                     f"nudge:{pair.tandem.id}:{period}",
                     lambda lang, reader, pair=pair, period=period: nudge(
-                        ctx, pair, period, lang, reminder=False))))
+                        ctx, pair, period, lang, reminder=False, total=dates.periods))))
         latest = dates.latest_nudge(rhythm, zones, now)
         if latest is None:
             continue
@@ -193,15 +201,18 @@ async def _tandem_messages(ctx: FlowContext, current: Round, dates: RoundDates,
         if stalled_since is not None:
             jobs.append(_job(report, "stalled", lambda pair=pair, since=stalled_since:
                              _flag_stalled(ctx, current, pair, since)))
+    ended = now >= dates.end_at(rhythm)
     for reminder in reminders:
         pair = by_id.get(reminder.tandem_id)
         if pair is None or answers.get((reminder.tandem_id, reminder.period)) == "met":
             continue
+        if ended or not in_grace(reminder.due_at, now, rhythm):
+            continue  # a reminder after the round, or long overdue, helps nobody
         jobs.append(_job(report, "reminder", lambda pair=pair, reminder=reminder: to_tandem(
             ctx, pair, current.id, "reminder", f"reminder:{pair.tandem.id}:{reminder.period}",
             lambda lang, reader, pair=pair, period=reminder.period: nudge(
-                ctx, pair, period, lang, reminder=True))))
-    await _parallel(jobs)
+                ctx, pair, period, lang, reminder=True, total=dates.periods))))
+    await _parallel(ctx, jobs)
 
 
 def _audiences(ctx: FlowContext, pair: TandemPeople
@@ -246,7 +257,7 @@ def _stalled_since(answers: dict[tuple[int, int], str], tandem_id: int, period: 
 
 
 async def _flag_stalled(ctx: FlowContext, current: Round, pair: TandemPeople,
-                        since: int) -> Sent:
+                        since: int) -> list[Sent]:
     mentor, mentee = pair.people
 
     def compose(language: str) -> Message:
@@ -255,8 +266,8 @@ async def _flag_stalled(ctx: FlowContext, current: Round, pair: TandemPeople,
                               mentee=mentee.display_name or mentee.user_id,
                               months=ctx.config.rhythm.stalled_after_periods))
 
-    await to_coordinators(ctx, f"stalled:{pair.tandem.id}:{since}", current.id, compose)
-    return Sent.SENT
+    return await to_coordinators(ctx, f"stalled:{pair.tandem.id}:{since}", current.id,
+                                 compose)
 
 
 def suggested_topic(ctx: FlowContext, pair: TandemPeople, period: int, language: str) -> str:
@@ -271,15 +282,13 @@ def suggested_topic(ctx: FlowContext, pair: TandemPeople, period: int, language:
 
 
 def nudge(ctx: FlowContext, pair: TandemPeople, period: int, language: str,
-          reminder: bool) -> Message:
+          reminder: bool, total: int) -> Message:
     value = f"{pair.tandem.id}:{period}"
     prefix = "reminder" if reminder else "nudge"
     return Message(
         title=t(language, f"{prefix}.title", month=period),
         blocks=(
-            Paragraph(t(language, f"{prefix}.body", month=period,
-                        total=ctx.config.round.length_months
-                        * ctx.config.round.meetings_per_month)),
+            Paragraph(t(language, f"{prefix}.body", month=period, total=total)),
             Paragraph(t(language, "nudge.topic",
                         topic=suggested_topic(ctx, pair, period, language))),
         ),
@@ -310,7 +319,7 @@ async def _pulse_and_wrapup(ctx: FlowContext, current: Round, dates: RoundDates,
             jobs.append(_job(report, "evaluation", lambda person=person: to_person(
                 ctx, person, current.id, "evaluation", f"evaluation:{current.id}:{person.id}",
                 lambda lang, _reader: evaluation_invite(current, lang))))
-    await _parallel(jobs)
+    await _parallel(ctx, jobs)
     if "wrapup" in rhythm.enabled and in_grace(end_at, now, rhythm):
         await _wrapup_channels(ctx, current, pairs)
         report.sent["wrapup"] += 1

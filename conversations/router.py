@@ -11,8 +11,21 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from bot.errors import TandemError, user_text
-from conversations import checkin, evaluation, matching, membership, rhythm, signup, survey
+from conversations import (
+    announce,
+    checkin,
+    evaluation,
+    matching,
+    membership,
+    privacy,
+    rhythm,
+    round_control,
+    signup,
+    survey,
+)
+from conversations import dashboard as dashboard_flow
 from conversations import help as help_flow
+from conversations import reporting as report_flow
 from conversations.context import FlowContext
 from conversations.events import Actor, ButtonPress, Command, FormSubmission
 from conversations.messages import (
@@ -36,6 +49,12 @@ COMMANDS: dict[str, Handler[Command]] = {
     "leave": membership.leave,
     "help": help_flow.show,
     "match": matching.command,
+    "announce": announce.command,
+    "round": round_control.command,
+    "report": report_flow.command,
+    "dashboard": dashboard_flow.command,
+    "my-data": privacy.my_data,
+    "forget-me": privacy.forget_me,
 }
 # German words and everyday synonyms, so people can type what they think.
 ALIASES = {
@@ -52,11 +71,23 @@ ALIASES = {
     "austreten": "leave",
     "hilfe": "help",
     "?": "help",
+    "ankündigen": "announce",
+    "ankuendigen": "announce",
+    "runde": "round",
+    "bericht": "report",
+    "übersicht": "dashboard",
+    "uebersicht": "dashboard",
+    "meine-daten": "my-data",
+    "mydata": "my-data",
+    "vergessen": "forget-me",
+    "vergiss-mich": "forget-me",
+    "forget": "forget-me",
 }
 FORMS: dict[str, Handler[FormSubmission]] = {
     survey.FORM_ID: signup.submit,
     checkin.REFLECTION_FORM: checkin.submit_reflection,
     evaluation.EVALUATION_FORM: evaluation.submit,
+    announce.FORM_ID: announce.submit,
 }
 BUTTONS: dict[str, Handler[ButtonPress]] = {
     membership.LEAVE_CONFIRM: membership.leave_answer,
@@ -70,6 +101,16 @@ BUTTONS: dict[str, Handler[ButtonPress]] = {
     rhythm.PULSE_MEH: checkin.pulse_answer,
     rhythm.PULSE_HELP: checkin.pulse_answer,
     rhythm.EVALUATE: evaluation.open_form,
+    announce.POST: announce.post,
+    announce.EDIT: announce.edit,
+    announce.CANCEL: announce.cancel,
+    round_control.CONFIRM: round_control.confirm,
+    round_control.CANCEL: round_control.cancel,
+    round_control.CONTINUE_NEW: round_control.continue_answer,
+    round_control.CONTINUE_SAME: round_control.continue_answer,
+    round_control.CONTINUE_NO: round_control.continue_answer,
+    privacy.FORGET_CONFIRM: privacy.forget_answer,
+    privacy.FORGET_CANCEL: privacy.forget_answer,
 }
 
 

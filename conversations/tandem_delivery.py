@@ -45,7 +45,7 @@ def merge(messages: list[Message]) -> Message:
 
 def _reachable(pair: TandemPeople) -> list[Participant]:
     return [p for p in (pair.mentee, pair.mentor)
-            if p.unreachable_at is None and p.status != "left"]
+            if p.unreachable_at is None and p.status not in ("left", "forgotten")]
 
 
 def group_capable(ctx: FlowContext, pair: TandemPeople) -> bool:
@@ -77,6 +77,8 @@ async def to_tandem(ctx: FlowContext, pair: TandemPeople, round_id: int, kind: s
 
 async def to_person(ctx: FlowContext, person: Participant, round_id: int | None, kind: str,
                     key: str, compose: Compose) -> Sent:
+    if person.status == "forgotten":
+        return Sent.ALREADY  # asked to be forgotten: never written to again (conversations/privacy)
     if person.platform not in ctx.messengers:
         return Sent.RETRY
     message = compose(ctx.language(person.locale), person)
@@ -98,14 +100,16 @@ async def unreachable(ctx: FlowContext, person: Participant, round_id: int | Non
 
 
 async def to_coordinators(ctx: FlowContext, key: str, round_id: int | None,
-                          compose: Callable[[str], Message]) -> None:
+                          compose: Callable[[str], Message]) -> list[Sent]:
     """Each coordinator, on each platform the bot runs on, once per key."""
     language = ctx.config.default_language
+    results = []
     for platform in ctx.messengers:
-        for coordinator in ctx.config.coordinators.get(platform, ()):
+        for coordinator in ctx.config.coordinator_ids(platform):
             claim = Claim(f"{key}:{platform}:{coordinator}", "coordinator", platform,
                           coordinator, round_id)
-            await outbox.direct(ctx, claim, coordinator, compose(language))
+            results.append(await outbox.direct(ctx, claim, coordinator, compose(language)))
+    return results
 
 
 async def to_channels(ctx: FlowContext, key: str, round_id: int | None,

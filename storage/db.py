@@ -57,7 +57,9 @@ class Database:
     def __init__(self, url: str, *, pool_size: int = 10, statement_timeout_ms: int = 15_000):
         self.url = url
         self.dialect = make_url(url).get_backend_name()
-        options: dict[str, Any] = {"pool_pre_ping": True}
+        # No pre-ping: it costs a round trip per checkout; a connection the server
+        # dropped fails once, is invalidated, and the pool opens a fresh one.
+        options: dict[str, Any] = {"pool_recycle": 1800}
         if self.dialect == "postgresql":
             options.update(
                 pool_size=pool_size,
@@ -65,7 +67,12 @@ class Database:
                 connect_args={"server_settings": {"statement_timeout": str(statement_timeout_ms)}},
             )
         elif self.dialect == "sqlite":
-            options["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+            # One connection: SQLite has one writer at a time anyway, and queueing for
+            # the connection in-process is far faster than SQLite's busy-wait sleeps.
+            options.update(
+                pool_size=1, max_overflow=0, pool_timeout=SQLITE_BUSY_TIMEOUT_MS / 1000,
+                connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            )
         self.engine: AsyncEngine = create_async_engine(url, **options)
         if self.dialect == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)

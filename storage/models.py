@@ -78,6 +78,10 @@ class Round(Base):
     meetings_per_month: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), default="open")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    #: Changes coordinators made in chat (dates, length), applied on top of app.yaml.
+    overrides: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: The round a coordinator started after this one in chat ("round next").
+    followed_by: Mapped[int | None] = mapped_column(Integer)
 
 
 class Participant(Base):
@@ -299,3 +303,24 @@ class Lease(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     holder: Mapped[str] = mapped_column(String(128))
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class CoordinatorAction(Base):
+    """A coordinator's action waiting for a button: an announcement draft, a round change.
+
+    ``status`` goes from ``pending`` to ``done`` or ``cancelled`` exactly once
+    (compare-and-set), however often and by however many people it is pressed.
+    """
+
+    __tablename__ = "coordinator_actions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    platform: Mapped[str] = mapped_column(String(16))
+    created_by: Mapped[str] = mapped_column(String(128))
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    decided_by: Mapped[str | None] = mapped_column(String(128))
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.clock import ensure_aware
 from bot.config import RoundSettings
 from storage.models import Participant, Round, Tandem, Workspace
 
@@ -43,8 +44,13 @@ async def workspace_id(
 
 
 async def sync_round(session: AsyncSession, settings: RoundSettings, now: datetime) -> Round:
-    """The round app.yaml describes, created or updated to match it."""
-    values = {
+    """The current round: the one app.yaml describes, created or updated to match it.
+
+    Changes a coordinator made in chat (``Round.overrides``) are applied on top
+    of app.yaml, so a sync never undoes them; a round started in chat after it
+    (``Round.followed_by``) takes its place as the current round.
+    """
+    values: dict[str, Any] = {
         "signup_opens_at": settings.signup_opens,
         "signup_closes_at": settings.signup_closes,
         "starts_at": settings.starts,
@@ -52,9 +58,11 @@ async def sync_round(session: AsyncSession, settings: RoundSettings, now: dateti
         "meetings_per_month": settings.meetings_per_month,
     }
     found = await session.scalar(select(Round).where(Round.name == settings.name))
-    if found is not None and all(getattr(found, k) == v for k, v in values.items()):
-        # The common case on every request and tick: a read, no write lock.
-        return found
+    if found is not None:
+        values.update(decode_overrides(found.overrides))
+        if all(getattr(found, k) == v for k, v in values.items()):
+            # The common case on every request and tick: a read, no write lock.
+            return await _latest(session, found)
     await session.execute(
         _insert(session, Round)
         .values(name=settings.name, status="open", created_at=now, **values)
@@ -64,7 +72,36 @@ async def sync_round(session: AsyncSession, settings: RoundSettings, now: dateti
         select(Round).where(Round.name == settings.name).execution_options(populate_existing=True)
     )
     assert found is not None
+    return await _latest(session, found)
+
+
+async def _latest(session: AsyncSession, found: Round) -> Round:
+    seen = {found.id}
+    while found.followed_by is not None and found.followed_by not in seen:
+        following = await session.get(Round, found.followed_by)
+        if following is None:
+            break
+        seen.add(following.id)
+        found = following
     return found
+
+
+#: The round fields a coordinator can change in chat, and how they are stored.
+OVERRIDABLE = ("signup_opens_at", "signup_closes_at", "length_months")
+
+
+def decode_overrides(overrides: dict[str, Any] | None) -> dict[str, Any]:
+    decoded: dict[str, Any] = {}
+    for key, value in (overrides or {}).items():
+        if key in ("signup_opens_at", "signup_closes_at") and isinstance(value, str):
+            decoded[key] = ensure_aware(datetime.fromisoformat(value))
+        elif key == "length_months" and isinstance(value, int):
+            decoded[key] = value
+    return decoded
+
+
+def encode_overrides(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in values.items()}
 
 
 async def find_participant(

@@ -21,6 +21,9 @@ from bot.config import AppConfig, load_config
 from storage.db import Database
 from storage.models import Base
 
+# Fixtures shared by the tests that run the real server in real time.
+pytest_plugins = ["tests.live"]
+
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get(
     "TANDEM_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"

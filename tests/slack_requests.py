@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import json
 import time
 from typing import Any
 from urllib.parse import urlencode
 
 SIGNING_SECRET = "test-signing-secret"
+_triggers = itertools.count(1)
+
+
+def _trigger() -> str:
+    """Slack gives every interaction its own trigger id (redeliveries share it)."""
+    return f"{next(_triggers)}.1395872398.9a2d7e33b1e5b8f1d0c0a16c1ab1e4e2"
 
 
 def sign(body: str, timestamp: int | None = None, secret: str = SIGNING_SECRET) -> dict[str, str]:
@@ -41,7 +48,7 @@ def view_submission(user_id: str, callback_id: str, values: dict[str, dict[str, 
         "team": {"id": team_id, "domain": "acme"},
         "user": {"id": user_id, "username": user_id.lower(), "team_id": team_id},
         "api_app_id": "A0TANDEM", "token": "deprecated",
-        "trigger_id": "12466734323.1395872398.9a2d7e33b1e5b8f1d0c0a16c1ab1e4e2",
+        "trigger_id": _trigger(),
         "view": {
             "id": "V0SURVEY", "team_id": team_id, "type": "modal", "callback_id": callback_id,
             "private_metadata": private_metadata, "hash": "156772938.1827394",
@@ -60,7 +67,7 @@ def block_action(user_id: str, action_id: str, value: str = "", *, team_id: str 
         "team": {"id": team_id, "domain": "acme"},
         "user": {"id": user_id, "username": user_id.lower(), "team_id": team_id},
         "api_app_id": "A0TANDEM", "token": "deprecated",
-        "trigger_id": "12321423423.333649436676.d8c1bb837935619ccad0f624c448ffb3",
+        "trigger_id": _trigger(),
         "container": {"type": "message", "message_ts": "1.0001", "channel_id": "D0BOT",
                       "is_ephemeral": True},
         "channel": {"id": "D0BOT", "name": "directmessage"},

@@ -63,3 +63,15 @@ async def test_without_an_app_id_the_emulator_is_served(
         assert "UNAUTHENTICATED" in caplog.text
         assert await w.driver.say(BEN, "help") == 201
         assert len(w.connector.messages()) == 1
+
+
+async def test_a_redelivered_activity_is_answered_once(
+    db: Database, config: AppConfig, clock: FixedClock
+) -> None:
+    async with teams_world(db, config, clock) as w:
+        activity = w.driver.activity(BEN, text="help")
+        for _ in range(3):  # Teams resends when it did not see our answer in time
+            assert (await w.driver.post(activity))[0] in (200, 201)
+        assert len(w.connector.messages()) == 1
+        assert await w.driver.say(BEN, "hilfe") == 201  # a new activity is answered
+        assert len(w.connector.messages()) == 2

@@ -11,6 +11,7 @@ import json
 import logging
 from urllib.parse import parse_qs
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
@@ -22,10 +23,12 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack.coordinators import CoordinatorGroup
 from adapters.slack.directory import Directory
 from adapters.slack.listeners import register
 from adapters.slack.messenger import SlackMessenger
 from bot.runtime import Runtime
+from storage import operations
 
 log = logging.getLogger(__name__)
 ROUTE = "/slack/events"
@@ -61,7 +64,9 @@ class SlackAdapter:
             logger=logging.getLogger("slack_bolt"),
         )
         register(self.app, runtime, Directory(self.client))
+        self.runtime = runtime
         self._socket: object | None = None
+        self.coordinator_group = CoordinatorGroup(self.client, runtime.config)
 
     def mount(self, app: web.Application) -> None:
         app.router.add_post(ROUTE, self.handle)
@@ -72,10 +77,26 @@ class SlackAdapter:
             return web.json_response({"error": "invalid signature"}, status=401)
         if not _well_formed(body, request.content_type):
             return web.json_response({"error": "malformed request"}, status=400)
+        delivery = _delivery_id(body, request.content_type)
+        if delivery is not None and not await self._first_time(delivery):
+            # Slack re-sent something already handled (X-Slack-Retry-Num): ack it,
+            # act on it no more.
+            log.info("slack: ignored a redelivery (retry %s)",
+                     request.headers.get("X-Slack-Retry-Num", "?"))
+            return web.Response(status=200)
         bolt_response = await self.app.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(bolt_response)
 
+    async def _first_time(self, delivery: str) -> bool:
+        async with self.runtime.db.session() as session:
+            return await operations.first_time(session, "slack", delivery,
+                                               self.runtime.clock.now())
+
     async def start(self) -> None:
+        # One keep-alive connection pool for every Web API call: without a session of
+        # its own, slack_sdk opens and closes a new connection (and session) per call.
+        self.client.session = aiohttp.ClientSession()
+        await self.coordinator_group.start()
         if self.settings.slack_app_token:
             from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
@@ -85,8 +106,11 @@ class SlackAdapter:
             log.info("slack: connected in Socket Mode")
 
     async def stop(self) -> None:
+        await self.coordinator_group.stop()
         if self._socket is not None:
             await self._socket.close_async()  # type: ignore[attr-defined]
+        if self.client.session is not None:
+            await self.client.session.close()
 
 
 def _well_formed(body: str, content_type: str) -> bool:
@@ -102,6 +126,16 @@ def _well_formed(body: str, content_type: str) -> bool:
         return "command" in form and "user_id" in form
     except ValueError:
         return False
+
+
+def _delivery_id(body: str, content_type: str) -> str | None:
+    """The event id of an Events API callback: what Slack redelivers with
+    X-Slack-Retry-Num when it missed our ack. Slash commands and interactions are
+    never redelivered by Slack, so they are answered without this extra write."""
+    if content_type != "application/json":
+        return None
+    event_id = json.loads(body).get("event_id")
+    return f"event:{event_id}" if isinstance(event_id, str) and event_id else None
 
 
 def build(runtime: Runtime) -> SlackAdapter | None:

@@ -13,7 +13,7 @@ from adapters.slack.blocks import fallback_text, form_values, message_blocks, mo
 from adapters.slack.directory import Directory, NotInWorkspace
 from bot.i18n import t
 from bot.runtime import Runtime
-from conversations import router
+from conversations import dashboard, router
 from conversations.events import Actor, ButtonPress, Command, FormSubmission
 from conversations.messages import (
     Button,
@@ -29,6 +29,8 @@ from conversations.messages import (
 
 log = logging.getLogger(__name__)
 ANY = re.compile(r".+")
+#: Slack shows at most 100 blocks on a Home tab.
+HOME_BLOCKS_MAX = 100
 
 
 def register(app: AsyncApp, runtime: Runtime, directory: Directory) -> None:
@@ -139,13 +141,12 @@ def register(app: AsyncApp, runtime: Runtime, directory: Directory) -> None:
         actor = await actor_or_refuse(context.get("team_id") or "", event.get("user", ""))
         if actor is None:
             return
-        outcome = await router.on_command(runtime.ctx, Command(actor, "status"))
-        if not isinstance(outcome, Reply):
+        try:
+            message = await dashboard.home(runtime.ctx, actor)
+        except Exception:  # the tab keeps what it showed before; nothing to answer to
+            log.exception("slack: could not build the App Home for %s", actor.user_id)
             return
-        blocks = message_blocks(outcome.message)
-        help_outcome = await router.on_command(runtime.ctx, Command(actor, "help"))
-        if isinstance(help_outcome, Reply):
-            blocks += [{"type": "divider"}, *message_blocks(help_outcome.message)]
+        blocks = message_blocks(message)[:HOME_BLOCKS_MAX]
         await client.views_publish(user_id=actor.user_id, view={"type": "home", "blocks": blocks})
 
 

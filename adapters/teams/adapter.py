@@ -15,7 +15,7 @@ import logging
 from typing import Any
 
 from aiohttp import web
-from botbuilder.core import InvokeResponse
+from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 from botframework.connector.auth import (
@@ -28,6 +28,7 @@ from adapters.teams.messenger import TeamsMessenger
 from adapters.teams.references import References
 from adapters.teams.turns import TeamsBot
 from bot.runtime import Runtime
+from storage import operations
 
 log = logging.getLogger(__name__)
 ROUTE = "/api/messages"
@@ -54,6 +55,7 @@ class TeamsAdapter:
         self.references = References(runtime.db, runtime.clock)
         self.messenger = TeamsMessenger(self.cloud, self.references, self.app_id)
         self.bot = TeamsBot(runtime, self.messenger, self.references)
+        self.runtime = runtime
 
     def mount(self, app: web.Application) -> None:
         app.router.add_post(ROUTE, self.handle)
@@ -81,7 +83,7 @@ class TeamsAdapter:
         if activity is None:
             return _error(400, "body is not a Bot Framework activity")
         try:
-            response = await self.cloud.process_activity(auth_header, activity, self.bot.on_turn)
+            response = await self.cloud.process_activity(auth_header, activity, self._turn)
         except (PermissionError, PyJWTError) as error:
             log.info("teams: refused a request: %s", error)
             return _error(401, "unauthorized")
@@ -89,6 +91,21 @@ class TeamsAdapter:
             log.exception("teams: a %s activity failed", activity.type)
             return _error(500, "internal error")
         return _response(response)
+
+
+    async def _turn(self, turn: TurnContext) -> None:
+        """Runs after authentication: a redelivered activity (same id in the same
+        conversation) is acknowledged but not acted on twice."""
+        activity = turn.activity
+        if activity.id and activity.type in ("message", "invoke"):
+            key = f"{activity.conversation.id}|{activity.id}"
+            async with self.runtime.db.session() as session:
+                first = await operations.first_time(session, PLATFORM, key,
+                                                    self.runtime.clock.now())
+            if not first:
+                log.info("teams: ignored a redelivered %s activity", activity.type)
+                return
+        await self.bot.on_turn(turn)
 
 
 def _looks_like_bearer(header: str) -> bool:
