@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 
 from slack_sdk.errors import SlackApiError
@@ -12,6 +13,7 @@ from bot.errors import PlatformError
 from conversations.messages import Message
 
 METADATA_EVENT = "tandem_delivery"
+GROUP_CACHE_SIZE = 50_000
 # Errors that mean "this person or channel cannot be reached", not "try again".
 UNREACHABLE = frozenset({
     "user_not_found", "account_inactive", "channel_not_found", "not_in_channel",
@@ -27,6 +29,7 @@ class SlackMessenger:
 
     def __init__(self, client: AsyncWebClient) -> None:
         self.client = client
+        self._groups: OrderedDict[str, str] = OrderedDict()
 
     async def _post(self, channel: str, message: Message) -> str:
         extra = {}
@@ -47,12 +50,33 @@ class SlackMessenger:
         # Posting to a user id lands in the bot's DM with that person.
         return await self._post(user_id, message)
 
+    async def _group_channel(self, user_ids: Sequence[str]) -> str:
+        """The group DM of these people. Slack returns the same one for the same
+        people every time, so it is asked once per process, not once per message:
+        a monthly fan-out makes half the calls and stays clear of the method's own
+        rate limit."""
+        people = ",".join(sorted(user_ids))
+        channel = self._groups.get(people)
+        if channel is None:
+            try:
+                opened = await self.client.conversations_open(users=people)
+            except SlackApiError as error:
+                raise _platform_error(error) from error
+            channel = opened["channel"]["id"]
+            self._groups[people] = channel
+            if len(self._groups) > GROUP_CACHE_SIZE:
+                self._groups.popitem(last=False)
+        return channel
+
     async def send_group(self, user_ids: Sequence[str], message: Message) -> list[str]:
+        channel = await self._group_channel(user_ids)
         try:
-            opened = await self.client.conversations_open(users=",".join(user_ids))
-        except SlackApiError as error:
-            raise _platform_error(error) from error
-        return [await self._post(opened["channel"]["id"], message)]
+            return [await self._post(channel, message)]
+        except PlatformError as error:
+            if error.unreachable:
+                # Someone left the group's workspace: ask Slack afresh next time.
+                self._groups.pop(",".join(sorted(user_ids)), None)
+            raise
 
     async def post_channel(self, channel_id: str, message: Message) -> str:
         return await self._post(channel_id, message)
