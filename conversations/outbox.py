@@ -23,6 +23,7 @@ from conversations.context import FlowContext, Messenger
 from conversations.messages import Message
 from storage import deliveries
 from storage.deliveries import TAKEOVER, Claim
+from storage.group_commit import group_commit
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +52,9 @@ async def send_once(
     if item.key in settled.get():
         return Sent.ALREADY
     now = ctx.clock.now()
-    async with ctx.db.session() as session:
-        claimed = await deliveries.claim(session, item, now, ctx.config.rhythm.claim_lease)
+    lease = ctx.config.rhythm.claim_lease
+    writes = group_commit(ctx.db)
+    claimed = await writes.run(lambda session: deliveries.claim(session, item, now, lease))
     if claimed is None:
         return Sent.ALREADY
     try:
@@ -67,8 +69,9 @@ async def send_once(
         log.warning("delivery of a %s postponed: %s", item.kind, error)
         return Sent.RETRY
     message_ref = ",".join(ref) if isinstance(ref, list) else ref
-    async with ctx.db.session() as session:
-        await deliveries.mark_sent(session, item.key, message_ref, ctx.clock.now())
+    sent_at = ctx.clock.now()
+    await writes.run(lambda session: deliveries.mark_sent(session, item.key, message_ref,
+                                                          sent_at))
     return Sent.SENT if found is None else Sent.ALREADY
 
 
