@@ -7,8 +7,6 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from sqlalchemy import select
-
 from bot.clock import SystemClock
 from bot.config import AppConfig
 from bot.errors import ConfigError, UserError
@@ -19,7 +17,6 @@ from conversations.context import FlowContext
 from conversations.messages import Facts, Paragraph
 from storage import participants as repo
 from storage.db import Database
-from storage.models import Round
 
 
 class ProgressBar:
@@ -49,10 +46,8 @@ async def run_match(settings: Settings, config: AppConfig, round_name: str, dry_
         await db.ensure_current()
         ctx = FlowContext(config, SystemClock(), db, {})
         async with db.session() as session:
-            if round_name == config.round.name:
-                current = await repo.sync_round(session, config.round, ctx.clock.now())
-            else:
-                current = await session.scalar(select(Round).where(Round.name == round_name))
+            current = await repo.round_named(session, config.round, round_name,
+                                             ctx.clock.now())
         if current is None:
             raise ConfigError("command line", "--round",
                               f"no round named {round_name!r}; app.yaml's round is "

@@ -155,3 +155,12 @@ async def tandems_of(session: AsyncSession, participant: Participant) -> list[Ta
 
 async def participant_by_id(session: AsyncSession, participant_id: int) -> Participant | None:
     return await session.get(Participant, participant_id)
+
+
+async def round_named(
+    session: AsyncSession, settings: RoundSettings, name: str, now: datetime
+) -> Round | None:
+    """The round called ``name``: app.yaml's current one (synced), or an earlier one."""
+    if name == settings.name:
+        return await sync_round(session, settings, now)
+    return await session.scalar(select(Round).where(Round.name == name))

@@ -9,8 +9,6 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from sqlalchemy import select
-
 from bot.clock import Clock, SystemClock
 from bot.config import AppConfig
 from bot.errors import ConfigError
@@ -18,7 +16,6 @@ from bot.settings import Settings
 from conversations import figures as figs
 from storage import participants as repo
 from storage.db import Database
-from storage.models import Round
 
 FORMATS = ("html", "csv")
 
@@ -35,10 +32,7 @@ async def write_report(settings: Settings, config: AppConfig, round_name: str, f
     try:
         await db.ensure_current()
         async with db.session() as session:
-            if round_name == config.round.name:
-                current = await repo.sync_round(session, config.round, now)
-            else:
-                current = await session.scalar(select(Round).where(Round.name == round_name))
+            current = await repo.round_named(session, config.round, round_name, now)
         if current is None:
             raise ConfigError("command line", "--round",
                               f"no round named {round_name!r}; app.yaml's round is "
