@@ -8,6 +8,7 @@ from typing import Protocol
 
 from aiohttp import web
 
+from bot.background import Background
 from bot.clock import Clock
 from bot.config import AppConfig
 from bot.settings import Settings
@@ -40,6 +41,8 @@ class Runtime:
     adapters: list[PlatformAdapter] = field(default_factory=list)
     #: Set when the process shuts down: batches stop starting new sends.
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    #: Work started after a request was answered; shutdown waits for it.
+    background: Background = field(default_factory=Background)
 
     @property
     def ctx(self) -> FlowContext:

@@ -18,6 +18,7 @@ from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1024 * 1024
+BACKGROUND_GRACE_SECONDS = 30.0
 RUNTIME = web.AppKey("runtime", Runtime)
 
 
@@ -74,6 +75,9 @@ def create_app(runtime: Runtime, *, scheduler: bool = False) -> web.Application:
         yield
         if rhythm is not None:
             await rhythm.stop()
+        # Confirmations and follow-ups of requests already answered still go out.
+        if not await runtime.background.idle(BACKGROUND_GRACE_SECONDS):
+            log.warning("shutdown: %d follow-ups were still running", len(runtime.background))
         for adapter in reversed(runtime.adapters):
             await adapter.stop()
         await runtime.db.close()

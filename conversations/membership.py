@@ -22,17 +22,23 @@ from conversations.events import Actor, ButtonPress, Command
 from conversations.messages import Button, Facts, Message, Outcome, Paragraph, Reply, reply
 from conversations.summary import answer_facts
 from storage import participants as repo
-from storage.models import Participant, Round
+from storage.models import Participant
+from storage.people import people
 
 LEAVE_CONFIRM = "leave.confirm"
 LEAVE_CANCEL = "leave.cancel"
 
 
 async def _load(ctx: FlowContext, actor: Actor, session: AsyncSession) -> tuple[Participant, str]:
-    workspace = await repo.workspace_id(
-        session, actor.platform, actor.workspace_id, ctx.clock.now()
+    workspace = await people(ctx.db).workspace_id(
+        actor.platform, actor.workspace_id, ctx.clock.now()
     )
     person = await repo.find_participant(session, workspace, actor.user_id)
+    return _known(ctx, actor, person)
+
+
+def _known(ctx: FlowContext, actor: Actor, person: Participant | None) -> tuple[Participant, str]:
+    """The person and their language, or a pointer to ``signup`` if they are new."""
     language = ctx.language(actor.locale, person.locale if person else None)
     if person is None:
         raise UserError(
@@ -43,18 +49,13 @@ async def _load(ctx: FlowContext, actor: Actor, session: AsyncSession) -> tuple[
 
 async def status(ctx: FlowContext, command: Command) -> Outcome:
     actor = command.actor
-    async with ctx.db.session() as session:
-        person, language = await _load(ctx, actor, session)
-        joined = await session.get(Round, person.round_id) if person.round_id else None
-        round_name = joined.name if joined else ctx.config.round.name
-        partners: list[str] = []
-        for tandem in await repo.tandems_of(session, person):
-            other_id = tandem.mentee_id if tandem.mentor_id == person.id else tandem.mentor_id
-            other = await repo.participant_by_id(session, other_id)
-            if other is not None:
-                partners.append(other.display_name or t(language, "status.unnamed"))
+    found = people(ctx.db)
+    workspace = await found.workspace_id(actor.platform, actor.workspace_id, ctx.clock.now())
+    person, language = _known(ctx, actor, await found.participant(workspace, actor.user_id))
+    standing = await found.standing(person)
+    partners = [name or t(language, "status.unnamed") for name in standing.partners]
     facts = (
-        (t(language, "status.round"), round_name),
+        (t(language, "status.round"), standing.round_name or ctx.config.round.name),
         (t(language, "status.state"), t(language, f"status.state.{person.status}")),
         (
             t(language, "status.tandem"),

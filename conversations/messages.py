@@ -154,11 +154,16 @@ class FormInvalid:
     values: Mapping[str, object] = field(default_factory=dict)
 
 
+Followup = Callable[[], Awaitable[None]]
+
+
 @dataclass(frozen=True)
 class FormDone:
-    """Close the form; ``message`` replaces it where the platform shows forms inline."""
+    """Close the form; ``message`` replaces it where the platform shows forms inline.
+    ``then`` runs once the platform has its answer (e.g. a confirmation DM)."""
 
     message: Message | None = None
+    then: Followup | None = None
 
 
 @dataclass(frozen=True)
@@ -167,10 +172,15 @@ class Working:
     matching, whose results follow as their own messages."""
 
     message: Message
-    then: Callable[[], Awaitable[None]]
+    then: Followup
 
 
 Outcome = Reply | ShowForm | FormInvalid | FormDone | Working
+
+
+def followup(outcome: Outcome) -> Followup | None:
+    """The work an outcome leaves for after the answer, if any."""
+    return outcome.then if isinstance(outcome, (Working, FormDone)) else None
 
 
 def reply(

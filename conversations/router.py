@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import TypeVar
 
 from bot.errors import TandemError, user_text
@@ -30,6 +31,7 @@ from conversations.context import FlowContext
 from conversations.events import Actor, ButtonPress, Command, FormSubmission
 from conversations.messages import (
     COMMAND_BUTTON,
+    FormDone,
     Message,
     Outcome,
     Reply,
@@ -155,6 +157,8 @@ async def _guarded(ctx: FlowContext, actor: Actor, handler: Handler[E], event: E
         return _error_reply(ctx, actor, error)
     if isinstance(outcome, Working):
         return Working(outcome.message, _guarded_later(ctx, actor, outcome.then))
+    if isinstance(outcome, FormDone) and outcome.then is not None:
+        return replace(outcome, then=_guarded_later(ctx, actor, outcome.then))
     return outcome
 
 

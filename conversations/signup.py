@@ -9,11 +9,13 @@ Who sees what, in order:
 3. On submit, wrong answers keep the form open with a message next to each
    field, values kept; nothing is stored.
 4. Valid answers are stored (one row per person, whatever races), the form
-   closes, and the employee gets a confirmation in their DMs with a summary.
+   closes at once, and then the employee gets a confirmation in their DMs with
+   a summary.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime, timedelta
 
@@ -32,19 +34,25 @@ from conversations.messages import (
     ShowForm,
 )
 from conversations.summary import answer_facts, format_day
-from storage import participants as repo
 from storage.models import Participant, Round
+from storage.people import SurveyAnswers, people
 
 log = logging.getLogger(__name__)
 
 
+async def _lookup(ctx: FlowContext, actor: Actor, now: datetime
+                  ) -> tuple[int, Round, Participant | None]:
+    """The person's workspace row, the current round and their earlier answers."""
+    found = people(ctx.db)
+    workspace = await found.workspace_id(actor.platform, actor.workspace_id, now)
+    current, earlier = await asyncio.gather(found.current_round(ctx.config.round, now),
+                                            found.participant(workspace, actor.user_id))
+    return workspace, current, earlier
+
+
 async def start(ctx: FlowContext, command: Command) -> Outcome:
     actor = command.actor
-    now = ctx.clock.now()
-    async with ctx.db.session() as session:
-        workspace = await repo.workspace_id(session, actor.platform, actor.workspace_id, now)
-        current = await repo.sync_round(session, ctx.config.round, now)
-        earlier = await repo.find_participant(session, workspace, actor.user_id)
+    _, current, earlier = await _lookup(ctx, actor, ctx.clock.now())
     language = ctx.language(actor.locale, earlier.locale if earlier else None)
     _check_window(ctx, current, earlier, language)
     return ShowForm(survey.build_form(ctx.config.survey, language, earlier))
@@ -84,38 +92,36 @@ def _day(moment: datetime, language: str, *, closing: bool = False) -> str:
 async def submit(ctx: FlowContext, submission: FormSubmission) -> Outcome:
     actor = submission.actor
     now = ctx.clock.now()
-    async with ctx.db.session() as session:
-        workspace = await repo.workspace_id(session, actor.platform, actor.workspace_id, now)
-        current = await repo.sync_round(session, ctx.config.round, now)
-        earlier = await repo.find_participant(session, workspace, actor.user_id)
-        language = ctx.language(actor.locale, earlier.locale if earlier else None)
-        _check_window(ctx, current, earlier, language)
-        answers, errors = survey.validate(
-            ctx.config.survey, language, actor.user_id, submission.values
-        )
-        if answers is None:
-            form = survey.build_form(ctx.config.survey, language, earlier)
-            return FormInvalid(form, errors, dict(submission.values))
-        participant = await repo.save_survey(
-            session,
-            workspace,
-            actor.user_id,
-            {
-                **answers.as_columns(),
-                "platform": actor.platform,
-                "display_name": actor.display_name,
-                "round_id": current.id,
-                "timezone": actor.timezone,
-                "locale": language,
-                "consent_at": earlier.consent_at if earlier and earlier.consent_at else now,
-                "status": "active",
-                "left_at": None,
-            },
-            now,
-        )
+    workspace, current, earlier = await _lookup(ctx, actor, now)
+    language = ctx.language(actor.locale, earlier.locale if earlier else None)
+    _check_window(ctx, current, earlier, language)
+    answers, errors = survey.validate(
+        ctx.config.survey, language, actor.user_id, submission.values
+    )
+    if answers is None:
+        form = survey.build_form(ctx.config.survey, language, earlier)
+        return FormInvalid(form, errors, dict(submission.values))
+    participant = await people(ctx.db).save_survey(SurveyAnswers(
+        workspace,
+        actor.user_id,
+        {
+            **answers.as_columns(),
+            "platform": actor.platform,
+            "display_name": actor.display_name,
+            "round_id": current.id,
+            "timezone": actor.timezone,
+            "locale": language,
+            "consent_at": now,  # the first consent is kept on later edits
+            "status": "active",
+            "left_at": None,
+        },
+        now,
+    ))
     editing = earlier is not None and earlier.status != "left"
-    await _confirm(ctx, actor, participant, current, language, editing)
-    return FormDone(Message.text(t(language, "signup.saved_inline")))
+    return FormDone(
+        Message.text(t(language, "signup.saved_inline")),
+        then=lambda: _confirm(ctx, actor, participant, current, language, editing),
+    )
 
 
 async def _confirm(

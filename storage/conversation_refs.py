@@ -10,19 +10,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ConversationRef
+from storage.participants import dialect_insert
 
 USER = "user"
 CHANNEL = "channel"
-
-
-def _insert(session: AsyncSession) -> Any:
-    name = session.bind.dialect.name if session.bind else "sqlite"
-    return (pg_insert if name == "postgresql" else sqlite_insert)(ConversationRef)
 
 
 async def find_ref(
@@ -49,7 +43,7 @@ async def save_ref(
     """Create or replace one reference in one statement (safe when two turns race)."""
     values = {"tenant_id": tenant_id, "reference": reference, "updated_at": now}
     await session.execute(
-        _insert(session)
+        dialect_insert(session, ConversationRef)
         .values(platform=platform, kind=kind, key=key, **values)
         .on_conflict_do_update(index_elements=["platform", "kind", "key"], set_=values)
     )

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import CoordinatorAction, Participant, Response, Round, Tandem
-from storage.participants import OVERRIDABLE, _insert, encode_overrides
+from storage.participants import OVERRIDABLE, dialect_insert, encode_overrides
 
 PENDING, DONE, CANCELLED = "pending", "done", "cancelled"
 CONTINUE = "continue"
@@ -113,7 +113,7 @@ async def record_continuation(session: AsyncSession, participant: Participant, r
                               choice: str, now: datetime) -> None:
     values = {"answers": {"choice": choice}, "updated_at": now}
     await session.execute(
-        _insert(session, Response)
+        dialect_insert(session, Response)
         .values(participant_id=participant.id, round_id=round_id, kind=CONTINUE, period=0,
                 visibility="coordinators", created_at=now, **values)
         .on_conflict_do_update(

@@ -24,6 +24,8 @@ from bot.errors import TandemError
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+#: Connections for ``Database.reading`` on SQLite, beside the one writer connection.
+SQLITE_READERS = 3
 
 
 class SchemaOutOfDate(TandemError):
@@ -74,14 +76,30 @@ class Database:
                 connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
             )
         self.engine: AsyncEngine = create_async_engine(url, **options)
+        #: Where ``reading`` sessions go. SQLite in WAL mode reads while it writes, but
+        #: only on other connections: without these, every lookup of every request
+        #: would queue behind the one writer connection.
+        self.read_engine = self.engine
         if self.dialect == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            if make_url(url).database not in (None, "", ":memory:"):
+                self.read_engine = create_async_engine(
+                    url, **{**options, "pool_size": SQLITE_READERS})
+                event.listen(self.read_engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """A session in a transaction: committed on success, rolled back on error."""
         async with self.sessions() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A session for lookups. It may write (then, on SQLite, it waits for the
+        writer's lock like any second writer would), but is meant for reads."""
+        async with self.read_sessions() as session, session.begin():
             yield session
 
     async def migrate(self) -> None:
@@ -105,4 +123,6 @@ class Database:
             raise SchemaOutOfDate()
 
     async def close(self) -> None:
+        if self.read_engine is not self.engine:
+            await self.read_engine.dispose()
         await self.engine.dispose()

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Delivery
-from storage.participants import _insert
+from storage.participants import dialect_insert
 
 CLAIMED, SENT, FAILED = "claimed", "sent", "failed"
 
@@ -39,7 +39,7 @@ async def claim(
     ``TAKEOVER`` means an earlier sender's lease ran out (it may have sent
     before it died). None if somebody else owns or has sent it."""
     inserted = await session.execute(
-        _insert(session, Delivery)
+        dialect_insert(session, Delivery)
         .values(
             key=item.key, kind=item.kind, platform=item.platform, recipient=item.recipient,
             round_id=item.round_id, period=item.period, status=CLAIMED,

@@ -9,13 +9,13 @@ committed, so claim-before-send and mark-after-send keep their meaning.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.batching import Batcher
 from storage.db import Database
 
 T = TypeVar("T")
@@ -25,31 +25,15 @@ Write = Callable[[AsyncSession], Awaitable[Any]]
 class GroupCommit:
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._pending: list[tuple[Write, asyncio.Future[Any]]] = []
-        self._flushing: asyncio.Task[None] | None = None
+        self._batcher: Batcher[Write, Any] = Batcher(self._commit)
 
     async def run(self, write: Callable[[AsyncSession], Awaitable[T]]) -> T:
-        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._pending.append((write, future))
-        if self._flushing is None or self._flushing.done():
-            self._flushing = asyncio.ensure_future(self._flush())
-        return await future
+        result: T = await self._batcher(write)
+        return result
 
-    async def _flush(self) -> None:
-        await asyncio.sleep(0)  # let the other senders of this turn queue up
-        while self._pending:
-            batch, self._pending = self._pending, []
-            try:
-                async with self.db.session() as session:
-                    results = [await write(session) for write, _ in batch]
-            except Exception as error:  # every caller of the batch learns of it
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(error)
-            else:
-                for (_, future), result in zip(batch, results, strict=True):
-                    if not future.done():
-                        future.set_result(result)
+    async def _commit(self, writes: Sequence[Write]) -> list[Any]:
+        async with self.db.session() as session:
+            return [await write(session) for write in writes]
 
 
 _commits: WeakKeyDictionary[Database, GroupCommit] = WeakKeyDictionary()

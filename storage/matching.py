@@ -9,7 +9,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import AuditEntry, MatchProposal, MatchRule, Participant, Round, Tandem
-from storage.participants import _insert
+from storage.participants import dialect_insert
 
 
 async def round_participants(session: AsyncSession, round_id: int) -> list[Participant]:
@@ -41,7 +41,7 @@ async def rules(session: AsyncSession, round_id: int) -> list[MatchRule]:
 async def add_rule(session: AsyncSession, round_id: int, kind: str, mentor_id: int,
                    mentee_id: int, by: str, now: datetime) -> None:
     await session.execute(
-        _insert(session, MatchRule)
+        dialect_insert(session, MatchRule)
         .values(round_id=round_id, kind=kind, mentor_id=mentor_id, mentee_id=mentee_id,
                 created_by=by, created_at=now)
         .on_conflict_do_nothing(index_elements=["round_id", "kind", "mentor_id", "mentee_id"])
@@ -99,7 +99,7 @@ async def create_tandems(session: AsyncSession, round_id: int, pairs: list[dict[
                          now: datetime) -> list[Tandem]:
     for pair in pairs:
         await session.execute(
-            _insert(session, Tandem)
+            dialect_insert(session, Tandem)
             .values(round_id=round_id, mentor_id=pair["mentor"], mentee_id=pair["mentee"],
                     score=pair["score"], explanation=pair["explanation"], status="active",
                     created_at=now)

@@ -95,6 +95,7 @@ class Participant(Base):
     __table_args__ = (
         UniqueConstraint("workspace_id", "user_id", name="uq_participant_user"),
         Index("ix_participants_round_status", "round_id", "status"),
+        Index("ix_participants_platform_user", "platform", "user_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -126,6 +127,10 @@ class Tandem(Base):
     __tablename__ = "tandems"
     __table_args__ = (
         UniqueConstraint("round_id", "mentor_id", "mentee_id", name="uq_tandem_pair"),
+        # A person's tandems, looked up on every status and check-in: without these
+        # each lookup reads the whole table (10,000 tandems in a large programme).
+        Index("ix_tandems_mentor", "mentor_id"),
+        Index("ix_tandems_mentee", "mentee_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -8,13 +8,13 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Lease, ProcessedEvent
-from storage.participants import _insert
+from storage.participants import dialect_insert
 
 
 async def first_time(session: AsyncSession, source: str, event_id: str, now: datetime) -> bool:
     """True the first time an event id is seen; False for a redelivery."""
     inserted = await session.execute(
-        _insert(session, ProcessedEvent)
+        dialect_insert(session, ProcessedEvent)
         .values(source=source, event_id=event_id[:255], received_at=now)
         .on_conflict_do_nothing(index_elements=["source", "event_id"])
     )
@@ -30,7 +30,7 @@ async def hold_lease(session: AsyncSession, name: str, holder: str, now: datetim
     """Take or renew the lease ``name``: True if ``holder`` has it until now + ttl.
     A lease whose holder stopped renewing it is taken over once it has expired."""
     inserted = await session.execute(
-        _insert(session, Lease)
+        dialect_insert(session, Lease)
         .values(name=name, holder=holder, expires_at=now + ttl)
         .on_conflict_do_nothing(index_elements=["name"])
     )

@@ -15,7 +15,8 @@ from bot.config import RoundSettings
 from storage.models import Participant, Round, Tandem, Workspace
 
 
-def _insert(session: AsyncSession, model: type) -> Any:
+def dialect_insert(session: AsyncSession, model: type) -> Any:
+    """An INSERT that knows its database's ON CONFLICT clause (the same SQL on both)."""
     name = session.bind.dialect.name if session.bind else "sqlite"
     return (pg_insert if name == "postgresql" else sqlite_insert)(model)
 
@@ -32,7 +33,7 @@ async def workspace_id(
     if found is not None:
         return found
     await session.execute(
-        _insert(session, Workspace)
+        dialect_insert(session, Workspace)
         .values(platform=platform, external_id=external_id, created_at=now)
         .on_conflict_do_nothing(index_elements=["platform", "external_id"])
     )
@@ -64,7 +65,7 @@ async def sync_round(session: AsyncSession, settings: RoundSettings, now: dateti
             # The common case on every request and tick: a read, no write lock.
             return await _latest(session, found)
     await session.execute(
-        _insert(session, Round)
+        dialect_insert(session, Round)
         .values(name=settings.name, status="open", created_at=now, **values)
         .on_conflict_do_update(index_elements=["name"], set_=values)
     )
@@ -130,7 +131,7 @@ async def save_survey(
     racing each other still leave exactly one row."""
     values = {**answers, "updated_at": now}
     await session.execute(
-        _insert(session, Participant)
+        dialect_insert(session, Participant)
         .values(workspace_id=workspace, user_id=user_id, created_at=now, **values)
         .on_conflict_do_update(index_elements=["workspace_id", "user_id"], set_=values)
     )

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.models import Checkin, Participant, Reminder, Response, Tandem
-from storage.participants import _insert
+from storage.participants import dialect_insert
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ async def record_checkin(session: AsyncSession, tandem_id: int, period: int, ans
     # The condition holds under concurrency too: a "not yet" racing a "we met" can
     # never overwrite the meeting, whatever the order the two writes land in.
     written = await session.execute(
-        _insert(session, Checkin)
+        dialect_insert(session, Checkin)
         .values(tandem_id=tandem_id, period=period, **values)
         .on_conflict_do_update(index_elements=["tandem_id", "period"], set_=values,
                                where=Checkin.answer != "met")
@@ -85,7 +85,7 @@ async def add_reminder(session: AsyncSession, tandem_id: int, period: int, due: 
                        now: datetime) -> datetime:
     """At most one reminder per tandem and period; returns when it is due."""
     await session.execute(
-        _insert(session, Reminder)
+        dialect_insert(session, Reminder)
         .values(tandem_id=tandem_id, period=period, due_at=due, created_at=now)
         .on_conflict_do_nothing(index_elements=["tandem_id", "period"])
     )
@@ -119,7 +119,7 @@ async def save_response(session: AsyncSession, participant_id: int, round_id: in
     values = {"tandem_id": tandem_id, "rating": rating, "visibility": visibility,
               "answers": answers or {}, "updated_at": now}
     await session.execute(
-        _insert(session, Response)
+        dialect_insert(session, Response)
         .values(participant_id=participant_id, round_id=round_id, kind=kind, period=period,
                 created_at=now, **values)
         .on_conflict_do_update(

@@ -180,6 +180,8 @@ async def test_wrong_signature_and_old_timestamp_get_401_and_store_nothing(
         ("text=signup", FORM),
         ("{\"no\": \"type\"}", "application/json"),
         ("[1, 2", "application/json"),
+        ("[1, 2]", "application/json"),
+        ("payload=%5B%5D", FORM),
     ],
 )
 async def test_malformed_body_gets_400(
@@ -188,6 +190,12 @@ async def test_malformed_body_gets_400(
     status, _ = await post(server, body, content_type=content_type)
     assert status == 400
     assert await participants(db) == []
+
+
+async def test_slack_ssl_check_is_answered(server: Served, slack: FakeSlack) -> None:
+    status, _ = await post(server, "ssl_check=1&token=deprecated")
+    assert status == 200
+    assert slack.calls == []
 
 
 async def test_user_not_in_workspace_is_told_kindly(

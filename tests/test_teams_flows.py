@@ -116,6 +116,7 @@ async def test_participant_journey(
             "capacity": "1", "consent": "yes"}
     before = len(connector.calls)
     assert await driver.submit(user, good, form_call.activity_id) == 201
+    await world.runtime.background.idle(10)  # the summary follows the answer
     new_calls = connector.calls[before:]
     done = [c for c in new_calls if c.kind == "update"]
     assert done and done[-1].activity_id == form_call.activity_id

@@ -175,6 +175,7 @@ async def fill(world: TeamsWorld, user: TeamsUser, form: Call, **values: str) ->
     data = next(a["data"] for a in form.card["actions"] if "tandem_form" in a["data"])
     before = len(world.connector.calls)
     await post(world, user, value={**data, **values}, replyToId=form.activity_id)
+    await world.runtime.background.idle(10)  # confirmations follow the answer
     [answer] = [c for c in world.connector.calls[before:]
                 if c.kind == "update" and c.activity_id == form.activity_id]
     return answer
@@ -340,10 +341,12 @@ async def count(world: TeamsWorld, model: Any) -> int:
 
 # -- the expected inboxes -------------------------------------------------------------------
 
-SIGNED_UP_DE = [("reply", "Tandem-Anmeldung"), ("send", "Du bist angemeldet"),
-                ("update", "Danke, deine Antworten sind gespeichert.")]
-SIGNED_UP_EN = [("reply", "Tandem sign-up"), ("send", "You are signed up"),
-                ("update", "Thanks, your answers are saved.")]
+# The form card closes with a note first; the summary follows as its own message.
+SIGNED_UP_DE = [("reply", "Tandem-Anmeldung"),
+                ("update", "Danke, deine Antworten sind gespeichert."),
+                ("send", "Du bist angemeldet")]
+SIGNED_UP_EN = [("reply", "Tandem sign-up"), ("update", "Thanks, your answers are saved."),
+                ("send", "You are signed up")]
 STARTED_DE = [("send", "Lernt euch kennen: euer Tandem"), ("send", "Heute startet euer Tandem")]
 STARTED_EN = [("send", "Meet your tandem partner"), ("send", "Your tandem starts today")]
 PULSE_DE, PULSE_EN = ("send", "Halbzeit: Wie läuft euer Tandem?"), (

@@ -25,6 +25,7 @@ from conversations.messages import (
     Reply,
     ShowForm,
     Working,
+    followup,
 )
 
 PLATFORM = "local"
@@ -135,7 +136,9 @@ class LocalPlatform:
         self._record(user, outcome)
         if isinstance(outcome, Working):
             self.messenger.inbox[user.user_id].append(Seen("reply", outcome.message))
-            await outcome.then()
+        then = followup(outcome)
+        if then is not None:
+            await then()
         return outcome
 
     async def command(self, user: LocalUser, text: str) -> Outcome:

@@ -25,6 +25,7 @@ from conversations.messages import (
     ShowForm,
     Working,
     command_button,
+    followup,
 )
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,11 @@ HOME_BLOCKS_MAX = 100
 
 
 def register(app: AsyncApp, runtime: Runtime, directory: Directory) -> None:
+    """Listeners answer within the request (bolt's ``process_before_response``):
+    the answer goes back as soon as the listener returns, and anything slower
+    than building the answer starts in ``runtime.background`` after it."""
+    later = runtime.background.start
+
     async def actor_or_refuse(team_id: str, user_id: str) -> Actor | None:
         try:
             return await directory.actor(team_id, user_id)
@@ -43,6 +49,11 @@ def register(app: AsyncApp, runtime: Runtime, directory: Directory) -> None:
     def not_in_workspace() -> Message:
         return Message.text(t(runtime.config.default_language, "error.not_in_workspace"))
 
+    def follow_up(outcome: Outcome, what: str) -> None:
+        then = followup(outcome)
+        if then is not None:
+            later(then(), what)
+
     @app.command("/tandem")
     async def on_command(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         actor = await actor_or_refuse(body.get("team_id", ""), body.get("user_id", ""))
@@ -51,18 +62,15 @@ def register(app: AsyncApp, runtime: Runtime, directory: Directory) -> None:
             return
         outcome = await router.on_command(runtime.ctx, Command(actor, body.get("text", "")))
         if isinstance(outcome, ShowForm):
-            # Ack first: the trigger id is only good for 3 s, and Slack shows an
-            # error if the command is not acknowledged in that time either.
+            # The trigger id is only good for 3 s: the modal opens right after the ack.
             await ack()
-            await client.views_open(trigger_id=body["trigger_id"], view=modal(outcome.form))
-        elif isinstance(outcome, Reply):
+            later(client.views_open(trigger_id=body["trigger_id"], view=modal(outcome.form)),
+                  "slack: open a modal")
+        elif isinstance(outcome, (Reply, Working)):
             await _ack_message(ack, outcome.message)
-        elif isinstance(outcome, Working):
-            # Slack gets its answer now; the slow part runs after the ack.
-            await _ack_message(ack, outcome.message)
-            await outcome.then()
         else:
             await ack()
+        follow_up(outcome, "slack: after a command")
 
     @app.view(ANY)
     async def on_view(ack: AsyncAck, body: dict[str, Any]) -> None:
@@ -87,12 +95,18 @@ def register(app: AsyncApp, runtime: Runtime, directory: Directory) -> None:
         else:
             message = outcome.message if isinstance(outcome, (FormDone, Reply)) else None
             await _ack_notice(ack, language, message or Message())
+        follow_up(outcome, "slack: after a form")
 
     @app.action(ANY)
     async def on_action(
         ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
+        # A button's answer goes to its response_url or the DMs, never in the ack.
         await ack()
+        later(on_press(body, client, respond), "slack: a button")
+
+    async def on_press(body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
+                       ) -> None:
         user = body.get("user") or {}
         actor = await actor_or_refuse(
             (body.get("team") or {}).get("id") or user.get("team_id", ""), user.get("id", "")
@@ -113,14 +127,18 @@ def register(app: AsyncApp, runtime: Runtime, directory: Directory) -> None:
                 )
             else:
                 await runtime.messengers["slack"].send_direct(actor.user_id, outcome.message)
-            if isinstance(outcome, Working):
-                await outcome.then()
+        then = followup(outcome)
+        if then is not None:
+            await then()
 
     @app.event("message")
     async def on_direct_message(event: dict[str, Any], client: AsyncWebClient) -> None:
         # People may also type commands in their DM with the bot, as on Teams.
         if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
             return
+        later(on_typed(event, client), "slack: a direct message")
+
+    async def on_typed(event: dict[str, Any], client: AsyncWebClient) -> None:
         actor = await actor_or_refuse(event.get("team", ""), event.get("user", ""))
         if actor is None:
             return
@@ -131,14 +149,17 @@ def register(app: AsyncApp, runtime: Runtime, directory: Directory) -> None:
                 channel=event["channel"], text=fallback_text(message),
                 blocks=message_blocks(message),
             )
-        if isinstance(outcome, Working):
-            await outcome.then()
+        then = followup(outcome)
+        if then is not None:
+            await then()
 
     @app.event("app_home_opened")
     async def on_home(event: dict[str, Any], client: AsyncWebClient, context: Any) -> None:
-        if event.get("tab") != "home":
-            return
-        actor = await actor_or_refuse(context.get("team_id") or "", event.get("user", ""))
+        if event.get("tab") == "home":
+            later(show_home(event, client, context.get("team_id") or ""), "slack: App Home")
+
+    async def show_home(event: dict[str, Any], client: AsyncWebClient, team_id: str) -> None:
+        actor = await actor_or_refuse(team_id, event.get("user", ""))
         if actor is None:
             return
         try:

@@ -16,7 +16,6 @@ Every activity's people and channels are remembered (see ``references``).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
@@ -57,6 +56,7 @@ from conversations.messages import (
     Reply,
     ShowForm,
     Working,
+    followup,
 )
 
 log = logging.getLogger(__name__)
@@ -71,20 +71,18 @@ class TeamsBot:
 
     def __init__(self, runtime: Runtime, messenger: TeamsMessenger, references: References):
         self.runtime, self.messenger, self.references = runtime, messenger, references
-        self._background: set[asyncio.Task[None]] = set()
 
     def _finish(self, outcome: Outcome | None) -> None:
-        """Slow work (``Working``) runs after the turn has answered, so Teams gets
-        its HTTP response at once; failures are reported by the router's guard."""
-        if isinstance(outcome, Working):
-            task = asyncio.create_task(outcome.then())
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
+        """Slow work (``Working``, a ``FormDone`` follow-up) runs after the turn has
+        answered, so Teams gets its HTTP response at once; failures are reported by
+        the router's guard."""
+        then = followup(outcome) if outcome is not None else None
+        if then is not None:
+            self.runtime.background.start(then(), "teams: after an answer")
 
     async def idle(self, grace_seconds: float | None = None) -> None:
         """Wait until background work is done (at shutdown, and in tests)."""
-        if self._background:
-            await asyncio.wait(set(self._background), timeout=grace_seconds)
+        await self.runtime.background.idle(grace_seconds)
 
     async def on_turn(self, turn: TurnContext) -> None:
         activity = turn.activity
