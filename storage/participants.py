@@ -44,6 +44,30 @@ async def workspace_id(
     )
 
 
+def _round_values(settings: RoundSettings) -> dict[str, Any]:
+    return {
+        "signup_opens_at": settings.signup_opens,
+        "signup_closes_at": settings.signup_closes,
+        "starts_at": settings.starts,
+        "length_months": settings.length_months,
+        "meetings_per_month": settings.meetings_per_month,
+    }
+
+
+def _agrees(found: Round, settings: RoundSettings) -> bool:
+    values = {**_round_values(settings), **decode_overrides(found.overrides)}
+    return all(getattr(found, k) == v for k, v in values.items())
+
+
+async def synced_round(session: AsyncSession, settings: RoundSettings) -> Round | None:
+    """The current round if the table already agrees with app.yaml (reads only, the
+    case on every request and tick); None when ``sync_round`` must write."""
+    found = await session.scalar(select(Round).where(Round.name == settings.name))
+    if found is None or not _agrees(found, settings):
+        return None
+    return await _latest(session, found)
+
+
 async def sync_round(session: AsyncSession, settings: RoundSettings, now: datetime) -> Round:
     """The current round: the one app.yaml describes, created or updated to match it.
 
@@ -51,19 +75,12 @@ async def sync_round(session: AsyncSession, settings: RoundSettings, now: dateti
     of app.yaml, so a sync never undoes them; a round started in chat after it
     (``Round.followed_by``) takes its place as the current round.
     """
-    values: dict[str, Any] = {
-        "signup_opens_at": settings.signup_opens,
-        "signup_closes_at": settings.signup_closes,
-        "starts_at": settings.starts,
-        "length_months": settings.length_months,
-        "meetings_per_month": settings.meetings_per_month,
-    }
     found = await session.scalar(select(Round).where(Round.name == settings.name))
+    if found is not None and _agrees(found, settings):
+        return await _latest(session, found)
+    values = _round_values(settings)
     if found is not None:
         values.update(decode_overrides(found.overrides))
-        if all(getattr(found, k) == v for k, v in values.items()):
-            # The common case on every request and tick: a read, no write lock.
-            return await _latest(session, found)
     await session.execute(
         dialect_insert(session, Round)
         .values(name=settings.name, status="open", created_at=now, **values)

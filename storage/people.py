@@ -20,6 +20,7 @@ from weakref import WeakKeyDictionary
 from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from bot.config import RoundSettings
@@ -50,18 +51,37 @@ class Standing:
     partners: tuple[str | None, ...]
 
 
+@dataclass(frozen=True)
+class _Person:
+    key: PersonKey
+
+
+@dataclass(frozen=True)
+class _Round:
+    settings: RoundSettings
+    now: datetime
+
+
+@dataclass(frozen=True)
+class _Standing:
+    person: Participant
+
+
+_Read = _Person | _Round | _Standing
+
+
 class People:
+    """Lookups and saves for one database. Lookups of every kind share one batcher,
+    so the reads of a burst (whoever asks what) cost one session per batch. Never
+    call these from inside an open session: on SQLite a batch may need the very
+    connection that session holds."""
+
     def __init__(self, db: Database) -> None:
         self.db = db
         self._workspaces: dict[tuple[str, str], int] = {}
         #: A round's name never changes once the round exists.
         self._round_names: dict[int, str] = {}
-        self._participants: Batcher[PersonKey, Participant | None] = Batcher(
-            self._find, concurrency=2)
-        self._rounds: Batcher[tuple[RoundSettings, datetime], Round] = Batcher(
-            self._sync, concurrency=2)
-        self._standings: Batcher[Participant, Standing] = Batcher(
-            self._standing, concurrency=2)
+        self._reads: Batcher[_Read, Any] = Batcher(self._read, concurrency=2)
         # SQLite has one writer: a second save batch would only wait for its lock.
         self._saves: Batcher[SurveyAnswers, Participant] = Batcher(
             self._save, concurrency=2 if db.dialect == "postgresql" else 1)
@@ -76,14 +96,17 @@ class People:
         return found
 
     async def participant(self, workspace_id: int, user_id: str) -> Participant | None:
-        return await self._participants((workspace_id, user_id))
+        found: Participant | None = await self._reads(_Person((workspace_id, user_id)))
+        return found
 
     async def current_round(self, settings: RoundSettings, now: datetime) -> Round:
         """app.yaml's round, synced (see ``participants.sync_round``)."""
-        return await self._rounds((settings, now))
+        found: Round = await self._reads(_Round(settings, now))
+        return found
 
     async def standing(self, person: Participant) -> Standing:
-        return await self._standings(person)
+        found: Standing = await self._reads(_Standing(person))
+        return found
 
     async def save_survey(self, answers: SurveyAnswers) -> Participant:
         """Create or update the person's row; the consent given first is kept."""
@@ -91,57 +114,81 @@ class People:
 
     # -- the batches --------------------------------------------------------------------
 
-    async def _find(self, keys: Sequence[PersonKey]) -> list[Participant | None]:
+    async def _read(self, asks: Sequence[_Read]) -> list[Any]:
+        rounds: dict[int, Round | None] = {}
+        async with self.db.reading() as session:
+            for ask in asks:
+                if isinstance(ask, _Round) and id(ask.settings) not in rounds:
+                    rounds[id(ask.settings)] = await repo.synced_round(session, ask.settings)
+            found = await self._find(session, {a.key for a in asks if isinstance(a, _Person)})
+            standings = await self._standings(
+                session, {a.person.id: a.person for a in asks if isinstance(a, _Standing)})
+        for ask in asks:
+            if isinstance(ask, _Round) and rounds[id(ask.settings)] is None:
+                # app.yaml changed (or the round is new): a write, once after a deploy.
+                async with self.db.session() as session:
+                    rounds[id(ask.settings)] = await repo.sync_round(session, ask.settings,
+                                                                     ask.now)
+        return [rounds[id(a.settings)] if isinstance(a, _Round)
+                else found.get(a.key) if isinstance(a, _Person)
+                else standings[a.person.id] for a in asks]
+
+    @staticmethod
+    async def _find(session: AsyncSession, keys: set[PersonKey]
+                    ) -> dict[PersonKey, Participant]:
         users: defaultdict[int, set[str]] = defaultdict(set)
         for workspace, user in keys:
             users[workspace].add(user)
         found: dict[PersonKey, Participant] = {}
-        async with self.db.reading() as session:
-            for workspace, ids in users.items():  # one workspace, nearly always
-                rows = await session.scalars(select(Participant).where(
-                    Participant.workspace_id == workspace, Participant.user_id.in_(ids)))
-                found.update(((p.workspace_id, p.user_id), p) for p in rows)
-        return [found.get(key) for key in keys]
+        for workspace, ids in users.items():  # one workspace, nearly always
+            rows = await session.scalars(select(Participant).where(
+                Participant.workspace_id == workspace, Participant.user_id.in_(ids)))
+            found.update(((p.workspace_id, p.user_id), p) for p in rows)
+        return found
 
-    async def _sync(self, asks: Sequence[tuple[RoundSettings, datetime]]) -> list[Round]:
-        synced: dict[int, Round] = {}
-        async with self.db.reading() as session:
-            for settings, now in asks:
-                if id(settings) not in synced:
-                    synced[id(settings)] = await repo.sync_round(session, settings, now)
-        return [synced[id(settings)] for settings, _ in asks]
-
-    async def _standing(self, people: Sequence[Participant]) -> list[Standing]:
-        ids = {p.id for p in people}
+    async def _standings(self, session: AsyncSession, people: dict[int, Participant]
+                         ) -> dict[int, Standing]:
+        if not people:
+            return {}
+        unnamed = {p.round_id for p in people.values()} - {None} - self._round_names.keys()
+        if unnamed:
+            self._round_names.update((await session.execute(
+                select(Round.id, Round.name).where(Round.id.in_(unnamed)))).all())
         mentor, mentee = aliased(Participant), aliased(Participant)
-        async with self.db.reading() as session:
-            unnamed = {p.round_id for p in people} - {None} - self._round_names.keys()
-            if unnamed:
-                self._round_names.update((await session.execute(
-                    select(Round.id, Round.name).where(Round.id.in_(unnamed)))).all())
-            tandems = (await session.execute(
-                select(Tandem.mentor_id, Tandem.mentee_id, mentor.display_name,
-                       mentee.display_name)
-                .join(mentor, mentor.id == Tandem.mentor_id)
-                .join(mentee, mentee.id == Tandem.mentee_id)
-                .where(Tandem.status == "active",
-                       or_(Tandem.mentor_id.in_(ids), Tandem.mentee_id.in_(ids)))
-                .order_by(Tandem.id))).all()
+        tandems = (await session.execute(
+            select(Tandem.mentor_id, Tandem.mentee_id, mentor.display_name, mentee.display_name)
+            .join(mentor, mentor.id == Tandem.mentor_id)
+            .join(mentee, mentee.id == Tandem.mentee_id)
+            .where(Tandem.status == "active",
+                   or_(Tandem.mentor_id.in_(people), Tandem.mentee_id.in_(people)))
+            .order_by(Tandem.id))).all()
         partners: defaultdict[int, list[str | None]] = defaultdict(list)
         for mentor_id, mentee_id, mentor_name, mentee_name in tandems:
-            if mentor_id in ids:
+            if mentor_id in people:
                 partners[mentor_id].append(mentee_name)
-            if mentee_id in ids:
+            if mentee_id in people:
                 partners[mentee_id].append(mentor_name)
-        return [Standing(self._round_names.get(p.round_id) if p.round_id else None,
-                         tuple(partners[p.id])) for p in people]
+        return {i: Standing(self._round_names.get(p.round_id) if p.round_id else None,
+                            tuple(partners[i])) for i, p in people.items()}
 
     async def _save(self, batch: Sequence[SurveyAnswers]) -> list[Participant]:
         # The last of two answers from one person in a batch wins, as it would one
         # after the other; PostgreSQL refuses to upsert a row twice in one statement.
-        latest = {(a.workspace_id, a.user_id): a for a in batch}
-        rows = [{"workspace_id": a.workspace_id, "user_id": a.user_id, "created_at": a.now,
-                 "updated_at": a.now, **a.columns} for a in latest.values()]
+        # As one after the other, the row's creation and the consent given first are
+        # kept (the consent by ``_upsert``'s coalesce for a row that already exists).
+        latest: dict[PersonKey, SurveyAnswers] = {}
+        first: dict[PersonKey, SurveyAnswers] = {}
+        consents: dict[PersonKey, Any] = {}
+        for a in batch:
+            key = (a.workspace_id, a.user_id)
+            latest[key] = a
+            first.setdefault(key, a)
+            if consents.get(key) is None:
+                consents[key] = a.columns.get("consent_at")
+        rows = [{"workspace_id": a.workspace_id, "user_id": a.user_id,
+                 "created_at": first[key].now, "updated_at": a.now, **a.columns,
+                 **({} if consents[key] is None else {"consent_at": consents[key]})}
+                for key, a in latest.items()]
         async with self.db.session() as session:
             saved = await session.scalars(
                 self._upsert(tuple(rows[0])), rows,
