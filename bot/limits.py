@@ -42,6 +42,8 @@ async def limit_body(request: web.Request, handler: Handler) -> web.StreamRespon
     declared = request.content_length
     if declared is not None and declared > limit:
         return too_large(limit)
-    if limit != request.client_max_size:
+    if declared is None and limit != request.client_max_size:
+        # Only a chunked body can outgrow what it declared; a declared length within
+        # the limit is all aiohttp will read.
         request = request.clone(client_max_size=limit)
     return await handler(request)

@@ -83,8 +83,11 @@ class Database:
         if self.dialect == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             if make_url(url).database not in (None, "", ":memory:"):
+                # Every reading session rolls back as it closes; the pool need not
+                # roll back once more (a round trip to aiosqlite's thread each time).
                 self.read_engine = create_async_engine(
-                    url, **{**options, "pool_size": SQLITE_READERS})
+                    url, **{**options, "pool_size": SQLITE_READERS},
+                    pool_reset_on_return=None)
                 event.listen(self.read_engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False)

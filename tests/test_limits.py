@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 
@@ -117,3 +118,21 @@ async def test_teams_body_over_the_limit_gets_413_declared_or_chunked(
 async def test_other_routes_refuse_large_bodies_too(server: Served) -> None:
     async with server.http.get(server.url + "/healthz", data=b"x" * (1024 * 1024)) as response:
         assert response.status == 413
+
+
+async def test_a_body_declaring_a_length_and_chunks_is_refused(
+    server: Served, slack: FakeSlack, db: Database
+) -> None:
+    """Content-Length and chunked together (request smuggling's tool) never get a
+    large body read: aiohttp refuses the request before any handler runs."""
+    body = padded_slash_command(SLACK_MAX_BODY_BYTES + 1024).encode()
+    host, port = server.url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    head = (f"POST /slack/events HTTP/1.1\r\nHost: {host}\r\nContent-Length: 10\r\n"
+            "Transfer-Encoding: chunked\r\n"
+            "Content-Type: application/x-www-form-urlencoded\r\n\r\n").encode()
+    writer.write(head + b"%x\r\n" % len(body) + body + b"\r\n0\r\n\r\n")
+    status_line = await asyncio.wait_for(reader.readline(), 5)
+    writer.close()
+    assert int(status_line.split()[1]) in (400, 413)
+    await nothing_stored(db, slack)

@@ -265,6 +265,11 @@ async def test_status_pause_resume_leave_over_http(
     assert ben.status == "left" and ben.left_at is not None
 
 
+async def test_a_command_that_says_payload_is_still_a_command(server: Served) -> None:
+    _, body = await post(server, slash_command("U0BEN", "payload"))
+    assert "I don't know the command" in json.dumps(body["blocks"])
+
+
 async def test_unknown_subcommand_gets_help(server: Served) -> None:
     _, body = await post(server, slash_command("U0BEN", "dance"))
     text = json.dumps(body["blocks"])
