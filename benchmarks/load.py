@@ -132,12 +132,14 @@ def survey_submission(user: str, values: dict[str, Any]) -> str:
     return urlencode({"payload": json.dumps(payload)})
 
 
-def workload(commands: int, submissions: int, seed: int = 7) -> list[Request]:
+def workload(commands: int, submissions: int, seed: int = 7, first_user: int = 0
+             ) -> list[Request]:
     # Every interaction from Slack has its own trigger id (the helper makes one each).
-    requests = [Request("survey", survey_submission(f"U{i:07d}", answers(i)))
+    requests = [Request("survey", survey_submission(f"U{first_user + i:07d}", answers(i)))
                 for i in range(submissions)]
-    requests += [Request(text, slash_command(f"U{i % max(submissions, 1):07d}", text,
-                                             trigger_id=f"{i}.{seed}.command"))
+    users = max(submissions, 1)
+    requests += [Request(text, slash_command(f"U{first_user + i % users:07d}", text,
+                                             trigger_id=f"{first_user + i}.{seed}.command"))
                  for i, text in ((i, "help" if i % 2 == 0 else "status")
                                  for i in range(commands))]
     random.Random(seed).shuffle(requests)
@@ -355,6 +357,40 @@ async def bench_tandem(backend: str, instances: int, options: argparse.Namespace
     return TandemResult(run, backend, instances, await count_participants(url), dms, rss)
 
 
+async def find_capacity(backend: str, instances: int, options: argparse.Namespace,
+                        fake_base: str, workdir: Path) -> int:
+    """The highest of ``--capacity-rates`` (open loop, ``--capacity-seconds`` each)
+    at which p99 stays under the target with no error; 0 if none."""
+    url = (await fresh_postgres() if backend == "postgresql"
+           else f"sqlite+aiosqlite:///{workdir}/bench-capacity-{instances}.db")
+    migrate({"DATABASE_URL": url})
+    servers = await start_tandem(url, instances, fake_base, workdir, f"capacity-{backend}")
+    events = [u + "/slack/events" for u in servers.urls]
+    best, sent = 0, 0
+    try:
+        for target in events:
+            await drive([target], warm_up_requests(), 5, 0.0, "warm-up", SECRET)
+        for rate in sorted(int(r) for r in options.capacity_rates.split(",")):
+            count = int(rate * options.capacity_seconds)
+            # Half surveys (new people each step), half commands, as in the main load.
+            requests = workload(count - count // 2, count // 2, first_user=sent)
+            sent += count // 2
+            run = await drive(events, requests, options.clients, rate,
+                              f"  {rate} req/s offered", SECRET)
+            print(f"{run.line()}\n{'':<26} {run.kinds()}")
+            if run.errors or run.percentile(99) >= TARGET_P99_MS:
+                break
+            best = rate
+        await settle(fake_base, "chat.postMessage")
+    finally:
+        servers.stop()
+    stored = await count_participants(url)
+    if stored != sent:
+        print(f"  LOST sign-ups: {sent - stored} of {sent}")
+        return 0
+    return best
+
+
 async def bench_bare(inline: bool, instances: int, options: argparse.Namespace,
                      fake_base: str) -> Run:
     role = "bare-inline" if inline else "bare"
@@ -426,6 +462,15 @@ async def main(options: argparse.Namespace) -> int:
         with tempfile.TemporaryDirectory(prefix="tandem-load-") as tmp:
             workdir = Path(options.keep) if options.keep else Path(tmp)
             workdir.mkdir(parents=True, exist_ok=True)
+            if options.capacity:
+                for backend in backends:
+                    for n in counts:
+                        print(f"tandem {backend} x{n}, open loop, {options.capacity_seconds:g} s"
+                              " per rate:")
+                        best = await find_capacity(backend, n, options, fake_base, workdir)
+                        print(f"capacity {backend} x{n}: {best} req/s with p99 < "
+                              f"{TARGET_P99_MS:g} ms\n")
+                return 0
             results = [await bench_tandem(backend, n, options, fake_base, workdir)
                        for backend in backends for n in counts]
             bares = {(inline, n): await bench_bare(inline, n, options, fake_base)
@@ -446,6 +491,12 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--rate", type=float, default=0.0,
                         help="requests per second, open loop (default: closed loop)")
+    parser.add_argument("--capacity", action="store_true",
+                        help="instead: the highest open-loop rate with p99 under the target")
+    parser.add_argument("--capacity-rates", default="200,400,600,800,1000,1200,1400,1600,2000",
+                        help="rates to try in turn with --capacity (req/s)")
+    parser.add_argument("--capacity-seconds", type=float, default=5.0,
+                        help="seconds of load per rate with --capacity")
     parser.add_argument("--profile", action="store_true",
                         help="record the servers with py-spy (raw stacks, kept with --keep)")
     parser.add_argument("--keep", help="keep logs and profiles in this folder")

@@ -13,6 +13,8 @@ People who have not signed up get a pointer to ``signup`` instead.
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import UserError
@@ -23,7 +25,7 @@ from conversations.messages import Button, Facts, Message, Outcome, Paragraph, R
 from conversations.summary import answer_facts
 from storage import participants as repo
 from storage.models import Participant
-from storage.people import people
+from storage.people import Standing, people
 
 LEAVE_CONFIRM = "leave.confirm"
 LEAVE_CANCEL = "leave.cancel"
@@ -51,8 +53,11 @@ async def status(ctx: FlowContext, command: Command) -> Outcome:
     actor = command.actor
     found = people(ctx.db)
     workspace = await found.workspace_id(actor.platform, actor.workspace_id, ctx.clock.now())
-    person, language = _known(ctx, actor, await found.participant(workspace, actor.user_id))
-    standing = await found.standing(person)
+    known, standing = await asyncio.gather(found.participant(workspace, actor.user_id),
+                                           found.standing(workspace, actor.user_id))
+    person, language = _known(ctx, actor, known)
+    # None only if the row went between the two lookups (they share a batch nearly always).
+    standing = standing or Standing(None, ())
     partners = [name or t(language, "status.unnamed") for name in standing.partners]
     facts = (
         (t(language, "status.round"), standing.round_name or ctx.config.round.name),

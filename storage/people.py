@@ -64,7 +64,7 @@ class _Round:
 
 @dataclass(frozen=True)
 class _Standing:
-    person: Participant
+    key: PersonKey
 
 
 _Read = _Person | _Round | _Standing
@@ -104,8 +104,10 @@ class People:
         found: Round = await self._reads(_Round(settings, now))
         return found
 
-    async def standing(self, person: Participant) -> Standing:
-        found: Standing = await self._reads(_Standing(person))
+    async def standing(self, workspace_id: int, user_id: str) -> Standing | None:
+        """None for someone not signed up. Asked together with ``participant`` (with
+        ``asyncio.gather``), both come from one batch."""
+        found: Standing | None = await self._reads(_Standing((workspace_id, user_id)))
         return found
 
     async def save_survey(self, answers: SurveyAnswers) -> Participant:
@@ -120,9 +122,11 @@ class People:
             for ask in asks:
                 if isinstance(ask, _Round) and id(ask.settings) not in rounds:
                     rounds[id(ask.settings)] = await repo.synced_round(session, ask.settings)
-            found = await self._find(session, {a.key for a in asks if isinstance(a, _Person)})
-            standings = await self._standings(
-                session, {a.person.id: a.person for a in asks if isinstance(a, _Standing)})
+            found = await self._find(
+                session, {a.key for a in asks if isinstance(a, (_Person, _Standing))})
+            standings = await self._standings(session, {
+                person.id: person for a in asks if isinstance(a, _Standing)
+                if (person := found.get(a.key)) is not None})
         for ask in asks:
             if isinstance(ask, _Round) and rounds[id(ask.settings)] is None:
                 # app.yaml changed (or the round is new): a write, once after a deploy.
@@ -131,7 +135,8 @@ class People:
                                                                      ask.now)
         return [rounds[id(a.settings)] if isinstance(a, _Round)
                 else found.get(a.key) if isinstance(a, _Person)
-                else standings[a.person.id] for a in asks]
+                else standings[found[a.key].id] if a.key in found
+                else None for a in asks]
 
     @staticmethod
     async def _find(session: AsyncSession, keys: set[PersonKey]

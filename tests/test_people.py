@@ -413,11 +413,16 @@ async def test_standing_names_the_round_and_the_partners_of_active_tandems_only(
                                status=status, created_at=now))
             await session.flush()  # ids in this order
 
-    assert await found.standing(anna) == Standing(config.round.name, ("Bea", None))
-    assert await found.standing(bea) == Standing(config.round.name, ("Anna",))
-    assert await found.standing(nameless) == Standing(config.round.name, ("Anna",))
-    assert await found.standing(dora) == Standing(config.round.name, ())  # ended
-    assert await found.standing(loner) == Standing(config.round.name, ())
+    async def standing(person: Participant) -> Standing | None:
+        return await found.standing(person.workspace_id, person.user_id)
+
+    name = config.round.name
+    assert await standing(anna) == Standing(name, ("Bea", None))
+    assert await standing(bea) == Standing(name, ("Anna",))
+    assert await standing(nameless) == Standing(name, ("Anna",))
+    assert await standing(dora) == Standing(name, ())  # ended
+    assert await standing(loner) == Standing(name, ())
+    assert await found.standing(anna.workspace_id, "U0NOBODY") is None
 
 
 async def test_standing_for_many_at_once_answers_each_their_own(
@@ -447,7 +452,8 @@ async def test_standing_for_many_at_once_answers_each_their_own(
                            mentee_id=unrounded.id, status="active", created_at=now))
 
     everyone = [*people_, veteran, unrounded]
-    standings = await asyncio.gather(*(found.standing(p) for p in everyone))
+    standings = await asyncio.gather(*(found.standing(p.workspace_id, p.user_id)
+                                       for p in everyone))
 
     name = config.round.name
     for n, standing in enumerate(standings[:10]):
