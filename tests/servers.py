@@ -44,6 +44,7 @@ async def serve(
         async with aiohttp.ClientSession() as http:
             yield Served(runtime, f"http://127.0.0.1:{port}", http)
     finally:
+        await runtime.background.idle(10)  # follow-ups of the test's last requests
         for adapter in runtime.adapters:
             await adapter.stop()
         await runner.cleanup()

@@ -11,9 +11,12 @@ import asyncio
 import signal
 import sys
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import aiohttp
 import pytest
+import yaml
 from sqlalchemy import func, select
 
 from bot.config import load_config
@@ -23,6 +26,7 @@ from storage.models import Delivery
 from tests.fakes.slack_api import FakeSlack
 from tests.live import free_port
 from tests.seed import seed_tandems
+from tests.slack_requests import sign, survey_state, view_submission
 from tests.test_exactly_once import env_for, nudges_per_channel
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -118,3 +122,75 @@ async def test_sigterm_during_a_fan_out_of_1000_loses_and_doubles_nothing(
         await restarted.wait()
     counts = nudges_per_channel(slack)
     assert len(counts) == len(seeded.tandems) and set(counts.values()) == {1}
+
+
+@pytest.fixture
+def signup_open_config(tmp_path: Path) -> Path:
+    """app.yaml with sign-up open now, in real time."""
+    today = datetime.now(UTC).date()
+    data = yaml.safe_load((ROOT / "app.yaml").read_text())
+    data["round"].update(signup_opens=str(today - timedelta(days=10)),
+                         signup_closes=str(today + timedelta(days=30)),
+                         starts=str(today + timedelta(days=40)))
+    path = tmp_path / "app.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+async def test_sigterm_right_after_the_answers_still_sends_every_summary(
+    db: Database, signup_open_config: Path, slack: FakeSlack
+) -> None:
+    """The summary DM follows the answer to a survey; a graceful stop that comes
+    between the two waits for it instead of losing it."""
+    people = [f"U0PERSON{n:02d}" for n in range(12)]
+    for user in people:
+        slack.add_user(user, user.title())
+        slack.slow_for[user] = 1.5  # the DMs are still on their way at the stop
+    port = free_port()
+    env = env_for(db, slack, TANDEM_CONFIG=str(signup_open_config), PORT=str(port),
+                  TANDEM_SCHEDULER="off")
+    server = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "serve", cwd=ROOT, env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+    try:
+        async with aiohttp.ClientSession() as http:
+            await until_ready(http, f"http://127.0.0.1:{port}/readyz")
+
+            async def submit(user: str) -> int:
+                body = view_submission(user, "survey", survey_state(**SURVEY))
+                headers = {"Content-Type": "application/x-www-form-urlencoded",
+                           **sign(body, secret="secret")}
+                async with http.post(f"http://127.0.0.1:{port}/slack/events", data=body,
+                                     headers=headers) as response:
+                    return response.status
+
+            assert set(await asyncio.gather(*(submit(u) for u in people))) == {200}
+        server.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(server.wait(), 40) == 0
+    finally:
+        if server.returncode is None:
+            server.kill()
+            await server.wait()
+    summaries = [c["channel"] for c in slack.of("chat.postMessage")]
+    assert sorted(summaries) == sorted(people)
+
+
+async def until_ready(http: aiohttp.ClientSession, url: str) -> None:
+    async def ready() -> bool:
+        try:
+            async with http.get(url) as response:
+                return response.status == 200
+        except aiohttp.ClientError:
+            return False
+
+    deadline = asyncio.get_running_loop().time() + 30
+    while not await ready():
+        assert asyncio.get_running_loop().time() < deadline, "the server did not start"
+        await asyncio.sleep(0.1)
+
+
+SURVEY = {
+    "role": "mentor", "department": "IT", "manager": None, "topics": ["ai_tools"],
+    "goals": "", "languages": ["en"], "meeting_mode": "remote", "location": None,
+    "capacity": None, "consent": ["yes"],
+}
