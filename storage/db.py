@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+from weakref import WeakKeyDictionary
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
@@ -130,3 +131,20 @@ class Database:
         if self.read_engine is not self.engine:
             await self.read_engine.dispose()
         await self.engine.dispose()
+
+
+T = TypeVar("T")
+
+
+def per_database(make: Callable[[Database], T]) -> Callable[[Database], T]:
+    """``make(db)`` once per database, on first use: for what holds a database's
+    batches or caches, which every caller of that database must share."""
+    made: WeakKeyDictionary[Database, T] = WeakKeyDictionary()
+
+    def get(db: Database) -> T:
+        found = made.get(db)
+        if found is None:
+            found = made[db] = make(db)
+        return found
+
+    return get

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
-from weakref import WeakKeyDictionary
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.batching import Batcher
-from storage.db import Database
+from storage.db import Database, per_database
 
 T = TypeVar("T")
 Write = Callable[[AsyncSession], Awaitable[Any]]
@@ -36,11 +35,4 @@ class GroupCommit:
             return [await write(session) for write in writes]
 
 
-_commits: WeakKeyDictionary[Database, GroupCommit] = WeakKeyDictionary()
-
-
-def group_commit(db: Database) -> GroupCommit:
-    found = _commits.get(db)
-    if found is None:
-        found = _commits[db] = GroupCommit(db)
-    return found
+group_commit = per_database(GroupCommit)

@@ -15,7 +15,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from weakref import WeakKeyDictionary
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -26,7 +25,7 @@ from sqlalchemy.orm import aliased
 from bot.config import RoundSettings
 from storage import participants as repo
 from storage.batching import Batcher
-from storage.db import Database
+from storage.db import Database, per_database
 from storage.models import Participant, Round, Tandem
 
 PersonKey = tuple[int, str]  # (workspace row id, platform user id)
@@ -219,11 +218,4 @@ class People:
         return statement
 
 
-_people: WeakKeyDictionary[Database, People] = WeakKeyDictionary()
-
-
-def people(db: Database) -> People:
-    found = _people.get(db)
-    if found is None:
-        found = _people[db] = People(db)
-    return found
+people = per_database(People)
