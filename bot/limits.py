@@ -1,9 +1,10 @@
 """Request body limits, enforced before anything reads or parses a body.
 
 A declared ``Content-Length`` over the route's limit is refused with 413 at
-once, unread. A chunked body has no length up front: the route's limit becomes
-the request's ``client_max_size``, so aiohttp stops reading it with 413 as soon
-as it grows past the limit, before the handler parses a byte of it.
+once, unread. A chunked body has no length up front, and a compressed one grows
+as it is read: the route's limit becomes the request's ``client_max_size``, so
+aiohttp stops reading with 413 as soon as the body grows past the limit, before
+the handler parses a byte of it.
 
 The limits leave ample room over what the platforms really send: Slack's
 largest payloads are modal submissions (the whole view comes back, ours are
@@ -42,8 +43,8 @@ async def limit_body(request: web.Request, handler: Handler) -> web.StreamRespon
     declared = request.content_length
     if declared is not None and declared > limit:
         return too_large(limit)
-    if declared is None and limit != request.client_max_size:
-        # Only a chunked body can outgrow what it declared; a declared length within
-        # the limit is all aiohttp will read.
+    if limit != request.client_max_size:
+        # Also with a declared length within the limit: a compressed body is
+        # decompressed as it is read, and only client_max_size bounds what comes out.
         request = request.clone(client_max_size=limit)
     return await handler(request)

@@ -31,10 +31,15 @@ LEAVE_CONFIRM = "leave.confirm"
 LEAVE_CANCEL = "leave.cancel"
 
 
-async def _load(ctx: FlowContext, actor: Actor, session: AsyncSession) -> tuple[Participant, str]:
-    workspace = await people(ctx.db).workspace_id(
-        actor.platform, actor.workspace_id, ctx.clock.now()
-    )
+async def _workspace(ctx: FlowContext, actor: Actor) -> int:
+    # Asked before any session opens: on SQLite a lookup may need the connection an
+    # open session holds.
+    return await people(ctx.db).workspace_id(actor.platform, actor.workspace_id,
+                                             ctx.clock.now())
+
+
+async def _load(ctx: FlowContext, actor: Actor, session: AsyncSession, workspace: int
+                ) -> tuple[Participant, str]:
     person = await repo.find_participant(session, workspace, actor.user_id)
     return _known(ctx, actor, person)
 
@@ -52,7 +57,7 @@ def _known(ctx: FlowContext, actor: Actor, person: Participant | None) -> tuple[
 async def status(ctx: FlowContext, command: Command) -> Outcome:
     actor = command.actor
     found = people(ctx.db)
-    workspace = await found.workspace_id(actor.platform, actor.workspace_id, ctx.clock.now())
+    workspace = await _workspace(ctx, actor)
     known, standing = await asyncio.gather(found.participant(workspace, actor.user_id),
                                            found.standing(workspace, actor.user_id))
     person, language = _known(ctx, actor, known)
@@ -89,8 +94,9 @@ async def _set_status(
     ctx: FlowContext, actor: Actor, new: str, allowed_from: tuple[str, ...]
 ) -> Outcome:
     cmd = ctx.messenger(actor.platform).command_prefix
+    workspace = await _workspace(ctx, actor)
     async with ctx.db.session() as session:
-        person, language = await _load(ctx, actor, session)
+        person, language = await _load(ctx, actor, session, workspace)
         if person.status == new:
             return reply(t(language, f"membership.already_{new}", cmd=cmd))
         if person.status not in allowed_from:
@@ -101,8 +107,9 @@ async def _set_status(
 
 
 async def leave(ctx: FlowContext, command: Command) -> Outcome:
-    async with ctx.db.session() as session:
-        person, language = await _load(ctx, command.actor, session)
+    workspace = await _workspace(ctx, command.actor)
+    known = await people(ctx.db).participant(workspace, command.actor.user_id)
+    person, language = _known(ctx, command.actor, known)
     if person.status == "left":
         return reply(
             t(
@@ -124,8 +131,9 @@ async def leave_answer(ctx: FlowContext, press: ButtonPress) -> Outcome:
     actor = press.actor
     now = ctx.clock.now()
     notify: list[tuple[str, str, str]] = []
+    workspace = await _workspace(ctx, actor)
     async with ctx.db.session() as session:
-        person, language = await _load(ctx, actor, session)
+        person, language = await _load(ctx, actor, session, workspace)
         if press.action_id == LEAVE_CANCEL:
             return reply(t(language, "membership.leave_cancelled"), replace=True)
         if person.status == "left":

@@ -16,26 +16,37 @@ a batch starts the next one instead of waiting for the previous to finish.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
 
-#: Enough to drain a burst in a few statements, few enough to stay far below the
-#: databases' bind-parameter limits (SQLite 32,766; PostgreSQL 32,767).
-MAX_BATCH = 500
+#: Enough to drain a burst in a few statements, few enough to stay below the
+#: databases' bind-parameter limits (PostgreSQL 32,767; SQLite 32,766, but 999
+#: before 3.32), even with two parameters an item.
+MAX_BATCH = 400
+
+
+@dataclass(frozen=True)
+class Failed:
+    """A batch function's result for one item that failed on its own: its caller
+    alone gets ``error``."""
+
+    error: Exception
 
 
 class Batcher(Generic[T, R]):
     """``await batcher(item)`` returns what ``run`` answered for ``item``.
 
     ``run`` gets the items of one batch in arrival order and returns one result
-    per item, in the same order. If it raises, every caller of that batch gets
-    the error.
+    per item, in the same order (a ``Failed`` is raised to its caller). If it
+    raises, every caller of that batch gets the error.
     """
 
-    def __init__(self, run: Callable[[Sequence[T]], Awaitable[Sequence[R]]], *,
+    def __init__(self, run: Callable[[Sequence[T]], Awaitable[Sequence[R | Failed]]], *,
                  concurrency: int = 1, max_batch: int = MAX_BATCH) -> None:
         self._run, self._concurrency, self._max = run, concurrency, max_batch
         self._pending: list[tuple[T, asyncio.Future[R]]] = []
@@ -51,7 +62,10 @@ class Batcher(Generic[T, R]):
         self._pending.append((item, future))
         if not self._starting and self._running < self._concurrency:
             self._starting, self._running = True, self._running + 1
-            drain = asyncio.ensure_future(self._drain())
+            # A context of its own: a batch serves many requests, and would otherwise
+            # log under the id of the request that happened to start it.
+            drain = asyncio.get_running_loop().create_task(
+                self._drain(), context=contextvars.Context())
             self._drains.add(drain)
             drain.add_done_callback(self._drains.discard)
         return await future
@@ -85,5 +99,9 @@ class Batcher(Generic[T, R]):
                     future.set_exception(error)
             return
         for (_, future), result in zip(batch, results, strict=True):
-            if not future.done():
+            if future.done():
+                continue
+            if isinstance(result, Failed):
+                future.set_exception(result.error)
+            else:
                 future.set_result(result)

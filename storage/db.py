@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
-from weakref import WeakKeyDictionary
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
@@ -91,6 +90,8 @@ class Database:
                     pool_reset_on_return=None)
                 event.listen(self.read_engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        #: What ``per_database`` made for this database (batchers, caches).
+        self.shared: dict[Callable[[Database], Any], Any] = {}
         self.read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False)
 
     @asynccontextmanager
@@ -138,13 +139,13 @@ T = TypeVar("T")
 
 def per_database(make: Callable[[Database], T]) -> Callable[[Database], T]:
     """``make(db)`` once per database, on first use: for what holds a database's
-    batches or caches, which every caller of that database must share."""
-    made: WeakKeyDictionary[Database, T] = WeakKeyDictionary()
+    batches or caches, which every caller of that database must share. Kept on the
+    database itself, so it lives exactly as long."""
 
     def get(db: Database) -> T:
-        found = made.get(db)
+        found: T | None = db.shared.get(make)
         if found is None:
-            found = made[db] = make(db)
+            found = db.shared[make] = make(db)
         return found
 
     return get

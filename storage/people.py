@@ -24,7 +24,7 @@ from sqlalchemy.orm import aliased
 
 from bot.config import RoundSettings
 from storage import participants as repo
-from storage.batching import Batcher
+from storage.batching import Batcher, Failed
 from storage.db import Database, per_database
 from storage.models import Participant, Round, Tandem
 
@@ -81,9 +81,9 @@ class People:
         #: A round's name never changes once the round exists.
         self._round_names: dict[int, str] = {}
         self._reads: Batcher[_Read, Any] = Batcher(self._read, concurrency=2)
-        # SQLite has one writer: a second save batch would only wait for its lock.
-        self._saves: Batcher[SurveyAnswers, Participant] = Batcher(
-            self._save, concurrency=2 if db.dialect == "postgresql" else 1)
+        # One save batch at a time: SQLite has one writer anyway, and two batches at
+        # once could let a person's older answers overtake their newer ones.
+        self._saves: Batcher[SurveyAnswers, Participant] = Batcher(self._save)
         self._upserts: dict[tuple[str, ...], Any] = {}
 
     async def workspace_id(self, platform: str, external_id: str, now: datetime) -> int:
@@ -175,11 +175,29 @@ class People:
         return {i: Standing(self._round_names.get(p.round_id) if p.round_id else None,
                             tuple(partners[i])) for i, p in people.items()}
 
-    async def _save(self, batch: Sequence[SurveyAnswers]) -> list[Participant]:
-        # The last of two answers from one person in a batch wins, as it would one
-        # after the other; PostgreSQL refuses to upsert a row twice in one statement.
-        # As one after the other, the row's creation and the consent given first are
-        # kept (the consent by ``_upsert``'s coalesce for a row that already exists).
+    async def _save(self, batch: Sequence[SurveyAnswers]) -> list[Participant | Failed]:
+        rows = self._rows(batch)
+        try:
+            saved: dict[PersonKey, Participant | Failed] = dict(await self._upsert_rows(rows))
+        except Exception:
+            if len(rows) == 1:
+                raise
+            # One row the database refuses must not fail everybody who came with it.
+            saved = {}
+            for row in rows:
+                try:
+                    saved.update(await self._upsert_rows([row]))
+                except Exception as error:
+                    saved[(row["workspace_id"], row["user_id"])] = Failed(error)
+        return [saved[(a.workspace_id, a.user_id)] for a in batch]
+
+    @staticmethod
+    def _rows(batch: Sequence[SurveyAnswers]) -> list[dict[str, Any]]:
+        """One row per person. Of two answers from one person in a batch the last
+        wins, as it would one after the other (PostgreSQL refuses to upsert a row
+        twice in one statement); as one after the other, the row's creation and the
+        consent given first are kept (the consent by ``_upsert``'s coalesce for a
+        row that already exists)."""
         latest: dict[PersonKey, SurveyAnswers] = {}
         first: dict[PersonKey, SurveyAnswers] = {}
         consents: dict[PersonKey, Any] = {}
@@ -189,32 +207,30 @@ class People:
             first.setdefault(key, a)
             if consents.get(key) is None:
                 consents[key] = a.columns.get("consent_at")
-        rows = [{"workspace_id": a.workspace_id, "user_id": a.user_id,
+        return [{"workspace_id": a.workspace_id, "user_id": a.user_id,
                  "created_at": first[key].now, "updated_at": a.now, **a.columns,
                  **({} if consents[key] is None else {"consent_at": consents[key]})}
                 for key, a in latest.items()]
+
+    async def _upsert_rows(self, rows: list[dict[str, Any]]) -> dict[PersonKey, Participant]:
+        # No RETURNING: SQLite has it only from 3.35, and older ones are still about
+        # (Debian 11 ships 3.34). The rows are read back in the same transaction.
         async with self.db.session() as session:
-            saved = await session.scalars(
-                self._upsert(tuple(rows[0])), rows,
-                execution_options={"populate_existing": True},
-            )
-            by_key = {(p.workspace_id, p.user_id): p for p in saved}
-        return [by_key[(a.workspace_id, a.user_id)] for a in batch]
+            await session.execute(self._upsert(tuple(rows[0])), rows)
+            return await self._find(session, {(r["workspace_id"], r["user_id"]) for r in rows})
 
     def _upsert(self, columns: tuple[str, ...]) -> Any:
-        """INSERT ... ON CONFLICT DO UPDATE ... RETURNING, built once: building it
-        (its ``excluded`` columns above all) cost more than running it."""
+        """INSERT ... ON CONFLICT DO UPDATE, built once: building it (its
+        ``excluded`` columns above all) cost more than running it."""
         statement = self._upserts.get(columns)
         if statement is None:
-            insert = (pg_insert if self.db.dialect == "postgresql" else sqlite_insert)(
-                Participant)
+            table = Participant.__table__
+            insert = (pg_insert if self.db.dialect == "postgresql" else sqlite_insert)(table)
             changed = {name: insert.excluded[name] for name in columns
                        if name not in ("workspace_id", "user_id", "created_at")}
-            changed["consent_at"] = func.coalesce(Participant.consent_at,
-                                                  insert.excluded.consent_at)
+            changed["consent_at"] = func.coalesce(table.c.consent_at, insert.excluded.consent_at)
             statement = self._upserts[columns] = insert.on_conflict_do_update(
-                index_elements=["workspace_id", "user_id"], set_=changed,
-            ).returning(Participant)
+                index_elements=["workspace_id", "user_id"], set_=changed)
         return statement
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 from collections.abc import AsyncIterator
 
@@ -135,4 +136,19 @@ async def test_a_body_declaring_a_length_and_chunks_is_refused(
     status_line = await asyncio.wait_for(reader.readline(), 5)
     writer.close()
     assert int(status_line.split()[1]) in (400, 413)
+    await nothing_stored(db, slack)
+
+
+async def test_a_compressed_body_that_grows_past_the_limit_gets_413(
+    server: Served, slack: FakeSlack, db: Database
+) -> None:
+    """A few KiB of gzip that decompress to more than the route's limit."""
+    body = gzip.compress(padded_slash_command(SLACK_MAX_BODY_BYTES + 1024).encode())
+    assert len(body) < 16 * 1024
+    async with server.http.post(
+        server.url + "/slack/events", data=body,
+        headers={"Content-Type": "application/x-www-form-urlencoded",
+                 "Content-Encoding": "gzip"},
+    ) as response:
+        assert response.status == 413
     await nothing_stored(db, slack)

@@ -22,6 +22,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import event, func, select
 
 from bot.clock import FixedClock
@@ -347,6 +348,46 @@ async def test_concurrent_saves_for_a_known_person_keep_the_stored_consent(
     assert all(r.capacity == 3 for r in results)
     assert all(r.consent_at == signed_up_at for r in results)
     assert await count(db, Participant) == 1
+
+
+async def test_a_row_the_database_refuses_fails_its_own_caller_only(
+    db: Database, config: AppConfig, clock: FixedClock
+) -> None:
+    found = people(db)
+    now = clock.now()
+    workspace = await found.workspace_id("slack", "T0ACME", now)
+    current = await found.current_round(config.round, now)
+    broken = survey_answers(workspace, "U0BROKEN", now, current.id, role=None)  # NOT NULL
+
+    results = await asyncio.gather(
+        found.save_survey(survey_answers(workspace, "U0ANNA", now, current.id)),
+        found.save_survey(broken),
+        found.save_survey(survey_answers(workspace, "U0BEN", now, current.id)),
+        return_exceptions=True)
+
+    assert isinstance(results[0], Participant) and isinstance(results[2], Participant)
+    assert isinstance(results[1], Exception)
+    assert {p.user_id for p in results if isinstance(p, Participant)} == {"U0ANNA", "U0BEN"}
+    assert await count(db, Participant) == 2
+
+
+async def test_saves_need_no_returning_clause(
+    db: Database, config: AppConfig, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite has RETURNING only from 3.35 (Debian 11 ships 3.34): saving must work
+    where SQLAlchemy turns it off."""
+    dialect = db.engine.sync_engine.dialect
+    for flag in ("insert_returning", "insert_executemany_returning",
+                 "update_returning", "delete_returning"):
+        monkeypatch.setattr(dialect, flag, False)
+    found = people(db)
+    now = clock.now()
+    workspace = await found.workspace_id("slack", "T0ACME", now)
+    current = await found.current_round(config.round, now)
+    saved = await asyncio.gather(*(found.save_survey(
+        survey_answers(workspace, f"U0P{n}", now, current.id)) for n in range(3)))
+    assert sorted(p.user_id for p in saved) == ["U0P0", "U0P1", "U0P2"]
+    assert all(p.id is not None and p.role == "mentor" for p in saved)
 
 
 # -- current_round --------------------------------------------------------------------

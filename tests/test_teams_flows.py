@@ -255,3 +255,26 @@ async def test_coordinator_match_answers_at_once_then_sends_the_proposal(
         assert later and all(c.kind == "send" for c in later)
         attachments = [a["contentType"] for c in later for a in c.body["attachments"]]
         assert "application/vnd.microsoft.teams.card.file.consent" in attachments
+
+
+async def test_the_summary_still_comes_when_the_answer_card_fails(
+    world: TeamsWorld, db: Database
+) -> None:
+    """The answer to a survey card (replace it, or send a new one) fails at Teams;
+    the answers are saved, so the summary DM that follows still goes out."""
+    driver, connector = world.driver, world.connector
+    await driver.say(BEN, "signup")
+    form = last(world, "reply")
+    assert form.card is not None
+    good = {**submit_data(form.card), "role": "mentor", "department": "IT", "manager": "",
+            "topics": "ai_tools", "goals": "", "languages": "en", "meeting_mode": "remote",
+            "location": "", "capacity": "1", "consent": "yes"}
+    before = len(connector.calls)
+    connector.fail_next(403, times=2)  # the card update, then the new card instead
+    await driver.submit(BEN, good, form.activity_id)
+    await world.runtime.background.idle(10)
+    sent = [c for c in connector.calls[before:] if c.kind == "send"]
+    assert [c.conversation_id for c in sent] == [BEN.chat]
+    assert t("en", "signup.confirmed_title") in sent[0].all_text()
+    async with db.session() as session:
+        assert (await session.scalars(select(Participant.user_id))).all() == [BEN.key]

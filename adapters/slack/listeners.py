@@ -63,8 +63,9 @@ def register(app: AsyncApp, runtime: Runtime, directory: Directory) -> None:
         outcome = await router.on_command(runtime.ctx, Command(actor, body.get("text", "")))
         if isinstance(outcome, ShowForm):
             # The trigger id is only good for 3 s: the modal opens right after the ack.
+            view = modal(outcome.form)
             await ack()
-            later(client.views_open(trigger_id=body["trigger_id"], view=modal(outcome.form)),
+            later(client.views_open(trigger_id=body["trigger_id"], view=view),
                   "slack: open a modal")
         elif isinstance(outcome, (Reply, Working)):
             await _ack_message(ack, outcome.message)

@@ -142,8 +142,11 @@ class TeamsBot:
             else:
                 body = {"statusCode": 200, "type": CONTENT_TYPE, "value": card[0]}
         response = InvokeResponse(status=200, body=body)
-        await turn.send_activity(Activity(type=ActivityTypes.invoke_response, value=response))
-        self._finish(outcome)
+        try:
+            await turn.send_activity(Activity(type=ActivityTypes.invoke_response,
+                                              value=response))
+        finally:
+            self._finish(outcome)
 
     async def _on_file_consent(self, turn: TurnContext) -> None:
         """The person allowed (or declined) a file: upload it to the URL Teams gave,
@@ -228,8 +231,11 @@ class TeamsBot:
     async def _answer(
         self, turn: TurnContext, actor: Actor, outcome: Outcome, card_id: str | None
     ) -> None:
-        await self._show(turn, actor, outcome, card_id)
-        self._finish(outcome)
+        try:
+            await self._show(turn, actor, outcome, card_id)
+        finally:
+            # The follow-up (a summary DM, a matching run) does not depend on the card.
+            self._finish(outcome)
 
     async def _show(
         self, turn: TurnContext, actor: Actor, outcome: Outcome, card_id: str | None
