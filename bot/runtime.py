@@ -28,6 +28,11 @@ class PlatformAdapter(Protocol):
 
     async def start(self) -> None: ...
 
+    async def stop_receiving(self) -> None:
+        """Take no more events (HTTP routes stop with the server; Slack's Socket Mode
+        does not): called at shutdown before the server waits for follow-ups."""
+        ...
+
     async def stop(self) -> None: ...
 
 

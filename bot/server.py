@@ -75,6 +75,8 @@ def create_app(runtime: Runtime, *, scheduler: bool = False) -> web.Application:
         yield
         if rhythm is not None:
             await rhythm.stop()
+        for adapter in runtime.adapters:
+            await adapter.stop_receiving()
         # Confirmations and follow-ups of requests already answered still go out.
         if not await runtime.background.idle(BACKGROUND_GRACE_SECONDS):
             log.warning("shutdown: %d follow-ups were still running", len(runtime.background))

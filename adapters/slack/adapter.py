@@ -122,10 +122,14 @@ class SlackAdapter:
             self._socket = handler
             log.info("slack: connected in Socket Mode")
 
-    async def stop(self) -> None:
-        await self.coordinator_group.stop()
+    async def stop_receiving(self) -> None:
         if self._socket is not None:
             await self._socket.close_async()  # type: ignore[attr-defined]
+            self._socket = None
+
+    async def stop(self) -> None:
+        await self.coordinator_group.stop()
+        await self.stop_receiving()
         if self.client.session is not None:
             await self.client.session.close()
 

@@ -67,6 +67,9 @@ class TeamsAdapter:
                 ROUTE,
             )
 
+    async def stop_receiving(self) -> None:
+        """Teams comes only over HTTP, which stops with the server."""
+
     async def stop(self) -> None:
         """Nothing of its own to close; the server waited for the follow-ups already."""
 
