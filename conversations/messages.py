@@ -183,6 +183,13 @@ def followup(outcome: Outcome) -> Followup | None:
     return outcome.then if isinstance(outcome, (Working, FormDone)) else None
 
 
+async def follow_through(outcome: Outcome) -> None:
+    """Run an outcome's follow-up now, for callers already past the answer."""
+    then = followup(outcome)
+    if then is not None:
+        await then()
+
+
 def reply(
     *paragraphs: str, title: str | None = None, buttons: Sequence[Button] = (),
     replace: bool = False,

@@ -90,9 +90,9 @@ class Database:
                     pool_reset_on_return=None)
                 event.listen(self.read_engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False)
         #: What ``per_database`` made for this database (batchers, caches).
         self.shared: dict[Callable[[Database], Any], Any] = {}
-        self.read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:

@@ -15,7 +15,7 @@ from bot.config import RoundSettings
 from storage.models import Participant, Round, Tandem, Workspace
 
 
-def dialect_insert(session: AsyncSession, model: type) -> Any:
+def dialect_insert(session: AsyncSession, model: Any) -> Any:
     """An INSERT that knows its database's ON CONFLICT clause (the same SQL on both)."""
     name = session.bind.dialect.name if session.bind else "sqlite"
     return (pg_insert if name == "postgresql" else sqlite_insert)(model)
@@ -139,23 +139,6 @@ async def find_by_user(session: AsyncSession, platform: str, user_id: str) -> Pa
         .order_by(Participant.id)
         .limit(1)
     )
-
-
-async def save_survey(
-    session: AsyncSession, workspace: int, user_id: str, answers: dict[str, Any], now: datetime
-) -> Participant:
-    """Create or update a participant in one statement, so that two submissions
-    racing each other still leave exactly one row."""
-    values = {**answers, "updated_at": now}
-    await session.execute(
-        dialect_insert(session, Participant)
-        .values(workspace_id=workspace, user_id=user_id, created_at=now, **values)
-        .on_conflict_do_update(index_elements=["workspace_id", "user_id"], set_=values)
-    )
-    participant = await find_participant(session, workspace, user_id)
-    assert participant is not None
-    await session.refresh(participant)
-    return participant
 
 
 async def tandems_of(session: AsyncSession, participant: Participant) -> list[Tandem]:

@@ -17,8 +17,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -132,10 +130,16 @@ class People:
                 async with self.db.session() as session:
                     rounds[id(ask.settings)] = await repo.sync_round(session, ask.settings,
                                                                      ask.now)
-        return [rounds[id(a.settings)] if isinstance(a, _Round)
-                else found.get(a.key) if isinstance(a, _Person)
-                else standings[found[a.key].id] if a.key in found
-                else None for a in asks]
+
+        def answer(ask: _Read) -> Any:
+            if isinstance(ask, _Round):
+                return rounds[id(ask.settings)]
+            person = found.get(ask.key)
+            if isinstance(ask, _Person) or person is None:
+                return person
+            return standings[person.id]
+
+        return [answer(ask) for ask in asks]
 
     @staticmethod
     async def _find(session: AsyncSession, keys: set[PersonKey]
@@ -216,16 +220,16 @@ class People:
         # No RETURNING: SQLite has it only from 3.35, and older ones are still about
         # (Debian 11 ships 3.34). The rows are read back in the same transaction.
         async with self.db.session() as session:
-            await session.execute(self._upsert(tuple(rows[0])), rows)
+            await session.execute(self._upsert(session, tuple(rows[0])), rows)
             return await self._find(session, {(r["workspace_id"], r["user_id"]) for r in rows})
 
-    def _upsert(self, columns: tuple[str, ...]) -> Any:
+    def _upsert(self, session: AsyncSession, columns: tuple[str, ...]) -> Any:
         """INSERT ... ON CONFLICT DO UPDATE, built once: building it (its
         ``excluded`` columns above all) cost more than running it."""
         statement = self._upserts.get(columns)
         if statement is None:
             table = Participant.__table__
-            insert = (pg_insert if self.db.dialect == "postgresql" else sqlite_insert)(table)
+            insert = repo.dialect_insert(session, table)
             changed = {name: insert.excluded[name] for name in columns
                        if name not in ("workspace_id", "user_id", "created_at")}
             changed["consent_at"] = func.coalesce(table.c.consent_at, insert.excluded.consent_at)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -90,6 +90,22 @@ async def add_person(db: Database, workspace: int, user: str, now: datetime, *,
         )
         session.add(person)
     return person
+
+
+@dataclass(frozen=True)
+class Acme:
+    """The set-up most tests share: the lookups, a workspace and app.yaml's round."""
+
+    found: People
+    workspace: int
+    round: Round
+
+
+@pytest.fixture
+async def acme(db: Database, config: AppConfig, clock: FixedClock) -> Acme:
+    found = people(db)
+    workspace = await found.workspace_id("slack", "T0ACME", clock.now())
+    return Acme(found, workspace, await found.current_round(config.round, clock.now()))
 
 
 async def stored(db: Database, workspace: int, user: str) -> Participant | None:
@@ -197,12 +213,10 @@ async def test_fifty_concurrent_lookups_each_get_their_own_answer(
 
 
 async def test_save_survey_creates_the_row(
-    db: Database, config: AppConfig, clock: FixedClock
+    db: Database, acme: Acme, clock: FixedClock
 ) -> None:
-    found = people(db)
+    found, workspace, current = acme.found, acme.workspace, acme.round
     now = clock.now()
-    workspace = await found.workspace_id("slack", "T0ACME", now)
-    current = await found.current_round(config.round, now)
 
     saved = await found.save_survey(survey_answers(workspace, "U0ANNA", now, current.id))
 
@@ -228,12 +242,10 @@ async def test_save_survey_creates_the_row(
 
 
 async def test_a_second_save_updates_the_row_and_keeps_the_first_consent(
-    db: Database, config: AppConfig, clock: FixedClock
+    db: Database, acme: Acme, clock: FixedClock
 ) -> None:
-    found = people(db)
+    found, workspace, current = acme.found, acme.workspace, acme.round
     first_at = clock.now()
-    workspace = await found.workspace_id("slack", "T0ACME", first_at)
-    current = await found.current_round(config.round, first_at)
     first = await found.save_survey(survey_answers(workspace, "U0ANNA", first_at, current.id))
 
     clock.advance(timedelta(days=3))
@@ -257,12 +269,10 @@ async def test_a_second_save_updates_the_row_and_keeps_the_first_consent(
 
 
 async def test_saving_again_after_leaving_clears_left_at(
-    db: Database, config: AppConfig, clock: FixedClock
+    db: Database, acme: Acme, clock: FixedClock
 ) -> None:
-    found = people(db)
+    found, workspace, current = acme.found, acme.workspace, acme.round
     now = clock.now()
-    workspace = await found.workspace_id("slack", "T0ACME", now)
-    current = await found.current_round(config.round, now)
     await found.save_survey(survey_answers(workspace, "U0ANNA", now, current.id,
                                            status="left", left_at=now))
 
@@ -275,11 +285,9 @@ async def test_saving_again_after_leaving_clears_left_at(
 
 
 async def test_a_row_without_consent_gets_the_consent_of_the_save(
-    db: Database, config: AppConfig, clock: FixedClock
+    db: Database, acme: Acme, clock: FixedClock
 ) -> None:
-    found = people(db)
-    workspace = await found.workspace_id("slack", "T0ACME", clock.now())
-    current = await found.current_round(config.round, clock.now())
+    found, workspace, current = acme.found, acme.workspace, acme.round
     await add_person(db, workspace, "U0ANNA", clock.now(), consent_at=None)
 
     clock.advance(timedelta(days=1))
@@ -291,12 +299,10 @@ async def test_a_row_without_consent_gets_the_consent_of_the_save(
 
 
 async def test_saves_for_one_person_in_one_batch_leave_one_row_as_one_after_the_other(
-    db: Database, config: AppConfig, clock: FixedClock
+    db: Database, acme: Acme, clock: FixedClock
 ) -> None:
-    found = people(db)
+    found, workspace, current = acme.found, acme.workspace, acme.round
     now = clock.now()
-    workspace = await found.workspace_id("slack", "T0ACME", now)
-    current = await found.current_round(config.round, now)
     first = survey_answers(workspace, "U0ANNA", now, current.id,
                            replace(SURVEY, department="Sales"))
     other = survey_answers(workspace, "U0BEN", now, current.id,
@@ -329,12 +335,10 @@ async def test_saves_for_one_person_in_one_batch_leave_one_row_as_one_after_the_
 
 
 async def test_concurrent_saves_for_a_known_person_keep_the_stored_consent(
-    db: Database, config: AppConfig, clock: FixedClock
+    db: Database, acme: Acme, clock: FixedClock
 ) -> None:
-    found = people(db)
+    found, workspace, current = acme.found, acme.workspace, acme.round
     signed_up_at = clock.now()
-    workspace = await found.workspace_id("slack", "T0ACME", signed_up_at)
-    current = await found.current_round(config.round, signed_up_at)
     await found.save_survey(survey_answers(workspace, "U0ANNA", signed_up_at, current.id))
     clock.advance(timedelta(days=2))
     now = clock.now()
@@ -351,12 +355,10 @@ async def test_concurrent_saves_for_a_known_person_keep_the_stored_consent(
 
 
 async def test_a_row_the_database_refuses_fails_its_own_caller_only(
-    db: Database, config: AppConfig, clock: FixedClock
+    db: Database, acme: Acme, clock: FixedClock
 ) -> None:
-    found = people(db)
+    found, workspace, current = acme.found, acme.workspace, acme.round
     now = clock.now()
-    workspace = await found.workspace_id("slack", "T0ACME", now)
-    current = await found.current_round(config.round, now)
     broken = survey_answers(workspace, "U0BROKEN", now, current.id, role=None)  # NOT NULL
 
     results = await asyncio.gather(
@@ -433,12 +435,10 @@ async def test_current_round_is_one_row_for_concurrent_callers(
 
 
 async def test_standing_names_the_round_and_the_partners_of_active_tandems_only(
-    db: Database, config: AppConfig, clock: FixedClock
+    db: Database, acme: Acme, clock: FixedClock
 ) -> None:
-    found = people(db)
+    found, workspace, current = acme.found, acme.workspace, acme.round
     now = clock.now()
-    workspace = await found.workspace_id("slack", "T0ACME", now)
-    current = await found.current_round(config.round, now)
     anna = await add_person(db, workspace, "U0ANNA", now, round_id=current.id,
                             display_name="Anna")
     bea = await add_person(db, workspace, "U0BEA", now, round_id=current.id,
@@ -457,7 +457,7 @@ async def test_standing_names_the_round_and_the_partners_of_active_tandems_only(
     async def standing(person: Participant) -> Standing | None:
         return await found.standing(person.workspace_id, person.user_id)
 
-    name = config.round.name
+    name = current.name
     assert await standing(anna) == Standing(name, ("Bea", None))
     assert await standing(bea) == Standing(name, ("Anna",))
     assert await standing(nameless) == Standing(name, ("Anna",))
@@ -467,12 +467,10 @@ async def test_standing_names_the_round_and_the_partners_of_active_tandems_only(
 
 
 async def test_standing_for_many_at_once_answers_each_their_own(
-    db: Database, config: AppConfig, clock: FixedClock
+    db: Database, acme: Acme, clock: FixedClock
 ) -> None:
-    found = people(db)
+    found, workspace, current = acme.found, acme.workspace, acme.round
     now = clock.now()
-    workspace = await found.workspace_id("slack", "T0ACME", now)
-    current = await found.current_round(config.round, now)
     async with db.session() as session:
         earlier = Round(name="2026-autumn", signup_opens_at=now - timedelta(days=300),
                         signup_closes_at=now - timedelta(days=250),
@@ -496,7 +494,7 @@ async def test_standing_for_many_at_once_answers_each_their_own(
     standings = await asyncio.gather(*(found.standing(p.workspace_id, p.user_id)
                                        for p in everyone))
 
-    name = config.round.name
+    name = current.name
     for n, standing in enumerate(standings[:10]):
         partner = n + 1 if n % 2 == 0 else n - 1
         expected = () if n in (4, 5) else (f"Person {partner}",)

@@ -25,7 +25,7 @@ from conversations.messages import (
     Reply,
     ShowForm,
     Working,
-    followup,
+    follow_through,
 )
 
 PLATFORM = "local"
@@ -136,9 +136,7 @@ class LocalPlatform:
         self._record(user, outcome)
         if isinstance(outcome, Working):
             self.messenger.inbox[user.user_id].append(Seen("reply", outcome.message))
-        then = followup(outcome)
-        if then is not None:
-            await then()
+        await follow_through(outcome)
         return outcome
 
     async def command(self, user: LocalUser, text: str) -> Outcome:

@@ -25,6 +25,7 @@ from conversations.messages import (
     ShowForm,
     Working,
     command_button,
+    follow_through,
     followup,
 )
 
@@ -128,9 +129,7 @@ def register(app: AsyncApp, runtime: Runtime, directory: Directory) -> None:
                 )
             else:
                 await runtime.messengers["slack"].send_direct(actor.user_id, outcome.message)
-        then = followup(outcome)
-        if then is not None:
-            await then()
+        await follow_through(outcome)
 
     @app.event("message")
     async def on_direct_message(event: dict[str, Any], client: AsyncWebClient) -> None:
@@ -150,9 +149,7 @@ def register(app: AsyncApp, runtime: Runtime, directory: Directory) -> None:
                 channel=event["channel"], text=fallback_text(message),
                 blocks=message_blocks(message),
             )
-        then = followup(outcome)
-        if then is not None:
-            await then()
+        await follow_through(outcome)
 
     @app.event("app_home_opened")
     async def on_home(event: dict[str, Any], client: AsyncWebClient, context: Any) -> None:

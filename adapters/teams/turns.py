@@ -81,7 +81,7 @@ class TeamsBot:
             self.runtime.background.start(then(), "teams: after an answer")
 
     async def idle(self, grace_seconds: float | None = None) -> None:
-        """Wait until background work is done (at shutdown, and in tests)."""
+        """Wait until the follow-ups of answered turns are done (tests wait so)."""
         await self.runtime.background.idle(grace_seconds)
 
     async def on_turn(self, turn: TurnContext) -> None:
