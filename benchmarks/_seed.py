@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, insert, select, text
 from sqlalchemy.engine import make_url
 
-from bot.config import AppConfig
+from bot.core.config import AppConfig
 from conversations.schedule import RoundDates
 from storage.db import Database
 from storage.models import Delivery, Participant, Round, Tandem, Workspace

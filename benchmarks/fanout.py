@@ -300,8 +300,8 @@ async def run_worker(options: WorkerOptions) -> Result:
 
     from adapters.slack.adapter import make_client
     from adapters.slack.messenger import SlackMessenger
-    from bot.clock import FixedClock
-    from bot.config import load_config
+    from bot.core.clock import FixedClock
+    from bot.core.config import load_config
     from conversations.context import FlowContext
     from conversations.outbox import RETRY_AFTER
     from conversations.rhythm import run_due
@@ -405,7 +405,7 @@ async def _prepare(backend: str, url: str, tandems: int, seed: int) -> float:
     from _seed import ensure_postgres_database, reset_schema
     from _seed import seed as seed_round
 
-    from bot.config import load_config
+    from bot.core.config import load_config
     from storage.db import Database
 
     if backend == "postgresql":

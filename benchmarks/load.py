@@ -114,7 +114,7 @@ def answers(i: int) -> dict[str, Any]:
 @functools.cache
 def survey_view() -> dict[str, Any]:
     from adapters.slack.blocks import modal
-    from bot.config import load_config
+    from bot.core.config import load_config
     from conversations import survey
 
     return modal(survey.build_form(load_config(ROOT / "app.yaml").survey, "en", None))

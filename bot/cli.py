@@ -15,10 +15,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from urllib.parse import urlparse
 
-from bot.config import AppConfig, load_config
-from bot.errors import ConfigError, TandemError
+from bot.core.config import AppConfig, load_config
+from bot.core.errors import ConfigError, TandemError
+from bot.core.settings import Settings
 from bot.logs import configure_from_env
-from bot.settings import Settings
 
 EXIT_CONFIG = 2
 
@@ -68,8 +68,8 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
 def cmd_serve(_args: argparse.Namespace) -> int:
     from aiohttp import web
 
-    from bot.clock import SystemClock
-    from bot.runtime import Runtime
+    from bot.core.clock import SystemClock
+    from bot.host.runtime import Runtime
     from bot.server import create_app, discover_adapters
     from storage.db import Database, SchemaOutOfDate
 
@@ -103,8 +103,8 @@ def cmd_serve(_args: argparse.Namespace) -> int:
 def cmd_run_due(args: argparse.Namespace) -> int:
     from datetime import datetime
 
-    from bot.clock import FixedClock
-    from bot.runtime import Runtime
+    from bot.core.clock import FixedClock
+    from bot.host.runtime import Runtime
     from bot.server import discover_adapters
     from conversations.rhythm import run_due
     from storage.db import Database
@@ -135,7 +135,7 @@ def cmd_run_due(args: argparse.Namespace) -> int:
 
 
 def cmd_purge(args: argparse.Namespace) -> int:
-    from bot.clock import SystemClock
+    from bot.core.clock import SystemClock
     from conversations.context import FlowContext
     from conversations.privacy import purge_expired
     from storage.db import Database
@@ -270,7 +270,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"configuration error: {error}", file=sys.stderr)
         return EXIT_CONFIG
     except TandemError as error:
-        from bot.errors import user_text
+        from bot.core.errors import user_text
 
         print(f"error: {user_text(error, 'en')}", file=sys.stderr)
         return 1

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import TextIO
 
 from adapters.local.platform import LocalMessenger, LocalPlatform, LocalUser
-from bot.clock import FixedClock
-from bot.config import AppConfig, load_config
-from bot.settings import Settings
+from bot.core.clock import FixedClock
+from bot.core.config import AppConfig, load_config
+from bot.core.settings import Settings
 from conversations.context import FlowContext
 from conversations.messages import ShowForm
 from conversations.rhythm import run_due

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import TextIO, TypeVar
 from urllib.parse import urlparse
 
-from bot.errors import ConfigError
-from bot.settings import Settings
+from bot.core.errors import ConfigError
+from bot.core.settings import Settings
 
 OK, PROBLEM, SKIP = "OK", "PROBLEM", "SKIP"
 NETWORK_TIMEOUT_SECONDS = 10.0
@@ -70,7 +70,7 @@ def check_environment() -> tuple[Result, Settings | None]:
 
 
 def check_config(settings: Settings) -> Result:
-    from bot.config import load_config
+    from bot.core.config import load_config
 
     try:
         config = load_config(settings.config_path)

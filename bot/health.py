@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
-from bot.settings import Settings
+from bot.core.settings import Settings
 from storage.db import Database, head_revision
 
 DATABASE_TIMEOUT_SECONDS = 2.0

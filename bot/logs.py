@@ -23,7 +23,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from bot.errors import ConfigError
+from bot.core.errors import ConfigError
 
 #: The current HTTP request's id; "-" outside a request (scheduler, commands).
 request_id: ContextVar[str] = ContextVar("request_id", default="-")

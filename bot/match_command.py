@@ -7,11 +7,11 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from bot.clock import SystemClock
-from bot.config import AppConfig
-from bot.errors import ConfigError, UserError
-from bot.i18n import t
-from bot.settings import Settings
+from bot.core.clock import SystemClock
+from bot.core.config import AppConfig
+from bot.core.errors import ConfigError, UserError
+from bot.core.i18n import t
+from bot.core.settings import Settings
 from conversations import matching
 from conversations.context import FlowContext
 from conversations.messages import Facts, Paragraph

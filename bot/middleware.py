@@ -14,7 +14,7 @@ import uuid
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from bot import metrics
+from bot.core import metrics
 from bot.logs import request_id
 
 HEADER = "X-Request-Id"

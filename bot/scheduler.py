@@ -29,8 +29,8 @@ from apscheduler.events import EVENT_JOB_SUBMITTED, JobSubmissionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot import metrics
-from bot.runtime import Runtime
+from bot.core import metrics
+from bot.host.runtime import Runtime
 from conversations.rhythm import run_due
 from storage import operations
 

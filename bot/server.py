@@ -10,11 +10,11 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 import adapters
-from bot import metrics
+from bot.core import metrics
 from bot.health import readiness
+from bot.host.runtime import Runtime
 from bot.limits import limit_body
 from bot.middleware import observe
-from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1024 * 1024

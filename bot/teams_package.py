@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot.i18n import t, t_or
+from bot.core.i18n import t, t_or
 
 MANIFEST_VERSION = "1.17"
 SCHEMA = (

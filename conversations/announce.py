@@ -25,9 +25,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from bot.config import ANNOUNCEMENT_MAX, ScheduledAnnouncement
-from bot.errors import UserError
-from bot.i18n import t
+from bot.core.config import ANNOUNCEMENT_MAX, ScheduledAnnouncement
+from bot.core.errors import UserError
+from bot.core.i18n import t
 from conversations import outbox
 from conversations.context import FlowContext
 from conversations.coordination import audit, require_coordinator

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.errors import UserError
-from bot.i18n import t
+from bot.core.errors import UserError
+from bot.core.i18n import t
 from conversations.context import FlowContext
 from conversations.events import Actor, ButtonPress, FormSubmission
 from conversations.messages import (

@@ -7,9 +7,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bot.clock import Clock
-from bot.config import AppConfig
-from bot.i18n import language_of
+from bot.core.clock import Clock
+from bot.core.config import AppConfig
+from bot.core.i18n import language_of
 from conversations.messages import Message
 from storage.db import Database
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.errors import NotAllowed
+from bot.core.errors import NotAllowed
 from conversations.context import FlowContext
 from conversations.events import Actor
 from storage import matching as store

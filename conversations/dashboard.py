@@ -18,7 +18,7 @@ and nothing happens); participants have ``status`` and, on Slack, the App Home.
 
 from __future__ import annotations
 
-from bot.i18n import t
+from bot.core.i18n import t
 from conversations import figures as figs
 from conversations.context import FlowContext
 from conversations.coordination import audit, require_coordinator

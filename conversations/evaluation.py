@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.errors import UserError
-from bot.i18n import t
+from bot.core.errors import UserError
+from bot.core.i18n import t
 from conversations.context import FlowContext
 from conversations.events import ButtonPress, FormSubmission
 from conversations.messages import (

@@ -34,7 +34,7 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
-from bot.config import AppConfig
+from bot.core.config import AppConfig
 from conversations.schedule import RoundDates, add_months
 from storage.db import Database
 from storage.models import Checkin, Participant, Response, Round, Tandem

@@ -7,7 +7,7 @@ same help, prefixed with a note that the command was not understood.
 
 from __future__ import annotations
 
-from bot.i18n import t
+from bot.core.i18n import t
 from conversations.context import FlowContext
 from conversations.events import Command
 from conversations.messages import Facts, Message, Outcome, Paragraph, Reply

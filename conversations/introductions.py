@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from bot.i18n import t
+from bot.core.i18n import t
 from bot.matching.explain import describe_tandem
 from conversations.context import FlowContext
 from conversations.match_input import key, tandem_from_json

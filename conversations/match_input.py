@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from bot.config import AppConfig
+from bot.core.config import AppConfig
 from bot.matching.model import Explanation, MatchResult, Person, Rules, Tandem, Weights
 from storage.models import MatchRule, Participant
 

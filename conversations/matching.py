@@ -25,8 +25,8 @@ import io
 from collections.abc import Callable
 from typing import Any
 
-from bot.errors import UserError
-from bot.i18n import t
+from bot.core.errors import UserError
+from bot.core.i18n import t
 from bot.matching.engine import match as run_engine
 from bot.matching.explain import describe_unmatched, describe_warning
 from bot.matching.model import MatchWarning, Unmatched

@@ -17,8 +17,8 @@ import asyncio
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.errors import UserError
-from bot.i18n import t
+from bot.core.errors import UserError
+from bot.core.i18n import t
 from conversations.context import FlowContext
 from conversations.events import Actor, ButtonPress, Command
 from conversations.messages import Button, Facts, Message, Outcome, Paragraph, Reply, reply

@@ -17,8 +17,8 @@ from dataclasses import replace
 from datetime import timedelta
 from enum import Enum
 
-from bot import metrics
-from bot.errors import PlatformError
+from bot.core import metrics
+from bot.core.errors import PlatformError
 from conversations.context import FlowContext, Messenger
 from conversations.messages import Message
 from storage import deliveries

@@ -26,7 +26,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.i18n import t
+from bot.core.i18n import t
 from conversations.context import FlowContext
 from conversations.events import Actor, ButtonPress, Command
 from conversations.messages import Button, Message, Outcome, reply

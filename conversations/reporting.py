@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.config import AppConfig
-from bot.i18n import t
+from bot.core.config import AppConfig
+from bot.core.i18n import t
 from conversations import figures as figs
 from conversations.context import FlowContext
 from conversations.coordination import audit, require_coordinator

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.i18n import t
+from bot.core.i18n import t
 from conversations import announce, outbox, privacy
 from conversations.context import FlowContext
 from conversations.introductions import guide

@@ -26,8 +26,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.errors import UserError
-from bot.i18n import t
+from bot.core.errors import UserError
+from bot.core.i18n import t
 from conversations import rhythm
 from conversations.context import FlowContext
 from conversations.coordination import audit, require_coordinator

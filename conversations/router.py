@@ -1,7 +1,7 @@
 """One entry point per kind of event: finds the flow, and turns errors into text.
 
 Adapters call ``on_command``, ``on_form`` and ``on_button``; this is the one
-place where an error becomes words for a person (``bot.errors.user_text``).
+place where an error becomes words for a person (``bot.core.errors.user_text``).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import TypeVar
 
-from bot.errors import TandemError, user_text
+from bot.core.errors import TandemError, user_text
 from conversations import (
     announce,
     checkin,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.config import RhythmSettings
+from bot.core.config import RhythmSettings
 from storage.models import Round
 
 

@@ -19,8 +19,8 @@ import asyncio
 import logging
 from datetime import datetime, timedelta
 
-from bot.errors import PlatformError, UserError
-from bot.i18n import t
+from bot.core.errors import PlatformError, UserError
+from bot.core.i18n import t
 from conversations import survey
 from conversations.context import FlowContext
 from conversations.events import Actor, Command, FormSubmission

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.config import AppConfig
-from bot.i18n import t, t_or
+from bot.core.config import AppConfig
+from bot.core.i18n import t, t_or
 from storage.models import Participant
 
 

@@ -11,8 +11,8 @@ import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from bot.config import Survey
-from bot.i18n import t, t_or
+from bot.core.config import Survey
+from bot.core.i18n import t, t_or
 from conversations.events import FormValue
 from conversations.messages import Choice, Field, Form, SelectInput, TextInput, UserInput
 from storage.models import Participant

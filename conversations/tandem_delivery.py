@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.i18n import t
+from bot.core.i18n import t
 from conversations import outbox
 from conversations.context import FlowContext
 from conversations.messages import Button, Message

@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-from bot.clock import ensure_aware
+from bot.core.clock import ensure_aware
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",

@@ -10,8 +10,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import ensure_aware
-from bot.config import RoundSettings
+from bot.core.clock import ensure_aware
+from bot.core.config import RoundSettings
 from storage.models import Participant, Round, Tandem, Workspace
 
 

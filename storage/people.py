@@ -20,7 +20,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from bot.config import RoundSettings
+from bot.core.config import RoundSettings
 from storage import participants as repo
 from storage.batching import Batcher, Failed
 from storage.db import Database, per_database

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from bot.clock import FixedClock
-from bot.config import AppConfig, load_config
+from bot.core.clock import FixedClock
+from bot.core.config import AppConfig, load_config
 from storage.db import Database
 from storage.models import Base
 

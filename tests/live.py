@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.config import LIFECYCLE
+from bot.core.config import LIFECYCLE
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.local.platform import LocalMessenger, LocalPlatform, LocalUser
-from bot.clock import FixedClock
-from bot.config import AppConfig
+from bot.core.clock import FixedClock
+from bot.core.config import AppConfig
 from conversations.context import FlowContext
 from storage.db import Database
 

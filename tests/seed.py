@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import insert, select, update
 
-from bot.config import AppConfig
+from bot.core.config import AppConfig
 from storage import participants as repo
 from storage.db import Database
 from storage.models import Participant, Round, Tandem

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 import aiohttp
 from aiohttp import web
 
-from bot.clock import Clock
-from bot.config import AppConfig
-from bot.runtime import Runtime
+from bot.core.clock import Clock
+from bot.core.config import AppConfig
+from bot.core.settings import Settings
+from bot.host.runtime import Runtime
 from bot.server import create_app, discover_adapters
-from bot.settings import Settings
 from storage.db import Database
 
 

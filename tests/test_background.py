@@ -1,4 +1,4 @@
-"""``bot.background.Background``: work started after an answer runs, fails quietly, is waited for.
+"""``Background``: work started after an answer runs, fails quietly, is waited for.
 
 Proves that started work runs without anyone awaiting it; that a failing work
 item is logged with its name and traceback and neither propagates nor stops
@@ -16,7 +16,7 @@ import logging
 
 import pytest
 
-from bot.background import Background
+from bot.host.background import Background
 
 TIMEOUT = 1.0  # seconds: bounds every wait, so a hang fails instead of blocking
 
@@ -56,14 +56,14 @@ async def test_a_failing_work_item_is_logged_and_does_not_propagate(
         await asyncio.sleep(0.01)
         done.append("other work")
 
-    with caplog.at_level(logging.ERROR, logger="bot.background"):
+    with caplog.at_level(logging.ERROR, logger="bot.host.background"):
         background.start(fails(), "confirmation DM to U123")
         background.start(succeeds(), "open the modal")
         assert await asyncio.wait_for(background.idle(), TIMEOUT) is True
 
     assert done == ["other work"]  # the failure stopped nothing else
     assert len(background) == 0
-    failures = [r for r in caplog.records if r.name == "bot.background"]
+    failures = [r for r in caplog.records if r.name == "bot.host.background"]
     assert len(failures) == 1
     record = failures[0]
     assert record.levelno == logging.ERROR
@@ -103,7 +103,7 @@ async def test_a_failed_work_item_is_no_longer_counted(caplog: pytest.LogCapture
     async def fails() -> None:
         raise RuntimeError("boom")
 
-    with caplog.at_level(logging.ERROR, logger="bot.background"):
+    with caplog.at_level(logging.ERROR, logger="bot.host.background"):
         background.start(fails(), "doomed")
         assert len(background) == 1
         assert await asyncio.wait_for(background.idle(), TIMEOUT) is True

@@ -110,8 +110,8 @@ async def _seed(url: str) -> None:
     from datetime import UTC, datetime
 
     from adapters.local.platform import LocalUser
-    from bot.clock import FixedClock
-    from bot.config import load_config
+    from bot.core.clock import FixedClock
+    from bot.core.config import load_config
     from storage.db import Database
     from tests.local import local_platform, signed_up
 

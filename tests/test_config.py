@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.config import load_config
-from bot.errors import ConfigError
-from bot.settings import Settings
+from bot.core.config import load_config
+from bot.core.errors import ConfigError
+from bot.core.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -16,9 +16,9 @@ from urllib.parse import parse_qs
 import pytest
 from sqlalchemy import func, select
 
-from bot.clock import FixedClock
-from bot.config import AppConfig
-from bot.settings import Settings
+from bot.core.clock import FixedClock
+from bot.core.config import AppConfig
+from bot.core.settings import Settings
 from storage.db import Database
 from storage.models import AuditEntry, CoordinatorAction, Delivery, Round
 from tests.fakes.bot_connector import TeamsWorld, teams_world

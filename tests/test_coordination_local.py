@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import func, select
 
 from adapters.local.platform import LocalPlatform, LocalUser
-from bot.clock import FixedClock
-from bot.config import AppConfig, parse_config
-from bot.errors import ConfigError
+from bot.core.clock import FixedClock
+from bot.core.config import AppConfig, parse_config
+from bot.core.errors import ConfigError
 from conversations.messages import FormDone, FormInvalid, Message, Reply, ShowForm, Working
 from conversations.rhythm import run_due
 from storage import participants as repo

@@ -9,10 +9,10 @@ import pytest
 import yaml
 
 from adapters.local.platform import LocalUser
-from bot.clock import FixedClock
-from bot.config import AppConfig, parse_config
-from bot.errors import ConfigError
-from bot.i18n import catalogue
+from bot.core.clock import FixedClock
+from bot.core.config import AppConfig, parse_config
+from bot.core.errors import ConfigError
+from bot.core.i18n import catalogue
 from conversations import dashboard
 from conversations.messages import Reply
 from storage.db import Database

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.clock import FixedClock
-from bot.config import AppConfig
-from bot.i18n import t
-from bot.settings import Settings
+from bot.core.clock import FixedClock
+from bot.core.config import AppConfig
+from bot.core.i18n import t
+from bot.core.settings import Settings
 from storage.db import Database
 from storage.models import AuditEntry
 from tests.fakes.slack_api import FakeSlack

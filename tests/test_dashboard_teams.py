@@ -9,9 +9,9 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import select
 
-from bot.clock import FixedClock
-from bot.config import AppConfig
-from bot.i18n import t
+from bot.core.clock import FixedClock
+from bot.core.config import AppConfig
+from bot.core.i18n import t
 from storage.db import Database
 from storage.models import AuditEntry
 from tests.fakes.bot_connector import TENANT, TeamsUser, TeamsWorld, teams_world

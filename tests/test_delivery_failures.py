@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from adapters.slack.adapter import make_client
 from adapters.slack.messenger import SlackMessenger
-from bot.clock import FixedClock
-from bot.config import AppConfig
+from bot.core.clock import FixedClock
+from bot.core.config import AppConfig
 from conversations.context import FlowContext
 from conversations.rhythm import run_due
 from storage.db import Database

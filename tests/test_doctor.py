@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
+from bot.core.errors import ConfigError
+from bot.core.settings import Settings
 from bot.doctor import diagnose
-from bot.errors import ConfigError
-from bot.settings import Settings
 from storage.db import Database
 from tests.fakes.slack_api import FakeSlack
 from tests.slack_requests import SIGNING_SECRET

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.clock import FixedClock
-from bot.config import AppConfig
+from bot.core.clock import FixedClock
+from bot.core.config import AppConfig
 from conversations.context import FlowContext
 from conversations.rhythm import run_due
 from storage.db import Database
@@ -142,7 +142,7 @@ async def test_two_servers_on_one_postgresql_send_every_nudge_once(
 ) -> None:
     if db.dialect != "postgresql":
         pytest.skip("two servers share a database only on PostgreSQL")
-    from bot.config import load_config
+    from bot.core.config import load_config
 
     config = load_config(live_config)
     seeded = await seed_tandems(db, config, 200, timezone=config.timezone.key)

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import insert, select, update
 
-from bot.config import AppConfig, ReportSettings
+from bot.core.config import AppConfig, ReportSettings
 from conversations import figures as figs
 from conversations.context import FlowContext
 from conversations.rhythm import suggested_topic

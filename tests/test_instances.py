@@ -19,7 +19,7 @@ import pytest
 import yaml
 from sqlalchemy import func, select
 
-from bot.config import load_config
+from bot.core.config import load_config
 from storage import operations
 from storage.db import Database
 from storage.models import Delivery

@@ -10,10 +10,10 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import func, select
 
-from bot.clock import FixedClock
-from bot.config import AppConfig
+from bot.core.clock import FixedClock
+from bot.core.config import AppConfig
+from bot.core.settings import Settings
 from bot.limits import SLACK_MAX_BODY_BYTES, TEAMS_MAX_BODY_BYTES
-from bot.settings import Settings
 from storage.db import Database
 from storage.models import ConversationRef, Participant
 from tests.fakes.slack_api import FakeSlack

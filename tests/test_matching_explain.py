@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bot.i18n import catalogue
+from bot.core.i18n import catalogue
 from bot.matching import (
     Person,
     Rules,

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from adapters.local.platform import LocalPlatform, LocalUser
-from bot.clock import FixedClock
-from bot.config import AppConfig
+from bot.core.clock import FixedClock
+from bot.core.config import AppConfig
 from conversations.messages import Reply, Working
 from storage.db import Database
 from storage.models import AuditEntry, Delivery, Tandem

@@ -25,8 +25,8 @@ from typing import Any
 import pytest
 from sqlalchemy import event, func, select
 
-from bot.clock import FixedClock
-from bot.config import AppConfig
+from bot.core.clock import FixedClock
+from bot.core.config import AppConfig
 from conversations.survey import Answers
 from storage.db import Database
 from storage.models import Participant, Round, Tandem, Workspace

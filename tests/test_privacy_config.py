@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import load_config
-from bot.errors import ConfigError
+from bot.core.config import load_config
+from bot.core.errors import ConfigError
 from tests.test_cli import tandem
 from tests.test_config import write
 

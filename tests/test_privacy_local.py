@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import JSON, String, insert, select, update
 
 from adapters.local.platform import LocalPlatform, LocalUser
-from bot.clock import FixedClock
-from bot.config import AppConfig, PrivacySettings
-from bot.i18n import t
+from bot.core.clock import FixedClock
+from bot.core.config import AppConfig, PrivacySettings
+from bot.core.i18n import t
 from conversations import privacy
 from conversations.messages import FormDone, Reply, ShowForm
 from conversations.rhythm import run_due

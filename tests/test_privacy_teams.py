@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.clock import FixedClock
-from bot.config import AppConfig
-from bot.i18n import t
+from bot.core.clock import FixedClock
+from bot.core.config import AppConfig
+from bot.core.i18n import t
 from storage.db import Database
 from storage.models import ConversationRef, Participant
 from tests.fakes.bot_connector import TeamsUser, TeamsWorld, teams_world

@@ -9,9 +9,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.clock import FixedClock
-from bot.config import AppConfig
-from bot.settings import Settings
+from bot.core.clock import FixedClock
+from bot.core.config import AppConfig
+from bot.core.settings import Settings
 from storage.db import Database
 from tests.fakes.slack_api import FakeSlack
 from tests.servers import Served, serve

@@ -21,10 +21,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.clock import FixedClock
-from bot.config import AppConfig
+from bot.core.clock import FixedClock
+from bot.core.config import AppConfig
+from bot.core.settings import Settings
 from bot.report import write_report
-from bot.settings import Settings
 from storage.db import Database
 from tests.test_figures import AFTER_END, EVALUATION_TEXT, PARTNER, PRIVATE, seed_programme
 

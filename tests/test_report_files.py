@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.clock import FixedClock
-from bot.config import AppConfig
-from bot.errors import ConfigError
-from bot.i18n import t
+from bot.core.clock import FixedClock
+from bot.core.config import AppConfig
+from bot.core.errors import ConfigError
+from bot.core.i18n import t
+from bot.core.settings import Settings
 from bot.report import write_report
-from bot.settings import Settings
 from storage.db import Database
 from tests.test_figures import (
     AFTER_END,

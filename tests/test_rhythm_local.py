@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from adapters.local.platform import LocalPlatform, LocalUser
-from bot.clock import FixedClock
-from bot.config import AppConfig
+from bot.core.clock import FixedClock
+from bot.core.config import AppConfig
 from conversations.messages import FormDone, Reply, ShowForm
 from conversations.rhythm import run_due
 from storage.db import Database

@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import func, select
 
-from bot.clock import FixedClock
-from bot.config import AppConfig
-from bot.settings import Settings
+from bot.core.clock import FixedClock
+from bot.core.config import AppConfig
+from bot.core.settings import Settings
 from storage.db import Database
 from storage.models import Tandem
 from tests.fakes.slack_api import FakeSlack

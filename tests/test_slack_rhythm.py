@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from bot.clock import FixedClock
-from bot.config import AppConfig
-from bot.settings import Settings
+from bot.core.clock import FixedClock
+from bot.core.config import AppConfig
+from bot.core.settings import Settings
 from conversations.rhythm import run_due
 from storage.db import Database
 from tests.fakes.slack_api import FakeSlack

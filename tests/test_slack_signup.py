@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.clock import FixedClock
-from bot.config import AppConfig
-from bot.settings import Settings
+from bot.core.clock import FixedClock
+from bot.core.config import AppConfig
+from bot.core.settings import Settings
 from storage.db import Database
 from storage.models import Participant
 from tests.fakes.slack_api import FakeSlack

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.clock import FixedClock
-from bot.config import AppConfig
-from bot.i18n import t
+from bot.core.clock import FixedClock
+from bot.core.config import AppConfig
+from bot.core.i18n import t
 from storage.db import Database
 from storage.models import Participant, Workspace
 from tests.fakes.bot_connector import TENANT, Call, TeamsUser, TeamsWorld, teams_world

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from bot.clock import FixedClock
-from bot.config import AppConfig
+from bot.core.clock import FixedClock
+from bot.core.config import AppConfig
 from storage.db import Database
 from storage.models import ConversationRef, Participant
 from tests.fakes.bot_connector import TeamsUser, TeamsWorld, teams_world

@@ -22,9 +22,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.clock import FixedClock
-from bot.config import AppConfig
-from bot.i18n import t
+from bot.core.clock import FixedClock
+from bot.core.config import AppConfig
+from bot.core.i18n import t
 from storage.db import Database
 from storage.models import AuditEntry, Delivery, MatchProposal, Participant, Tandem
 from tests.fakes.bot_connector import BOT_ID, TENANT, Call, TeamsUser, TeamsWorld, teams_world

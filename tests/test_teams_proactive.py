@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import select
 
-from bot.clock import FixedClock
-from bot.config import AppConfig
-from bot.errors import PlatformError
-from bot.i18n import t
+from bot.core.clock import FixedClock
+from bot.core.config import AppConfig
+from bot.core.errors import PlatformError
+from bot.core.i18n import t
 from conversations.messages import Message
 from storage.db import Database
 from storage.models import ConversationRef

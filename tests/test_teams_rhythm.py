@@ -27,8 +27,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.clock import FixedClock
-from bot.config import AppConfig
+from bot.core.clock import FixedClock
+from bot.core.config import AppConfig
 from conversations.rhythm import run_due
 from storage.db import Database
 from storage.models import Checkin, Delivery, Participant, Reminder, Response, Tandem

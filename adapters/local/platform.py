@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from bot.errors import PlatformError
+from bot.core.errors import PlatformError
 from conversations import router
 from conversations.context import FlowContext
 from conversations.events import Actor, ButtonPress, Command, FormSubmission, FormValue

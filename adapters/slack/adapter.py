@@ -28,7 +28,7 @@ from adapters.slack.coordinators import CoordinatorGroup
 from adapters.slack.directory import Directory
 from adapters.slack.listeners import register
 from adapters.slack.messenger import SlackMessenger
-from bot.runtime import Runtime
+from bot.host.runtime import Runtime
 from storage import operations
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ import logging
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.config import AppConfig
+from bot.core.config import AppConfig
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.blocks import fallback_text, form_values, message_blocks, modal, notice_modal
 from adapters.slack.directory import Directory, NotInWorkspace
-from bot.i18n import t
-from bot.runtime import Runtime
+from bot.core.i18n import t
+from bot.host.runtime import Runtime
 from conversations import dashboard, router
 from conversations.events import Actor, ButtonPress, Command, FormSubmission
 from conversations.messages import (

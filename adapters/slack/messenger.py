@@ -9,7 +9,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.blocks import fallback_text, message_blocks
-from bot.errors import PlatformError
+from bot.core.errors import PlatformError
 from conversations.messages import Message
 
 METADATA_EVENT = "tandem_delivery"

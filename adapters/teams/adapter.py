@@ -27,7 +27,7 @@ from jwt import PyJWTError
 from adapters.teams.messenger import TeamsMessenger
 from adapters.teams.references import References
 from adapters.teams.turns import TeamsBot
-from bot.runtime import Runtime
+from bot.host.runtime import Runtime
 from storage import operations
 
 log = logging.getLogger(__name__)

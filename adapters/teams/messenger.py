@@ -32,7 +32,7 @@ from requests.exceptions import RequestException
 from adapters.teams.cards import attachment, message_card
 from adapters.teams.identity import PLATFORM
 from adapters.teams.references import References, is_personal_ref, personal_ref
-from bot.errors import PlatformError
+from bot.core.errors import PlatformError
 from conversations.messages import Message
 
 log = logging.getLogger(__name__)

@@ -30,7 +30,7 @@ from adapters.teams.identity import (
     tenant_of,
     user_key,
 )
-from bot.clock import Clock
+from bot.core.clock import Clock
 from storage import conversation_refs as repo
 from storage.db import Database
 

@@ -43,9 +43,9 @@ from adapters.teams.messenger import (
     message_activity,
 )
 from adapters.teams.references import References
-from bot.errors import PlatformError
-from bot.i18n import t
-from bot.runtime import Runtime
+from bot.core.errors import PlatformError
+from bot.core.i18n import t
+from bot.host.runtime import Runtime
 from conversations import router
 from conversations.events import Actor, ButtonPress, Command, FormSubmission
 from conversations.messages import (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from bot.i18n import MissingMessage, t
+from bot.core.i18n import MissingMessage, t
 from bot.matching.model import MatchWarning, Tandem, Unmatched
 
 TopicLabels = Mapping[str, Mapping[str, str]]

@@ -9,10 +9,10 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from bot.clock import Clock, SystemClock
-from bot.config import AppConfig
-from bot.errors import ConfigError
-from bot.settings import Settings
+from bot.core.clock import Clock, SystemClock
+from bot.core.config import AppConfig
+from bot.core.errors import ConfigError
+from bot.core.settings import Settings
 from conversations import figures as figs
 from storage import participants as repo
 from storage.db import Database

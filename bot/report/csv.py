@@ -10,8 +10,8 @@ from __future__ import annotations
 import csv
 import io
 
-from bot.config import AppConfig
-from bot.i18n import t
+from bot.core.config import AppConfig
+from bot.core.i18n import t
 from conversations.figures import Figures
 from conversations.reporting import month_label
 from conversations.summary import topic_labels

@@ -246,9 +246,9 @@ async def teams_world(
 ) -> AsyncIterator[TeamsWorld]:
     """The real server (``bot.server``) with Teams mounted, on 127.0.0.1, and a fake
     connector for it to talk to."""
-    from bot.runtime import Runtime
+    from bot.core.settings import Settings
+    from bot.host.runtime import Runtime
     from bot.server import create_app, discover_adapters
-    from bot.settings import Settings
 
     connector = await FakeConnector().start()
     runtime = Runtime(Settings(microsoft_app_id=app_id), config, clock, db)

@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from bot.errors import ConfigError
-from bot.i18n import LANGUAGES
+from bot.core.errors import ConfigError
+from bot.core.i18n import LANGUAGES
 
 QUESTIONS = (
     "role",

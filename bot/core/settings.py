@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from bot.errors import ConfigError
+from bot.core.errors import ConfigError
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./tandem.db"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"

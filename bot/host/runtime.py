@@ -8,10 +8,10 @@ from typing import Protocol
 
 from aiohttp import web
 
-from bot.background import Background
-from bot.clock import Clock
-from bot.config import AppConfig
-from bot.settings import Settings
+from bot.core.clock import Clock
+from bot.core.config import AppConfig
+from bot.core.settings import Settings
+from bot.host.background import Background
 from conversations.context import FlowContext, Messenger
 from storage.db import Database
 

@@ -1,6 +1,6 @@
 """Message catalogues: every user-facing string, in German and English.
 
-Catalogues are YAML files in ``bot/catalogues/<language>/<area>.yaml``; each
+Catalogues are YAML files in ``bot/core/catalogues/<language>/<area>.yaml``; each
 file holds flat keys (``signup.confirmed``) mapped to ``str.format`` templates.
 All files of a language are merged, so every area of the code owns its file.
 """

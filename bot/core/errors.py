@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bot.i18n import t
+from bot.core.i18n import t
 
 log = logging.getLogger(__name__)
 
