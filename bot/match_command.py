@@ -15,7 +15,7 @@ from bot.core.settings import Settings
 from conversations import matching
 from conversations.context import FlowContext
 from conversations.messages import Facts, Paragraph
-from storage import participants as repo
+from storage import rounds
 from storage.db import Database
 
 
@@ -46,8 +46,8 @@ async def run_match(settings: Settings, config: AppConfig, round_name: str, dry_
         await db.ensure_current()
         ctx = FlowContext(config, SystemClock(), db, {})
         async with db.session() as session:
-            current = await repo.round_named(session, config.round, round_name,
-                                             ctx.clock.now())
+            current = await rounds.round_named(session, config.round, round_name,
+                                               ctx.clock.now())
         if current is None:
             raise ConfigError("command line", "--round",
                               f"no round named {round_name!r}; app.yaml's round is "

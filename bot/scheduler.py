@@ -32,7 +32,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.core import metrics
 from bot.host.runtime import Runtime
 from conversations.rhythm import run_due
-from storage import operations
+from storage import leases
 
 log = logging.getLogger(__name__)
 LEASE = "scheduler"
@@ -54,8 +54,8 @@ class RhythmScheduler:
         ttl = self.runtime.config.rhythm.leader_lease
         try:
             async with self.runtime.db.session() as session:
-                held = await operations.hold_lease(session, LEASE, self.holder,
-                                                   self.runtime.clock.now(), ttl)
+                held = await leases.hold_lease(session, LEASE, self.holder,
+                                               self.runtime.clock.now(), ttl)
         except Exception:  # the database is away: act as a follower until it is back
             log.exception("scheduler: could not renew the leader lease")
             held = False
@@ -129,5 +129,5 @@ class RhythmScheduler:
             self.scheduler.shutdown(wait=False)
         if self.leader:
             async with self.runtime.db.session() as session:
-                await operations.release_lease(session, LEASE, self.holder)
+                await leases.release_lease(session, LEASE, self.holder)
             self.leader = False

@@ -49,9 +49,7 @@ from conversations.messages import (
 )
 from conversations.outbox import Sent
 from conversations.schedule import in_grace
-from storage import coordination as store
-from storage import deliveries
-from storage import participants as repo
+from storage import coordination, deliveries, rounds
 from storage.deliveries import Claim
 from storage.models import CoordinatorAction
 
@@ -133,13 +131,13 @@ async def submit(ctx: FlowContext, submission: FormSubmission) -> Outcome:
         if draft_id is not None:
             existing = await session.get(CoordinatorAction, draft_id)
             if existing is None or existing.kind != KIND or existing.platform != actor.platform \
-                    or not await store.update_payload(session, draft_id, payload):
+                    or not await coordination.update_payload(session, draft_id, payload):
                 raise UserError("announce.already_decided")
             action_id = draft_id
         else:
-            current = await repo.sync_round(session, ctx.config.round, now)
-            action = await store.create_action(session, KIND, actor.platform, actor.user_id,
-                                               current.id, payload, now)
+            current = await rounds.sync_round(session, ctx.config.round, now)
+            action = await coordination.create_action(session, KIND, actor.platform, actor.user_id,
+                                                      current.id, payload, now)
             action_id = action.id
     await audit(ctx, actor, "announce.draft", draft=action_id, channel=channel,
                 length=len(text), signup_button=signup)
@@ -190,7 +188,7 @@ async def post(ctx: FlowContext, press: ButtonPress) -> Outcome:
     language = ctx.language(actor.locale)
     action = await _draft(ctx, press)
     payload = action.payload
-    if action.status == store.CANCELLED:
+    if action.status == coordination.CANCELLED:
         raise UserError("announce.already_decided")
     if payload["channel"] not in ctx.config.channels.get(action.platform, ()):
         raise UserError("announce.error_channel")
@@ -200,7 +198,8 @@ async def post(ctx: FlowContext, press: ButtonPress) -> Outcome:
     sent = await outbox.channel(ctx, claim, payload["channel"], message)
     if sent is Sent.SENT:
         async with ctx.db.session() as session:
-            await store.decide(session, action.id, store.DONE, actor.user_id, ctx.clock.now())
+            await coordination.decide(session, action.id, coordination.DONE, actor.user_id,
+                                      ctx.clock.now())
         await audit(ctx, actor, "announce.post", draft=action.id, channel=payload["channel"])
         return reply(t(language, "announce.posted", channel=payload["channel"]), replace=True)
     if sent is Sent.ALREADY:
@@ -215,7 +214,7 @@ async def post(ctx: FlowContext, press: ButtonPress) -> Outcome:
 
 async def edit(ctx: FlowContext, press: ButtonPress) -> Outcome:
     action = await _draft(ctx, press)
-    if action.status != store.PENDING:
+    if action.status != coordination.PENDING:
         raise UserError("announce.already_decided")
     channels = _channels(ctx, press.actor)
     return ShowForm(compose_form(ctx, press.actor, channels, action.payload, action.id))
@@ -225,8 +224,8 @@ async def cancel(ctx: FlowContext, press: ButtonPress) -> Outcome:
     actor = press.actor
     action = await _draft(ctx, press)
     async with ctx.db.session() as session:
-        won = await store.decide(session, action.id, store.CANCELLED, actor.user_id,
-                                 ctx.clock.now())
+        won = await coordination.decide(session, action.id, coordination.CANCELLED, actor.user_id,
+                                        ctx.clock.now())
     if not won:
         raise UserError("announce.already_decided")
     await audit(ctx, actor, "announce.cancel", draft=action.id)

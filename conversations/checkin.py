@@ -52,9 +52,9 @@ from conversations.schedule import RoundDates
 from conversations.summary import format_day
 from conversations.survey import clean_text
 from conversations.tandem_delivery import to_coordinators, to_person
-from storage import rhythm as store
+from storage import checkins, participants, responses, tandems
 from storage.models import Participant, Round
-from storage.rhythm import TandemPeople
+from storage.tandems import TandemPeople
 
 REFLECT = "reflect.open"
 REFLECTION_FORM = "reflection"
@@ -79,7 +79,7 @@ async def _place(ctx: FlowContext, actor: Actor, value: str) -> tuple[Place, str
     if not (tandem_text.isdigit() and period_text.isdigit()):
         raise UserError("error.stale_button")
     async with ctx.db.session() as session:
-        pair = await store.tandem_people(session, int(tandem_text))
+        pair = await tandems.tandem_people(session, int(tandem_text))
         current = await session.get(Round, pair.tandem.round_id) if pair else None
     if pair is None or current is None:
         raise UserError("error.stale_button")
@@ -100,14 +100,14 @@ async def answer(ctx: FlowContext, press: ButtonPress) -> Outcome:
     kind = {CHECKIN_MET: "met", CHECKIN_LATER: "not_yet", CHECKIN_HELP: "help"}[press.action_id]
     now = ctx.clock.now()
     async with ctx.db.session() as session:
-        before = await store.record_checkin(session, place.pair.tandem.id, place.period, kind,
-                                            place.me.id, now)
+        before = await checkins.record_checkin(session, place.pair.tandem.id, place.period, kind,
+                                               place.me.id, now)
         due = None
         ends = RoundDates.of(place.current, ctx.config.timezone).end_at(ctx.config.rhythm)
         wanted = now + ctx.config.rhythm.reminder_after
         if kind == "not_yet" and before != "met" and wanted < ends:
-            due = await store.add_reminder(session, place.pair.tandem.id, place.period,
-                                           wanted, now)
+            due = await checkins.add_reminder(session, place.pair.tandem.id, place.period,
+                                              wanted, now)
     if before == "met":
         return reply(t(language, "checkin.already_met", month=place.period))
     if before == kind and kind != "not_yet":
@@ -180,8 +180,8 @@ def reflection_form(language: str, context: str, earlier: dict[str, object] | No
 async def open_reflection(ctx: FlowContext, press: ButtonPress) -> Outcome:
     place, language = await _place(ctx, press.actor, press.value)
     async with ctx.db.session() as session:
-        earlier = await store.response_of(session, place.me.id, place.current.id, "reflection",
-                                          place.period)
+        earlier = await responses.response_of(session, place.me.id, place.current.id, "reflection",
+                                              place.period)
     values = None
     if earlier is not None:
         values = {**earlier.answers, "usefulness": earlier.rating,
@@ -212,7 +212,7 @@ async def submit_reflection(ctx: FlowContext, submission: FormSubmission) -> Out
         return FormInvalid(form, errors, dict(values))
     now = ctx.clock.now()
     async with ctx.db.session() as session:
-        await store.save_response(
+        await responses.save_response(
             session, place.me.id, place.current.id, "reflection", place.period, now,
             tandem_id=place.pair.tandem.id, rating=rating, visibility=str(visibility),
             answers=texts,
@@ -247,8 +247,8 @@ async def pulse_answer(ctx: FlowContext, press: ButtonPress) -> Outcome:
     now = ctx.clock.now()
     async with ctx.db.session() as session:
         current = await session.get(Round, int(press.value))
-        me = await store.participant_of(session, actor.platform, actor.user_id)
-        pairs = await store.active_tandems(session, current.id) if current else []
+        me = await participants.participant_of(session, actor.platform, actor.user_id)
+        pairs = await tandems.active_tandems(session, current.id) if current else []
     pair = next((p for p in pairs if me is not None and me.id in (p.mentor.id, p.mentee.id)),
                 None)
     if current is None or me is None or pair is None:
@@ -257,8 +257,8 @@ async def pulse_answer(ctx: FlowContext, press: ButtonPress) -> Outcome:
         raise UserError("checkin.closed", round=current.name)
     mood = {PULSE_GOOD: "good", PULSE_HELP: "help"}.get(press.action_id, "meh")
     async with ctx.db.session() as session:
-        await store.save_response(session, me.id, current.id, "pulse", 0, now,
-                                  tandem_id=pair.tandem.id, answers={"mood": mood})
+        await responses.save_response(session, me.id, current.id, "pulse", 0, now,
+                                      tandem_id=pair.tandem.id, answers={"mood": mood})
     if mood == "help":
         await _alert_help(ctx, pair, current, "pulse")
         return reply(t(ctx.language(actor.locale, me.locale), "checkin.help_ok"))

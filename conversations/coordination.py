@@ -7,7 +7,7 @@ from typing import Any
 from bot.core.errors import NotAllowed
 from conversations.context import FlowContext
 from conversations.events import Actor
-from storage import matching as store
+from storage import audit_log
 
 
 def require_coordinator(ctx: FlowContext, actor: Actor) -> None:
@@ -18,5 +18,5 @@ def require_coordinator(ctx: FlowContext, actor: Actor) -> None:
 
 async def audit(ctx: FlowContext, actor: Actor, action: str, **detail: Any) -> None:
     async with ctx.db.session() as session:
-        await store.audit(session, actor.platform, actor.user_id, action, detail,
-                          ctx.clock.now())
+        await audit_log.record(session, actor.platform, actor.user_id, action, detail,
+                               ctx.clock.now())

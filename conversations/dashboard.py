@@ -28,8 +28,7 @@ from conversations.messages import Block, Facts, Message, Outcome, Paragraph, Re
 from conversations.reporting import current_round, figure_blocks
 from conversations.schedule import RoundDates, zone_of
 from conversations.summary import format_day
-from storage import participants as repo
-from storage import rhythm as store
+from storage import checkins, participants, tandems
 from storage.models import Participant, Round, Tandem
 
 SHOWN_SHARED = 10
@@ -39,15 +38,15 @@ async def home(ctx: FlowContext, actor: Actor, via: str = "home") -> Message:
     """The person's overview, as one message (the App Home tab, or a card)."""
     current = await current_round(ctx)
     async with ctx.db.session() as session:
-        person = await store.participant_of(session, actor.platform, actor.user_id)
-        tandems = await repo.tandems_of(session, person) if person else []
-        tandems = [x for x in tandems if x.round_id == current.id]
-        partners = [await repo.participant_by_id(session, x.mentee_id if x.mentor_id ==
-                                                 person.id else x.mentor_id)
-                    for x in tandems] if person else []
-        answers = await store.checkins(session, current.id) if tandems else {}
+        person = await participants.participant_of(session, actor.platform, actor.user_id)
+        everywhere = await tandems.tandems_of(session, person) if person else []
+        mine = [x for x in everywhere if x.round_id == current.id]
+        partners = [await participants.participant_by_id(
+                        session, x.mentee_id if x.mentor_id == person.id else x.mentor_id)
+                    for x in mine] if person else []
+        answers = await checkins.checkins(session, current.id) if mine else {}
     language = ctx.language(actor.locale, person.locale if person else None)
-    blocks: list[Block] = list(_own(ctx, actor, current, person, tandems, partners, answers,
+    blocks: list[Block] = list(_own(ctx, actor, current, person, mine, partners, answers,
                                     language))
     if ctx.config.is_coordinator(actor.platform, actor.user_id):
         blocks += await _programme(ctx, actor, current, language, via)

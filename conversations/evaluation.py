@@ -28,7 +28,7 @@ from conversations.messages import (
 )
 from conversations.schedule import RoundDates
 from conversations.survey import clean_text
-from storage import rhythm as store
+from storage import participants, responses, tandems
 from storage.models import Participant, Round
 
 EVALUATION_FORM = "evaluation"
@@ -72,8 +72,8 @@ async def _member(ctx: FlowContext, platform: str, user_id: str, round_text: str
         raise UserError("error.stale_button")
     async with ctx.db.session() as session:
         current = await session.get(Round, int(round_text))
-        me = await store.participant_of(session, platform, user_id)
-        people = await store.round_people(session, current.id) if current else []
+        me = await participants.participant_of(session, platform, user_id)
+        people = await tandems.people_in_tandems(session, current.id) if current else []
     if current is None or me is None or me.id not in {p.id for p in people}:
         raise UserError("checkin.not_yours")
     end = RoundDates.of(current, ctx.config.timezone).end_at(ctx.config.rhythm)
@@ -86,7 +86,7 @@ async def open_form(ctx: FlowContext, press: ButtonPress) -> Outcome:
     me, current = await _member(ctx, press.actor.platform, press.actor.user_id, press.value)
     language = ctx.language(press.actor.locale, me.locale)
     async with ctx.db.session() as session:
-        earlier = await store.response_of(session, me.id, current.id, "evaluation", 0)
+        earlier = await responses.response_of(session, me.id, current.id, "evaluation", 0)
     values = {**earlier.answers, "rating": earlier.rating} if earlier else {}
     return ShowForm(evaluation_form(language, current.id, values))
 
@@ -115,7 +115,7 @@ async def submit(ctx: FlowContext, submission: FormSubmission) -> Outcome:
     if errors:
         return FormInvalid(evaluation_form(language, current.id, {}), errors, dict(values))
     async with ctx.db.session() as session:
-        await store.save_response(
+        await responses.save_response(
             session, me.id, current.id, "evaluation", 0, ctx.clock.now(), rating=rating,
             visibility="coordinators",
             answers={"valuable": valuable, "recommend": recommend, "continue": keep_going},

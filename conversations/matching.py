@@ -37,8 +37,7 @@ from conversations.events import Actor, ButtonPress, Command
 from conversations.match_input import engine_rules, people_and_org, result_to_json
 from conversations.messages import Button, Facts, Message, Outcome, Paragraph, Working
 from conversations.summary import topic_labels
-from storage import matching as store
-from storage import participants as repo
+from storage import audit_log, participants, proposals, rounds, tandems
 from storage.models import MatchProposal, Round
 
 CONFIRM = "match.confirm"
@@ -52,21 +51,21 @@ async def command(ctx: FlowContext, cmd: Command) -> Outcome:
     words = cmd.text.split()[1:]
     action = words[0].lower() if words else "run"
     async with ctx.db.session() as session:
-        current = await repo.sync_round(session, ctx.config.round, ctx.clock.now())
+        current = await rounds.sync_round(session, ctx.config.round, ctx.clock.now())
         if current.status != "open":
-            done = await store.confirmed_proposal(session, current.id)
+            done = await proposals.confirmed_proposal(session, current.id)
             raise UserError("match.already_confirmed", round=current.name,
                             count=len(done.result["pairs"]) if done else 0)
-        latest = await store.latest_proposal(session, current.id)
+        latest = await proposals.latest_proposal(session, current.id)
         if action in ("pin", "block", "drop", "swap"):
             await _adjust(ctx, session, actor, current, latest, action, words[1:])
         elif action == "reset":
-            await store.clear_rules(session, current.id)
+            await proposals.clear_rules(session, current.id)
         elif action == "confirm":
             pass
         elif action != "run":
             raise UserError("match.usage", cmd=ctx.messenger(actor.platform).command_prefix)
-        count = len(await store.round_participants(session, current.id))
+        count = len(await participants.round_participants(session, current.id))
     if action == "confirm":
         if latest is None:
             raise UserError("match.nothing_to_confirm")
@@ -94,22 +93,22 @@ async def _adjust(ctx: FlowContext, session: Any, actor: Actor, current: Round,
     now, by = ctx.clock.now(), actor.user_id
     if action == "pin":
         chosen = pair(args[0])
-        await store.add_rule(session, current.id, "pin", chosen["mentor"], chosen["mentee"],
-                             by, now)
+        await proposals.add_rule(session, current.id, "pin", chosen["mentor"], chosen["mentee"],
+                                 by, now)
     elif action in ("block", "drop"):
         chosen = pair(args[0])
-        await store.add_rule(session, current.id, "block", chosen["mentor"], chosen["mentee"],
-                             by, now)
+        await proposals.add_rule(session, current.id, "block", chosen["mentor"], chosen["mentee"],
+                                 by, now)
     else:
         first, second = pair(args[0]), pair(args[1])
         if first is second:
             raise UserError("match.swap_same")
         for mentor, mentee in ((first["mentor"], second["mentee"]),
                                (second["mentor"], first["mentee"])):
-            await store.add_rule(session, current.id, "pin", mentor, mentee, by, now)
+            await proposals.add_rule(session, current.id, "pin", mentor, mentee, by, now)
         for old in (first, second):
-            await store.add_rule(session, current.id, "block", old["mentor"], old["mentee"],
-                                 by, now)
+            await proposals.add_rule(session, current.id, "block", old["mentor"], old["mentee"],
+                                     by, now)
 
 
 async def compute(
@@ -118,9 +117,9 @@ async def compute(
 ) -> tuple[Round, dict[str, Any], MatchProposal | None]:
     """Run the engine on the round's sign-ups; store the result as a draft proposal."""
     async with ctx.db.session() as session:
-        signed_up = await store.round_participants(session, round_id)
-        earlier = await store.earlier_pairs(session, round_id)
-        rules = await store.rules(session, round_id)
+        signed_up = await participants.round_participants(session, round_id)
+        earlier = await tandems.earlier_pairs(session, round_id)
+        rules = await proposals.rules(session, round_id)
         current = await session.get(Round, round_id)
     assert current is not None
     people, org = people_and_org(signed_up)
@@ -133,7 +132,7 @@ async def compute(
     if not save:
         return current, stored, None
     async with ctx.db.session() as session:
-        proposal = await store.save_proposal(session, round_id, by, ctx.clock.now(), stored)
+        proposal = await proposals.save_proposal(session, round_id, by, ctx.clock.now(), stored)
     return current, stored, proposal
 
 
@@ -253,15 +252,15 @@ async def confirm(ctx: FlowContext, press: ButtonPress) -> Outcome:
             raise UserError("error.stale_button")
         current = await session.get(Round, proposal.round_id)
         assert current is not None
-        latest = await store.latest_proposal(session, proposal.round_id)
+        latest = await proposals.latest_proposal(session, proposal.round_id)
         if current.status == "open" and latest is not None and latest.id != proposal.id:
             raise UserError("match.outdated", number=latest.number)
-        won = await store.confirm(session, proposal, actor.user_id, now)
+        won = await proposals.confirm(session, proposal, actor.user_id, now)
         if won:
-            tandems = await store.create_tandems(session, proposal.round_id,
-                                                 proposal.result["pairs"], now)
-            await store.audit(session, actor.platform, actor.user_id, "match.confirm",
-                              {"proposal": proposal.number, "tandems": len(tandems)}, now)
+            made = await tandems.create_tandems(session, proposal.round_id,
+                                                proposal.result["pairs"], now)
+            await audit_log.record(session, actor.platform, actor.user_id, "match.confirm",
+                                   {"proposal": proposal.number, "tandems": len(made)}, now)
     if not won:
         raise UserError("match.already_confirmed", round=current.name,
                         count=len(proposal.result["pairs"]))
@@ -270,6 +269,6 @@ async def confirm(ctx: FlowContext, press: ButtonPress) -> Outcome:
         await introductions.introduce_round(ctx, current.id)
 
     return Working(
-        Message.text(t(language, "match.confirmed", count=len(tandems), round=current.name)),
+        Message.text(t(language, "match.confirmed", count=len(made), round=current.name)),
         introduce,
     )

@@ -23,7 +23,7 @@ from conversations.context import FlowContext
 from conversations.events import Actor, ButtonPress, Command
 from conversations.messages import Button, Facts, Message, Outcome, Paragraph, Reply, reply
 from conversations.summary import answer_facts
-from storage import participants as repo
+from storage import participants, tandems
 from storage.models import Participant
 from storage.people import Standing, people
 
@@ -40,7 +40,7 @@ async def _workspace(ctx: FlowContext, actor: Actor) -> int:
 
 async def _load(ctx: FlowContext, actor: Actor, session: AsyncSession, workspace: int
                 ) -> tuple[Participant, str]:
-    person = await repo.find_participant(session, workspace, actor.user_id)
+    person = await participants.find_participant(session, workspace, actor.user_id)
     return _known(ctx, actor, person)
 
 
@@ -145,10 +145,10 @@ async def leave_answer(ctx: FlowContext, press: ButtonPress) -> Outcome:
                 )
             )
         person.status, person.left_at, person.updated_at = "left", now, now
-        for tandem in await repo.tandems_of(session, person):
+        for tandem in await tandems.tandems_of(session, person):
             tandem.status = "ended"
             other_id = tandem.mentee_id if tandem.mentor_id == person.id else tandem.mentor_id
-            other = await repo.participant_by_id(session, other_id)
+            other = await participants.participant_by_id(session, other_id)
             if other is not None and other.status != "left":
                 notify.append((other.platform, other.user_id, ctx.language(other.locale)))
     for platform, user_id, other_language in notify:

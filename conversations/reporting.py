@@ -24,7 +24,7 @@ from conversations.events import Command
 from conversations.figures import Figures
 from conversations.messages import Block, Facts, Message, Outcome, Paragraph, Reply
 from conversations.summary import format_day, topic_labels
-from storage import participants as repo
+from storage import rounds
 from storage.models import Round
 
 
@@ -50,7 +50,7 @@ def shown(value: int | None, k: int, language: str) -> str:
 
 async def current_round(ctx: FlowContext) -> Round:
     async with ctx.db.session() as session:
-        return await repo.sync_round(session, ctx.config.round, ctx.clock.now())
+        return await rounds.sync_round(session, ctx.config.round, ctx.clock.now())
 
 
 def overview_facts(config: AppConfig, f: Figures, language: str) -> Facts:

@@ -45,11 +45,9 @@ from conversations.tandem_delivery import (
     to_person,
     to_tandem,
 )
-from storage import deliveries, operations
-from storage import participants as repo
-from storage import rhythm as store
+from storage import checkins, deliveries, participants, processed_events, rounds, tandems
 from storage.models import Participant, Round
-from storage.rhythm import TandemPeople
+from storage.tandems import TandemPeople
 
 #: How many sends run at once: one slow recipient never holds up the batch.
 PARALLEL_SENDS = 16
@@ -83,12 +81,12 @@ async def run_due(ctx: FlowContext, now: datetime | None = None) -> DueReport:
     # Retention (app.yaml privacy.retention_months) first: nobody erased now is loaded below.
     await privacy.purge_expired(ctx, now)
     async with ctx.db.session() as session:
-        current = await repo.sync_round(session, ctx.config.round, now)
-        pairs = await store.active_tandems(session, current.id) if current.status != "open" \
+        current = await rounds.sync_round(session, ctx.config.round, now)
+        pairs = await tandems.active_tandems(session, current.id) if current.status != "open" \
             else []
         known = await deliveries.settled_keys(session, current.id, now)
         # Redeliveries come within minutes; a week of event ids is plenty.
-        await operations.forget_events_before(session, now - timedelta(days=7))
+        await processed_events.forget_events_before(session, now - timedelta(days=7))
     token = outbox.settled.set(frozenset(known))
     try:
         await _run(ctx, current, pairs, now, report)
@@ -153,7 +151,7 @@ async def _signup_messages(ctx: FlowContext, current: Round, dates: RoundDates,
         report.sent["signup_reminder"] += 1
     if "signup_closed" in enabled and in_grace(dates.lifecycle_at(closes, rhythm), now, rhythm):
         async with ctx.db.session() as session:
-            counts = await store.signups_by_role(session, current.id)
+            counts = await participants.signups_by_role(session, current.id)
 
         def closed(language: str) -> Message:
             cmd = "/tandem " if "slack" in ctx.messengers else ""
@@ -169,8 +167,8 @@ async def _tandem_messages(ctx: FlowContext, current: Round, dates: RoundDates,
                            pairs: list[TandemPeople], now: datetime, report: DueReport) -> None:
     rhythm = ctx.config.rhythm
     async with ctx.db.session() as session:
-        answers = await store.checkins(session, current.id)
-        reminders = await store.due_reminders(session, current.id, now)
+        answers = await checkins.checkins(session, current.id)
+        reminders = await checkins.due_reminders(session, current.id, now)
     by_id = {pair.tandem.id: pair for pair in pairs}
     jobs: list[Callable[[], Awaitable[None]]] = []
     for pair in pairs:
@@ -355,7 +353,7 @@ def evaluation_invite(current: Round, language: str) -> Message:
 async def _wrapup_channels(ctx: FlowContext, current: Round, pairs: list[TandemPeople]
                            ) -> None:
     async with ctx.db.session() as session:
-        answers = await store.checkins(session, current.id)
+        answers = await checkins.checkins(session, current.id)
     meetings = sum(1 for answer in answers.values() if answer == "met")
     met_once = len({tandem for (tandem, _), answer in answers.items() if answer == "met"})
 

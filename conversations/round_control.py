@@ -45,12 +45,9 @@ from conversations.messages import (
 from conversations.schedule import RoundDates, add_months
 from conversations.summary import format_day
 from conversations.tandem_delivery import to_person
-from storage import coordination as store
-from storage import matching as matching_store
-from storage import participants as repo
-from storage import rhythm as rhythm_store
+from storage import audit_log, coordination, participants, proposals, responses, rounds, tandems
 from storage.models import CoordinatorAction, Participant, Round
-from storage.rhythm import TandemPeople
+from storage.tandems import TandemPeople
 
 CONFIRM, CANCEL = "round.confirm", "round.cancel"
 CONTINUE_NEW, CONTINUE_SAME, CONTINUE_NO = "continue.new", "continue.same", "continue.no"
@@ -71,15 +68,15 @@ async def command(ctx: FlowContext, cmd: Command) -> Outcome:
     words = cmd.text.split()[1:]
     now = ctx.clock.now()
     async with ctx.db.session() as session:
-        current = await repo.sync_round(session, ctx.config.round, now)
+        current = await rounds.sync_round(session, ctx.config.round, now)
         if not words:
             return await _status(ctx, session, actor, current, language)
         op = OPS.get(words[0].lower())
         if op is None:
             raise _usage(ctx, actor)
         payload = _plan(ctx, actor, current, op, words[1:], now)
-        action = await store.create_action(session, f"round.{op}", actor.platform,
-                                           actor.user_id, current.id, payload, now)
+        action = await coordination.create_action(session, f"round.{op}", actor.platform,
+                                                  actor.user_id, current.id, payload, now)
     await audit(ctx, actor, f"round.{op}.requested", round=current.name, **payload)
     value = str(action.id)
     return reply(
@@ -184,7 +181,7 @@ async def _status(ctx: FlowContext, session: Any, actor: Actor, current: Round,
     ]
     if current.overrides:
         facts.append((t(language, "round.fact.overrides"), ", ".join(sorted(current.overrides))))
-    answers = await store.continuation_counts(session, current.id)
+    answers = await responses.continuation_counts(session, current.id)
     if answers:
         facts.append((t(language, "round.fact.continuing"),
                       t(language, "round.fact.continuing_value", new=answers.get("new", 0),
@@ -209,8 +206,8 @@ async def _action(ctx: FlowContext, press: ButtonPress) -> CoordinatorAction:
 async def cancel(ctx: FlowContext, press: ButtonPress) -> Outcome:
     action = await _action(ctx, press)
     async with ctx.db.session() as session:
-        won = await store.decide(session, action.id, store.CANCELLED, press.actor.user_id,
-                                 ctx.clock.now())
+        won = await coordination.decide(session, action.id, coordination.CANCELLED,
+                                        press.actor.user_id, ctx.clock.now())
     if not won:
         raise UserError("round.already_decided")
     await audit(ctx, press.actor, f"{action.kind}.cancelled", action=action.id)
@@ -230,31 +227,31 @@ async def confirm(ctx: FlowContext, press: ButtonPress) -> Outcome:
         current = await session.get(Round, action.round_id)
         if current is None:
             raise UserError("error.stale_button")
-        if not await store.decide(session, action.id, store.DONE, actor.user_id, now):
+        if not await coordination.decide(session, action.id, coordination.DONE, actor.user_id, now):
             raise UserError("round.already_decided")
         if op == "extend" and current.length_months != payload["from"]:
             raise UserError("round.changed_meanwhile")  # rolled back: still pending
         if op == "open":
-            await store.override_round(session, current.id, {
+            await rounds.override_round(session, current.id, {
                 "signup_opens_at": min(current.signup_opens_at, now),
                 "signup_closes_at": datetime.fromisoformat(payload["closes"])})
         elif op == "close":
-            await store.override_round(session, current.id, {
+            await rounds.override_round(session, current.id, {
                 "signup_opens_at": min(current.signup_opens_at, now),
                 "signup_closes_at": min(current.signup_closes_at, now)})
         elif op == "extend":
-            await store.override_round(session, current.id, {"length_months": payload["to"]})
+            await rounds.override_round(session, current.id, {"length_months": payload["to"]})
         elif op == "end":
-            pairs = await rhythm_store.active_tandems(session, current.id)
+            pairs = await tandems.active_tandems(session, current.id)
             people = [p for pair in pairs for p in pair.people]
-            await store.override_round(session, current.id, {
+            await rounds.override_round(session, current.id, {
                 "signup_closes_at": min(current.signup_closes_at, now), "status": "ended"})
-            await store.end_tandems(session, current.id)
+            await tandems.end_tandems(session, current.id)
         elif op == "next":
             following = await _start_next(ctx, session, current, payload, now)
-            people = await store.round_people(session, current.id)
-        await matching_store.audit(session, actor.platform, actor.user_id, f"round.{op}",
-                                   {"round": current.name, "action": action.id, **payload}, now)
+            people = await participants.still_in_round(session, current.id)
+        await audit_log.record(session, actor.platform, actor.user_id, f"round.{op}",
+                               {"round": current.name, "action": action.id, **payload}, now)
     done = Message.text(_describe(ctx, current, op, payload, language),
                         t(language, f"round.done.{op}"))
     if op == "end":
@@ -266,11 +263,11 @@ async def confirm(ctx: FlowContext, press: ButtonPress) -> Outcome:
 
 async def _start_next(ctx: FlowContext, session: Any, current: Round, payload: dict[str, Any],
                       now: datetime) -> Round:
-    if await store.round_by_name(session, payload["name"]) is not None:
+    if await rounds.round_by_name(session, payload["name"]) is not None:
         raise UserError("round.name_taken", name=payload["name"])
     zone = ctx.config.timezone
     closes = date.fromisoformat(payload["closes"]) + timedelta(days=1)
-    return await store.create_following_round(session, current, {
+    return await rounds.create_following_round(session, current, {
         "name": payload["name"], "signup_opens_at": now,
         "signup_closes_at": datetime.combine(closes, time(0), tzinfo=zone),
         "starts_at": datetime.combine(date.fromisoformat(payload["starts"]), time(0),
@@ -294,7 +291,7 @@ async def _wrap_up(ctx: FlowContext, current: Round, people: list[Participant],
 async def _ask_to_continue(ctx: FlowContext, previous: Round, following: Round,
                            people: list[Participant]) -> None:
     async with ctx.db.session() as session:
-        partners = {p.id: await store.partner_of(session, p.id, previous.id) for p in people}
+        partners = {p.id: await tandems.partner_of(session, p.id, previous.id) for p in people}
     for person in people:
         if person.unreachable_at is not None:
             continue
@@ -329,7 +326,7 @@ async def continue_answer(ctx: FlowContext, press: ButtonPress) -> Outcome:
     now = ctx.clock.now()
     async with ctx.db.session() as session:
         following = await session.get(Round, int(press.value))
-        person = await repo.find_by_user(session, actor.platform, actor.user_id)
+        person = await participants.find_by_user(session, actor.platform, actor.user_id)
         previous = await session.scalar(
             select(Round.id).where(Round.followed_by == int(press.value)))
         if (following is None or previous is None or person is None
@@ -338,14 +335,14 @@ async def continue_answer(ctx: FlowContext, press: ButtonPress) -> Outcome:
             raise UserError("error.stale_button")
         if now >= following.starts_at:
             raise UserError("continue.too_late", round=following.name)
-        await store.record_continuation(session, person, following.id, choice, now)
+        await responses.record_continuation(session, person, following.id, choice, now)
         person.round_id = previous if choice == "no" else following.id
         person.updated_at = now
-        partner = await store.partner_of(session, person.id, previous)
-        if choice == "same" and partner is not None and await store.continuation_of(
+        partner = await tandems.partner_of(session, person.id, previous)
+        if choice == "same" and partner is not None and await responses.continuation_of(
                 session, partner.id, following.id) == "same":
             mentor, mentee = (person, partner) if person.role == "mentor" else (partner, person)
-            await matching_store.add_rule(session, following.id, "pin", mentor.id, mentee.id,
-                                          actor.user_id, now)
+            await proposals.add_rule(session, following.id, "pin", mentor.id, mentee.id,
+                                     actor.user_id, now)
     language = ctx.language(actor.locale, person.locale)
     return reply(t(language, f"continue.thanks_{choice}", round=following.name), replace=True)

@@ -17,10 +17,10 @@ from conversations import outbox
 from conversations.context import FlowContext
 from conversations.messages import Button, Message
 from conversations.outbox import Sent
-from storage import rhythm as store
+from storage import participants
 from storage.deliveries import Claim
 from storage.models import Participant
-from storage.rhythm import TandemPeople
+from storage.tandems import TandemPeople
 
 Compose = Callable[[str, Participant], Message]
 
@@ -91,7 +91,7 @@ async def to_person(ctx: FlowContext, person: Participant, round_id: int | None,
 
 async def unreachable(ctx: FlowContext, person: Participant, round_id: int | None) -> None:
     async with ctx.db.session() as session:
-        await store.mark_unreachable(session, person.id, ctx.clock.now())
+        await participants.mark_unreachable(session, person.id, ctx.clock.now())
     name = person.display_name or person.user_id
     await to_coordinators(
         ctx, f"unreachable:{person.id}", round_id,

@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.dialect import dialect_insert
 from storage.models import ConversationRef
-from storage.participants import dialect_insert
 
 USER = "user"
 CHANNEL = "channel"

@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.dialect import dialect_insert
 from storage.models import Delivery
-from storage.participants import dialect_insert
 
 CLAIMED, SENT, FAILED = "claimed", "sent", "failed"
 

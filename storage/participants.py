@@ -1,125 +1,20 @@
-"""Reading and writing workspaces, rounds and participants."""
+"""The participants table: one row per person and workspace, with their survey
+answers and their status in the round they signed up for. Who a person is
+(``find_participant``, ``find_by_user``, ``participant_of``), who is in a round,
+and who can no longer be reached.
+
+The lookups a request makes by the hundred (the person, their standing, saving a
+survey) go through the batches in ``storage.people`` instead.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.clock import ensure_aware
-from bot.core.config import RoundSettings
-from storage.models import Participant, Round, Tandem, Workspace
-
-
-def dialect_insert(session: AsyncSession, model: Any) -> Any:
-    """An INSERT that knows its database's ON CONFLICT clause (the same SQL on both)."""
-    name = session.bind.dialect.name if session.bind else "sqlite"
-    return (pg_insert if name == "postgresql" else sqlite_insert)(model)
-
-
-async def workspace_id(
-    session: AsyncSession, platform: str, external_id: str, now: datetime
-) -> int:
-    """The row id of a workspace, created on first sight (safe under concurrency)."""
-    found = await session.scalar(
-        select(Workspace.id).where(
-            Workspace.platform == platform, Workspace.external_id == external_id
-        )
-    )
-    if found is not None:
-        return found
-    await session.execute(
-        dialect_insert(session, Workspace)
-        .values(platform=platform, external_id=external_id, created_at=now)
-        .on_conflict_do_nothing(index_elements=["platform", "external_id"])
-    )
-    return await session.scalar(
-        select(Workspace.id).where(
-            Workspace.platform == platform, Workspace.external_id == external_id
-        )
-    )
-
-
-def _round_values(settings: RoundSettings) -> dict[str, Any]:
-    return {
-        "signup_opens_at": settings.signup_opens,
-        "signup_closes_at": settings.signup_closes,
-        "starts_at": settings.starts,
-        "length_months": settings.length_months,
-        "meetings_per_month": settings.meetings_per_month,
-    }
-
-
-def _agrees(found: Round, settings: RoundSettings) -> bool:
-    values = {**_round_values(settings), **decode_overrides(found.overrides)}
-    return all(getattr(found, k) == v for k, v in values.items())
-
-
-async def synced_round(session: AsyncSession, settings: RoundSettings) -> Round | None:
-    """The current round if the table already agrees with app.yaml (reads only, the
-    case on every request and tick); None when ``sync_round`` must write."""
-    found = await session.scalar(select(Round).where(Round.name == settings.name))
-    if found is None or not _agrees(found, settings):
-        return None
-    return await _latest(session, found)
-
-
-async def sync_round(session: AsyncSession, settings: RoundSettings, now: datetime) -> Round:
-    """The current round: the one app.yaml describes, created or updated to match it.
-
-    Changes a coordinator made in chat (``Round.overrides``) are applied on top
-    of app.yaml, so a sync never undoes them; a round started in chat after it
-    (``Round.followed_by``) takes its place as the current round.
-    """
-    found = await session.scalar(select(Round).where(Round.name == settings.name))
-    if found is not None and _agrees(found, settings):
-        return await _latest(session, found)
-    values = _round_values(settings)
-    if found is not None:
-        values.update(decode_overrides(found.overrides))
-    await session.execute(
-        dialect_insert(session, Round)
-        .values(name=settings.name, status="open", created_at=now, **values)
-        .on_conflict_do_update(index_elements=["name"], set_=values)
-    )
-    found = await session.scalar(
-        select(Round).where(Round.name == settings.name).execution_options(populate_existing=True)
-    )
-    assert found is not None
-    return await _latest(session, found)
-
-
-async def _latest(session: AsyncSession, found: Round) -> Round:
-    seen = {found.id}
-    while found.followed_by is not None and found.followed_by not in seen:
-        following = await session.get(Round, found.followed_by)
-        if following is None:
-            break
-        seen.add(following.id)
-        found = following
-    return found
-
-
-#: The round fields a coordinator can change in chat, and how they are stored.
-OVERRIDABLE = ("signup_opens_at", "signup_closes_at", "length_months")
-
-
-def decode_overrides(overrides: dict[str, Any] | None) -> dict[str, Any]:
-    decoded: dict[str, Any] = {}
-    for key, value in (overrides or {}).items():
-        if key in ("signup_opens_at", "signup_closes_at") and isinstance(value, str):
-            decoded[key] = ensure_aware(datetime.fromisoformat(value))
-        elif key == "length_months" and isinstance(value, int):
-            decoded[key] = value
-    return decoded
-
-
-def encode_overrides(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in values.items()}
+from storage.models import Participant
 
 
 async def find_participant(
@@ -141,16 +36,11 @@ async def find_by_user(session: AsyncSession, platform: str, user_id: str) -> Pa
     )
 
 
-async def tandems_of(session: AsyncSession, participant: Participant) -> list[Tandem]:
-    return list(
-        await session.scalars(
-            select(Tandem)
-            .where(
-                (Tandem.mentor_id == participant.id) | (Tandem.mentee_id == participant.id),
-                Tandem.status == "active",
-            )
-            .order_by(Tandem.id)
-        )
+async def participant_of(session: AsyncSession, platform: str, user_id: str
+                         ) -> Participant | None:
+    return await session.scalar(
+        select(Participant).where(Participant.platform == platform, Participant.user_id == user_id)
+        .order_by(Participant.id.desc()).limit(1)
     )
 
 
@@ -158,10 +48,37 @@ async def participant_by_id(session: AsyncSession, participant_id: int) -> Parti
     return await session.get(Participant, participant_id)
 
 
-async def round_named(
-    session: AsyncSession, settings: RoundSettings, name: str, now: datetime
-) -> Round | None:
-    """The round called ``name``: app.yaml's current one (synced), or an earlier one."""
-    if name == settings.name:
-        return await sync_round(session, settings, now)
-    return await session.scalar(select(Round).where(Round.name == name))
+async def round_participants(session: AsyncSession, round_id: int) -> list[Participant]:
+    """Everyone signed up for the round, whatever their status (the engine filters)."""
+    return list(await session.scalars(
+        select(Participant)
+        .where(Participant.round_id == round_id, Participant.status != "left")
+        .order_by(Participant.id)
+    ))
+
+
+async def still_in_round(session: AsyncSession, round_id: int) -> list[Participant]:
+    """Everyone still in a round (not left, not erased)."""
+    return list(await session.scalars(
+        select(Participant)
+        .where(Participant.round_id == round_id,
+               Participant.status.in_(("active", "paused")))
+        .order_by(Participant.id)
+    ))
+
+
+async def signups_by_role(session: AsyncSession, round_id: int) -> dict[str, int]:
+    rows = await session.execute(
+        select(Participant.role, func.count(Participant.id))
+        .where(Participant.round_id == round_id, Participant.status == "active")
+        .group_by(Participant.role)
+    )
+    return {role: count for role, count in rows}
+
+
+async def mark_unreachable(session: AsyncSession, participant_id: int, now: datetime) -> None:
+    await session.execute(
+        update(Participant)
+        .where(Participant.id == participant_id, Participant.unreachable_at.is_(None))
+        .values(unreachable_at=now)
+    )

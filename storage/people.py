@@ -21,10 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from bot.core.config import RoundSettings
-from storage import participants as repo
+from storage import workspaces
 from storage.batching import Batcher, Failed
 from storage.db import Database, per_database
+from storage.dialect import dialect_insert
 from storage.models import Participant, Round, Tandem
+from storage.rounds import sync_round, synced_round
 
 PersonKey = tuple[int, str]  # (workspace row id, platform user id)
 
@@ -88,7 +90,7 @@ class People:
         found = self._workspaces.get((platform, external_id))
         if found is None:
             async with self.db.session() as session:
-                found = await repo.workspace_id(session, platform, external_id, now)
+                found = await workspaces.workspace_id(session, platform, external_id, now)
             self._workspaces[(platform, external_id)] = found
         return found
 
@@ -97,7 +99,7 @@ class People:
         return found
 
     async def current_round(self, settings: RoundSettings, now: datetime) -> Round:
-        """app.yaml's round, synced (see ``participants.sync_round``)."""
+        """app.yaml's round, synced (see ``rounds.sync_round``)."""
         found: Round = await self._reads(_Round(settings, now))
         return found
 
@@ -118,7 +120,7 @@ class People:
         async with self.db.reading() as session:
             for ask in asks:
                 if isinstance(ask, _Round) and id(ask.settings) not in rounds:
-                    rounds[id(ask.settings)] = await repo.synced_round(session, ask.settings)
+                    rounds[id(ask.settings)] = await synced_round(session, ask.settings)
             found = await self._find(
                 session, {a.key for a in asks if isinstance(a, (_Person, _Standing))})
             standings = await self._standings(session, {
@@ -128,8 +130,7 @@ class People:
             if isinstance(ask, _Round) and rounds[id(ask.settings)] is None:
                 # app.yaml changed (or the round is new): a write, once after a deploy.
                 async with self.db.session() as session:
-                    rounds[id(ask.settings)] = await repo.sync_round(session, ask.settings,
-                                                                     ask.now)
+                    rounds[id(ask.settings)] = await sync_round(session, ask.settings, ask.now)
 
         def answer(ask: _Read) -> Any:
             if isinstance(ask, _Round):
@@ -229,7 +230,7 @@ class People:
         statement = self._upserts.get(columns)
         if statement is None:
             table = Participant.__table__
-            insert = repo.dialect_insert(session, table)
+            insert = dialect_insert(session, table)
             changed = {name: insert.excluded[name] for name in columns
                        if name not in ("workspace_id", "user_id", "created_at")}
             changed["consent_at"] = func.coalesce(table.c.consent_at, insert.excluded.consent_at)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import insert, select, update
 
 from bot.core.config import AppConfig
-from storage import participants as repo
+from storage import rounds, workspaces
 from storage.db import Database
 from storage.models import Participant, Round, Tandem
 
@@ -24,10 +24,10 @@ class Seeded:
 async def seed_tandems(db: Database, config: AppConfig, count: int, *, platform: str = "slack",
                        timezone: str = "Europe/Berlin", workspace: str = "T1") -> Seeded:
     async with db.session() as session:
-        current = await repo.sync_round(session, config.round, NOW)
+        current = await rounds.sync_round(session, config.round, NOW)
         await session.execute(update(Round).where(Round.id == current.id)
                               .values(status="matched"))
-        space = await repo.workspace_id(session, platform, workspace, NOW)
+        space = await workspaces.workspace_id(session, platform, workspace, NOW)
         rows = []
         for i in range(count):
             for role, prefix in (("mentor", "UJ"), ("mentee", "US")):

@@ -14,7 +14,7 @@ from bot.core.config import AppConfig, parse_config
 from bot.core.errors import ConfigError
 from conversations.messages import FormDone, FormInvalid, Message, Reply, ShowForm, Working
 from conversations.rhythm import run_due
-from storage import participants as repo
+from storage import rounds
 from storage.db import Database
 from storage.models import AuditEntry, CoordinatorAction, Delivery, MatchRule, Participant, Round
 from tests.local import local_platform
@@ -152,18 +152,18 @@ async def test_signup_window_control_survives_app_yaml_sync(
     assert "zu Ende" in refused.message.plain()  # type: ignore[union-attr]
     # app.yaml is read again on every request and tick: the chat change stays.
     async with db.session() as session:
-        current = await repo.sync_round(session, coordinated.round, clock.now())
+        current = await rounds.sync_round(session, coordinated.round, clock.now())
     assert current.signup_closes_at == clock.now()
     await press_confirm(platform, "round open 2027-01-20")
     assert isinstance(await platform.command(LENA, "signup"), ShowForm)
     async with db.session() as session:
-        current = await repo.sync_round(session, coordinated.round, clock.now())
+        current = await rounds.sync_round(session, coordinated.round, clock.now())
     assert current.signup_closes_at == datetime(2027, 1, 20, 23, 0, tzinfo=UTC)
     assert set(current.overrides or {}) == {"signup_opens_at", "signup_closes_at"}
     # Opening early: a round whose sign-up has not begun yet.
     early = replace(coordinated.round, signup_opens=datetime(2027, 1, 1, tzinfo=UTC))
     async with db.session() as session:
-        current = await repo.sync_round(session, early, clock.now())
+        current = await rounds.sync_round(session, early, clock.now())
     # The chat override wins over app.yaml's later date.
     assert current.signup_opens_at == datetime(2026, 10, 31, 23, 0, tzinfo=UTC)
     assert (await audit_actions(db)) == ["round.close.requested", "round.close",
@@ -232,7 +232,7 @@ async def test_end_now_then_next_round_asks_to_continue(
         following = await session.scalar(select(Round).where(Round.name == "2027-autumn"))
         assert following is not None
         # app.yaml still names 2027-spring: the round started in chat follows it.
-        current = await repo.sync_round(session, coordinated.round, clock.now())
+        current = await rounds.sync_round(session, coordinated.round, clock.now())
         people = {p.user_id: p.round_id for p in await session.scalars(select(Participant))}
         [pin] = await session.scalars(select(MatchRule))
     assert current.id == following.id

@@ -18,11 +18,10 @@ from conversations import figures as figs
 from conversations.context import FlowContext
 from conversations.rhythm import suggested_topic
 from conversations.summary import topic_labels
-from storage import participants as repo
-from storage import rhythm as store
+from storage import checkins, responses, tandems, workspaces
 from storage.db import Database
 from storage.models import Participant, Round, Tandem
-from storage.rhythm import TandemPeople
+from storage.tandems import TandemPeople
 from tests.seed import NOW, seed_tandems
 
 #: Strings that must never appear in anything a coordinator or a board sees.
@@ -78,7 +77,7 @@ async def seed_programme(db: Database, config: AppConfig, *, platform: str = "sl
 
         for index in range(min(count, 3)):
             person(index, "mentee").topics = ["ai_tools", "agile"]
-        space = await repo.workspace_id(session, platform, workspace, NOW)
+        space = await workspaces.workspace_id(session, platform, workspace, NOW)
         base = {"workspace_id": space, "platform": platform, "round_id": seeded.round_id,
                 "languages": ["de"], "meeting_mode": "either", "capacity": 1,
                 "locale": "de", "consent_at": NOW, "created_at": NOW, "updated_at": NOW}
@@ -94,17 +93,17 @@ async def seed_programme(db: Database, config: AppConfig, *, platform: str = "sl
             if index >= count:
                 continue
             for period, answer in periods.items():
-                await store.record_checkin(session, ids[index], period, answer,
+                await checkins.record_checkin(session, ids[index], period, answer,
                                            person(index, "mentor").id, NOW)
         for index, role, period, rating, visibility, text in REFLECTIONS:
             if index < count:
-                await store.save_response(
+                await responses.save_response(
                     session, person(index, role).id, seeded.round_id, "reflection", period,
                     NOW, tandem_id=ids[index], rating=rating, visibility=visibility,
                     answers={"learned": text, "try_next": text + " (next)"})
         for index, role, rating, recommend, going_on in EVALUATIONS:
             if index < count:
-                await store.save_response(
+                await responses.save_response(
                     session, person(index, role).id, seeded.round_id, "evaluation", 0, NOW,
                     rating=rating, visibility="coordinators",
                     answers={"valuable": EVALUATION_TEXT, "recommend": recommend,
@@ -193,10 +192,10 @@ async def test_topics_discussed_follow_the_nudges(db: Database, config: AppConfi
     """The topic counted for a meeting is the one that month's nudge suggested."""
     seeded = await seed_programme(db, config)
     async with db.session() as session:
-        pairs = await store.active_tandems(session, seeded.round_id)
+        pairs = await tandems.active_tandems(session, seeded.round_id)
         await session.execute(update(Tandem).where(Tandem.id == pairs[0].tandem.id)
                               .values(explanation={"offered_wished": ["remote"]}))
-        pairs = await store.active_tandems(session, seeded.round_id)
+        pairs = await tandems.active_tandems(session, seeded.round_id)
     ctx = FlowContext(config, None, db, {})  # type: ignore[arg-type]
     for pair in pairs:
         for period in range(1, 7):

@@ -20,7 +20,7 @@ import yaml
 from sqlalchemy import func, select
 
 from bot.core.config import load_config
-from storage import operations
+from storage import leases
 from storage.db import Database
 from storage.models import Delivery
 from tests.fakes.slack_api import FakeSlack
@@ -69,7 +69,7 @@ async def test_the_other_instance_takes_over_when_the_leader_is_killed(
         await until(lambda: len(slack.of("chat.postMessage")) >= 100, 60,
                     "the leader did not start sending")
         async with db.session() as session:
-            holder = await operations.lease_holder(session, "scheduler")
+            holder = await leases.lease_holder(session, "scheduler")
         assert holder is not None
         leader = next(s for s in servers if f":{s.pid}:" in holder)
         leader.send_signal(signal.SIGKILL)
@@ -80,7 +80,7 @@ async def test_the_other_instance_takes_over_when_the_leader_is_killed(
         await until(lambda: len(nudges_per_channel(slack)) == len(seeded.tandems), 90,
                     "the other instance did not finish the nudges")
         async with db.session() as session:
-            assert await operations.lease_holder(session, "scheduler") != holder
+            assert await leases.lease_holder(session, "scheduler") != holder
         await asyncio.sleep(8)  # more ticks: still nothing twice
     finally:
         for server in servers:
@@ -108,7 +108,7 @@ async def test_sigterm_during_a_fan_out_of_1000_loses_and_doubles_nothing(
     async with db.session() as session:
         claimed = await session.scalar(select(func.count(Delivery.id))
                                        .where(Delivery.status == "claimed"))
-        holder = await operations.lease_holder(session, "scheduler")
+        holder = await leases.lease_holder(session, "scheduler")
     assert claimed == 0, "every claim was either sent or never taken"
     assert holder is None, "the lease was handed back"
 

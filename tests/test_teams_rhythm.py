@@ -595,7 +595,7 @@ async def test_buttons_twice_outsiders_and_after_the_end(
     # Lena double-clicks "We met": two submits at once. The meeting is recorded once,
     # each partner gets one reflection prompt, and both answers replace her card.
     # (Both answers may say "recorded" instead of one "already recorded": the two
-    # presses race in storage.rhythm.record_checkin.)
+    # presses race in storage.checkins.record_checkin.)
     before = len(connector.calls)
     await asyncio.gather(*(post(world, LENA, value=button(lena_nudge, "checkin.met"),
                                 replyToId=lena_nudge.activity_id) for _ in range(2)))

@@ -29,7 +29,7 @@ from adapters.slack.directory import Directory
 from adapters.slack.listeners import register
 from adapters.slack.messenger import SlackMessenger
 from bot.host.runtime import Runtime
-from storage import operations
+from storage import processed_events
 
 log = logging.getLogger(__name__)
 ROUTE = "/slack/events"
@@ -106,8 +106,8 @@ class SlackAdapter:
 
     async def _first_time(self, delivery: str) -> bool:
         async with self.runtime.db.session() as session:
-            return await operations.first_time(session, "slack", delivery,
-                                               self.runtime.clock.now())
+            return await processed_events.first_time(session, "slack", delivery,
+                                                     self.runtime.clock.now())
 
     async def start(self) -> None:
         # One keep-alive connection pool for every Web API call: without a session of

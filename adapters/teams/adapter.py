@@ -28,7 +28,7 @@ from adapters.teams.messenger import TeamsMessenger
 from adapters.teams.references import References
 from adapters.teams.turns import TeamsBot
 from bot.host.runtime import Runtime
-from storage import operations
+from storage import processed_events
 
 log = logging.getLogger(__name__)
 ROUTE = "/api/messages"
@@ -102,8 +102,8 @@ class TeamsAdapter:
         if activity.id and activity.type in ("message", "invoke"):
             key = f"{activity.conversation.id}|{activity.id}"
             async with self.runtime.db.session() as session:
-                first = await operations.first_time(session, PLATFORM, key,
-                                                    self.runtime.clock.now())
+                first = await processed_events.first_time(session, PLATFORM, key,
+                                                          self.runtime.clock.now())
             if not first:
                 log.info("teams: ignored a redelivered %s activity", activity.type)
                 return

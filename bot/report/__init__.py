@@ -14,7 +14,7 @@ from bot.core.config import AppConfig
 from bot.core.errors import ConfigError
 from bot.core.settings import Settings
 from conversations import figures as figs
-from storage import participants as repo
+from storage import rounds
 from storage.db import Database
 
 FORMATS = ("html", "csv")
@@ -32,7 +32,7 @@ async def write_report(settings: Settings, config: AppConfig, round_name: str, f
     try:
         await db.ensure_current()
         async with db.session() as session:
-            current = await repo.round_named(session, config.round, round_name, now)
+            current = await rounds.round_named(session, config.round, round_name, now)
         if current is None:
             raise ConfigError("command line", "--round",
                               f"no round named {round_name!r}; app.yaml's round is "

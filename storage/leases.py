@@ -1,4 +1,5 @@
-"""Operational state: inbound events already handled, and named leases."""
+"""The leases table: named leases (the scheduler's), one holder at a time, taken
+over once the holder stops renewing."""
 
 from __future__ import annotations
 
@@ -7,22 +8,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Lease, ProcessedEvent
-from storage.participants import dialect_insert
-
-
-async def first_time(session: AsyncSession, source: str, event_id: str, now: datetime) -> bool:
-    """True the first time an event id is seen; False for a redelivery."""
-    inserted = await session.execute(
-        dialect_insert(session, ProcessedEvent)
-        .values(source=source, event_id=event_id[:255], received_at=now)
-        .on_conflict_do_nothing(index_elements=["source", "event_id"])
-    )
-    return inserted.rowcount == 1
-
-
-async def forget_events_before(session: AsyncSession, before: datetime) -> None:
-    await session.execute(delete(ProcessedEvent).where(ProcessedEvent.received_at < before))
+from storage.dialect import dialect_insert
+from storage.models import Lease
 
 
 async def hold_lease(session: AsyncSession, name: str, holder: str, now: datetime,

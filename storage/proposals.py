@@ -1,4 +1,5 @@
-"""Reading a round for matching, and storing proposals, pins, blocks and tandems."""
+"""The match_proposals and match_rules tables: matching results shown to
+coordinators (at most one per round confirmed) and their pins and blocks."""
 
 from __future__ import annotations
 
@@ -8,28 +9,8 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import AuditEntry, MatchProposal, MatchRule, Participant, Round, Tandem
-from storage.participants import dialect_insert
-
-
-async def round_participants(session: AsyncSession, round_id: int) -> list[Participant]:
-    """Everyone signed up for the round, whatever their status (the engine filters)."""
-    return list(await session.scalars(
-        select(Participant)
-        .where(Participant.round_id == round_id, Participant.status != "left")
-        .order_by(Participant.id)
-    ))
-
-
-async def all_participants(session: AsyncSession) -> list[Participant]:
-    return list(await session.scalars(select(Participant).order_by(Participant.id)))
-
-
-async def earlier_pairs(session: AsyncSession, round_id: int) -> list[tuple[int, int]]:
-    rows = await session.execute(
-        select(Tandem.mentor_id, Tandem.mentee_id).where(Tandem.round_id != round_id)
-    )
-    return [(m, s) for m, s in rows]
+from storage.dialect import dialect_insert
+from storage.models import MatchProposal, MatchRule, Round
 
 
 async def rules(session: AsyncSession, round_id: int) -> list[MatchRule]:
@@ -65,6 +46,10 @@ async def save_proposal(session: AsyncSession, round_id: int, by: str, now: date
     return proposal
 
 
+async def proposal_by_id(session: AsyncSession, proposal_id: int) -> MatchProposal | None:
+    return await session.get(MatchProposal, proposal_id)
+
+
 async def latest_proposal(session: AsyncSession, round_id: int) -> MatchProposal | None:
     return await session.scalar(
         select(MatchProposal).where(MatchProposal.round_id == round_id)
@@ -93,24 +78,3 @@ async def confirm(session: AsyncSession, proposal: MatchProposal, by: str, now: 
         .values(status="confirmed", confirmed_by=by, confirmed_at=now)
     )
     return True
-
-
-async def create_tandems(session: AsyncSession, round_id: int, pairs: list[dict[str, Any]],
-                         now: datetime) -> list[Tandem]:
-    for pair in pairs:
-        await session.execute(
-            dialect_insert(session, Tandem)
-            .values(round_id=round_id, mentor_id=pair["mentor"], mentee_id=pair["mentee"],
-                    score=pair["score"], explanation=pair["explanation"], status="active",
-                    created_at=now)
-            .on_conflict_do_nothing(index_elements=["round_id", "mentor_id", "mentee_id"])
-        )
-    return list(await session.scalars(
-        select(Tandem).where(Tandem.round_id == round_id).order_by(Tandem.id)
-    ))
-
-
-async def audit(session: AsyncSession, platform: str, user_id: str, action: str,
-                detail: dict[str, Any], now: datetime) -> None:
-    session.add(AuditEntry(at=now, platform=platform, user_id=user_id, action=action,
-                           detail=detail))
