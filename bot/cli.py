@@ -265,7 +265,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # JSON lines for `serve` (a log shipper reads them), text for people at a
         # terminal; TANDEM_LOG_FORMAT=json|text overrides. See bot/logs.py.
         configure_from_env(args.command, logging.DEBUG if args.verbose else logging.INFO)
-        return args.handler(args)
+        handler: Callable[[argparse.Namespace], int] = args.handler
+        return handler(args)
     except ConfigError as error:
         print(f"configuration error: {error}", file=sys.stderr)
         return EXIT_CONFIG

@@ -18,6 +18,7 @@ from bot.core.clock import FixedClock
 from bot.core.config import AppConfig, load_config
 from bot.core.settings import Settings
 from conversations.context import FlowContext
+from conversations.events import FormValue
 from conversations.messages import ShowForm
 from conversations.rhythm import run_due
 from storage.db import Database
@@ -71,7 +72,7 @@ ORG: tuple[Employee, ...] = (
 )
 
 
-def _answers(person: Employee) -> dict[str, object]:
+def _answers(person: Employee) -> dict[str, FormValue]:
     return {
         "role": person.role, "department": person.department, "manager": person.manager,
         "topics": list(person.topics), "goals": person.goals,

@@ -74,7 +74,7 @@ class RhythmScheduler:
             return
         if self._running is not None and not self._running.done():
             return  # the previous tick is still sending: it will catch up itself
-        self._running = asyncio.current_task()  # type: ignore[assignment]
+        self._running = asyncio.current_task()
         lag, started = self._lag(), time.perf_counter()
         try:
             report = await run_due(self.runtime.ctx, self.runtime.clock.now())

@@ -34,6 +34,18 @@ class Messenger(Protocol):
 
     async def post_channel(self, channel_id: str, message: Message) -> str: ...
 
+    async def find_sent(self, targets: Sequence[str], key: str) -> str | None:
+        """The id of a message tagged ``key`` already in one of ``targets``' chats, if
+        the platform lets the bot look (after a sender died before recording it)."""
+        ...
+
+    async def send_file(
+        self, user_id: str, filename: str, content: bytes, message: Message
+    ) -> str:
+        """Give one person a file with ``message`` beside it (their data export, a
+        proposal's CSV); returns the platform's message id."""
+        ...
+
 
 @dataclass
 class FlowContext:

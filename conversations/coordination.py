@@ -16,7 +16,7 @@ def require_coordinator(ctx: FlowContext, actor: Actor) -> None:
         raise NotAllowed()
 
 
-async def audit(ctx: FlowContext, actor: Actor, action: str, **detail: Any) -> None:
+async def audit(ctx: FlowContext, actor: Actor, action: str, /, **detail: Any) -> None:
     async with ctx.db.session() as session:
         await audit_log.record(session, actor.platform, actor.user_id, action, detail,
                                ctx.clock.now())

@@ -14,6 +14,7 @@ sends one twice.
 from __future__ import annotations
 
 from collections import Counter
+from functools import partial
 
 from bot.core.i18n import t
 from bot.matching.explain import describe_tandem
@@ -65,8 +66,7 @@ async def introduce_round(ctx: FlowContext, round_id: int) -> None:
     for pair in pairs:
         await to_tandem(
             ctx, pair, current.id, "introduction", f"intro:{pair.tandem.id}",
-            lambda lang, reader, pair=pair: guide(ctx, pair, current, lang, reader,
-                                                  "intro.title"),
+            partial(guide, ctx, pair, current, title_key="intro.title"),
         )
     await announce_matching(ctx, current, pairs)
 

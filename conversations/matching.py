@@ -80,7 +80,7 @@ async def command(ctx: FlowContext, cmd: Command) -> Outcome:
 
 async def _adjust(ctx: FlowContext, session: Any, actor: Actor, current: Round,
                   latest: MatchProposal | None, action: str, args: list[str]) -> None:
-    pairs = latest.result["pairs"] if latest else []
+    pairs: list[dict[str, Any]] = latest.result["pairs"] if latest else []
 
     def pair(text: str) -> dict[str, Any]:
         if not text.isdigit() or not 1 <= int(text) <= len(pairs):

@@ -20,6 +20,7 @@ Who sees what, in order:
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -146,10 +147,14 @@ async def _tell_partners(ctx: FlowContext, ended: list[Ended]) -> None:
                         f"partner-forgotten:{item.tandem_id}:{partner.id}",
                         lambda lang, _reader: Message.text(t(lang, "privacy.partner_forgotten")))
         name = partner.display_name or partner.user_id
-        await to_coordinators(
-            ctx, f"partner-forgotten:{item.tandem_id}", item.round_id,
-            lambda lang, name=name, item=item: Message.text(
-                t(lang, "privacy.coordinators_forgotten", partner=name, round=item.round_name)))
+        await to_coordinators(ctx, f"partner-forgotten:{item.tandem_id}", item.round_id,
+                              _coordinators_note(name, item.round_name))
+
+
+def _coordinators_note(partner: str, round_name: str) -> Callable[[str], Message]:
+    """What coordinators read when someone's partner asked to be forgotten."""
+    return lambda lang: Message.text(
+        t(lang, "privacy.coordinators_forgotten", partner=partner, round=round_name))
 
 
 # retention ---------------------------------------------------------------------------

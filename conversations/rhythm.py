@@ -27,6 +27,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from bot.core.i18n import t
@@ -171,6 +172,11 @@ async def _tandem_messages(ctx: FlowContext, current: Round, dates: RoundDates,
         reminders = await checkins.due_reminders(session, current.id, now)
     by_id = {pair.tandem.id: pair for pair in pairs}
     jobs: list[Callable[[], Awaitable[None]]] = []
+
+    def nudging(pair: TandemPeople, period: int, reminder: bool) -> Compose:
+        return lambda lang, _reader: nudge(ctx, pair, period, lang, reminder=reminder,
+                                           total=dates.periods)
+
     for pair in pairs:
         zones = _zones(ctx, pair.people)
         for audience, audience_zones in _audiences(ctx, pair):
@@ -179,8 +185,7 @@ async def _tandem_messages(ctx: FlowContext, current: Round, dates: RoundDates,
             ):
                 jobs.append(_job(report, "kickoff", _send(
                     ctx, pair, audience, current.id, "kickoff", f"kickoff:{pair.tandem.id}",
-                    lambda lang, reader, pair=pair: guide(ctx, pair, current, lang, reader,
-                                                          "kickoff.title"))))
+                    partial(guide, ctx, pair, current, title_key="kickoff.title"))))
             latest = dates.latest_nudge(rhythm, audience_zones, now)
             if latest is None:
                 continue
@@ -188,28 +193,26 @@ async def _tandem_messages(ctx: FlowContext, current: Round, dates: RoundDates,
             if in_grace(due, now, rhythm) and answers.get((pair.tandem.id, period)) != "met":
                 jobs.append(_job(report, "nudge", _send(
                     ctx, pair, audience, current.id, "nudge",
-                    f"nudge:{pair.tandem.id}:{period}",
-                    lambda lang, reader, pair=pair, period=period: nudge(
-                        ctx, pair, period, lang, reminder=False, total=dates.periods))))
+                    f"nudge:{pair.tandem.id}:{period}", nudging(pair, period, reminder=False))))
         latest = dates.latest_nudge(rhythm, zones, now)
         if latest is None:
             continue
         stalled_since = _stalled_since(answers, pair.tandem.id, latest[0],
                                        rhythm.stalled_after_periods)
         if stalled_since is not None:
-            jobs.append(_job(report, "stalled", lambda pair=pair, since=stalled_since:
-                             _flag_stalled(ctx, current, pair, since)))
+            jobs.append(_job(report, "stalled",
+                             partial(_flag_stalled, ctx, current, pair, stalled_since)))
     ended = now >= dates.end_at(rhythm)
     for reminder in reminders:
-        pair = by_id.get(reminder.tandem_id)
-        if pair is None or answers.get((reminder.tandem_id, reminder.period)) == "met":
+        reminded = by_id.get(reminder.tandem_id)
+        if reminded is None or answers.get((reminder.tandem_id, reminder.period)) == "met":
             continue
         if ended or not in_grace(reminder.due_at, now, rhythm):
             continue  # a reminder after the round, or long overdue, helps nobody
-        jobs.append(_job(report, "reminder", lambda pair=pair, reminder=reminder: to_tandem(
-            ctx, pair, current.id, "reminder", f"reminder:{pair.tandem.id}:{reminder.period}",
-            lambda lang, reader, pair=pair, period=reminder.period: nudge(
-                ctx, pair, period, lang, reminder=True, total=dates.periods))))
+        jobs.append(_job(report, "reminder", partial(
+            to_tandem, ctx, reminded, current.id, "reminder",
+            f"reminder:{reminded.tandem.id}:{reminder.period}",
+            nudging(reminded, reminder.period, reminder=True))))
     await _parallel(ctx, jobs)
 
 
@@ -308,14 +311,15 @@ async def _pulse_and_wrapup(ctx: FlowContext, current: Round, dates: RoundDates,
     if ("pulse" in rhythm.enabled and pulse_day is not None
             and in_grace(dates.lifecycle_at(pulse_day, rhythm), now, rhythm)):
         for person in people:
-            jobs.append(_job(report, "pulse", lambda person=person: to_person(
-                ctx, person, current.id, "pulse", f"pulse:{current.id}:{person.id}",
+            jobs.append(_job(report, "pulse", partial(
+                to_person, ctx, person, current.id, "pulse", f"pulse:{current.id}:{person.id}",
                 lambda lang, _reader: pulse(current, lang))))
     end_at = dates.end_at(rhythm)
     if "wrapup" in rhythm.enabled and in_grace(end_at, now, rhythm):
         for person in people:
-            jobs.append(_job(report, "evaluation", lambda person=person: to_person(
-                ctx, person, current.id, "evaluation", f"evaluation:{current.id}:{person.id}",
+            jobs.append(_job(report, "evaluation", partial(
+                to_person, ctx, person, current.id, "evaluation",
+                f"evaluation:{current.id}:{person.id}",
                 lambda lang, _reader: evaluation_invite(current, lang))))
     await _parallel(ctx, jobs)
     if "wrapup" in rhythm.enabled and in_grace(end_at, now, rhythm):

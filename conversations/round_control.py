@@ -137,10 +137,10 @@ def _plan(ctx: FlowContext, actor: Actor, current: Round, op: str, args: list[st
     dates = RoundDates.of(current, zone)
     if current.status != "ended" and now < dates.end_at(ctx.config.rhythm):
         raise UserError("round.next_not_ended", round=current.name, cmd=_prefix(ctx, actor))
-    closes, starts = _day(args[1]), _day(args[2])
-    if closes < now.astimezone(zone).date() or starts <= closes:
+    closes_on, starts_on = _day(args[1]), _day(args[2])
+    if closes_on < now.astimezone(zone).date() or starts_on <= closes_on:
         raise UserError("round.next_bad_dates")
-    return {"name": args[0], "closes": closes.isoformat(), "starts": starts.isoformat()}
+    return {"name": args[0], "closes": closes_on.isoformat(), "starts": starts_on.isoformat()}
 
 
 def _prefix(ctx: FlowContext, actor: Actor) -> str:
@@ -169,7 +169,10 @@ async def _status(ctx: FlowContext, session: Any, actor: Actor, current: Round,
                   language: str) -> Outcome:
     zone = ctx.config.timezone
     dates = RoundDates.of(current, zone)
-    day = lambda moment: format_day(moment.astimezone(zone).date(), language)  # noqa: E731
+
+    def day(moment: datetime) -> str:
+        return format_day(moment.astimezone(zone).date(), language)
+
     facts = [
         (t(language, "round.fact.status"), t(language, f"round.status.{current.status}")),
         (t(language, "round.fact.signup"),

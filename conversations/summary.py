@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date
 
 from bot.core.config import AppConfig
 from bot.core.i18n import t, t_or
 from storage.models import Participant
 
 
-def format_day(moment: datetime, language: str) -> str:
+def format_day(moment: date, language: str) -> str:
     return moment.strftime("%d.%m.%Y" if language == "de" else "%d %b %Y")
 
 

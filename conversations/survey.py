@@ -50,7 +50,7 @@ def build_form(survey: Survey, language: str, earlier: Participant | None) -> Fo
         return t(language, key, **params)
 
     initial = earlier
-    builders = {
+    builders: dict[str, Callable[[], Field]] = {
         "role": lambda: SelectInput(
             "role",
             tr("survey.role.label"),

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import dialect_insert
 from storage.models import Checkin, Reminder, Tandem
+from storage.results import rows_changed
 
 
 async def checkins(session: AsyncSession, round_id: int) -> dict[tuple[int, int], str]:
@@ -41,7 +42,7 @@ async def record_checkin(session: AsyncSession, tandem_id: int, period: int, ans
         .on_conflict_do_update(index_elements=["tandem_id", "period"], set_=values,
                                where=Checkin.answer != "met")
     )
-    if written.rowcount == 0:
+    if rows_changed(written) == 0:
         return "met"
     return before
 

@@ -10,6 +10,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import CoordinatorAction
+from storage.results import rows_changed
 
 PENDING, DONE, CANCELLED = "pending", "done", "cancelled"
 
@@ -36,7 +37,7 @@ async def update_payload(session: AsyncSession, action_id: int, payload: dict[st
         .where(CoordinatorAction.id == action_id, CoordinatorAction.status == PENDING)
         .values(payload=payload)
     )
-    return changed.rowcount == 1
+    return rows_changed(changed) == 1
 
 
 async def decide(session: AsyncSession, action_id: int, status: str, by: str, now: datetime
@@ -47,4 +48,4 @@ async def decide(session: AsyncSession, action_id: int, status: str, by: str, no
         .where(CoordinatorAction.id == action_id, CoordinatorAction.status == PENDING)
         .values(status=status, decided_by=by, decided_at=now)
     )
-    return won.rowcount == 1
+    return rows_changed(won) == 1

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import dialect_insert
 from storage.models import Delivery
+from storage.results import rows_changed
 
 CLAIMED, SENT, FAILED = "claimed", "sent", "failed"
 
@@ -47,14 +48,14 @@ async def claim(
         )
         .on_conflict_do_nothing(index_elements=["key"])
     )
-    if inserted.rowcount == 1:
+    if rows_changed(inserted) == 1:
         return NEW
     taken_over = await session.execute(
         update(Delivery)
         .where(Delivery.key == item.key, Delivery.status == CLAIMED, Delivery.lease_until < now)
         .values(lease_until=now + lease, attempts=Delivery.attempts + 1)
     )
-    return TAKEOVER if taken_over.rowcount == 1 else None
+    return TAKEOVER if rows_changed(taken_over) == 1 else None
 
 
 async def mark_sent(session: AsyncSession, key: str, message_ref: str, now: datetime) -> None:

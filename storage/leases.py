@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import dialect_insert
 from storage.models import Lease
+from storage.results import rows_changed
 
 
 async def hold_lease(session: AsyncSession, name: str, holder: str, now: datetime,
@@ -21,14 +22,14 @@ async def hold_lease(session: AsyncSession, name: str, holder: str, now: datetim
         .values(name=name, holder=holder, expires_at=now + ttl)
         .on_conflict_do_nothing(index_elements=["name"])
     )
-    if inserted.rowcount == 1:
+    if rows_changed(inserted) == 1:
         return True
     renewed = await session.execute(
         update(Lease)
         .where(Lease.name == name, (Lease.holder == holder) | (Lease.expires_at < now))
         .values(holder=holder, expires_at=now + ttl)
     )
-    return renewed.rowcount == 1
+    return rows_changed(renewed) == 1
 
 
 async def release_lease(session: AsyncSession, name: str, holder: str) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import dialect_insert
 from storage.models import ProcessedEvent
+from storage.results import rows_changed
 
 
 async def first_time(session: AsyncSession, source: str, event_id: str, now: datetime) -> bool:
@@ -19,7 +20,7 @@ async def first_time(session: AsyncSession, source: str, event_id: str, now: dat
         .values(source=source, event_id=event_id[:255], received_at=now)
         .on_conflict_do_nothing(index_elements=["source", "event_id"])
     )
-    return inserted.rowcount == 1
+    return rows_changed(inserted) == 1
 
 
 async def forget_events_before(session: AsyncSession, before: datetime) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import dialect_insert
 from storage.models import MatchProposal, MatchRule, Round
+from storage.results import rows_changed
 
 
 async def rules(session: AsyncSession, round_id: int) -> list[MatchRule]:
@@ -71,7 +72,7 @@ async def confirm(session: AsyncSession, proposal: MatchProposal, by: str, now: 
         update(Round).where(Round.id == proposal.round_id, Round.status == "open")
         .values(status="matched")
     )
-    if won.rowcount != 1:
+    if rows_changed(won) != 1:
         return False
     await session.execute(
         update(MatchProposal).where(MatchProposal.id == proposal.id)

@@ -28,8 +28,10 @@ async def workspace_id(
         .values(platform=platform, external_id=external_id, created_at=now)
         .on_conflict_do_nothing(index_elements=["platform", "external_id"])
     )
-    return await session.scalar(
+    # The row exists now: ours, or the one a concurrent caller inserted first.
+    created = await session.execute(
         select(Workspace.id).where(
             Workspace.platform == platform, Workspace.external_id == external_id
         )
     )
+    return created.scalar_one()

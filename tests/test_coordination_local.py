@@ -184,7 +184,8 @@ async def test_confirmation_once_cancel_and_usage(platform: LocalPlatform, db: D
     asked = await platform.command(COORDINATOR, "round extend 1")
     cancelled = await platform.press(COORDINATOR, "round.cancel",
                                      button(asked.message, "round.confirm"))  # type: ignore[union-attr]
-    assert "Nothing was changed" in cancelled.message.plain()  # type: ignore[union-attr]
+    assert "Cancelled. Nothing was changed" in cancelled.message.plain()  # type: ignore[union-attr]
+    assert (await audit_actions(db))[-1] == "round.extend.cancelled"
     for text in ("round extend 0", "round extend x", "round open 2027-13-01", "round fly",
                  "round next 2027-autumn 2027-08-31 2027-09-15"):
         outcome = await platform.command(COORDINATOR, text)

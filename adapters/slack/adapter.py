@@ -8,7 +8,8 @@ instead (for development behind a firewall); the HTTP route stays mounted.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, cast
 
 import aiohttp
 from aiohttp import web
@@ -100,8 +101,10 @@ class SlackAdapter:
         # parsed body only in its "socket_mode", which differs from "http" in two
         # things alone: no signature check (done above) and how lazy listeners copy
         # the request (none here).
+        # Bolt only reads the headers; its parameter is a dict (invariant) of either form.
+        bolt_headers = cast("dict[str, str | Sequence[str]]", headers)
         bolt_request = AsyncBoltRequest(body=payload, query=request.query_string,
-                                        headers=headers, mode="socket_mode")
+                                        headers=bolt_headers, mode="socket_mode")
         return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
 
     async def _first_time(self, delivery: str) -> bool:
@@ -118,7 +121,7 @@ class SlackAdapter:
             from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
             handler = AsyncSocketModeHandler(self.app, self.settings.slack_app_token)
-            await handler.connect_async()
+            await handler.connect_async()  # type: ignore[no-untyped-call]  # unannotated in slack_bolt
             self._socket = handler
             log.info("slack: connected in Socket Mode")
 

@@ -59,4 +59,5 @@ def manifest(url: str, name: str = "Tandem") -> dict[str, Any]:
 
 
 def manifest_yaml(url: str, name: str = "Tandem") -> str:
-    return yaml.safe_dump(manifest(url, name), sort_keys=False, allow_unicode=True)
+    text: str = yaml.safe_dump(manifest(url, name), sort_keys=False, allow_unicode=True)
+    return text

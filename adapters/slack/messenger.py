@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Sequence
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -32,7 +33,7 @@ class SlackMessenger:
         self._groups: OrderedDict[str, str] = OrderedDict()
 
     async def _post(self, channel: str, message: Message) -> str:
-        extra = {}
+        extra: dict[str, Any] = {}
         if message.key:
             # Tagged so that a sender restarted after a crash can see it went out.
             extra["metadata"] = {"event_type": METADATA_EVENT,

@@ -16,16 +16,23 @@ DEFAULT_TENANT = "default"
 
 def tenant_of(activity: Activity) -> str:
     """The tenant (the workspace on Teams): from channelData, else the conversation."""
-    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
-    tenant = data.get("tenant")
-    if isinstance(tenant, dict) and isinstance(tenant.get("id"), str) and tenant["id"]:
-        return tenant["id"]
+    tenant = _channel_data_id(activity, "tenant")
+    if tenant is not None:
+        return tenant
     conversation = activity.conversation
     if conversation is not None:
         found = conversation.tenant_id or _extra(conversation, "tenantId")
         if isinstance(found, str) and found:
             return found
     return DEFAULT_TENANT
+
+
+def _channel_data_id(activity: Activity, key: str) -> str | None:
+    """``channelData[key].id`` when it is a non-empty text (tenant, channel, team)."""
+    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    entry = data.get(key)
+    found = entry.get("id") if isinstance(entry, dict) else None
+    return found if isinstance(found, str) and found else None
 
 
 def _extra(model: Any, key: str) -> object:
@@ -36,7 +43,8 @@ def _extra(model: Any, key: str) -> object:
 def user_key(account: ChannelAccount) -> str:
     """A person's id: the Entra (AAD) object id where Teams gives one, as the
     people picker does; the Bot Framework id (``29:…``) otherwise (Emulator)."""
-    return account.aad_object_id or account.id
+    key: str = account.aad_object_id or account.id  # botbuilder's models are unannotated
+    return key
 
 
 def actor_of(activity: Activity) -> Actor:
@@ -53,7 +61,7 @@ def actor_of(activity: Activity) -> Actor:
 
 def conversation_type(activity: Activity) -> str:
     conversation = activity.conversation
-    kind = conversation.conversation_type if conversation else None
+    kind: str | None = conversation.conversation_type if conversation else None
     if not kind:
         # The Emulator sends no conversationType: a chat that is not a group is personal.
         return "groupChat" if conversation is not None and conversation.is_group else "personal"
@@ -66,21 +74,17 @@ def is_personal(activity: Activity) -> bool:
 
 def channel_id_of(activity: Activity) -> str | None:
     """The team channel an activity came from (``19:…@thread.tacv2``), if any."""
-    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
-    channel = data.get("channel")
-    if isinstance(channel, dict) and isinstance(channel.get("id"), str) and channel["id"]:
-        return channel["id"]
+    channel = _channel_data_id(activity, "channel")
+    if channel is not None:
+        return channel
     if conversation_type(activity) == "channel" and activity.conversation:
-        return activity.conversation.id.split(";")[0]
+        conversation_id: str = activity.conversation.id
+        return conversation_id.split(";")[0]
     return None
 
 
 def team_id_of(activity: Activity) -> str | None:
-    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
-    team = data.get("team")
-    if isinstance(team, dict) and isinstance(team.get("id"), str) and team["id"]:
-        return team["id"]
-    return None
+    return _channel_data_id(activity, "team")
 
 
 def command_text(activity: Activity) -> str:

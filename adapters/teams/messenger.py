@@ -43,7 +43,9 @@ log = logging.getLogger(__name__)
 # blocking the event loop (a nudge to 1000 people would stall incoming requests for
 # ~10 s). A frozenset gives the same policy in microseconds.
 if not isinstance(ClientRetryPolicy.safe_codes, frozenset):
-    ClientRetryPolicy.safe_codes = frozenset(ClientRetryPolicy.safe_codes)
+    # msrest declares a list; anything that answers ``in`` does.
+    ClientRetryPolicy.safe_codes = frozenset(  # type: ignore[assignment]
+        ClientRetryPolicy.safe_codes)
 
 UNREACHABLE_STATUS = frozenset({403, 404})
 FILE_CONSENT = "application/vnd.microsoft.teams.card.file.consent"
@@ -160,10 +162,12 @@ class TeamsMessenger:
 
     def take_file(self, token: object, user_id: str) -> PendingFile | None:
         """The pending file behind a consent answer, if it is this person's."""
-        pending = self.pending_files.get(token) if isinstance(token, str) else None
+        if not isinstance(token, str):
+            return None
+        pending = self.pending_files.get(token)
         if pending is None or pending.user_id != user_id:
             return None
-        return self.pending_files.pop(token)  # type: ignore[arg-type]
+        return self.pending_files.pop(token)
 
     async def post_channel(self, channel_id: str, message: Message) -> str:
         found = await self.references.find("channel", channel_id)

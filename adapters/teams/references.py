@@ -38,7 +38,8 @@ log = logging.getLogger(__name__)
 
 
 def serialise(reference: ConversationReference) -> dict[str, Any]:
-    return reference.serialize()
+    data: dict[str, Any] = reference.serialize()  # msrest's models are unannotated
+    return data
 
 
 def deserialise(data: dict[str, Any]) -> ConversationReference:

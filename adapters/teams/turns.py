@@ -122,9 +122,8 @@ class TeamsBot:
     async def _on_card_action(self, turn: TurnContext) -> None:
         """Action.Execute (Universal Actions): the answer is the invoke's response card."""
         activity = turn.activity
-        value = activity.value if isinstance(activity.value, dict) else {}
-        action = value.get("action") if isinstance(value.get("action"), dict) else {}
-        data = action.get("data") if isinstance(action.get("data"), dict) else {}
+        value = _mapping(activity.value)
+        data = _mapping(_mapping(value.get("action")).get("data"))
         actor = actor_of(activity)
         body: dict[str, Any]
         outcome: Outcome | None = None
@@ -152,11 +151,11 @@ class TeamsBot:
         """The person allowed (or declined) a file: upload it to the URL Teams gave,
         then show it in the chat as a file card."""
         activity = turn.activity
-        value = activity.value if isinstance(activity.value, dict) else {}
-        context = value.get("context") if isinstance(value.get("context"), dict) else {}
+        value = _mapping(activity.value)
+        context = _mapping(value.get("context"))
         actor = actor_of(activity)
         pending = self.messenger.take_file(context.get(FILE_KEY), actor.user_id)
-        upload = value.get("uploadInfo") if isinstance(value.get("uploadInfo"), dict) else {}
+        upload = _mapping(value.get("uploadInfo"))
         if value.get("action") == "accept":
             if pending is None or not isinstance(upload.get("uploadUrl"), str):
                 notice = Message.text(t(self._language(actor), "teams.file_expired"))
@@ -275,6 +274,11 @@ class TeamsBot:
 async def _invoke_ok(turn: TurnContext) -> None:
     response = InvokeResponse(status=200)
     await turn.send_activity(Activity(type=ActivityTypes.invoke_response, value=response))
+
+
+def _mapping(value: object) -> dict[str, Any]:
+    """A JSON object from an activity, or an empty one for anything else (untrusted)."""
+    return value if isinstance(value, dict) else {}
 
 
 def _is_card_data(data: dict[str, Any]) -> bool:

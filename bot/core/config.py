@@ -186,13 +186,13 @@ class _Reader:
         return value
 
     def text(self, key: str, default: Any = ...) -> str:
-        value = self.get(key, str, default)
+        value: str = self.get(key, str, default)
         if isinstance(value, str) and not value.strip():
             raise self.fail(key, "must not be empty")
         return value
 
     def number(self, key: str, default: Any = ..., low: int = 0, high: int = 10**6) -> int:
-        value = self.get(key, int, default)
+        value: int = self.get(key, int, default)
         if not low <= value <= high:
             raise self.fail(key, f"must be between {low} and {high}, not {value}")
         return value
@@ -477,7 +477,7 @@ def _announcements(root: _Reader, zone: ZoneInfo) -> tuple[ScheduledAnnouncement
 
 
 def _instant(entry: _Reader, key: str) -> datetime:
-    value = entry.get(key, (datetime, str))
+    value: datetime | str = entry.get(key, (datetime, str))
     if isinstance(value, str):
         try:
             value = datetime.fromisoformat(value)

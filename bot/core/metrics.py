@@ -77,7 +77,9 @@ def delivery(kind: str, outcome: str) -> None:
 
 
 class _Outcome(Protocol):
-    value: str
+    # A read-only property, so that an Enum with text values (``Sent``) fits.
+    @property
+    def value(self) -> str: ...
 
 
 P = ParamSpec("P")

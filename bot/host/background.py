@@ -20,14 +20,14 @@ class Background:
     def __init__(self) -> None:
         self._tasks: set[asyncio.Future[None]] = set()
 
-    def start(self, work: Awaitable[None], what: str) -> None:
+    def start(self, work: Awaitable[object], what: str) -> None:
         """Run ``work`` from now on; ``what`` names it in the log should it fail."""
         task = asyncio.ensure_future(self._logged(work, what))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
     @staticmethod
-    async def _logged(work: Awaitable[None], what: str) -> None:
+    async def _logged(work: Awaitable[object], what: str) -> None:
         try:
             await work
         except Exception:  # nobody awaits this task: the log is where failures go

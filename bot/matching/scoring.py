@@ -74,7 +74,7 @@ class PointTables:
 
 def shared_bits(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Shared bits of broadcastable bitset arrays whose last axis holds the words."""
-    count = np.bitwise_count(a[..., 0] & b[..., 0])
+    count: np.ndarray = np.bitwise_count(a[..., 0] & b[..., 0])
     for word in range(1, a.shape[-1]):
         count += np.bitwise_count(a[..., word] & b[..., word])
     return count
@@ -144,7 +144,7 @@ class Scorer:
     def _profile_points(self, j: np.ndarray, s: np.ndarray) -> np.ndarray:
         """Components that depend only on a mentor's profile; ``NO_LANGUAGE`` if none."""
         shared = shared_bits(self.mentors.languages[j], self.mentees.languages[s])
-        total = self.tables.languages[np.minimum(shared, 2)] + self._mode_points(j, s)
+        total: np.ndarray = self.tables.languages[np.minimum(shared, 2)] + self._mode_points(j, s)
         total += self._tz_points(j, s)
         total += self._location_base(j, s)
         total[shared == 0] = NO_LANGUAGE
@@ -177,18 +177,20 @@ class Scorer:
         """Per mentee, the points gained by the 1st, 2nd and 3rd wished topic covered."""
         wishes = np.minimum(np.bitwise_count(self.mentees.topics).sum(axis=1), TOPIC_CAP)
         table = self.tables.topics[wishes.astype(np.intp)]
-        return np.diff(table, axis=1).astype(np.int16)
+        steps: np.ndarray = np.diff(table, axis=1).astype(np.int16)
+        return steps
 
     def _topic_points(self, j: np.ndarray, s: np.ndarray) -> np.ndarray:
         overlap = shared_bits(self.mentors.topics[j], self.mentees.topics[s])
         steps = self._wish_steps[s]
-        points = (overlap >= 1) * steps[..., 0]
+        points: np.ndarray = (overlap >= 1) * steps[..., 0]
         for level in range(2, TOPIC_CAP + 1):
             points += (overlap >= level) * steps[..., level - 1]
         return points
 
     def _mode_points(self, j: np.ndarray, s: np.ndarray) -> np.ndarray:
-        return self.tables.mode[self.mentors.mode[j], self.mentees.mode[s]]
+        points: np.ndarray = self.tables.mode[self.mentors.mode[j], self.mentees.mode[s]]
+        return points
 
     def _tz_points(self, j: np.ndarray, s: np.ndarray) -> np.ndarray:
         tj = self.mentors.tz_minutes[j].astype(np.int32)
@@ -217,7 +219,8 @@ class Scorer:
         ms = self.mentees
         place = np.where(self._location_kind(j) == 2, self.mentors.location[j], -3)
         same = (place == ms.location[s]) & (ms.mode[s] != REMOTE)
-        return same * np.int16(self.tables.location)
+        bonus: np.ndarray = same * np.int16(self.tables.location)
+        return bonus
 
     def matrix(
         self,
@@ -233,7 +236,8 @@ class Scorer:
 
         def fill(rows: slice) -> int:
             out[rows] = self.block(rows)
-            return rows.stop - rows.start
+            filled: int = rows.stop - rows.start
+            return filled
 
         done = 0
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:

@@ -235,8 +235,8 @@ def violators(
     # int32 is exact while every |u - big| and v stays far below 2**31
     wide = max(int(np.abs(u - big).max(initial=0)), int(v.max(initial=0))) >= 1 << 29
     dtype = np.int64 if wide else np.int32
-    row_t = (u - big).astype(dtype)
-    col_t = v.astype(dtype)
+    row_t: np.ndarray = (u - big).astype(dtype)
+    col_t: np.ndarray = v.astype(dtype)
     lowest = np.int16(max(floor, 0))
 
     def one(a: int) -> tuple[np.ndarray, np.ndarray]:
