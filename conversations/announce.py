@@ -28,7 +28,7 @@ from typing import Any
 from bot.core.config import ANNOUNCEMENT_MAX, ScheduledAnnouncement
 from bot.core.errors import UserError
 from bot.core.i18n import t
-from conversations import outbox
+from conversations import outbox, values
 from conversations.context import FlowContext
 from conversations.coordination import audit, require_coordinator
 from conversations.events import Actor, ButtonPress, Command, FormSubmission, FormValue
@@ -109,9 +109,9 @@ async def submit(ctx: FlowContext, submission: FormSubmission) -> Outcome:
     require_coordinator(ctx, actor)
     language = ctx.language(actor.locale)
     channels = _channels(ctx, actor)
-    values = submission.values
-    channel, text = _text(values.get("channel")), _text(values.get("text"))
-    checked = values.get("signup_button")
+    fields = submission.values
+    channel, text = _text(fields.get("channel")), _text(fields.get("text"))
+    checked = fields.get("signup_button")
     signup = "yes" in checked if isinstance(checked, list) else checked == "yes"
     errors: dict[str, str] = {}
     if channel not in channels:
@@ -121,10 +121,10 @@ async def submit(ctx: FlowContext, submission: FormSubmission) -> Outcome:
     elif len(text) > ANNOUNCEMENT_MAX:
         errors["text"] = t(language, "announce.error_long", max=ANNOUNCEMENT_MAX,
                            length=len(text))
-    draft_id = int(submission.context) if submission.context.isdigit() else None
+    draft_id = values.optional_number(submission.context)
     if errors:
         form = compose_form(ctx, actor, channels, None, draft_id)
-        return FormInvalid(form, errors, dict(values))
+        return FormInvalid(form, errors, dict(fields))
     payload = {"channel": channel, "text": text, "signup_button": signup}
     now = ctx.clock.now()
     async with ctx.db.session() as session:
@@ -174,13 +174,10 @@ def preview_message(ctx: FlowContext, language: str, action_id: int,
 
 async def _draft(ctx: FlowContext, press: ButtonPress) -> CoordinatorAction:
     require_coordinator(ctx, press.actor)
-    if not press.value.isdigit():
-        raise UserError("error.stale_button")
     async with ctx.db.session() as session:
-        action = await session.get(CoordinatorAction, int(press.value))
-    if action is None or action.kind != KIND or action.platform != press.actor.platform:
-        raise UserError("error.stale_button")
-    return action
+        return await values.row(
+            session, CoordinatorAction, press.value,
+            lambda action: action.kind == KIND and action.platform == press.actor.platform)
 
 
 async def post(ctx: FlowContext, press: ButtonPress) -> Outcome:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from bot.core.errors import UserError
 from bot.core.i18n import t
+from conversations import values
 from conversations.context import FlowContext
 from conversations.events import Actor, ButtonPress, FormSubmission
 from conversations.messages import (
@@ -73,26 +74,31 @@ class Place:
     current: Round
 
 
-async def _place(ctx: FlowContext, actor: Actor, value: str) -> tuple[Place, str]:
-    language = ctx.language(actor.locale)
-    tandem_text, _, period_text = value.partition(":")
-    if not (tandem_text.isdigit() and period_text.isdigit()):
-        raise UserError("error.stale_button")
+async def _place(ctx: FlowContext, actor: Actor, value: str, key: str = values.STALE_BUTTON
+                 ) -> tuple[Place, str]:
+    """The tandem and month a check-in button (or reflection form) names, if it is
+    the presser's tandem and a month of its round that has begun."""
+    tandem_id, period = values.numbers(value, 2, key=key)
     async with ctx.db.session() as session:
-        pair = await tandems.tandem_people(session, int(tandem_text))
+        pair = await tandems.tandem_people(session, tandem_id)
         current = await session.get(Round, pair.tandem.round_id) if pair else None
     if pair is None or current is None:
-        raise UserError("error.stale_button")
+        raise values.Stale(f"no tandem {tandem_id}", key)
     me = next((p for p in pair.people
                if p.platform == actor.platform and p.user_id == actor.user_id), None)
     if me is None:
         raise UserError("checkin.not_yours")
     language = ctx.language(actor.locale, me.locale)
-    ended_at = RoundDates.of(current, ctx.config.timezone).end_at(ctx.config.rhythm)
-    if pair.tandem.status != "active" or current.status == "ended" or ctx.clock.now() >= ended_at:
+    dates = RoundDates.of(current, ctx.config.timezone)
+    now = ctx.clock.now()
+    if period > dates.periods or now < dates.period_begins_at(period):
+        raise values.Stale(f"period {period} of round {current.id} has not begun or is none",
+                           key)
+    if pair.tandem.status != "active" or current.status == "ended" or \
+            now >= dates.end_at(ctx.config.rhythm):
         raise UserError("checkin.closed", round=current.name)
     partner = pair.mentee if me is pair.mentor else pair.mentor
-    return Place(pair, int(period_text), me, partner, current), language
+    return Place(pair, period, me, partner, current), language
 
 
 async def answer(ctx: FlowContext, press: ButtonPress) -> Outcome:
@@ -182,34 +188,36 @@ async def open_reflection(ctx: FlowContext, press: ButtonPress) -> Outcome:
     async with ctx.db.session() as session:
         earlier = await responses.response_of(session, place.me.id, place.current.id, "reflection",
                                               place.period)
-    values = None
+    shown = None
     if earlier is not None:
-        values = {**earlier.answers, "usefulness": earlier.rating,
-                  "visibility": earlier.visibility}
-    return ShowForm(reflection_form(language, press.value, values, place.period))
+        shown = {**earlier.answers, "usefulness": earlier.rating,
+                 "visibility": earlier.visibility}
+    return ShowForm(reflection_form(language, press.value, shown, place.period))
 
 
 async def submit_reflection(ctx: FlowContext, submission: FormSubmission) -> Outcome:
-    place, language = await _place(ctx, submission.actor, submission.context)
-    values = submission.values
+    place, language = await _place(ctx, submission.actor, submission.context,
+                                   values.STALE_FORM)
+    fields = submission.values
     errors: dict[str, str] = {}
     texts = {}
     for name in ("learned", "try_next"):
-        raw = values.get(name)
+        raw = fields.get(name)
         text = clean_text(raw if isinstance(raw, str) else "")
         if len(text) > TEXT_MAX:
             errors[name] = t(language, "survey.error.too_long", max=TEXT_MAX, length=len(text))
         texts[name] = text
-    rating_text = values.get("usefulness")
-    rating = int(rating_text) if isinstance(rating_text, str) and rating_text.isdigit() else 0
-    if not 1 <= rating <= 5:
+    rating = values.rating(fields.get("usefulness"))
+    if rating is None:
         errors["usefulness"] = t(language, "reflect.error.rating")
-    visibility = values.get("visibility") or "private"
-    if visibility not in VISIBILITIES:
+    chosen = fields.get("visibility")
+    visibility = values.choice(chosen, VISIBILITIES) if chosen else "private"
+    if visibility is None:
         errors["visibility"] = t(language, "reflect.error.visibility")
     if errors:
         form = reflection_form(language, submission.context, None, place.period)
-        return FormInvalid(form, errors, dict(values))
+        return FormInvalid(form, errors, dict(fields))
+    assert rating is not None and visibility is not None
     now = ctx.clock.now()
     async with ctx.db.session() as session:
         await responses.save_response(
@@ -242,16 +250,14 @@ async def _share_with_partner(ctx: FlowContext, place: Place, texts: dict[str, s
 async def pulse_answer(ctx: FlowContext, press: ButtonPress) -> Outcome:
     actor = press.actor
     language = ctx.language(actor.locale)
-    if not press.value.isdigit():
-        raise UserError("error.stale_button")
     now = ctx.clock.now()
     async with ctx.db.session() as session:
-        current = await session.get(Round, int(press.value))
+        current = await values.row(session, Round, press.value)
         me = await participants.participant_of(session, actor.platform, actor.user_id)
-        pairs = await tandems.active_tandems(session, current.id) if current else []
+        pairs = await tandems.active_tandems(session, current.id)
     pair = next((p for p in pairs if me is not None and me.id in (p.mentor.id, p.mentee.id)),
                 None)
-    if current is None or me is None or pair is None:
+    if me is None or pair is None:
         raise UserError("checkin.not_yours")
     if current.status == "ended":
         raise UserError("checkin.closed", round=current.name)

@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from bot.core.errors import UserError
 from bot.core.i18n import t
+from conversations import values
 from conversations.context import FlowContext
 from conversations.events import ButtonPress, FormSubmission
 from conversations.messages import (
@@ -66,15 +67,13 @@ def evaluation_form(language: str, round_id: int, earlier: dict[str, object]) ->
     )
 
 
-async def _member(ctx: FlowContext, platform: str, user_id: str, round_text: str
-                  ) -> tuple[Participant, Round]:
-    if not round_text.isdigit():
-        raise UserError("error.stale_button")
+async def _member(ctx: FlowContext, platform: str, user_id: str, round_text: str,
+                  key: str = values.STALE_BUTTON) -> tuple[Participant, Round]:
     async with ctx.db.session() as session:
-        current = await session.get(Round, int(round_text))
+        current = await values.row(session, Round, round_text, key=key)
         me = await participants.participant_of(session, platform, user_id)
-        people = await tandems.people_in_tandems(session, current.id) if current else []
-    if current is None or me is None or me.id not in {p.id for p in people}:
+        people = await tandems.people_in_tandems(session, current.id)
+    if me is None or me.id not in {p.id for p in people}:
         raise UserError("checkin.not_yours")
     end = RoundDates.of(current, ctx.config.timezone).end_at(ctx.config.rhythm)
     if ctx.clock.now() > end + EVALUATION_OPEN:
@@ -93,27 +92,27 @@ async def open_form(ctx: FlowContext, press: ButtonPress) -> Outcome:
 
 async def submit(ctx: FlowContext, submission: FormSubmission) -> Outcome:
     actor = submission.actor
-    me, current = await _member(ctx, actor.platform, actor.user_id, submission.context)
+    me, current = await _member(ctx, actor.platform, actor.user_id, submission.context,
+                                values.STALE_FORM)
     language = ctx.language(actor.locale, me.locale)
-    values = submission.values
+    fields = submission.values
     errors: dict[str, str] = {}
-    rating_text = values.get("rating")
-    rating = int(rating_text) if isinstance(rating_text, str) and rating_text.isdigit() else 0
-    if not 1 <= rating <= 5:
+    rating = values.rating(fields.get("rating"))
+    if rating is None:
         errors["rating"] = t(language, "reflect.error.rating")
-    valuable_raw = values.get("valuable")
+    valuable_raw = fields.get("valuable")
     valuable = clean_text(valuable_raw if isinstance(valuable_raw, str) else "")
     if len(valuable) > TEXT_MAX:
         errors["valuable"] = t(language, "survey.error.too_long", max=TEXT_MAX,
                                length=len(valuable))
-    recommend = values.get("recommend")
-    if recommend not in ("yes", "no"):
+    recommend = values.choice(fields.get("recommend"), ("yes", "no"))
+    if recommend is None:
         errors["recommend"] = t(language, "evaluation.error.choose")
-    keep_going = values.get("continue")
-    if keep_going not in CONTINUE:
+    keep_going = values.choice(fields.get("continue"), CONTINUE)
+    if keep_going is None:
         errors["continue"] = t(language, "evaluation.error.choose")
     if errors:
-        return FormInvalid(evaluation_form(language, current.id, {}), errors, dict(values))
+        return FormInvalid(evaluation_form(language, current.id, {}), errors, dict(fields))
     async with ctx.db.session() as session:
         await responses.save_response(
             session, me.id, current.id, "evaluation", 0, ctx.clock.now(), rating=rating,

@@ -30,7 +30,7 @@ from bot.core.i18n import t
 from bot.matching.engine import match as run_engine
 from bot.matching.explain import describe_unmatched, describe_warning
 from bot.matching.model import MatchWarning, Unmatched
-from conversations import introductions
+from conversations import introductions, values
 from conversations.context import FlowContext
 from conversations.coordination import audit, require_coordinator
 from conversations.events import Actor, ButtonPress, Command
@@ -83,9 +83,10 @@ async def _adjust(ctx: FlowContext, session: Any, actor: Actor, current: Round,
     pairs: list[dict[str, Any]] = latest.result["pairs"] if latest else []
 
     def pair(text: str) -> dict[str, Any]:
-        if not text.isdigit() or not 1 <= int(text) <= len(pairs):
+        number = values.number_or_none(text, 1, len(pairs))
+        if number is None:
             raise UserError("match.no_such_pair", number=text[:10], count=len(pairs))
-        return pairs[int(text) - 1]
+        return pairs[number - 1]
 
     expected = 2 if action == "swap" else 1
     if len(args) != expected:
@@ -243,13 +244,9 @@ async def confirm(ctx: FlowContext, press: ButtonPress) -> Outcome:
     actor = press.actor
     require_coordinator(ctx, actor)
     language = ctx.language(actor.locale)
-    if not press.value.isdigit():
-        raise UserError("error.stale_button")
     now = ctx.clock.now()
     async with ctx.db.session() as session:
-        proposal = await session.get(MatchProposal, int(press.value))
-        if proposal is None:
-            raise UserError("error.stale_button")
+        proposal = await values.row(session, MatchProposal, press.value)
         current = await session.get(Round, proposal.round_id)
         assert current is not None
         latest = await proposals.latest_proposal(session, proposal.round_id)

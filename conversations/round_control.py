@@ -28,7 +28,7 @@ from sqlalchemy import select
 
 from bot.core.errors import UserError
 from bot.core.i18n import t
-from conversations import rhythm
+from conversations import rhythm, values
 from conversations.context import FlowContext
 from conversations.coordination import audit, require_coordinator
 from conversations.events import Actor, ButtonPress, Command
@@ -124,11 +124,11 @@ def _plan(ctx: FlowContext, actor: Actor, current: Round, op: str, args: list[st
             raise UserError("round.already_ended", round=current.name)
         return {}
     if op == "extend":
-        if len(args) != 1 or not args[0].isdigit() or not 1 <= int(args[0]) <= MAX_EXTEND:
+        months = values.number_or_none(args[0], 1, MAX_EXTEND) if len(args) == 1 else None
+        if months is None:
             raise UserError("round.extend_usage", cmd=_prefix(ctx, actor), max=MAX_EXTEND)
         if current.status == "ended":
             raise UserError("round.already_ended", round=current.name)
-        months = int(args[0])
         return {"months": months, "from": current.length_months,
                 "to": current.length_months + months}
     # next
@@ -197,13 +197,9 @@ async def _status(ctx: FlowContext, session: Any, actor: Actor, current: Round,
 
 async def _action(ctx: FlowContext, press: ButtonPress) -> CoordinatorAction:
     require_coordinator(ctx, press.actor)
-    if not press.value.isdigit():
-        raise UserError("error.stale_button")
     async with ctx.db.session() as session:
-        action = await session.get(CoordinatorAction, int(press.value))
-    if action is None or not action.kind.startswith("round."):
-        raise UserError("error.stale_button")
-    return action
+        return await values.row(session, CoordinatorAction, press.value,
+                                lambda action: action.kind.startswith("round."))
 
 
 async def cancel(ctx: FlowContext, press: ButtonPress) -> Outcome:
@@ -229,8 +225,9 @@ async def confirm(ctx: FlowContext, press: ButtonPress) -> Outcome:
     async with ctx.db.session() as session:
         current = await session.get(Round, action.round_id)
         if current is None:
-            raise UserError("error.stale_button")
-        if not await coordination.decide(session, action.id, coordination.DONE, actor.user_id, now):
+            raise values.Stale(f"round {action.round_id} is gone")
+        if not await coordination.decide(session, action.id, coordination.DONE, actor.user_id,
+                                         now):
             raise UserError("round.already_decided")
         if op == "extend" and current.length_months != payload["from"]:
             raise UserError("round.changed_meanwhile")  # rolled back: still pending
@@ -324,18 +321,16 @@ async def continue_answer(ctx: FlowContext, press: ButtonPress) -> Outcome:
     """A participant's answer: recorded; yes moves them into the next round."""
     actor = press.actor
     choice = CHOICES[press.action_id]
-    if not press.value.isdigit():
-        raise UserError("error.stale_button")
     now = ctx.clock.now()
     async with ctx.db.session() as session:
-        following = await session.get(Round, int(press.value))
+        following = await values.row(session, Round, press.value)
         person = await participants.find_by_user(session, actor.platform, actor.user_id)
         previous = await session.scalar(
-            select(Round.id).where(Round.followed_by == int(press.value)))
-        if (following is None or previous is None or person is None
+            select(Round.id).where(Round.followed_by == following.id))
+        if (previous is None or person is None
                 or person.round_id not in (following.id, previous)
                 or person.status not in ("active", "paused")):
-            raise UserError("error.stale_button")
+            raise values.Stale(f"round {following.id} is not {actor.user_id}'s to continue")
         if now >= following.starts_at:
             raise UserError("continue.too_late", round=following.name)
         await responses.record_continuation(session, person, following.id, choice, now)

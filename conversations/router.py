@@ -37,6 +37,7 @@ from conversations.messages import (
     Reply,
     Working,
 )
+from conversations.values import Stale
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +154,9 @@ async def on_button(ctx: FlowContext, press: ButtonPress) -> Outcome:
 async def _guarded(ctx: FlowContext, actor: Actor, handler: Handler[E], event: E) -> Outcome:
     try:
         outcome = await handler(ctx, event)
+    except Stale as error:  # a forged or outdated value: worth a line, not a traceback
+        log.info("%s on %s refused a value: %s", actor.user_id, actor.platform, error.why)
+        return _error_reply(ctx, actor, error)
     except Exception as error:  # the one place errors become words; user_text logs the rest
         return _error_reply(ctx, actor, error)
     if isinstance(outcome, Working):

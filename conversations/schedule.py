@@ -71,6 +71,13 @@ class RoundDates:
         base = add_months(self.start, month) + timedelta(days=7 + slot * (28 // self.per_month))
         return base + timedelta(days=(weekday - base.weekday()) % 7)
 
+    def period_begins_at(self, period: int) -> datetime:
+        """When meeting ``period`` (1, 2, …) may first be reported: the start of its
+        month, or of its slot in that month, at midnight in the programme's zone."""
+        month, slot = divmod(period - 1, self.per_month)
+        day = add_months(self.start, month) + timedelta(days=slot * (28 // self.per_month))
+        return local_instant(day, time(0), self.zone)
+
     def nudge_at(self, period: int, rhythm: RhythmSettings, zones: Iterable[ZoneInfo]
                  ) -> datetime:
         return shared_instant(self.nudge_day(period, rhythm.nudge_weekday), rhythm.nudge_time,

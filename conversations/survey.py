@@ -15,6 +15,7 @@ from bot.core.config import Survey
 from bot.core.i18n import t, t_or
 from conversations.events import FormValue
 from conversations.messages import Choice, Field, Form, SelectInput, TextInput, UserInput
+from conversations.values import number_or_none
 from storage.models import Participant
 
 FORM_ID = "survey"
@@ -233,10 +234,11 @@ def validate(
     capacity = 1
     capacity_text = _one(values.get("capacity"))
     if role == "mentee" and capacity_text is not None:
-        if not capacity_text.isdigit() or not 1 <= int(capacity_text) <= survey.max_capacity:
+        chosen = number_or_none(capacity_text, 1, survey.max_capacity)
+        if chosen is None:
             err("capacity", "survey.error.capacity", max=survey.max_capacity)
         else:
-            capacity = int(capacity_text)
+            capacity = chosen
 
     consent = "yes" in _many(values.get("consent"))
     if not consent:
