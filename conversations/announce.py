@@ -129,7 +129,7 @@ async def submit(ctx: FlowContext, submission: FormSubmission) -> Outcome:
     now = ctx.clock.now()
     async with ctx.db.session() as session:
         if draft_id is not None:
-            existing = await session.get(CoordinatorAction, draft_id)
+            existing = await coordination.action_by_id(session, draft_id)
             if existing is None or existing.kind != KIND or existing.platform != actor.platform \
                     or not await coordination.update_payload(session, draft_id, payload):
                 raise UserError("announce.already_decided")

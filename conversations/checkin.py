@@ -53,7 +53,7 @@ from conversations.schedule import RoundDates
 from conversations.summary import format_day
 from conversations.survey import clean_text
 from conversations.tandem_delivery import to_coordinators, to_person
-from storage import checkins, participants, responses, tandems
+from storage import checkins, participants, responses, rounds, tandems
 from storage.models import Participant, Round
 from storage.tandems import TandemPeople
 
@@ -81,7 +81,7 @@ async def _place(ctx: FlowContext, actor: Actor, value: str, key: str = values.S
     tandem_id, period = values.numbers(value, 2, key=key)
     async with ctx.db.session() as session:
         pair = await tandems.tandem_people(session, tandem_id)
-        current = await session.get(Round, pair.tandem.round_id) if pair else None
+        current = await rounds.round_by_id(session, pair.tandem.round_id) if pair else None
     if pair is None or current is None:
         raise values.Stale(f"no tandem {tandem_id}", key)
     me = next((p for p in pair.people
@@ -253,7 +253,8 @@ async def pulse_answer(ctx: FlowContext, press: ButtonPress) -> Outcome:
     now = ctx.clock.now()
     async with ctx.db.session() as session:
         current = await values.row(session, Round, press.value)
-        me = await participants.participant_of(session, actor.platform, actor.user_id)
+        me = await participants.participant_for(session, actor.platform, actor.user_id,
+                                                [current.id])
         pairs = await tandems.active_tandems(session, current.id)
     pair = next((p for p in pairs if me is not None and me.id in (p.mentor.id, p.mentee.id)),
                 None)

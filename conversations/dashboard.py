@@ -38,7 +38,8 @@ async def home(ctx: FlowContext, actor: Actor, via: str = "home") -> Message:
     """The person's overview, as one message (the App Home tab, or a card)."""
     current = await current_round(ctx)
     async with ctx.db.session() as session:
-        person = await participants.participant_of(session, actor.platform, actor.user_id)
+        person = await participants.participant_for(session, actor.platform, actor.user_id,
+                                                    [current.id])
         everywhere = await tandems.tandems_of(session, person) if person else []
         mine = [x for x in everywhere if x.round_id == current.id]
         partners = [await participants.participant_by_id(

@@ -71,7 +71,7 @@ async def _member(ctx: FlowContext, platform: str, user_id: str, round_text: str
                   key: str = values.STALE_BUTTON) -> tuple[Participant, Round]:
     async with ctx.db.session() as session:
         current = await values.row(session, Round, round_text, key=key)
-        me = await participants.participant_of(session, platform, user_id)
+        me = await participants.participant_for(session, platform, user_id, [current.id])
         people = await tandems.people_in_tandems(session, current.id)
     if me is None or me.id not in {p.id for p in people}:
         raise UserError("checkin.not_yours")

@@ -32,12 +32,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
-
 from bot.core.config import AppConfig
 from conversations.schedule import RoundDates, add_months
+from storage import checkins, participants, responses, tandems
 from storage.db import Database
-from storage.models import Checkin, Participant, Response, Round, Tandem
+from storage.models import Participant, Response, Round, Tandem
 
 FUNNEL = ("signed_up", "matched", "met_once", "met_every_month", "completed")
 CONTINUE = ("same", "new", "no")
@@ -149,20 +148,12 @@ class RoundData:
 
 async def load(db: Database, current: Round) -> RoundData:
     async with db.session() as session:
-        tandems = tuple(await session.scalars(
-            select(Tandem).where(Tandem.round_id == current.id).order_by(Tandem.id)))
-        member_ids = {t.mentor_id for t in tandems} | {t.mentee_id for t in tandems}
-        people = tuple(await session.scalars(
-            select(Participant).where(
-                (Participant.round_id == current.id) | Participant.id.in_(member_ids))
-            .order_by(Participant.id)))
-        rows = await session.execute(
-            select(Checkin.tandem_id, Checkin.period, Checkin.answer)
-            .join(Tandem, Tandem.id == Checkin.tandem_id).where(Tandem.round_id == current.id))
-        checkins = {(tandem, period): answer for tandem, period, answer in rows}
-        responses = tuple(await session.scalars(
-            select(Response).where(Response.round_id == current.id).order_by(Response.id)))
-    return RoundData(current, people, tandems, checkins, responses)
+        pairs = tuple(await tandems.round_tandems(session, current.id))
+        member_ids = {t.mentor_id for t in pairs} | {t.mentee_id for t in pairs}
+        people = tuple(await participants.in_round_or_tandems(session, current.id, member_ids))
+        answers = await checkins.checkins(session, current.id)
+        written = tuple(await responses.round_responses(session, current.id))
+    return RoundData(current, people, pairs, answers, written)
 
 
 def _hide(value: int, group: int, k: int) -> int | None:

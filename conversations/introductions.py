@@ -23,7 +23,7 @@ from conversations.match_input import key, tandem_from_json
 from conversations.messages import Message, Paragraph
 from conversations.summary import format_day, topic_labels
 from conversations.tandem_delivery import to_channels, to_tandem
-from storage import tandems
+from storage import rounds, tandems
 from storage.models import Participant, Round
 from storage.tandems import TandemPeople
 
@@ -60,7 +60,7 @@ def guide(ctx: FlowContext, pair: TandemPeople, current: Round, language: str,
 
 async def introduce_round(ctx: FlowContext, round_id: int) -> None:
     async with ctx.db.session() as session:
-        current = await session.get(Round, round_id)
+        current = await rounds.round_by_id(session, round_id)
         pairs = await tandems.active_tandems(session, round_id)
     assert current is not None
     for pair in pairs:

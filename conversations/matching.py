@@ -121,7 +121,7 @@ async def compute(
         signed_up = await participants.round_participants(session, round_id)
         earlier = await tandems.earlier_pairs(session, round_id)
         rules = await proposals.rules(session, round_id)
-        current = await session.get(Round, round_id)
+        current = await rounds.round_by_id(session, round_id)
     assert current is not None
     people, org = people_and_org(signed_up)
     engine_rules_ = engine_rules(ctx.config, earlier, rules)
@@ -247,7 +247,7 @@ async def confirm(ctx: FlowContext, press: ButtonPress) -> Outcome:
     now = ctx.clock.now()
     async with ctx.db.session() as session:
         proposal = await values.row(session, MatchProposal, press.value)
-        current = await session.get(Round, proposal.round_id)
+        current = await rounds.round_by_id(session, proposal.round_id)
         assert current is not None
         latest = await proposals.latest_proposal(session, proposal.round_id)
         if current.status == "open" and latest is not None and latest.id != proposal.id:

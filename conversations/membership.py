@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.core.errors import UserError
 from bot.core.i18n import t
 from conversations.context import FlowContext
@@ -24,6 +22,7 @@ from conversations.events import Actor, ButtonPress, Command
 from conversations.messages import Button, Facts, Message, Outcome, Paragraph, Reply, reply
 from conversations.summary import answer_facts
 from storage import participants, tandems
+from storage.db import Session
 from storage.models import Participant
 from storage.people import Standing, people
 
@@ -38,7 +37,7 @@ async def _workspace(ctx: FlowContext, actor: Actor) -> int:
                                              ctx.clock.now())
 
 
-async def _load(ctx: FlowContext, actor: Actor, session: AsyncSession, workspace: int
+async def _load(ctx: FlowContext, actor: Actor, session: Session, workspace: int
                 ) -> tuple[Participant, str]:
     person = await participants.find_participant(session, workspace, actor.user_id)
     return _known(ctx, actor, person)
@@ -101,8 +100,7 @@ async def _set_status(
             return reply(t(language, f"membership.already_{new}", cmd=cmd))
         if person.status not in allowed_from:
             return reply(t(language, f"membership.cannot_from_{person.status}", cmd=cmd))
-        person.status = new
-        person.updated_at = ctx.clock.now()
+        participants.set_status(person, new, ctx.clock.now())
     return reply(t(language, f"membership.now_{new}", cmd=cmd))
 
 
@@ -144,9 +142,8 @@ async def leave_answer(ctx: FlowContext, press: ButtonPress) -> Outcome:
                     cmd=ctx.messenger(actor.platform).command_prefix,
                 )
             )
-        person.status, person.left_at, person.updated_at = "left", now, now
-        for tandem in await tandems.tandems_of(session, person):
-            tandem.status = "ended"
+        participants.set_status(person, "left", now)
+        for tandem in await tandems.end_tandems_of(session, person):
             other_id = tandem.mentee_id if tandem.mentor_id == person.id else tandem.mentor_id
             other = await participants.participant_by_id(session, other_id)
             if other is not None and other.status != "left":

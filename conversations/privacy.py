@@ -25,8 +25,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
-
 from bot.core.i18n import t
 from conversations.context import FlowContext
 from conversations.events import Actor, ButtonPress, Command
@@ -34,8 +32,8 @@ from conversations.messages import Button, Message, Outcome, reply
 from conversations.schedule import RoundDates, add_months, local_instant
 from conversations.summary import format_day
 from conversations.tandem_delivery import to_coordinators, to_person
-from storage import personal_data
-from storage.models import Participant, Round, Tandem
+from storage import participants, personal_data, rounds, tandems
+from storage.models import Participant
 from storage.personal_data import FORGOTTEN, Person
 
 FORGET_CONFIRM = "forget.confirm"
@@ -127,14 +125,10 @@ async def _ending(session: Any, person: Person) -> list[Ended]:
     if not person.tandem_ids:
         return []
     ended: list[Ended] = []
-    rows = await session.execute(
-        select(Tandem, Round).join(Round, Round.id == Tandem.round_id)
-        .where(Tandem.id.in_(person.tandem_ids), Tandem.status == "active")
-        .order_by(Tandem.id))
-    for tandem, current in rows:
+    for tandem, current in await tandems.active_with_rounds(session, person.tandem_ids):
         mine_is_mentor = tandem.mentor_id in person.participant_ids
-        partner = await session.get(Participant,
-                                    tandem.mentee_id if mine_is_mentor else tandem.mentor_id)
+        partner = await participants.participant_by_id(
+            session, tandem.mentee_id if mine_is_mentor else tandem.mentor_id)
         if partner is not None and partner.status in ("active", "paused"):
             ended.append(Ended(tandem.id, current.name, current.id, partner))
     return ended
@@ -187,21 +181,17 @@ async def purge_expired(ctx: FlowContext, now: datetime | None = None,
     rhythm, zone = ctx.config.rhythm, ctx.config.timezone
     async with ctx.db.session() as session:
         expired: dict[int, str] = {}
-        for old in await session.scalars(select(Round).order_by(Round.id)):
+        for old in await rounds.all_rounds(session):
             end = RoundDates.of(old, zone).end
             if local_instant(add_months(end, months), rhythm.lifecycle_time, zone) <= now:
                 expired[old.id] = old.name
         if not expired:
             return purge
-        candidates = list(await session.execute(
-            select(Participant.platform, Participant.user_id)
-            .where(Participant.round_id.in_(expired), Participant.status != FORGOTTEN)))
+        candidates = await participants.people_in_rounds(session, expired, but_not=FORGOTTEN)
         if not candidates:
             return purge
-        rows = await session.execute(
-            select(Participant.platform, Participant.user_id, Participant.round_id)
-            .where(Participant.user_id.in_({user_id for _, user_id in candidates}),
-                   Participant.status != FORGOTTEN))
+        rows = await participants.rounds_of_people(
+            session, {user_id for _, user_id in candidates}, but_not=FORGOTTEN)
         rounds_of: dict[tuple[str, str], set[int | None]] = {}
         for platform, user_id, round_id in rows:
             rounds_of.setdefault((platform, user_id), set()).add(round_id)

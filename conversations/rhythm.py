@@ -327,9 +327,7 @@ async def _pulse_and_wrapup(ctx: FlowContext, current: Round, dates: RoundDates,
         report.sent["wrapup"] += 1
     if now >= end_at and current.status != "ended":
         async with ctx.db.session() as session:
-            stored = await session.get(Round, current.id)
-            if stored is not None:
-                stored.status = "ended"
+            await rounds.end_round(session, current.id)
 
 
 def pulse(current: Round, language: str) -> Message:

@@ -24,8 +24,6 @@ import re
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select
-
 from bot.core.errors import UserError
 from bot.core.i18n import t
 from conversations import rhythm, values
@@ -223,7 +221,7 @@ async def confirm(ctx: FlowContext, press: ButtonPress) -> Outcome:
     people: list[Participant] = []
     pairs: list[TandemPeople] = []
     async with ctx.db.session() as session:
-        current = await session.get(Round, action.round_id)
+        current = await rounds.round_by_id(session, action.round_id)
         if current is None:
             raise values.Stale(f"round {action.round_id} is gone")
         if not await coordination.decide(session, action.id, coordination.DONE, actor.user_id,
@@ -324,9 +322,10 @@ async def continue_answer(ctx: FlowContext, press: ButtonPress) -> Outcome:
     now = ctx.clock.now()
     async with ctx.db.session() as session:
         following = await values.row(session, Round, press.value)
-        person = await participants.find_by_user(session, actor.platform, actor.user_id)
-        previous = await session.scalar(
-            select(Round.id).where(Round.followed_by == following.id))
+        previous = await rounds.preceding_round_id(session, following.id)
+        person = await participants.participant_for(
+            session, actor.platform, actor.user_id,
+            [following.id] if previous is None else [following.id, previous])
         if (previous is None or person is None
                 or person.round_id not in (following.id, previous)
                 or person.status not in ("active", "paused")):
@@ -334,8 +333,7 @@ async def continue_answer(ctx: FlowContext, press: ButtonPress) -> Outcome:
         if now >= following.starts_at:
             raise UserError("continue.too_late", round=following.name)
         await responses.record_continuation(session, person, following.id, choice, now)
-        person.round_id = previous if choice == "no" else following.id
-        person.updated_at = now
+        participants.move_to_round(person, previous if choice == "no" else following.id, now)
         partner = await tandems.partner_of(session, person.id, previous)
         if choice == "same" and partner is not None and await responses.continuation_of(
                 session, partner.id, following.id) == "same":

@@ -19,10 +19,9 @@ import re
 from collections.abc import Callable, Collection
 from typing import TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.core.errors import UserError
 from conversations.events import FormValue
+from storage.db import Session
 
 #: The largest value of the database's INTEGER columns (PostgreSQL int4).
 MAX_ID = 2**31 - 1
@@ -86,7 +85,7 @@ def rating(value: FormValue, high: int = 5) -> int | None:
     return int(chosen) if chosen is not None else None
 
 
-async def row(session: AsyncSession, model: type[M], text: str,
+async def row(session: Session, model: type[M], text: str,
               belongs: Callable[[M], bool] = lambda _row: True, *,
               key: str = STALE_BUTTON) -> M:
     """The row of ``model`` a button's value names, if it exists and ``belongs``

@@ -27,6 +27,10 @@ SQLITE_BUSY_TIMEOUT_MS = 15_000
 #: Connections for ``Database.reading`` on SQLite, beside the one writer connection.
 SQLITE_READERS = 3
 
+#: What a flow holds while it calls storage functions in one transaction; flows
+#: name the type from here, never from SQLAlchemy.
+Session = AsyncSession
+
 
 class SchemaOutOfDate(TandemError):
     key = "error.schema_out_of_date"

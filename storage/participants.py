@@ -1,7 +1,7 @@
 """The participants table: one row per person and workspace, with their survey
-answers and their status in the round they signed up for. Who a person is
-(``find_participant``, ``find_by_user``, ``participant_of``), who is in a round,
-and who can no longer be reached.
+answers and their status in the round they signed up for. Which row stands for a
+person (``participant_for``; ``find_participant`` for the one row a workspace's
+sign-up wrote), who is in a round, and who can no longer be reached.
 
 The lookups a request makes by the hundred (the person, their standing, saving a
 survey) go through the batches in ``storage.people`` instead.
@@ -9,6 +9,7 @@ survey) go through the batches in ``storage.people`` instead.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import func, select, update
@@ -20,6 +21,8 @@ from storage.models import Participant
 async def find_participant(
     session: AsyncSession, workspace: int, user_id: str
 ) -> Participant | None:
+    """The row this workspace's sign-up wrote (one at most): what the membership
+    commands change. ``storage.people`` asks the same, batched."""
     return await session.scalar(
         select(Participant).where(
             Participant.workspace_id == workspace, Participant.user_id == user_id
@@ -27,20 +30,24 @@ async def find_participant(
     )
 
 
-async def find_by_user(session: AsyncSession, platform: str, user_id: str) -> Participant | None:
-    return await session.scalar(
-        select(Participant)
-        .where(Participant.platform == platform, Participant.user_id == user_id)
-        .order_by(Participant.id)
-        .limit(1)
-    )
+async def participant_for(session: AsyncSession, platform: str, user_id: str,
+                          rounds: Collection[int] = ()) -> Participant | None:
+    """The row that stands for this person (one platform user id) in what they act on.
 
-
-async def participant_of(session: AsyncSession, platform: str, user_id: str
-                         ) -> Participant | None:
+    A person has one row per workspace they signed up from, and each row moves on
+    to the round they last signed up for. The row in one of ``rounds`` (the round a
+    button or a page is about) comes first; failing that, the row of their latest
+    round; of rows in the same round, the newest. The oldest row (a first sign-up,
+    perhaps in another workspace, rounds ago) is never preferred for being oldest.
+    """
+    query = select(Participant).where(Participant.platform == platform,
+                                      Participant.user_id == user_id)
+    if rounds:
+        query = query.order_by(Participant.round_id.is_(None) | Participant.round_id.not_in(
+            list(rounds)))
     return await session.scalar(
-        select(Participant).where(Participant.platform == platform, Participant.user_id == user_id)
-        .order_by(Participant.id.desc()).limit(1)
+        query.order_by(Participant.round_id.is_(None), Participant.round_id.desc(),
+                       Participant.id.desc()).limit(1)
     )
 
 
@@ -67,6 +74,36 @@ async def still_in_round(session: AsyncSession, round_id: int) -> list[Participa
     ))
 
 
+async def in_round_or_tandems(session: AsyncSession, round_id: int,
+                              member_ids: Collection[int]) -> list[Participant]:
+    """Everyone signed up for the round, and everyone in one of its tandems (who may
+    have moved on to a later round since)."""
+    return list(await session.scalars(
+        select(Participant).where(
+            (Participant.round_id == round_id) | Participant.id.in_(member_ids))
+        .order_by(Participant.id)))
+
+
+async def people_in_rounds(session: AsyncSession, round_ids: Collection[int],
+                           but_not: str) -> list[tuple[str, str]]:
+    """(platform, user id) of everyone whose row is in one of ``round_ids`` and whose
+    status is not ``but_not``."""
+    rows = await session.execute(
+        select(Participant.platform, Participant.user_id)
+        .where(Participant.round_id.in_(round_ids), Participant.status != but_not))
+    return [(platform, user_id) for platform, user_id in rows]
+
+
+async def rounds_of_people(session: AsyncSession, user_ids: Collection[str], but_not: str
+                           ) -> list[tuple[str, str, int | None]]:
+    """(platform, user id, round id) of every row of these user ids whose status is
+    not ``but_not``: a person's rows in every workspace."""
+    rows = await session.execute(
+        select(Participant.platform, Participant.user_id, Participant.round_id)
+        .where(Participant.user_id.in_(user_ids), Participant.status != but_not))
+    return [(platform, user_id, round_id) for platform, user_id, round_id in rows]
+
+
 async def signups_by_role(session: AsyncSession, round_id: int) -> dict[str, int]:
     rows = await session.execute(
         select(Participant.role, func.count(Participant.id))
@@ -74,6 +111,18 @@ async def signups_by_role(session: AsyncSession, round_id: int) -> dict[str, int
         .group_by(Participant.role)
     )
     return {role: count for role, count in rows}
+
+
+def set_status(person: Participant, status: str, now: datetime) -> None:
+    """Pause, resume or leave: written when the session commits."""
+    person.status, person.updated_at = status, now
+    if status == "left":
+        person.left_at = now
+
+
+def move_to_round(person: Participant, round_id: int, now: datetime) -> None:
+    """Carry a person over into another round (they answered "continue")."""
+    person.round_id, person.updated_at = round_id, now
 
 
 async def mark_unreachable(session: AsyncSession, participant_id: int, now: datetime) -> None:

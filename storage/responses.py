@@ -48,6 +48,11 @@ async def response_of(session: AsyncSession, participant_id: int, round_id: int,
     ))
 
 
+async def round_responses(session: AsyncSession, round_id: int) -> list[Response]:
+    return list(await session.scalars(
+        select(Response).where(Response.round_id == round_id).order_by(Response.id)))
+
+
 async def record_continuation(session: AsyncSession, participant: Participant, round_id: int,
                               choice: str, now: datetime) -> None:
     values = {"answers": {"choice": choice}, "updated_at": now}

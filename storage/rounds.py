@@ -107,8 +107,13 @@ async def round_by_name(session: AsyncSession, name: str) -> Round | None:
     return await session.scalar(select(Round).where(Round.name == name))
 
 
-async def round_by_id(session: AsyncSession, round_id: int) -> Round | None:
-    return await session.get(Round, round_id)
+async def all_rounds(session: AsyncSession) -> list[Round]:
+    return list(await session.scalars(select(Round).order_by(Round.id)))
+
+
+async def round_by_id(session: AsyncSession, round_id: int | None) -> Round | None:
+    """The round with this id; None for none (an action about no round, say)."""
+    return None if round_id is None else await session.get(Round, round_id)
 
 
 async def override_round(session: AsyncSession, round_id: int, changes: dict[str, Any]
@@ -135,6 +140,10 @@ async def create_following_round(session: AsyncSession, previous: Round, values:
         update(Round).where(Round.id == previous.id).values(followed_by=following.id)
     )
     return following
+
+
+async def end_round(session: AsyncSession, round_id: int) -> None:
+    await session.execute(update(Round).where(Round.id == round_id).values(status="ended"))
 
 
 async def preceding_round_id(session: AsyncSession, round_id: int) -> int | None:

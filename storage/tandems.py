@@ -4,6 +4,7 @@ and ended with their round."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -13,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.dialect import dialect_insert
-from storage.models import Participant, Tandem
+from storage.models import Participant, Round, Tandem
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,22 @@ async def tandem_people(session: AsyncSession, tandem_id: int) -> TandemPeople |
     mentee = await session.get(Participant, tandem.mentee_id)
     assert mentor is not None and mentee is not None
     return TandemPeople(tandem, mentor, mentee)
+
+
+async def round_tandems(session: AsyncSession, round_id: int) -> list[Tandem]:
+    """Every tandem of the round, ended ones too."""
+    return list(await session.scalars(
+        select(Tandem).where(Tandem.round_id == round_id).order_by(Tandem.id)))
+
+
+async def active_with_rounds(session: AsyncSession, tandem_ids: Collection[int]
+                             ) -> list[tuple[Tandem, Round]]:
+    """Those of ``tandem_ids`` still active, each with its round."""
+    rows = await session.execute(
+        select(Tandem, Round).join(Round, Round.id == Tandem.round_id)
+        .where(Tandem.id.in_(tandem_ids), Tandem.status == "active")
+        .order_by(Tandem.id))
+    return [(tandem, found) for tandem, found in rows]
 
 
 async def tandems_of(session: AsyncSession, participant: Participant) -> list[Tandem]:
@@ -108,6 +125,14 @@ async def create_tandems(session: AsyncSession, round_id: int, pairs: list[dict[
     return list(await session.scalars(
         select(Tandem).where(Tandem.round_id == round_id).order_by(Tandem.id)
     ))
+
+
+async def end_tandems_of(session: AsyncSession, participant: Participant) -> list[Tandem]:
+    """End the person's active tandems (they left); returns those ended."""
+    ending = await tandems_of(session, participant)
+    for tandem in ending:
+        tandem.status = "ended"
+    return ending
 
 
 async def end_tandems(session: AsyncSession, round_id: int) -> None:

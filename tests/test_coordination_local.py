@@ -12,9 +12,10 @@ from adapters.local.platform import LocalPlatform, LocalUser
 from bot.core.clock import FixedClock
 from bot.core.config import AppConfig, parse_config
 from bot.core.errors import ConfigError
+from conversations import dashboard
 from conversations.messages import FormDone, FormInvalid, Message, Reply, ShowForm, Working
 from conversations.rhythm import run_due
-from storage import rounds
+from storage import rounds, workspaces
 from storage.db import Database
 from storage.models import AuditEntry, CoordinatorAction, Delivery, MatchRule, Participant, Round
 from tests.local import local_platform
@@ -310,3 +311,57 @@ def test_slack_usergroup_is_validated() -> None:
     with pytest.raises(ConfigError) as caught:
         parse_config("app.yaml", {**raw, "coordinators": {"slack_usergroup": "hr mentoring"}})
     assert caught.value.field == "coordinators.slack_usergroup"
+
+
+clock_start = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+async def _other_row(db: Database, workspace: str, round_name: str) -> int:
+    """Anna's row from another workspace, in an earlier round (as if she had signed up
+    there once): plain inserts, as no flow makes an earlier round."""
+    async with db.session() as session:
+        earlier = await rounds.round_by_name(session, round_name)
+        if earlier is None:
+            earlier = Round(name=round_name, signup_opens_at=datetime(2026, 1, 1, tzinfo=UTC),
+                            signup_closes_at=datetime(2026, 1, 15, tzinfo=UTC),
+                            starts_at=datetime(2026, 2, 1, tzinfo=UTC), length_months=6,
+                            meetings_per_month=1, status="ended", created_at=clock_start)
+            session.add(earlier)
+            await session.flush()
+        row = Participant(workspace_id=await workspaces.workspace_id(
+                              session, "local", workspace, clock_start),
+                          platform="local", user_id="anna", display_name="Anna",
+                          round_id=earlier.id, role="mentor", status="active",
+                          created_at=clock_start, updated_at=clock_start)
+        session.add(row)
+        await session.flush()
+        return row.id
+
+
+async def test_a_person_with_rows_in_several_workspaces_is_their_current_rounds_row(
+    platform: LocalPlatform, clock: FixedClock, db: Database
+) -> None:
+    # The oldest row (the continue answer took it) and the newest (the home page and
+    # the pulse took it) are both from an earlier round: neither is the one in play.
+    oldest = await _other_row(db, "old-workspace", "2026-spring")
+    await matched(platform, clock)
+    newest = await _other_row(db, "third-workspace", "2026-spring")
+    home = await dashboard.home(platform.ctx, ANNA.actor)
+    assert "Katrin" in home.plain() and "nicht angemeldet" not in home.plain()
+
+    clock.set(datetime(2027, 3, 20, 9, 0, tzinfo=UTC))
+    await run_due(platform.ctx)
+    await press_confirm(platform, "round end")
+    clock.set(datetime(2027, 3, 21, 9, 0, tzinfo=UTC))
+    await press_confirm(platform, "round next 2027-autumn 2027-08-31 2027-09-15")
+    answered = await platform.press(ANNA, "continue.new",
+                                    button(last_dm(platform, "anna"), "continue.new"))
+    assert isinstance(answered, Reply) and "2027-autumn" in answered.message.plain()
+    async with db.session() as session:
+        following = await rounds.round_by_name(session, "2027-autumn")
+        rows = {p.id: p.round_id for p in await session.scalars(
+            select(Participant).where(Participant.user_id == "anna"))}
+    assert following is not None
+    [current] = set(rows) - {oldest, newest}
+    assert rows[current] == following.id
+    assert rows[oldest] == rows[newest] != following.id
