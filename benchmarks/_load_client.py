@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from tests.slack_requests import sign
+from tests.helpers.slack_requests import sign
 
 FORM = "application/x-www-form-urlencoded"
 Connection = tuple[asyncio.StreamReader, asyncio.StreamWriter]

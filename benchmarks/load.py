@@ -55,7 +55,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks._load_client import Request, Run, drive  # noqa: E402
-from tests.slack_requests import slash_command, survey_state, view_submission  # noqa: E402
+from tests.helpers.slack_requests import slash_command, survey_state, view_submission  # noqa: E402
 
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/bench_load"

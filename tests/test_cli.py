@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -12,22 +11,9 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def tandem(*args: str, env: dict[str, str] | None = None, timeout: float = 60
-           ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args], cwd=ROOT, capture_output=True, text=True,
-        env={**os.environ, "TANDEM_CONFIG": str(ROOT / "app.yaml"), **(env or {})},
-        timeout=timeout,
-    )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.helpers import ROOT
+from tests.helpers.cli import tandem
+from tests.helpers.live import free_port
 
 
 def test_serve_refuses_an_unmigrated_database_then_runs_after_migrate(tmp_path: Path) -> None:
@@ -113,7 +99,7 @@ async def _seed(url: str) -> None:
     from bot.core.clock import FixedClock
     from bot.core.config import load_config
     from storage.db import Database
-    from tests.local import local_platform, signed_up
+    from tests.helpers.local import local_platform, signed_up
 
     db = Database(url)
     await db.migrate()

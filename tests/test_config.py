@@ -13,24 +13,8 @@ import yaml
 from bot.core.config import load_config
 from bot.core.errors import ConfigError
 from bot.core.settings import Settings
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def write(tmp_path: Path, change: dict[str, Any] | None = None, text: str | None = None) -> Path:
-    data = yaml.safe_load((ROOT / "app.yaml").read_text())
-    for dotted, value in (change or {}).items():
-        *parents, last = dotted.split(".")
-        node = data
-        for key in parents:
-            node = node[key]
-        if value is ...:
-            del node[last]
-        else:
-            node[last] = value
-    path = tmp_path / "app.yaml"
-    path.write_text(text if text is not None else yaml.safe_dump(data))
-    return path
+from tests.helpers import ROOT
+from tests.helpers.cli import write
 
 
 def test_shipped_app_yaml_is_valid() -> None:

@@ -8,27 +8,23 @@ user group makes its members coordinators.
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
 from sqlalchemy import func, select
 
-from bot.core.clock import FixedClock
 from bot.core.config import AppConfig
-from bot.core.settings import Settings
 from storage.db import Database
 from storage.models import AuditEntry, CoordinatorAction, Delivery, Round
-from tests.fakes.bot_connector import TeamsWorld, teams_world
-from tests.fakes.slack_api import FakeSlack
-from tests.servers import Served, serve
-from tests.slack_requests import SIGNING_SECRET, block_action, interactive, slash_command
-from tests.test_slack_signup import post
-from tests.test_teams_flows import action_data, submit_data
-from tests.test_teams_matching import CHANNEL as TEAMS_CHANNEL
-from tests.test_teams_matching import CLARA, LENA, bot_added_to_team, idle
+from tests.fakes.bot_connector import TeamsWorld
+from tests.fakes.slack_api import FakeSlack, FakeUser
+from tests.helpers.servers import Served, post
+from tests.helpers.slack_requests import block_action, interactive, slash_command
+from tests.helpers.teams import CHANNEL as TEAMS_CHANNEL
+from tests.helpers.teams import CLARA, LENA, action_data, bot_added_to_team, idle, submit_data
 
 COORDINATOR = "U0COORD01"
 SLACK_CHANNEL = "C0PROGRAM1"
@@ -38,55 +34,29 @@ COORDINATOR_COMMANDS = ("match", "announce", "round", "round open 2027-01-30", "
                         "round next 2027-autumn 2027-08-31 2027-09-15", "report")
 
 
-class GroupSlack(FakeSlack):
-    """The fake Slack with one user group, @hr-mentoring."""
+@pytest.fixture
+def slack_users() -> list[FakeUser]:
+    return [
+        FakeUser(COORDINATOR, "Clara", locale="en-US"),
+        FakeUser("U0HR01", "Hanna", locale="en-US"),
+        FakeUser("U0LENA", "Lena", locale="de-DE"),
+    ]
 
-    group_members = ("U0HR01", "U0HR02")
 
-    def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
-        if method == "usergroups.list":
-            return {"ok": True, "usergroups": [
-                {"id": "S0OTHER", "handle": "everyone"},
-                {"id": "S0HR", "handle": "hr-mentoring"}]}
-        if method == "usergroups.users.list":
-            users = self.group_members if args.get("usergroup") == "S0HR" else []
-            return {"ok": True, "users": list(users)}
-        return super()._answer(method, args)
+@pytest.fixture(autouse=True)
+def hr_group(slack: FakeSlack) -> None:
+    """The Slack workspace has one user group for the coordinators, @hr-mentoring."""
+    slack.user_groups = {"S0OTHER": ("everyone", ()),
+                         "S0HR": ("hr-mentoring", ("U0HR01", "U0HR02"))}
 
 
 @pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    fake = GroupSlack()
-    fake.add_user(COORDINATOR, "Clara", locale="en-US")
-    fake.add_user("U0HR01", "Hanna", locale="en-US")
-    fake.add_user("U0LENA", "Lena", locale="de-DE")
-    await fake.start()
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
-async def server(slack: FakeSlack, config: AppConfig, clock: FixedClock, db: Database
-                 ) -> AsyncIterator[Served]:
-    import dataclasses
-
-    grouped = dataclasses.replace(config, coordinator_groups={"slack": "@hr-mentoring"})
-    settings = Settings(slack_bot_token="xoxb-test", slack_signing_secret=SIGNING_SECRET,
-                        slack_api_url=slack.base_url + "api/")
-    async with serve(settings, grouped, clock, db) as served:
-        yield served
-
-
-@pytest.fixture
-async def world(db: Database, config: AppConfig, clock: FixedClock
-                ) -> AsyncIterator[TeamsWorld]:
-    import dataclasses
-
-    coordinated = dataclasses.replace(
-        config, coordinators={**config.coordinators, "teams": (CLARA.key,)},
+def config(config: AppConfig) -> AppConfig:
+    """Coordinators: the @hr-mentoring group on Slack, Clara on Teams."""
+    return dataclasses.replace(
+        config, coordinator_groups={"slack": "@hr-mentoring"},
+        coordinators={**config.coordinators, "teams": (CLARA.key,)},
         channels={**config.channels, "teams": (TEAMS_CHANNEL,)})
-    async with teams_world(db, coordinated, clock) as w:
-        yield w
 
 
 _triggers = iter(range(1, 10**6))
@@ -111,7 +81,7 @@ def announce_submission(user: str, text: str, private_metadata: str = "") -> str
         "signup_button": {"type": "checkboxes", "selected_options": [
             {"value": "yes", "text": {"type": "plain_text", "text": "yes"}}]},
     }
-    from tests.slack_requests import view_submission
+    from tests.helpers.slack_requests import view_submission
 
     return fresh(view_submission(user, "announce", values, private_metadata=private_metadata))
 

@@ -18,22 +18,25 @@ from conversations.rhythm import run_due
 from storage import rounds, workspaces
 from storage.db import Database
 from storage.models import AuditEntry, CoordinatorAction, Delivery, MatchRule, Participant, Round
-from tests.local import local_platform
-from tests.test_rhythm_local import ANNA, BEN, CHANNEL, COORDINATOR, KATRIN, SARAH, matched
+from tests.helpers.local import (
+    ANNA,
+    BEN,
+    CHANNEL,
+    COORDINATOR,
+    KATRIN,
+    SARAH,
+    local_platform,
+    matched,
+)
 
 LENA = LocalUser("lena", "Lena", locale="de")
 EVIL = "<!channel> <@U123> <https://evil.example|click> *bold*"
 
 
 @pytest.fixture
-def coordinated(config: AppConfig) -> AppConfig:
+def config(config: AppConfig) -> AppConfig:
     return replace(config, coordinators={**config.coordinators, "local": ("coord",)},
                    channels={**config.channels, "local": (CHANNEL, "C-OTHER")})
-
-
-@pytest.fixture
-def platform(coordinated: AppConfig, clock: FixedClock, db: Database) -> LocalPlatform:
-    return local_platform(coordinated, clock, db)
 
 
 def last(platform: LocalPlatform, user: str) -> Message:
@@ -145,7 +148,7 @@ async def press_confirm(platform: LocalPlatform, text: str) -> object:
 
 
 async def test_signup_window_control_survives_app_yaml_sync(
-    platform: LocalPlatform, clock: FixedClock, db: Database, coordinated: AppConfig
+    platform: LocalPlatform, clock: FixedClock, db: Database, config: AppConfig
 ) -> None:
     done = await press_confirm(platform, "round close")
     assert isinstance(done, Reply) and "closes now" in done.message.plain()
@@ -153,16 +156,16 @@ async def test_signup_window_control_survives_app_yaml_sync(
     assert "zu Ende" in refused.message.plain()  # type: ignore[union-attr]
     # app.yaml is read again on every request and tick: the chat change stays.
     async with db.session() as session:
-        current = await rounds.sync_round(session, coordinated.round, clock.now())
+        current = await rounds.sync_round(session, config.round, clock.now())
     assert current.signup_closes_at == clock.now()
     await press_confirm(platform, "round open 2027-01-20")
     assert isinstance(await platform.command(LENA, "signup"), ShowForm)
     async with db.session() as session:
-        current = await rounds.sync_round(session, coordinated.round, clock.now())
+        current = await rounds.sync_round(session, config.round, clock.now())
     assert current.signup_closes_at == datetime(2027, 1, 20, 23, 0, tzinfo=UTC)
     assert set(current.overrides or {}) == {"signup_opens_at", "signup_closes_at"}
     # Opening early: a round whose sign-up has not begun yet.
-    early = replace(coordinated.round, signup_opens=datetime(2027, 1, 1, tzinfo=UTC))
+    early = replace(config.round, signup_opens=datetime(2027, 1, 1, tzinfo=UTC))
     async with db.session() as session:
         current = await rounds.sync_round(session, early, clock.now())
     # The chat override wins over app.yaml's later date.
@@ -196,7 +199,7 @@ async def test_confirmation_once_cancel_and_usage(platform: LocalPlatform, db: D
 
 
 async def test_end_now_then_next_round_asks_to_continue(
-    platform: LocalPlatform, clock: FixedClock, db: Database, coordinated: AppConfig
+    platform: LocalPlatform, clock: FixedClock, db: Database, config: AppConfig
 ) -> None:
     await matched(platform, clock)
     clock.set(datetime(2027, 3, 20, 9, 0, tzinfo=UTC))
@@ -234,7 +237,7 @@ async def test_end_now_then_next_round_asks_to_continue(
         following = await session.scalar(select(Round).where(Round.name == "2027-autumn"))
         assert following is not None
         # app.yaml still names 2027-spring: the round started in chat follows it.
-        current = await rounds.sync_round(session, coordinated.round, clock.now())
+        current = await rounds.sync_round(session, config.round, clock.now())
         people = {p.user_id: p.round_id for p in await session.scalars(select(Participant))}
         [pin] = await session.scalars(select(MatchRule))
     assert current.id == following.id
@@ -251,10 +254,10 @@ async def test_end_now_then_next_round_asks_to_continue(
 
 
 async def test_scheduled_announcements_are_sent_once(
-    coordinated: AppConfig, clock: FixedClock, db: Database
+    config: AppConfig, clock: FixedClock, db: Database
 ) -> None:
     at = clock.now() + timedelta(hours=1)
-    config = replace(coordinated, announcements=parse_config("app.yaml", {
+    config = replace(config, announcements=parse_config("app.yaml", {
         **_raw(), "channels": {"local": [CHANNEL, "C-OTHER"]},
         "announcements": [{"id": "kickoff_event", "at": at.isoformat(),
                            "channels": ["C-OTHER"], "text_de": "Kick-off am Freitag <!here>",

@@ -8,30 +8,28 @@ from datetime import UTC, datetime
 import pytest
 import yaml
 
-from adapters.local.platform import LocalUser
+from adapters.local.platform import LocalPlatform, LocalUser
 from bot.core.clock import FixedClock
 from bot.core.config import AppConfig, parse_config
 from bot.core.errors import ConfigError
 from bot.core.i18n import catalogue
 from conversations import dashboard
 from conversations.messages import Reply
-from storage.db import Database
-from tests.conftest import ROOT
-from tests.local import local_platform, signed_up
+from tests.helpers import ROOT
+from tests.helpers.local import signed_up
 
 COORDINATOR = LocalUser("coord", "Clara", locale="en")
 ANNA = LocalUser("anna", "Anna", locale="de", timezone="Europe/Berlin")
 
 
 @pytest.fixture
-def coordinated(config: AppConfig) -> AppConfig:
+def config(config: AppConfig) -> AppConfig:
     return dataclasses.replace(config, coordinators={**config.coordinators, "local": ("coord",)})
 
 
 async def test_help_lists_the_coordinator_commands_to_coordinators_only(
-    coordinated: AppConfig, clock: FixedClock, db: Database
+    platform: LocalPlatform
 ) -> None:
-    platform = local_platform(coordinated, clock, db)
     mine = await platform.command(COORDINATOR, "help")
     assert isinstance(mine, Reply)
     assert "/tandem report: The programme's figures" in mine.message.plain()
@@ -41,9 +39,8 @@ async def test_help_lists_the_coordinator_commands_to_coordinators_only(
 
 
 async def test_a_participant_before_matching_and_after_leaving(
-    coordinated: AppConfig, clock: FixedClock, db: Database
+    platform: LocalPlatform, clock: FixedClock
 ) -> None:
-    platform = local_platform(coordinated, clock, db)
     await signed_up(platform, ANNA)
     home = await dashboard.home(platform.ctx, ANNA.actor)
     assert home.title == "Reverse Mentoring: deine Übersicht"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -13,13 +12,10 @@ from sqlalchemy import func, select
 from bot.core.clock import FixedClock
 from bot.core.config import AppConfig
 from bot.core.i18n import t
-from bot.core.settings import Settings
 from storage.db import Database
 from storage.models import AuditEntry
-from tests.fakes.slack_api import FakeSlack
-from tests.servers import Served, serve
-from tests.slack_requests import SIGNING_SECRET, sign, slash_command
-from tests.test_figures import (
+from tests.fakes.slack_api import FakeSlack, FakeUser
+from tests.helpers.seed import (
     EVALUATION_TEXT,
     MID_ROUND,
     PARTNER,
@@ -27,7 +23,8 @@ from tests.test_figures import (
     SHARED,
     seed_programme,
 )
-from tests.test_slack_signup import post
+from tests.helpers.servers import Served, post
+from tests.helpers.slack_requests import sign, slash_command
 
 COORDINATOR = "U0COORD01"
 MENTOR = "UJ00001"  # Mentor 1, in a tandem with Mentee 1; German
@@ -35,25 +32,18 @@ SECRETS = (PRIVATE, PARTNER, EVALUATION_TEXT)
 
 
 @pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    fake = FakeSlack()
-    fake.add_user(COORDINATOR, "Clara", locale="en-US")
-    fake.add_user(MENTOR, "Mentor 1", locale="de-DE")
-    await fake.start()
-    yield fake
-    await fake.stop()
+def slack_users() -> list[FakeUser]:
+    return [
+        FakeUser(COORDINATOR, "Clara", locale="en-US"),
+        FakeUser(MENTOR, "Mentor 1", locale="de-DE"),
+    ]
 
 
-@pytest.fixture
-async def server(
-    slack: FakeSlack, config: AppConfig, clock: FixedClock, db: Database
-) -> AsyncIterator[Served]:
-    settings = Settings(slack_bot_token="xoxb-test", slack_signing_secret=SIGNING_SECRET,
-                        slack_api_url=slack.base_url + "api/")
+@pytest.fixture(autouse=True)
+async def programme(config: AppConfig, clock: FixedClock, db: Database) -> None:
+    """A seeded round, half-way through when the server starts."""
     await seed_programme(db, config)
     clock.set(MID_ROUND)
-    async with serve(settings, config, clock, db) as served:
-        yield served
 
 
 def home_opened(user_id: str, event_id: str) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import select
@@ -14,8 +13,8 @@ from bot.core.config import AppConfig
 from bot.core.i18n import t
 from storage.db import Database
 from storage.models import AuditEntry
-from tests.fakes.bot_connector import TENANT, TeamsUser, TeamsWorld, teams_world
-from tests.test_figures import (
+from tests.fakes.bot_connector import TENANT, TeamsUser, TeamsWorld
+from tests.helpers.seed import (
     EVALUATION_TEXT,
     MID_ROUND,
     PARTNER,
@@ -23,20 +22,21 @@ from tests.test_figures import (
     SHARED,
     seed_programme,
 )
+from tests.helpers.teams import CLARA
 
-CLARA = TeamsUser("aad-clara", "Clara Koch", locale="en-US")  # the coordinator
 MENTOR = TeamsUser("UJ00001", "Mentor 1", locale="de-DE")  # a participant
 
 
 @pytest.fixture
-async def world(db: Database, config: AppConfig, clock: FixedClock
-                ) -> AsyncIterator[TeamsWorld]:
-    coordinated = dataclasses.replace(
-        config, coordinators={**config.coordinators, "teams": (CLARA.key,)})
-    await seed_programme(db, coordinated, platform="teams", workspace=TENANT)
+def config(config: AppConfig) -> AppConfig:
+    return dataclasses.replace(config, coordinators={**config.coordinators, "teams": (CLARA.key,)})
+
+
+@pytest.fixture(autouse=True)
+async def programme(config: AppConfig, clock: FixedClock, db: Database) -> None:
+    """A seeded round on Teams, half-way through when the server starts."""
+    await seed_programme(db, config, platform="teams", workspace=TENANT)
     clock.set(MID_ROUND)
-    async with teams_world(db, coordinated, clock) as w:
-        yield w
 
 
 async def audits(world: TeamsWorld) -> list[tuple[str, str]]:

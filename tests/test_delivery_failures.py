@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
-import pytest
 from sqlalchemy import select
 
 from adapters.slack.adapter import make_client
@@ -19,18 +17,10 @@ from conversations.rhythm import run_due
 from storage.db import Database
 from storage.models import Participant
 from tests.fakes.slack_api import FakeSlack
-from tests.seed import seed_tandems
-from tests.test_exactly_once import nudges_per_channel
+from tests.helpers.live import nudges_per_channel
+from tests.helpers.seed import seed_tandems
 
 FIRST_NUDGE = datetime(2027, 2, 9, 9, 30, tzinfo=UTC)
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    fake = FakeSlack()
-    await fake.start()
-    yield fake
-    await fake.stop()
 
 
 def slack_ctx(config: AppConfig, db: Database, slack: FakeSlack) -> FlowContext:

@@ -6,7 +6,6 @@ import io
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -17,19 +16,11 @@ from bot.core.settings import Settings
 from bot.doctor import diagnose
 from storage.db import Database
 from tests.fakes.slack_api import FakeSlack
-from tests.slack_requests import SIGNING_SECRET
+from tests.helpers import ROOT
+from tests.helpers.slack_requests import SIGNING_SECRET
 
-ROOT = Path(__file__).resolve().parent.parent
 PLATFORM_VARIABLES = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN",
                       "MICROSOFT_APP_ID", "MICROSOFT_APP_PASSWORD", "MICROSOFT_APP_TENANT_ID")
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    fake = FakeSlack()
-    await fake.start()
-    yield fake
-    await fake.stop()
 
 
 @pytest.fixture

@@ -7,11 +7,8 @@ database and a fake Slack Web API on loopback, and count what Slack received.
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sys
-from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -25,33 +22,11 @@ from conversations.rhythm import run_due
 from storage.db import Database
 from storage.models import Delivery
 from tests.fakes.slack_api import FakeSlack
-from tests.live import free_port
-from tests.seed import seed_tandems
+from tests.helpers import ROOT
+from tests.helpers.live import env_for, free_port, nudges_per_channel
+from tests.helpers.seed import seed_tandems
 
-ROOT = Path(__file__).resolve().parent.parent
 FIRST_NUDGE = "2027-02-09T09:30:00+00:00"  # Tuesday, 10:30 in Berlin
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    fake = FakeSlack()
-    await fake.start()
-    yield fake
-    await fake.stop()
-
-
-def nudges_per_channel(slack: FakeSlack) -> Counter[str]:
-    return Counter(channel for channel, messages in slack.history.items()
-                   for m in messages if (m["metadata"] or {}).get("event_payload", {})
-                   .get("key", "").startswith("nudge:"))
-
-
-def env_for(db: Database, slack: FakeSlack, **extra: str) -> dict[str, str]:
-    return {
-        **os.environ, "DATABASE_URL": db.url, "TANDEM_CONFIG": str(ROOT / "app.yaml"),
-        "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "secret",
-        "SLACK_API_URL": slack.base_url + "api/", **extra,
-    }
 
 
 async def run_due_process(env: dict[str, str], at: str) -> asyncio.subprocess.Process:

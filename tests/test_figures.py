@@ -8,107 +8,28 @@ and browser tests reuse it and search everything they produce for the markers.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import update
 
 from bot.core.config import AppConfig, ReportSettings
 from conversations import figures as figs
 from conversations.context import FlowContext
 from conversations.rhythm import suggested_topic
 from conversations.summary import topic_labels
-from storage import checkins, responses, tandems, workspaces
+from storage import tandems
 from storage.db import Database
-from storage.models import Participant, Round, Tandem
+from storage.models import Round, Tandem
 from storage.tandems import TandemPeople
-from tests.seed import NOW, seed_tandems
-
-#: Strings that must never appear in anything a coordinator or a board sees.
-PRIVATE = "PRIVATE-MARKER-7f3a"
-PARTNER = "PARTNER-MARKER-19c2"
-EVALUATION_TEXT = "EVALUATION-MARKER-55d0"
-#: A reflection its author shared with the coordinators: only their dashboard shows it.
-SHARED = "Shared with coordinators: prompting tricks"
-AFTER_END = datetime(2027, 8, 10, 9, 0, tzinfo=UTC)
-MID_ROUND = datetime(2027, 5, 20, 9, 0, tzinfo=UTC)
-
-# tandem index -> check-ins by period
-CHECKINS: dict[int, dict[int, str]] = {
-    0: {p: "met" for p in range(1, 7)},
-    1: {p: "met" for p in range(1, 6)},
-    2: {1: "met", 3: "met", 5: "met", 6: "met"},
-    3: {1: "met", 2: "not_yet"},
-    4: {1: "help"},
-    5: {p: "met" for p in range(2, 7)},
-}
-# (tandem index, role, period, rating, visibility, text)
-REFLECTIONS = [
-    (0, "mentor", 1, 5, "private", PRIVATE),
-    (0, "mentee", 1, 4, "partner", PARTNER),
-    (1, "mentor", 1, 4, "coordinators", SHARED),
-    (1, "mentee", 2, 3, "private", PRIVATE + " again"),
-    (2, "mentor", 1, 5, "private", "fine"),
-    (5, "mentor", 2, 2, "private", "meh"),
-]
-# (tandem index, role, rating, recommend, continue)
-EVALUATIONS = [
-    (0, "mentor", 5, "yes", "same"), (0, "mentee", 4, "yes", "new"),
-    (1, "mentor", 4, "yes", "same"), (1, "mentee", 3, "no", "no"),
-    (3, "mentor", 5, "yes", "new"),
-]
-
-
-@dataclass(frozen=True)
-class Programme:
-    round_id: int
-    tandems: list[tuple[int, str, str]]
-
-
-async def seed_programme(db: Database, config: AppConfig, *, platform: str = "slack",
-                         count: int = 6, workspace: str = "T1") -> Programme:
-    seeded = await seed_tandems(db, config, count, platform=platform, workspace=workspace)
-    ids = [tid for tid, _, _ in seeded.tandems]
-    async with db.session() as session:
-        people = {p.user_id: p for p in await session.scalars(select(Participant))}
-
-        def person(index: int, role: str) -> Participant:
-            return people[("UJ" if role == "mentor" else "US") + f"{index:05d}"]
-
-        for index in range(min(count, 3)):
-            person(index, "mentee").topics = ["ai_tools", "agile"]
-        space = await workspaces.workspace_id(session, platform, workspace, NOW)
-        base = {"workspace_id": space, "platform": platform, "round_id": seeded.round_id,
-                "languages": ["de"], "meeting_mode": "either", "capacity": 1,
-                "locale": "de", "consent_at": NOW, "created_at": NOW, "updated_at": NOW}
-        await session.execute(insert(Participant), [
-            {**base, "user_id": "UJXTRA", "display_name": "Extra Junior", "role": "mentor",
-             "topics": ["sustainability"], "status": "left", "left_at": NOW},
-            {**base, "user_id": "USXTRA", "display_name": "Extra Senior", "role": "mentee",
-             "topics": ["sustainability", "ai_tools"], "status": "active"},
-        ])
-        if count > 4:
-            person(4, "mentee").unreachable_at = NOW
-        for index, periods in CHECKINS.items():
-            if index >= count:
-                continue
-            for period, answer in periods.items():
-                await checkins.record_checkin(session, ids[index], period, answer,
-                                           person(index, "mentor").id, NOW)
-        for index, role, period, rating, visibility, text in REFLECTIONS:
-            if index < count:
-                await responses.save_response(
-                    session, person(index, role).id, seeded.round_id, "reflection", period,
-                    NOW, tandem_id=ids[index], rating=rating, visibility=visibility,
-                    answers={"learned": text, "try_next": text + " (next)"})
-        for index, role, rating, recommend, going_on in EVALUATIONS:
-            if index < count:
-                await responses.save_response(
-                    session, person(index, role).id, seeded.round_id, "evaluation", 0, NOW,
-                    rating=rating, visibility="coordinators",
-                    answers={"valuable": EVALUATION_TEXT, "recommend": recommend,
-                             "continue": going_on})
-    return Programme(seeded.round_id, seeded.tandems)
+from tests.helpers.seed import (
+    AFTER_END,
+    EVALUATION_TEXT,
+    MID_ROUND,
+    PARTNER,
+    PRIVATE,
+    SHARED,
+    seed_programme,
+)
 
 
 async def figures_at(db: Database, config: AppConfig, round_id: int, now: datetime

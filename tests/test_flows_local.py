@@ -6,12 +6,10 @@ import pytest
 from sqlalchemy import select
 
 from adapters.local.platform import LocalPlatform, LocalUser
-from bot.core.clock import FixedClock
-from bot.core.config import AppConfig
 from conversations.messages import FormDone, FormInvalid, Reply, ShowForm
 from storage.db import Database
 from storage.models import Participant
-from tests.local import ANSWERS, local_platform, signed_up
+from tests.helpers.local import ANSWERS, signed_up
 
 WORDS = {
     "de": {"signup": "anmelden", "pause": "pausieren", "resume": "fortsetzen",
@@ -30,11 +28,6 @@ EXPECT = {
            "status": "Your Tandem status", "not_signed_up": "not signed up yet",
            "unknown": "I don't know the command"},
 }
-
-
-@pytest.fixture
-def platform(config: AppConfig, clock: FixedClock, db: Database) -> LocalPlatform:
-    return local_platform(config, clock, db)
 
 
 async def rows(db: Database) -> list[Participant]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,16 +24,15 @@ from sqlalchemy import select, text
 from bot.core.clock import FixedClock
 from bot.core.config import AppConfig
 from bot.core.i18n import t
-from bot.core.settings import Settings
 from storage import coordination
 from storage.db import Database
 from storage.models import Base, Checkin
-from tests.fakes.bot_connector import TENANT, TeamsUser, TeamsWorld, teams_world
-from tests.fakes.slack_api import FakeSlack
-from tests.seed import seed_tandems
-from tests.servers import Served, serve
-from tests.slack_requests import SIGNING_SECRET, block_action, view_submission
-from tests.test_slack_signup import post as slack_post
+from tests.fakes.bot_connector import TENANT, TeamsUser, TeamsWorld
+from tests.fakes.slack_api import FakeSlack, FakeUser
+from tests.helpers.seed import seed_tandems
+from tests.helpers.servers import Served
+from tests.helpers.servers import post as slack_post
+from tests.helpers.slack_requests import block_action, view_submission
 
 COORDINATOR = "U0COORD01"
 TEAMS_COORDINATOR = TeamsUser("aad-coord", "Clara Koch")
@@ -124,34 +123,25 @@ async def snapshot(db: Database) -> dict[str, list[tuple[Any, ...]]]:
     return found
 
 
-def coordinated(config: AppConfig) -> AppConfig:
+@pytest.fixture
+def config(config: AppConfig) -> AppConfig:
     return dataclasses.replace(
         config, coordinators={"slack": (COORDINATOR,), "teams": (TEAMS_COORDINATOR.key,)},
         channels={"slack": ("C0PROGRAM1",), "teams": ("19:channel@thread.tacv2",)})
 
 
+@pytest.fixture(autouse=True)
+def in_the_second_month(clock: FixedClock) -> None:
+    clock.set(NOW)
+
+
 # -- Slack -------------------------------------------------------------------------------
 
 @pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    fake = FakeSlack()
-    fake.add_user(COORDINATOR, "Clara")
-    for i in range(2):
-        fake.add_user(f"UJ{i:05d}", f"Mentor {i}")
-        fake.add_user(f"US{i:05d}", f"Mentee {i}")
-    await fake.start()
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
-async def slack_server(slack: FakeSlack, config: AppConfig, clock: FixedClock, db: Database
-                       ) -> AsyncIterator[Served]:
-    clock.set(NOW)
-    settings = Settings(slack_bot_token="xoxb-test", slack_signing_secret=SIGNING_SECRET,
-                        slack_api_url=slack.base_url + "api/")
-    async with serve(settings, coordinated(config), clock, db) as served:
-        yield served
+def slack_users() -> list[FakeUser]:
+    return [FakeUser(COORDINATOR, "Clara"),
+            *(FakeUser(f"{prefix}{i:05d}", f"{role} {i}")
+              for i in range(2) for prefix, role in (("UJ", "Mentor"), ("US", "Mentee")))]
 
 
 SENDING = ("chat.postMessage", "chat.postEphemeral", "chat.update", "views.open",
@@ -187,31 +177,23 @@ async def slack_submit(served: Served, user: str, form: str, context: str,
 
 
 async def test_forged_slack_values_are_refused_and_change_nothing(
-    slack_server: Served, slack: FakeSlack, db: Database, config: AppConfig,
+    server: Served, slack: FakeSlack, db: Database, config: AppConfig,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     state = await seed(db, config, "slack", COORDINATOR)
     before = await snapshot(db)
     await refuse_all(
         state, db, before, lambda: sent(slack),
-        lambda user, action, value: slack_press(slack_server, slack, user, action, value),
-        lambda user, form, context, fields: slack_submit(slack_server, user, form, context,
+        lambda user, action, value: slack_press(server, slack, user, action, value),
+        lambda user, form, context, fields: slack_submit(server, user, form, context,
                                                          fields), caplog)
     # The same request with the value the bot did send does change things.
-    met = await slack_press(slack_server, slack, MENTOR, "checkin.met", f"{state.mine}:2")
+    met = await slack_press(server, slack, MENTOR, "checkin.met", f"{state.mine}:2")
     assert met == t("en", "checkin.met_thanks", month=2)
     assert await checkins(db) == [(state.mine, 2, "met")]
 
 
 # -- Teams -------------------------------------------------------------------------------
-
-@pytest.fixture
-async def world(db: Database, config: AppConfig, clock: FixedClock
-                ) -> AsyncIterator[TeamsWorld]:
-    clock.set(NOW)
-    async with teams_world(db, coordinated(config), clock) as w:
-        yield w
-
 
 def teams_user(user: str) -> TeamsUser:
     return TEAMS_COORDINATOR if user == COORDINATOR else TeamsUser(user, user)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -24,20 +23,10 @@ from storage import leases
 from storage.db import Database
 from storage.models import Delivery
 from tests.fakes.slack_api import FakeSlack
-from tests.live import free_port
-from tests.seed import seed_tandems
-from tests.slack_requests import sign, survey_state, view_submission
-from tests.test_exactly_once import env_for, nudges_per_channel
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    fake = FakeSlack()
-    await fake.start()
-    yield fake
-    await fake.stop()
+from tests.helpers import ROOT
+from tests.helpers.live import env_for, free_port, nudges_per_channel
+from tests.helpers.seed import seed_tandems
+from tests.helpers.slack_requests import sign, survey_state, view_submission
 
 
 async def start_server(db: Database, slack: FakeSlack, config: Path

@@ -10,35 +10,19 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import func, select
 
-from bot.core.clock import FixedClock
-from bot.core.config import AppConfig
-from bot.core.settings import Settings
 from bot.limits import SLACK_MAX_BODY_BYTES, TEAMS_MAX_BODY_BYTES
 from storage.db import Database
 from storage.models import ConversationRef, Participant
-from tests.fakes.slack_api import FakeSlack
-from tests.servers import Served, serve
-from tests.slack_requests import SIGNING_SECRET, sign, slash_command
-
-FORM = "application/x-www-form-urlencoded"
+from tests.fakes.slack_api import FakeSlack, FakeUser
+from tests.helpers.servers import FORM, Served
+from tests.helpers.slack_requests import sign, slash_command
 
 
 @pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    fake = FakeSlack()
-    fake.add_user("U0ANNA", "Anna")
-    await fake.start()
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
-async def server(slack: FakeSlack, config: AppConfig, clock: FixedClock, db: Database
-                 ) -> AsyncIterator[Served]:
-    settings = Settings(slack_bot_token="xoxb-test", slack_signing_secret=SIGNING_SECRET,
-                        slack_api_url=slack.base_url + "api/")
-    async with serve(settings, config, clock, db) as served:
-        yield served
+def slack_users() -> list[FakeUser]:
+    return [
+        FakeUser("U0ANNA", "Anna"),
+    ]
 
 
 def padded_slash_command(size: int) -> str:

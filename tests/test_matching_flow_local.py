@@ -11,12 +11,11 @@ import pytest
 from sqlalchemy import func, select
 
 from adapters.local.platform import LocalPlatform, LocalUser
-from bot.core.clock import FixedClock
 from bot.core.config import AppConfig
 from conversations.messages import Reply, Working
 from storage.db import Database
 from storage.models import AuditEntry, Delivery, Tandem
-from tests.local import local_platform, signed_up
+from tests.helpers.local import signed_up
 
 COORDINATOR = LocalUser("coord", "Clara Coordinator", locale="en")
 JUNIORS = [
@@ -29,14 +28,9 @@ SENIORS = [
 
 
 @pytest.fixture
-def coordinated(config: AppConfig) -> AppConfig:
+def config(config: AppConfig) -> AppConfig:
     return replace(config, coordinators={**config.coordinators, "local": ("coord",)},
                    channels={**config.channels, "local": ("C-PROGRAMME",)})
-
-
-@pytest.fixture
-def platform(coordinated: AppConfig, clock: FixedClock, db: Database) -> LocalPlatform:
-    return local_platform(coordinated, clock, db)
 
 
 async def sign_up_everyone(platform: LocalPlatform) -> None:

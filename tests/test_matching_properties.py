@@ -12,7 +12,7 @@ from bot.matching import Person, Rules, match
 from bot.matching.encode import normalise
 from bot.matching.engine import DEFAULT_REFERENCE, forbidden_arrays, prepare
 from bot.matching.org import ancestors, manager_map
-from tests.test_matching_optimality import brute_force
+from tests.helpers.matching import brute_force
 
 IDS = [f"p{i}" for i in range(10)]
 

@@ -7,7 +7,7 @@ import pytest
 
 from bot.matching import Person, Rules, match
 from bot.matching.org import ancestors, find_cycles
-from tests.test_matching_optimality import brute_force
+from tests.helpers.matching import brute_force
 
 ALL = frozenset({"de", "en"})
 

@@ -6,7 +6,7 @@ import asyncio
 import io
 import json
 import logging
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -21,33 +21,16 @@ from conversations import outbox
 from conversations.messages import Message
 from storage.db import Database
 from storage.deliveries import Claim
-from tests.fakes.slack_api import FakeSlack
-from tests.servers import Served, serve
-from tests.slack_requests import SIGNING_SECRET, sign, slash_command
-
-FORM = "application/x-www-form-urlencoded"
-BOT_TOKEN = "xoxb-1111-2222-secrettokenvalue"
+from tests.fakes.slack_api import FakeSlack, FakeUser
+from tests.helpers.servers import BOT_TOKEN, FORM, Served, serve, slack_settings
+from tests.helpers.slack_requests import SIGNING_SECRET, sign, slash_command
 
 
 @pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    fake = FakeSlack()
-    fake.add_user("U0ANNA", "Anna", locale="en-US")
-    await fake.start()
-    yield fake
-    await fake.stop()
-
-
-def slack_settings(slack: FakeSlack) -> Settings:
-    return Settings(slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET,
-                    slack_api_url=slack.base_url + "api/")
-
-
-@pytest.fixture
-async def server(slack: FakeSlack, config: AppConfig, clock: FixedClock, db: Database
-                 ) -> AsyncIterator[Served]:
-    async with serve(slack_settings(slack), config, clock, db) as served:
-        yield served
+def slack_users() -> list[FakeUser]:
+    return [
+        FakeUser("U0ANNA", "Anna", locale="en-US"),
+    ]
 
 
 async def readyz(served: Served) -> tuple[int, dict]:

@@ -8,8 +8,7 @@ import pytest
 
 from bot.core.config import load_config
 from bot.core.errors import ConfigError
-from tests.test_cli import tandem
-from tests.test_config import write
+from tests.helpers.cli import tandem, write
 
 
 def test_retention_months_is_read_and_checked(tmp_path: Path) -> None:

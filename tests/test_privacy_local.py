@@ -10,10 +10,9 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
-from sqlalchemy import JSON, String, insert, select, update
+from sqlalchemy import insert, select, update
 
 from adapters.local.platform import LocalPlatform, LocalUser
 from bot.core.clock import FixedClock
@@ -35,7 +34,8 @@ from storage.models import (
     Round,
     Tandem,
 )
-from tests.local import ANSWERS, local_platform, signed_up
+from tests.helpers.local import ANSWERS, signed_up
+from tests.helpers.privacy import everything, leaks
 
 COORDINATOR = LocalUser("coord", "Clara", locale="en")
 # Distinctive values, so that finding them anywhere in the database means a leak.
@@ -50,14 +50,9 @@ CHANNEL = "C-PROGRAMME"
 
 
 @pytest.fixture
-def coordinated(config: AppConfig) -> AppConfig:
+def config(config: AppConfig) -> AppConfig:
     return replace(config, coordinators={**config.coordinators, "local": ("coord",)},
                    channels={**config.channels, "local": (CHANNEL,)})
-
-
-@pytest.fixture
-def platform(coordinated: AppConfig, clock: FixedClock, db: Database) -> LocalPlatform:
-    return local_platform(coordinated, clock, db)
 
 
 def last_value(platform: LocalPlatform, user: str, action: str) -> str:
@@ -119,30 +114,6 @@ async def a_tandem_with_history(platform: LocalPlatform, clock: FixedClock) -> N
         await session.execute(insert(MatchRule).values(
             round_id=anna.round_id, kind="block", mentor_id=anna.id, mentee_id=katrin.id,
             created_by="coord", created_at=now))
-
-
-async def everything(db: Database) -> dict[str, list[dict[str, Any]]]:
-    """Every row of every table, by table name."""
-    found: dict[str, list[dict[str, Any]]] = {}
-    async with db.session() as session:
-        for table in Base.metadata.sorted_tables:
-            rows = await session.execute(select(table))
-            found[table.name] = [dict(row._mapping) for row in rows]
-    return found
-
-
-def leaks(tables: dict[str, list[dict[str, Any]]], needles: list[str]) -> list[str]:
-    """Every text or JSON cell, in every table, that contains one of ``needles``."""
-    found = []
-    for table in Base.metadata.sorted_tables:
-        columns = [c.name for c in table.columns if isinstance(c.type, String | JSON)]
-        for row in tables[table.name]:
-            for column in columns:
-                value = row[column]
-                text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-                found += [f"{table.name}.{column}: {needle} in {text[:80]!r}"
-                          for needle in needles if needle in text]
-    return found
 
 
 def test_every_table_says_what_it_holds_about_people() -> None:

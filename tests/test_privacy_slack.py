@@ -3,31 +3,23 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from bot.core.clock import FixedClock
-from bot.core.config import AppConfig
 from bot.core.i18n import t
-from bot.core.settings import Settings
 from storage.db import Database
 from storage.models import Base, Participant
-from tests.fakes.slack_api import FakeSlack
-from tests.servers import Served, serve
-from tests.slack_requests import (
-    SIGNING_SECRET,
+from tests.fakes.slack_api import FakeSlack, FakeUser
+from tests.helpers.privacy import everything, leaks
+from tests.helpers.servers import Served, post
+from tests.helpers.slack_requests import (
     block_action,
-    sign,
     slash_command,
     survey_state,
     view_submission,
 )
-from tests.test_privacy_local import everything, leaks
 
-FORM = "application/x-www-form-urlencoded"
 ANSWERS = {
     "role": "mentor", "department": "Legal", "manager": "U0BOSS",
     "topics": ["ai_tools"], "goals": "MARKER-slack my goal", "languages": ["de"],
@@ -36,29 +28,10 @@ ANSWERS = {
 
 
 @pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    fake = FakeSlack()
-    fake.add_user("U0ANNEGRET", "Annegret Quist", locale="de-DE")
-    await fake.start()
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
-async def server(
-    slack: FakeSlack, config: AppConfig, clock: FixedClock, db: Database
-) -> AsyncIterator[Served]:
-    settings = Settings(slack_bot_token="xoxb-test", slack_signing_secret=SIGNING_SECRET,
-                        slack_api_url=slack.base_url + "api/")
-    async with serve(settings, config, clock, db) as served:
-        yield served
-
-
-async def post(served: Served, body: str) -> tuple[int, Any]:
-    async with served.http.post(served.url + "/slack/events", data=body,
-                                headers={"Content-Type": FORM, **sign(body)}) as response:
-        text = await response.text()
-        return response.status, json.loads(text) if text else None
+def slack_users() -> list[FakeUser]:
+    return [
+        FakeUser("U0ANNEGRET", "Annegret Quist", locale="de-DE"),
+    ]
 
 
 async def test_my_data_file_then_forget_me_over_http(

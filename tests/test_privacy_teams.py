@@ -4,40 +4,20 @@ card, and forget-me's confirm card; the conversation reference is gone afterward
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from typing import Any
 
-import pytest
 from sqlalchemy import select
 
-from bot.core.clock import FixedClock
-from bot.core.config import AppConfig
 from bot.core.i18n import t
-from storage.db import Database
 from storage.models import ConversationRef, Participant
-from tests.fakes.bot_connector import TeamsUser, TeamsWorld, teams_world
-from tests.test_privacy_local import everything, leaks
+from tests.fakes.bot_connector import TeamsUser, TeamsWorld
+from tests.helpers.privacy import everything, leaks
+from tests.helpers.teams import action_data, submit_data
 
 FILE_CONSENT = "application/vnd.microsoft.teams.card.file.consent"
 ANNEGRET = TeamsUser("aad-annegret", "Annegret Quist", locale="en-US")
 GOOD = {"role": "mentor", "department": "Legal", "manager": "aad-boss",
         "topics": "ai_tools", "goals": "MARKER-teams my goal", "languages": "de,en",
         "meeting_mode": "remote", "location": "", "capacity": "1", "consent": "yes"}
-
-
-@pytest.fixture
-async def world(db: Database, config: AppConfig, clock: FixedClock
-                ) -> AsyncIterator[TeamsWorld]:
-    async with teams_world(db, config, clock) as w:
-        yield w
-
-
-def submit_data(card: dict[str, Any]) -> dict[str, Any]:
-    return next(a["data"] for a in card["actions"] if "tandem_form" in a["data"])
-
-
-def action_data(card: dict[str, Any], action_id: str) -> dict[str, Any]:
-    return next(a["data"] for a in card["actions"] if a["data"].get("tandem_action") == action_id)
 
 
 async def test_my_data_as_a_file_then_forget_me_on_teams(world: TeamsWorld) -> None:

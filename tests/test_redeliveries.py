@@ -5,38 +5,21 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.core.clock import FixedClock
-from bot.core.config import AppConfig
-from bot.core.settings import Settings
-from storage.db import Database
-from tests.fakes.slack_api import FakeSlack
-from tests.servers import Served, serve
-from tests.slack_requests import SIGNING_SECRET, sign
+from tests.fakes.slack_api import FakeSlack, FakeUser
+from tests.helpers.servers import Served
+from tests.helpers.slack_requests import sign
 
 JSON = "application/json"
 
 
 @pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    fake = FakeSlack()
-    fake.add_user("U0BEN", "Ben")
-    await fake.start()
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
-async def server(
-    slack: FakeSlack, config: AppConfig, clock: FixedClock, db: Database
-) -> AsyncIterator[Served]:
-    settings = Settings(slack_bot_token="xoxb-test", slack_signing_secret=SIGNING_SECRET,
-                        slack_api_url=slack.base_url + "api/")
-    async with serve(settings, config, clock, db) as served:
-        yield served
+def slack_users() -> list[FakeUser]:
+    return [
+        FakeUser("U0BEN", "Ben"),
+    ]
 
 
 def dm_event(text: str, event_id: str) -> str:

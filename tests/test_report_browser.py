@@ -26,7 +26,7 @@ from bot.core.config import AppConfig
 from bot.core.settings import Settings
 from bot.report import write_report
 from storage.db import Database
-from tests.test_figures import AFTER_END, EVALUATION_TEXT, PARTNER, PRIVATE, seed_programme
+from tests.helpers.seed import AFTER_END, EVALUATION_TEXT, PARTNER, PRIVATE, seed_programme
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -24,7 +24,8 @@ from bot.core.i18n import t
 from bot.core.settings import Settings
 from bot.report import write_report
 from storage.db import Database
-from tests.test_figures import (
+from tests.helpers import ROOT
+from tests.helpers.seed import (
     AFTER_END,
     EVALUATION_TEXT,
     PARTNER,
@@ -33,7 +34,6 @@ from tests.test_figures import (
     seed_programme,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
 NEVER = (PRIVATE, PARTNER, EVALUATION_TEXT, SHARED, "Mentor 1", "Mentee 4", "Extra Senior",
          "UJ00001", "prompting")
 

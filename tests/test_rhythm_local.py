@@ -8,49 +8,27 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from adapters.local.platform import LocalPlatform, LocalUser
+from adapters.local.platform import LocalPlatform
 from bot.core.clock import FixedClock
 from bot.core.config import AppConfig
 from conversations.messages import FormDone, Reply, ShowForm
 from conversations.rhythm import run_due
 from storage.db import Database
 from storage.models import Delivery, Response
-from tests.local import local_platform, signed_up
-
-COORDINATOR = LocalUser("coord", "Clara", locale="en")
-ANNA = LocalUser("anna", "Anna", locale="de", timezone="Europe/Berlin")
-KATRIN = LocalUser("katrin", "Katrin", locale="de", timezone="Europe/Berlin")
-BEN = LocalUser("ben", "Ben", locale="en", timezone="America/New_York")
-SARAH = LocalUser("sarah", "Sarah", locale="en", timezone="Asia/Tokyo")
-CHANNEL = "C-PROGRAMME"
+from tests.helpers.local import (
+    ANNA,
+    BEN,
+    CHANNEL,
+    KATRIN,
+    SARAH,
+    matched,
+)
 
 
 @pytest.fixture
-def coordinated(config: AppConfig) -> AppConfig:
+def config(config: AppConfig) -> AppConfig:
     return replace(config, coordinators={**config.coordinators, "local": ("coord",)},
                    channels={**config.channels, "local": (CHANNEL,)})
-
-
-@pytest.fixture
-def platform(coordinated: AppConfig, clock: FixedClock, db: Database) -> LocalPlatform:
-    return local_platform(coordinated, clock, db)
-
-
-async def matched(platform: LocalPlatform, clock: FixedClock) -> None:
-    await signed_up(platform, ANNA, department="Marketing", topics=["ai_tools"],
-                    languages=["de"])
-    await signed_up(platform, BEN, department="IT", topics=["sustainability"],
-                    languages=["en"])
-    await signed_up(platform, KATRIN, role="mentee", department="Finance",
-                    topics=["ai_tools", "agile"], languages=["de"])
-    await signed_up(platform, SARAH, role="mentee", department="Sales",
-                    topics=["sustainability"], languages=["en"])
-    clock.set(datetime(2027, 1, 16, 9, 0, tzinfo=UTC))
-    await platform.command(COORDINATOR, "match")
-    proposal = platform.messenger.inbox["coord"][-2].message
-    assert proposal is not None
-    button = next(b for b in proposal.buttons if b.action_id == "match.confirm")
-    await platform.press(COORDINATOR, button.action_id, button.value)
 
 
 def titles(platform: LocalPlatform, user: str) -> list[str]:

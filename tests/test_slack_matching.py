@@ -3,53 +3,36 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import func, select
 
-from bot.core.clock import FixedClock
-from bot.core.config import AppConfig
-from bot.core.settings import Settings
 from storage.db import Database
 from storage.models import Tandem
-from tests.fakes.slack_api import FakeSlack
-from tests.servers import Served, serve
-from tests.slack_requests import (
-    SIGNING_SECRET,
+from tests.fakes.slack_api import FakeSlack, FakeUser
+from tests.helpers.servers import Served, post
+from tests.helpers.slack_requests import (
+    GOOD,
     block_action,
     sign,
     slash_command,
     survey_state,
     view_submission,
 )
-from tests.test_slack_signup import GOOD, post
 
 COORDINATOR = "U0COORD01"  # app.yaml's coordinator
 CHANNEL = "C0PROGRAM1"
 
 
 @pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    fake = FakeSlack()
-    fake.add_user(COORDINATOR, "Clara", locale="en-US")
-    fake.add_user("U0LENA", "Lena <@U0CEO>", locale="de-DE")
-    fake.add_user("U0JAMAL", "Jamal", locale="de-AT")
-    fake.add_user("U0KATRIN", "Katrin", locale="de-DE")
-    fake.add_user("U0SARAH", "Sarah", locale="en-US")
-    await fake.start()
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
-async def server(
-    slack: FakeSlack, config: AppConfig, clock: FixedClock, db: Database
-) -> AsyncIterator[Served]:
-    settings = Settings(slack_bot_token="xoxb-test", slack_signing_secret=SIGNING_SECRET,
-                        slack_api_url=slack.base_url + "api/")
-    async with serve(settings, config, clock, db) as served:
-        yield served
+def slack_users() -> list[FakeUser]:
+    return [
+        FakeUser(COORDINATOR, "Clara", locale="en-US"),
+        FakeUser("U0LENA", "Lena <@U0CEO>", locale="de-DE"),
+        FakeUser("U0JAMAL", "Jamal", locale="de-AT"),
+        FakeUser("U0KATRIN", "Katrin", locale="de-DE"),
+        FakeUser("U0SARAH", "Sarah", locale="en-US"),
+    ]
 
 
 async def sign_up(server: Served, user: str, **answers: object) -> None:

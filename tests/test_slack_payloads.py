@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adapters.slack.payloads import decode_form, parse, unquote_plus, well_formed
-from tests.slack_requests import slash_command, survey_state, view_submission
+from tests.helpers.slack_requests import slash_command, survey_state, view_submission
 
 texts = st.text(st.characters(codec="utf-8"), max_size=40)
 

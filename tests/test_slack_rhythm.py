@@ -8,53 +8,37 @@ calling ``run_due`` at each step, as APScheduler does in production.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from bot.core.clock import FixedClock
-from bot.core.config import AppConfig
-from bot.core.settings import Settings
 from conversations.rhythm import run_due
 from storage.db import Database
-from tests.fakes.slack_api import FakeSlack
-from tests.servers import Served, serve
-from tests.slack_requests import (
-    SIGNING_SECRET,
+from tests.fakes.slack_api import FakeSlack, FakeUser
+from tests.helpers.servers import Served, post
+from tests.helpers.slack_requests import (
+    GOOD,
     block_action,
     slash_command,
     survey_state,
     view_submission,
 )
-from tests.test_slack_signup import GOOD, post
 
 COORDINATOR = "U0COORD01"
 CHANNEL = "C0PROGRAM1"
 
 
 @pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    fake = FakeSlack()
-    fake.add_user(COORDINATOR, "Clara", locale="en-US")
-    fake.add_user("U0ANNA", "Anna", locale="de-DE", tz="Europe/Berlin")
-    fake.add_user("U0KATRIN", "Katrin", locale="de-DE", tz="Europe/Berlin")
-    fake.add_user("U0BEN", "Ben", locale="en-US", tz="America/New_York")
-    fake.add_user("U0SARAH", "Sarah", locale="en-US", tz="Asia/Tokyo")
-    await fake.start()
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
-async def server(
-    slack: FakeSlack, config: AppConfig, clock: FixedClock, db: Database
-) -> AsyncIterator[Served]:
-    settings = Settings(slack_bot_token="xoxb-test", slack_signing_secret=SIGNING_SECRET,
-                        slack_api_url=slack.base_url + "api/")
-    async with serve(settings, config, clock, db) as served:
-        yield served
+def slack_users() -> list[FakeUser]:
+    return [
+        FakeUser(COORDINATOR, "Clara", locale="en-US"),
+        FakeUser("U0ANNA", "Anna", locale="de-DE", tz="Europe/Berlin"),
+        FakeUser("U0KATRIN", "Katrin", locale="de-DE", tz="Europe/Berlin"),
+        FakeUser("U0BEN", "Ben", locale="en-US", tz="America/New_York"),
+        FakeUser("U0SARAH", "Sarah", locale="en-US", tz="Asia/Tokyo"),
+    ]
 
 
 def titles(slack: FakeSlack, channel: str) -> list[str]:

@@ -5,21 +5,18 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from bot.core.clock import FixedClock
-from bot.core.config import AppConfig
-from bot.core.settings import Settings
 from storage.db import Database
 from storage.models import Participant
-from tests.fakes.slack_api import FakeSlack
-from tests.servers import Served, serve
-from tests.slack_requests import (
-    SIGNING_SECRET,
+from tests.fakes.slack_api import FakeSlack, FakeUser
+from tests.helpers.servers import FORM, Served, post
+from tests.helpers.slack_requests import (
+    GOOD,
     block_action,
     sign,
     slash_command,
@@ -27,47 +24,13 @@ from tests.slack_requests import (
     view_submission,
 )
 
-FORM = "application/x-www-form-urlencoded"
-GOOD = {
-    "role": "mentor", "department": "Marketing", "manager": "U0BOSS",
-    "topics": ["ai_tools", "social_media"], "goals": "Show <!channel> how we use TikTok",
-    "languages": ["de", "en"], "meeting_mode": "remote", "location": None,
-    "capacity": None, "consent": ["yes"],
-}
-
 
 @pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    fake = FakeSlack()
-    fake.add_user("U0ANNA", "Anna", locale="de-DE")
-    fake.add_user("U0BEN", "Ben", locale="en-US", tz="America/New_York")
-    await fake.start()
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
-async def server(
-    slack: FakeSlack, config: AppConfig, clock: FixedClock, db: Database
-) -> AsyncIterator[Served]:
-    settings = Settings(
-        slack_bot_token="xoxb-test", slack_signing_secret=SIGNING_SECRET,
-        slack_api_url=slack.base_url + "api/",
-    )
-    async with serve(settings, config, clock, db) as served:
-        yield served
-
-
-async def post(served: Served, body: str, *, headers: dict[str, str] | None = None,
-               content_type: str = FORM) -> tuple[int, Any]:
-    all_headers = {"Content-Type": content_type, **(headers if headers is not None else sign(body))}
-    async with served.http.post(served.url + "/slack/events", data=body,
-                                headers=all_headers) as response:
-        text = await response.text()
-        try:
-            return response.status, json.loads(text) if text else None
-        except ValueError:
-            return response.status, text
+def slack_users() -> list[FakeUser]:
+    return [
+        FakeUser("U0ANNA", "Anna", locale="de-DE"),
+        FakeUser("U0BEN", "Ben", locale="en-US", tz="America/New_York"),
+    ]
 
 
 async def participants(db: Database) -> list[Participant]:

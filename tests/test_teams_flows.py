@@ -8,7 +8,6 @@ status, pause, resume, leave with its confirm button, and help for unknown words
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -20,6 +19,7 @@ from bot.core.i18n import t
 from storage.db import Database
 from storage.models import Participant, Workspace
 from tests.fakes.bot_connector import TENANT, Call, TeamsUser, TeamsWorld, teams_world
+from tests.helpers.teams import action_data, submit_data
 
 ANNA = TeamsUser("aad-anna", "Anna Jung", locale="de-DE")
 BEN = TeamsUser("aad-ben", "Ben Senior", locale="en-US")
@@ -29,24 +29,8 @@ SURVEY_FIELDS = {
 }
 
 
-@pytest.fixture
-async def world(
-    db: Database, config: AppConfig, clock: FixedClock
-) -> AsyncIterator[TeamsWorld]:
-    async with teams_world(db, config, clock) as w:
-        yield w
-
-
 def inputs(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {e["id"]: e for e in card["body"] if e["type"].startswith("Input.")}
-
-
-def submit_data(card: dict[str, Any]) -> dict[str, Any]:
-    return next(a["data"] for a in card["actions"] if "tandem_form" in a["data"])
-
-
-def action_data(card: dict[str, Any], action_id: str) -> dict[str, Any]:
-    return next(a["data"] for a in card["actions"] if a["data"].get("tandem_action") == action_id)
 
 
 def errors_shown(card: dict[str, Any]) -> list[str]:

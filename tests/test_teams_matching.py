@@ -16,54 +16,41 @@ import csv
 import dataclasses
 import io
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
-from bot.core.clock import FixedClock
 from bot.core.config import AppConfig
 from bot.core.i18n import t
-from storage.db import Database
 from storage.models import AuditEntry, Delivery, MatchProposal, Participant, Tandem
-from tests.fakes.bot_connector import BOT_ID, TENANT, Call, TeamsUser, TeamsWorld, teams_world
-from tests.test_teams_flows import submit_data
+from tests.fakes.bot_connector import Call, TeamsUser, TeamsWorld
+from tests.helpers.teams import (
+    CHANNEL,
+    CLARA,
+    CONFIRM,
+    JAMAL,
+    KATRIN,
+    LENA,
+    MEHMET,
+    PARTICIPANTS,
+    SARAH,
+    bot_added_to_team,
+    confirm_data,
+    idle,
+    submit_data,
+)
 
-CLARA = TeamsUser("aad-clara", "Clara Koch", locale="en-US")  # the coordinator
-LENA = TeamsUser("aad-lena", "Lena Weber", locale="de-DE")
-MEHMET = TeamsUser("aad-mehmet", "Mehmet Yilmaz", locale="de-DE")
-JAMAL = TeamsUser("aad-jamal", "Jamal Okafor", locale="de-AT")
-SARAH = TeamsUser("aad-sarah", "Sarah Miller", locale="en-US")
-KATRIN = TeamsUser("aad-katrin", "Katrin Vogel", locale="de-DE")
-PARTICIPANTS = (LENA, MEHMET, JAMAL, SARAH, KATRIN)
-# The team's General channel: its id is also the team's id, as in Teams.
-CHANNEL = "19:programme-general@thread.tacv2"
-CONFIRM = "match.confirm"
 FILE_CONSENT = "application/vnd.microsoft.teams.card.file.consent"
 
 
 @pytest.fixture
-def coordinated(config: AppConfig) -> AppConfig:
+def config(config: AppConfig) -> AppConfig:
     return dataclasses.replace(
         config,
         coordinators={**config.coordinators, "teams": (CLARA.key,)},
         channels={**config.channels, "teams": (CHANNEL,)},
     )
-
-
-@pytest.fixture
-async def world(
-    db: Database, coordinated: AppConfig, clock: FixedClock
-) -> AsyncIterator[TeamsWorld]:
-    async with teams_world(db, coordinated, clock) as w:
-        yield w
-
-
-async def idle(world: TeamsWorld) -> None:
-    """Wait for the work the bot does after answering (proposals, introductions)."""
-    adapter = next(a for a in world.runtime.adapters if a.platform == "teams")
-    await adapter.bot.idle(grace_seconds=10)
 
 
 async def sign_up(world: TeamsWorld, user: TeamsUser, **answers: str) -> None:
@@ -90,28 +77,6 @@ async def sign_up_everyone(world: TeamsWorld) -> None:
     await idle(world)
     async with world.runtime.db.session() as session:
         assert await session.scalar(select(func.count(Participant.id))) == len(PARTICIPANTS)
-
-
-async def bot_added_to_team(world: TeamsWorld, by: TeamsUser) -> None:
-    """Someone adds the app to the programme team: Teams tells the bot in the General
-    channel, which is how the bot learns it can post there."""
-    activity = world.driver.activity(
-        by, type="conversationUpdate",
-        conversation={"id": CHANNEL, "conversationType": "channel", "isGroup": True,
-                      "tenantId": TENANT},
-        membersAdded=[{"id": BOT_ID}],
-        channelData={"tenant": {"id": TENANT}, "team": {"id": CHANNEL, "name": "Programme"},
-                     "eventType": "teamMemberAdded"},
-    )
-    before = len(world.connector.calls)
-    assert (await world.driver.post(activity))[0] == 201
-    assert world.connector.calls[before:] == []  # joining a team posts nothing
-
-
-def confirm_data(call: Call) -> dict[str, Any]:
-    assert call.card is not None
-    return next(a["data"] for a in call.card.get("actions", [])
-                if a["data"].get("tandem_action") == CONFIRM)
 
 
 async def count(world: TeamsWorld, model: Any) -> int:

@@ -3,32 +3,19 @@ created for people known only from a team, channel posts, and failures mapped.""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from sqlalchemy import select
 
-from bot.core.clock import FixedClock
-from bot.core.config import AppConfig
 from bot.core.errors import PlatformError
 from bot.core.i18n import t
 from conversations.messages import Message
-from storage.db import Database
 from storage.models import ConversationRef
-from tests.fakes.bot_connector import BOT_ID, TENANT, TeamsUser, TeamsWorld, teams_world
+from tests.fakes.bot_connector import BOT_ID, TENANT, TeamsUser, TeamsWorld
 
 ANNA = TeamsUser("aad-anna", "Anna Jung", locale="de-DE")
 BEN = TeamsUser("aad-ben", "Ben Senior")
 CHANNEL = "19:programme@thread.tacv2"
 TEAM = "19:team-general@thread.tacv2"
-
-
-@pytest.fixture
-async def world(
-    db: Database, config: AppConfig, clock: FixedClock
-) -> AsyncIterator[TeamsWorld]:
-    async with teams_world(db, config, clock) as w:
-        yield w
 
 
 async def added_to_team(world: TeamsWorld, *people: TeamsUser) -> None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -30,10 +30,9 @@ from sqlalchemy import func, select
 from bot.core.clock import FixedClock
 from bot.core.config import AppConfig
 from conversations.rhythm import run_due
-from storage.db import Database
 from storage.models import Checkin, Delivery, Participant, Reminder, Response, Tandem
-from tests.fakes.bot_connector import BOT_ID, TENANT, Call, TeamsUser, TeamsWorld, teams_world
-from tests.test_teams_matching import CHANNEL, bot_added_to_team, confirm_data, idle
+from tests.fakes.bot_connector import BOT_ID, TENANT, Call, TeamsUser, TeamsWorld
+from tests.helpers.teams import CHANNEL, bot_added_to_team, confirm_data, idle
 
 CLARA = TeamsUser("aad-clara", "Clara Koch", locale="en-US")  # the coordinator
 # Tandem A (Lena → Sarah) meets every month; B (Jamal → Katrin) never answers;
@@ -73,20 +72,12 @@ def utc(month: int, day: int, hour: int = 12, year: int = 2027) -> datetime:
 
 
 @pytest.fixture
-def coordinated(config: AppConfig) -> AppConfig:
+def config(config: AppConfig) -> AppConfig:
     return dataclasses.replace(
         config,
         coordinators={**config.coordinators, "teams": (CLARA.key,)},
         channels={**config.channels, "teams": (CHANNEL,)},
     )
-
-
-@pytest.fixture
-async def world(
-    db: Database, coordinated: AppConfig, clock: FixedClock
-) -> AsyncIterator[TeamsWorld]:
-    async with teams_world(db, coordinated, clock) as w:
-        yield w
 
 
 # -- what people see ---------------------------------------------------------------------

@@ -49,6 +49,8 @@ class FakeSlack:
     #: method -> how many of its next calls get an HTTP 503
     server_errors: dict[str, int] = field(default_factory=dict)
     on_call: Callable[[Call], None] | None = None
+    #: user group id -> (handle, member ids), what usergroups.list / .users.list answer
+    user_groups: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
     _ts: Any = field(default_factory=lambda: itertools.count(1))
     uploads: dict[str, bytes] = field(default_factory=dict)
     #: channel -> posted messages, newest first (what conversations.history returns)
@@ -153,6 +155,12 @@ class FakeSlack:
         if method == "auth.test":
             return {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1",
                     "team": "Acme", "url": "https://acme.slack.com/"}
+        if method == "usergroups.list":
+            return {"ok": True, "usergroups": [
+                {"id": group, "handle": handle} for group, (handle, _) in self.user_groups.items()]}
+        if method == "usergroups.users.list":
+            _, members = self.user_groups.get(args.get("usergroup", ""), ("", ()))
+            return {"ok": True, "users": list(members)}
         if method == "users.info":
             user = self.users.get(args.get("user", ""))
             if user is None:

@@ -1,8 +1,14 @@
-"""Running the real ``tandem serve`` with a nudge due now, in real time."""
+"""Running the real ``tandem serve`` / ``run-due`` processes against the fake Slack.
+
+``live_config`` (a fixture, registered by ``tests/conftest.py``) writes an app.yaml
+with a nudge due now in real time.
+"""
 
 from __future__ import annotations
 
+import os
 import socket
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -10,8 +16,9 @@ import pytest
 import yaml
 
 from bot.core.config import LIFECYCLE
-
-ROOT = Path(__file__).resolve().parent.parent
+from storage.db import Database
+from tests.fakes.slack_api import FakeSlack
+from tests.helpers import ROOT
 
 
 def free_port() -> int:
@@ -42,3 +49,17 @@ def live_config(tmp_path: Path) -> Path:
     path = tmp_path / "app.yaml"
     path.write_text(yaml.safe_dump(data))
     return path
+
+
+def nudges_per_channel(slack: FakeSlack) -> Counter[str]:
+    return Counter(channel for channel, messages in slack.history.items()
+                   for m in messages if (m["metadata"] or {}).get("event_payload", {})
+                   .get("key", "").startswith("nudge:"))
+
+
+def env_for(db: Database, slack: FakeSlack, **extra: str) -> dict[str, str]:
+    return {
+        **os.environ, "DATABASE_URL": db.url, "TANDEM_CONFIG": str(ROOT / "app.yaml"),
+        "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "secret",
+        "SLACK_API_URL": slack.base_url + "api/", **extra,
+    }

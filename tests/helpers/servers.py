@@ -1,10 +1,13 @@
-"""Start the real Tandem server on a loopback port for end-to-end tests."""
+"""Start the real Tandem server on a loopback port for end-to-end tests, and post
+signed Slack requests to it."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -15,6 +18,8 @@ from bot.core.settings import Settings
 from bot.host.runtime import Runtime
 from bot.server import create_app, discover_adapters
 from storage.db import Database
+from tests.fakes.slack_api import FakeSlack
+from tests.helpers.slack_requests import SIGNING_SECRET, sign
 
 
 @dataclass
@@ -48,3 +53,29 @@ async def serve(
         for adapter in runtime.adapters:
             await adapter.stop()
         await runner.cleanup()
+
+
+
+#: Shaped like a real bot token, so a test can tell whether it leaks into logs.
+BOT_TOKEN = "xoxb-1111-2222-secrettokenvalue"
+
+
+def slack_settings(slack: FakeSlack) -> Settings:
+    """A Slack installation whose Web API is the fake ``slack``."""
+    return Settings(slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET,
+                    slack_api_url=slack.base_url + "api/")
+
+
+FORM = "application/x-www-form-urlencoded"
+
+
+async def post(served: Served, body: str, *, headers: dict[str, str] | None = None,
+               content_type: str = FORM) -> tuple[int, Any]:
+    all_headers = {"Content-Type": content_type, **(headers if headers is not None else sign(body))}
+    async with served.http.post(served.url + "/slack/events", data=body,
+                                headers=all_headers) as response:
+        text = await response.text()
+        try:
+            return response.status, json.loads(text) if text else None
+        except ValueError:
+            return response.status, text

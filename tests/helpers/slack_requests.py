@@ -102,3 +102,10 @@ def survey_state(**answers: Any) -> dict[str, dict[str, Any]]:
         else:
             state[name] = {"type": kind, "value": value}
     return state
+
+GOOD = {
+    "role": "mentor", "department": "Marketing", "manager": "U0BOSS",
+    "topics": ["ai_tools", "social_media"], "goals": "Show <!channel> how we use TikTok",
+    "languages": ["de", "en"], "meeting_mode": "remote", "location": None,
+    "capacity": None, "consent": ["yes"],
+}
