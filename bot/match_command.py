@@ -17,6 +17,7 @@ from conversations.context import FlowContext
 from conversations.messages import Facts, Paragraph
 from storage import rounds
 from storage.db import Database
+from storage.models import RoundStatus
 
 
 class ProgressBar:
@@ -52,7 +53,7 @@ async def run_match(settings: Settings, config: AppConfig, round_name: str, dry_
             raise ConfigError("command line", "--round",
                               f"no round named {round_name!r}; app.yaml's round is "
                               f"{config.round.name!r}")
-        if current.status != "open":
+        if current.status != RoundStatus.OPEN:
             raise UserError("match.already_confirmed", round=current.name, count="?")
         language = config.default_language
         _, stored, proposal = await matching.compute(

@@ -51,7 +51,7 @@ from conversations.outbox import Sent
 from conversations.schedule import in_grace
 from storage import coordination, deliveries, rounds
 from storage.deliveries import Claim
-from storage.models import CoordinatorAction
+from storage.models import ActionStatus, CoordinatorAction, DeliveryStatus
 
 FORM_ID = "announce"
 POST, EDIT, CANCEL = "announce.post", "announce.edit", "announce.cancel"
@@ -185,7 +185,7 @@ async def post(ctx: FlowContext, press: ButtonPress) -> Outcome:
     language = ctx.language(actor.locale)
     action = await _draft(ctx, press)
     payload = action.payload
-    if action.status == coordination.CANCELLED:
+    if action.status == ActionStatus.CANCELLED:
         raise UserError("announce.already_decided")
     if payload["channel"] not in ctx.config.channels.get(action.platform, ()):
         raise UserError("announce.error_channel")
@@ -195,14 +195,14 @@ async def post(ctx: FlowContext, press: ButtonPress) -> Outcome:
     sent = await outbox.channel(ctx, claim, payload["channel"], message)
     if sent is Sent.SENT:
         async with ctx.db.session() as session:
-            await coordination.decide(session, action.id, coordination.DONE, actor.user_id,
+            await coordination.decide(session, action.id, ActionStatus.DONE, actor.user_id,
                                       ctx.clock.now())
         await audit(ctx, actor, "announce.post", draft=action.id, channel=payload["channel"])
         return reply(t(language, "announce.posted", channel=payload["channel"]), replace=True)
     if sent is Sent.ALREADY:
         async with ctx.db.session() as session:
             status = await deliveries.status_of(session, claim.key)
-        key = "announce.already_posted" if status == deliveries.SENT else "announce.posting"
+        key = "announce.already_posted" if status == DeliveryStatus.SENT else "announce.posting"
         return reply(t(language, key, channel=payload["channel"]), replace=True)
     if sent is Sent.UNREACHABLE:
         raise UserError("announce.unreachable", channel=payload["channel"])
@@ -211,7 +211,7 @@ async def post(ctx: FlowContext, press: ButtonPress) -> Outcome:
 
 async def edit(ctx: FlowContext, press: ButtonPress) -> Outcome:
     action = await _draft(ctx, press)
-    if action.status != coordination.PENDING:
+    if action.status != ActionStatus.PENDING:
         raise UserError("announce.already_decided")
     channels = _channels(ctx, press.actor)
     return ShowForm(compose_form(ctx, press.actor, channels, action.payload, action.id))
@@ -221,7 +221,7 @@ async def cancel(ctx: FlowContext, press: ButtonPress) -> Outcome:
     actor = press.actor
     action = await _draft(ctx, press)
     async with ctx.db.session() as session:
-        won = await coordination.decide(session, action.id, coordination.CANCELLED, actor.user_id,
+        won = await coordination.decide(session, action.id, ActionStatus.CANCELLED, actor.user_id,
                                         ctx.clock.now())
     if not won:
         raise UserError("announce.already_decided")

@@ -54,7 +54,7 @@ from conversations.summary import format_day
 from conversations.survey import clean_text
 from conversations.tandem_delivery import to_coordinators, to_person
 from storage import checkins, participants, responses, rounds, tandems
-from storage.models import Participant, Round
+from storage.models import Participant, Round, RoundStatus, TandemStatus
 from storage.tandems import TandemPeople
 
 REFLECT = "reflect.open"
@@ -94,7 +94,7 @@ async def _place(ctx: FlowContext, actor: Actor, value: str, key: str = values.S
     if period > dates.periods or now < dates.period_begins_at(period):
         raise values.Stale(f"period {period} of round {current.id} has not begun or is none",
                            key)
-    if pair.tandem.status != "active" or current.status == "ended" or \
+    if pair.tandem.status != TandemStatus.ACTIVE or current.status == RoundStatus.ENDED or \
             now >= dates.end_at(ctx.config.rhythm):
         raise UserError("checkin.closed", round=current.name)
     partner = pair.mentee if me is pair.mentor else pair.mentor
@@ -260,7 +260,7 @@ async def pulse_answer(ctx: FlowContext, press: ButtonPress) -> Outcome:
                 None)
     if me is None or pair is None:
         raise UserError("checkin.not_yours")
-    if current.status == "ended":
+    if current.status == RoundStatus.ENDED:
         raise UserError("checkin.closed", round=current.name)
     mood = {PULSE_GOOD: "good", PULSE_HELP: "help"}.get(press.action_id, "meh")
     async with ctx.db.session() as session:

@@ -29,7 +29,7 @@ from conversations.reporting import current_round, figure_blocks
 from conversations.schedule import RoundDates, zone_of
 from conversations.summary import format_day
 from storage import checkins, participants, tandems
-from storage.models import Participant, Round, Tandem
+from storage.models import Participant, ParticipantStatus, Round, Tandem
 
 SHOWN_SHARED = 10
 
@@ -60,7 +60,7 @@ def _own(ctx: FlowContext, actor: Actor, current: Round, person: Participant | N
          answers: dict[tuple[int, int], str], language: str) -> list[Block]:
     cmd = ctx.messenger(actor.platform).command_prefix if actor.platform in ctx.messengers \
         else ""
-    if person is None or person.round_id != current.id or person.status == "left":
+    if person is None or person.round_id != current.id or person.status == ParticipantStatus.LEFT:
         return [Paragraph(t(language, "dashboard.not_signed_up", round=current.name,
                             cmd=cmd))]
     dates = RoundDates.of(current, ctx.config.timezone)

@@ -36,7 +36,7 @@ from bot.core.config import AppConfig
 from conversations.schedule import RoundDates, add_months
 from storage import checkins, participants, responses, tandems
 from storage.db import Database
-from storage.models import Participant, Response, Round, Tandem
+from storage.models import Participant, ParticipantStatus, Response, Round, Tandem, TandemStatus
 
 FUNNEL = ("signed_up", "matched", "met_once", "met_every_month", "completed")
 CONTINUE = ("same", "new", "no")
@@ -236,7 +236,7 @@ def programme(config: AppConfig, data: RoundData, now: datetime) -> Figures:
     stalled = 0
     need = config.rhythm.stalled_after_periods
     for tandem in data.tandems:
-        if tandem.status != "active" or finished < need:
+        if tandem.status != TandemStatus.ACTIVE or finished < need:
             continue
         if not any((tandem.id, p) in met for p in range(finished - need + 1, finished + 1)):
             stalled += 1
@@ -247,9 +247,9 @@ def programme(config: AppConfig, data: RoundData, now: datetime) -> Figures:
         months_finished=finished // calendar.per_month,
         signups=funnel[0][1],
         signups_by_role=tuple(sorted(Counter(p.role for p in signed).items())),
-        left=sum(1 for p in signed if p.status == "left"),
+        left=sum(1 for p in signed if p.status == ParticipantStatus.LEFT),
         tandems=len(data.tandems),
-        tandems_active=sum(1 for t in data.tandems if t.status == "active"),
+        tandems_active=sum(1 for t in data.tandems if t.status == TandemStatus.ACTIVE),
         meetings=len(met), months=tuple(months), stalled=stalled,
         unreachable=sum(1 for p in data.people if p.unreachable_at is not None),
         ratings=_ratings(data.responses, k),
@@ -326,7 +326,7 @@ def attention(config: AppConfig, data: RoundData, now: datetime) -> Attention:
     stalled = tuple(
         (name(by_id.get(t.mentor_id)), name(by_id.get(t.mentee_id)))
         for t in data.tandems
-        if t.status == "active" and finished >= need and not any(
+        if t.status == TandemStatus.ACTIVE and finished >= need and not any(
             data.checkins.get((t.id, p)) == "met"
             for p in range(finished - need + 1, finished + 1))
     )

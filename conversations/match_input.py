@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.core.config import AppConfig
 from bot.matching.model import Explanation, MatchResult, Person, Rules, Tandem, Weights
-from storage.models import MatchRule, Participant
+from storage.models import MatchRule, Participant, ParticipantStatus
 
 Key = str
 
@@ -33,7 +33,7 @@ def people_and_org(
             timezone=p.timezone, location=p.location,
             capacity=p.capacity if p.role == "mentee" else 1,
             language="de" if p.locale == "de" else "en",
-            available=p.status == "active" and p.unreachable_at is None,
+            available=p.status == ParticipantStatus.ACTIVE and p.unreachable_at is None,
         ))
         if p.manager_user_id:
             org[key(p.id)] = by_user.get(

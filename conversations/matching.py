@@ -38,7 +38,7 @@ from conversations.match_input import engine_rules, people_and_org, result_to_js
 from conversations.messages import Button, Facts, Message, Outcome, Paragraph, Working
 from conversations.summary import topic_labels
 from storage import audit_log, participants, proposals, rounds, tandems
-from storage.models import MatchProposal, Round
+from storage.models import MatchProposal, Round, RoundStatus
 
 CONFIRM = "match.confirm"
 SHOWN_PAIRS = 25
@@ -52,7 +52,7 @@ async def command(ctx: FlowContext, cmd: Command) -> Outcome:
     action = words[0].lower() if words else "run"
     async with ctx.db.session() as session:
         current = await rounds.sync_round(session, ctx.config.round, ctx.clock.now())
-        if current.status != "open":
+        if current.status != RoundStatus.OPEN:
             done = await proposals.confirmed_proposal(session, current.id)
             raise UserError("match.already_confirmed", round=current.name,
                             count=len(done.result["pairs"]) if done else 0)
@@ -250,7 +250,7 @@ async def confirm(ctx: FlowContext, press: ButtonPress) -> Outcome:
         current = await rounds.round_by_id(session, proposal.round_id)
         assert current is not None
         latest = await proposals.latest_proposal(session, proposal.round_id)
-        if current.status == "open" and latest is not None and latest.id != proposal.id:
+        if current.status == RoundStatus.OPEN and latest is not None and latest.id != proposal.id:
             raise UserError("match.outdated", number=latest.number)
         won = await proposals.confirm(session, proposal, actor.user_id, now)
         if won:

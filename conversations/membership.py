@@ -23,7 +23,7 @@ from conversations.messages import Button, Facts, Message, Outcome, Paragraph, R
 from conversations.summary import answer_facts
 from storage import participants, tandems
 from storage.db import Session
-from storage.models import Participant
+from storage.models import Participant, ParticipantStatus
 from storage.people import Standing, people
 
 LEAVE_CONFIRM = "leave.confirm"
@@ -82,15 +82,18 @@ async def status(ctx: FlowContext, command: Command) -> Outcome:
 
 
 async def pause(ctx: FlowContext, command: Command) -> Outcome:
-    return await _set_status(ctx, command.actor, "paused", allowed_from=("active",))
+    return await _set_status(ctx, command.actor, ParticipantStatus.PAUSED,
+                             allowed_from=(ParticipantStatus.ACTIVE,))
 
 
 async def resume(ctx: FlowContext, command: Command) -> Outcome:
-    return await _set_status(ctx, command.actor, "active", allowed_from=("paused",))
+    return await _set_status(ctx, command.actor, ParticipantStatus.ACTIVE,
+                             allowed_from=(ParticipantStatus.PAUSED,))
 
 
 async def _set_status(
-    ctx: FlowContext, actor: Actor, new: str, allowed_from: tuple[str, ...]
+    ctx: FlowContext, actor: Actor, new: ParticipantStatus,
+    allowed_from: tuple[ParticipantStatus, ...]
 ) -> Outcome:
     cmd = ctx.messenger(actor.platform).command_prefix
     workspace = await _workspace(ctx, actor)
@@ -108,7 +111,7 @@ async def leave(ctx: FlowContext, command: Command) -> Outcome:
     workspace = await _workspace(ctx, command.actor)
     known = await people(ctx.db).participant(workspace, command.actor.user_id)
     person, language = _known(ctx, command.actor, known)
-    if person.status == "left":
+    if person.status == ParticipantStatus.LEFT:
         return reply(
             t(
                 language,
@@ -134,7 +137,7 @@ async def leave_answer(ctx: FlowContext, press: ButtonPress) -> Outcome:
         person, language = await _load(ctx, actor, session, workspace)
         if press.action_id == LEAVE_CANCEL:
             return reply(t(language, "membership.leave_cancelled"), replace=True)
-        if person.status == "left":
+        if person.status == ParticipantStatus.LEFT:
             return reply(
                 t(
                     language,
@@ -142,11 +145,11 @@ async def leave_answer(ctx: FlowContext, press: ButtonPress) -> Outcome:
                     cmd=ctx.messenger(actor.platform).command_prefix,
                 )
             )
-        participants.set_status(person, "left", now)
+        participants.set_status(person, ParticipantStatus.LEFT, now)
         for tandem in await tandems.end_tandems_of(session, person):
             other_id = tandem.mentee_id if tandem.mentor_id == person.id else tandem.mentor_id
             other = await participants.participant_by_id(session, other_id)
-            if other is not None and other.status != "left":
+            if other is not None and other.status != ParticipantStatus.LEFT:
                 notify.append((other.platform, other.user_id, ctx.language(other.locale)))
     for platform, user_id, other_language in notify:
         await ctx.messenger(platform).send_direct(

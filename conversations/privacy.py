@@ -33,8 +33,8 @@ from conversations.schedule import RoundDates, add_months, local_instant
 from conversations.summary import format_day
 from conversations.tandem_delivery import to_coordinators, to_person
 from storage import participants, personal_data, rounds, tandems
-from storage.models import Participant
-from storage.personal_data import FORGOTTEN, Person
+from storage.models import STILL_IN, Participant, ParticipantStatus
+from storage.personal_data import Person
 
 FORGET_CONFIRM = "forget.confirm"
 FORGET_CANCEL = "forget.cancel"
@@ -129,7 +129,7 @@ async def _ending(session: Any, person: Person) -> list[Ended]:
         mine_is_mentor = tandem.mentor_id in person.participant_ids
         partner = await participants.participant_by_id(
             session, tandem.mentee_id if mine_is_mentor else tandem.mentor_id)
-        if partner is not None and partner.status in ("active", "paused"):
+        if partner is not None and partner.status in STILL_IN:
             ended.append(Ended(tandem.id, current.name, current.id, partner))
     return ended
 
@@ -187,11 +187,12 @@ async def purge_expired(ctx: FlowContext, now: datetime | None = None,
                 expired[old.id] = old.name
         if not expired:
             return purge
-        candidates = await participants.people_in_rounds(session, expired, but_not=FORGOTTEN)
+        candidates = await participants.people_in_rounds(
+            session, expired, but_not=ParticipantStatus.FORGOTTEN)
         if not candidates:
             return purge
         rows = await participants.rounds_of_people(
-            session, {user_id for _, user_id in candidates}, but_not=FORGOTTEN)
+            session, {user_id for _, user_id in candidates}, but_not=ParticipantStatus.FORGOTTEN)
         rounds_of: dict[tuple[str, str], set[int | None]] = {}
         for platform, user_id, round_id in rows:
             rounds_of.setdefault((platform, user_id), set()).add(round_id)

@@ -47,7 +47,7 @@ from conversations.tandem_delivery import (
     to_tandem,
 )
 from storage import checkins, deliveries, participants, processed_events, rounds, tandems
-from storage.models import Participant, Round
+from storage.models import Participant, ParticipantStatus, Round, RoundStatus
 from storage.tandems import TandemPeople
 
 #: How many sends run at once: one slow recipient never holds up the batch.
@@ -83,8 +83,8 @@ async def run_due(ctx: FlowContext, now: datetime | None = None) -> DueReport:
     await privacy.purge_expired(ctx, now)
     async with ctx.db.session() as session:
         current = await rounds.sync_round(session, ctx.config.round, now)
-        pairs = await tandems.active_tandems(session, current.id) if current.status != "open" \
-            else []
+        pairs = await tandems.active_tandems(session, current.id) \
+            if current.status != RoundStatus.OPEN else []
         known = await deliveries.settled_keys(session, current.id, now)
         # Redeliveries come within minutes; a week of event ids is plenty.
         await processed_events.forget_events_before(session, now - timedelta(days=7))
@@ -230,7 +230,7 @@ def _send(ctx: FlowContext, pair: TandemPeople, audience: Participant | None, ro
     async def send() -> list[Sent] | Sent:
         if audience is None:
             return await to_tandem(ctx, pair, round_id, kind, key, compose)
-        if audience.unreachable_at is not None or audience.status == "left":
+        if audience.unreachable_at is not None or audience.status == ParticipantStatus.LEFT:
             return []
         return await to_person(ctx, audience, round_id, kind, f"{key}:{audience.id}", compose)
 
@@ -325,7 +325,7 @@ async def _pulse_and_wrapup(ctx: FlowContext, current: Round, dates: RoundDates,
     if "wrapup" in rhythm.enabled and in_grace(end_at, now, rhythm):
         await _wrapup_channels(ctx, current, pairs)
         report.sent["wrapup"] += 1
-    if now >= end_at and current.status != "ended":
+    if now >= end_at and current.status != RoundStatus.ENDED:
         async with ctx.db.session() as session:
             await rounds.end_round(session, current.id)
 

@@ -44,7 +44,14 @@ from conversations.schedule import RoundDates, add_months
 from conversations.summary import format_day
 from conversations.tandem_delivery import to_person
 from storage import audit_log, coordination, participants, proposals, responses, rounds, tandems
-from storage.models import CoordinatorAction, Participant, Round
+from storage.models import (
+    STILL_IN,
+    ActionStatus,
+    CoordinatorAction,
+    Participant,
+    Round,
+    RoundStatus,
+)
 from storage.tandems import TandemPeople
 
 CONFIRM, CANCEL = "round.confirm", "round.cancel"
@@ -104,7 +111,7 @@ def _plan(ctx: FlowContext, actor: Actor, current: Round, op: str, args: list[st
     if op == "open":
         if len(args) > 1:
             raise _usage(ctx, actor)
-        if current.status != "open":
+        if current.status != RoundStatus.OPEN:
             raise UserError("round.open_after_matching", round=current.name)
         closes = (datetime.combine(_day(args[0]) + timedelta(days=1), time(0), tzinfo=zone)
                   if args else current.signup_closes_at)
@@ -118,14 +125,14 @@ def _plan(ctx: FlowContext, actor: Actor, current: Round, op: str, args: list[st
     if op in ("close", "end"):
         if args:
             raise _usage(ctx, actor)
-        if op == "end" and current.status == "ended":
+        if op == "end" and current.status == RoundStatus.ENDED:
             raise UserError("round.already_ended", round=current.name)
         return {}
     if op == "extend":
         months = values.number_or_none(args[0], 1, MAX_EXTEND) if len(args) == 1 else None
         if months is None:
             raise UserError("round.extend_usage", cmd=_prefix(ctx, actor), max=MAX_EXTEND)
-        if current.status == "ended":
+        if current.status == RoundStatus.ENDED:
             raise UserError("round.already_ended", round=current.name)
         return {"months": months, "from": current.length_months,
                 "to": current.length_months + months}
@@ -133,7 +140,7 @@ def _plan(ctx: FlowContext, actor: Actor, current: Round, op: str, args: list[st
     if len(args) != 3 or not _NAME.match(args[0]):
         raise UserError("round.next_usage", cmd=_prefix(ctx, actor))
     dates = RoundDates.of(current, zone)
-    if current.status != "ended" and now < dates.end_at(ctx.config.rhythm):
+    if current.status != RoundStatus.ENDED and now < dates.end_at(ctx.config.rhythm):
         raise UserError("round.next_not_ended", round=current.name, cmd=_prefix(ctx, actor))
     closes_on, starts_on = _day(args[1]), _day(args[2])
     if closes_on < now.astimezone(zone).date() or starts_on <= closes_on:
@@ -203,7 +210,7 @@ async def _action(ctx: FlowContext, press: ButtonPress) -> CoordinatorAction:
 async def cancel(ctx: FlowContext, press: ButtonPress) -> Outcome:
     action = await _action(ctx, press)
     async with ctx.db.session() as session:
-        won = await coordination.decide(session, action.id, coordination.CANCELLED,
+        won = await coordination.decide(session, action.id, ActionStatus.CANCELLED,
                                         press.actor.user_id, ctx.clock.now())
     if not won:
         raise UserError("round.already_decided")
@@ -224,7 +231,7 @@ async def confirm(ctx: FlowContext, press: ButtonPress) -> Outcome:
         current = await rounds.round_by_id(session, action.round_id)
         if current is None:
             raise values.Stale(f"round {action.round_id} is gone")
-        if not await coordination.decide(session, action.id, coordination.DONE, actor.user_id,
+        if not await coordination.decide(session, action.id, ActionStatus.DONE, actor.user_id,
                                          now):
             raise UserError("round.already_decided")
         if op == "extend" and current.length_months != payload["from"]:
@@ -243,7 +250,8 @@ async def confirm(ctx: FlowContext, press: ButtonPress) -> Outcome:
             pairs = await tandems.active_tandems(session, current.id)
             people = [p for pair in pairs for p in pair.people]
             await rounds.override_round(session, current.id, {
-                "signup_closes_at": min(current.signup_closes_at, now), "status": "ended"})
+                "signup_closes_at": min(current.signup_closes_at, now),
+                "status": RoundStatus.ENDED})
             await tandems.end_tandems(session, current.id)
         elif op == "next":
             following = await _start_next(ctx, session, current, payload, now)
@@ -279,7 +287,7 @@ async def _wrap_up(ctx: FlowContext, current: Round, people: list[Participant],
                    pairs: list[TandemPeople]) -> None:
     """The round's end, now: the same messages (and outbox keys) as at its planned end."""
     for person in people:
-        if person.unreachable_at is None and person.status in ("active", "paused"):
+        if person.unreachable_at is None and person.status in STILL_IN:
             await to_person(ctx, person, current.id, "evaluation",
                             f"evaluation:{current.id}:{person.id}",
                             lambda lang, _reader: rhythm.evaluation_invite(current, lang))
@@ -328,7 +336,7 @@ async def continue_answer(ctx: FlowContext, press: ButtonPress) -> Outcome:
             [following.id] if previous is None else [following.id, previous])
         if (previous is None or person is None
                 or person.round_id not in (following.id, previous)
-                or person.status not in ("active", "paused")):
+                or person.status not in STILL_IN):
             raise values.Stale(f"round {following.id} is not {actor.user_id}'s to continue")
         if now >= following.starts_at:
             raise UserError("continue.too_late", round=following.name)

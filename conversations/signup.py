@@ -34,7 +34,7 @@ from conversations.messages import (
     ShowForm,
 )
 from conversations.summary import answer_facts, format_day
-from storage.models import Participant, Round
+from storage.models import Participant, ParticipantStatus, Round
 from storage.people import SurveyAnswers, people
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,8 @@ def _check_window(
     their answers until the round starts."""
     now = ctx.clock.now()
     zone = ctx.config.timezone
-    signed_up = earlier is not None and earlier.round_id == current.id and earlier.status != "left"
+    signed_up = (earlier is not None and earlier.round_id == current.id
+                 and earlier.status != ParticipantStatus.LEFT)
     if signed_up and now < current.starts_at:
         return
     if now < current.signup_opens_at:
@@ -112,12 +113,12 @@ async def submit(ctx: FlowContext, submission: FormSubmission) -> Outcome:
             "timezone": actor.timezone,
             "locale": language,
             "consent_at": now,  # the first consent is kept on later edits
-            "status": "active",
+            "status": ParticipantStatus.ACTIVE,
             "left_at": None,
         },
         now,
     ))
-    editing = earlier is not None and earlier.status != "left"
+    editing = earlier is not None and earlier.status != ParticipantStatus.LEFT
     return FormDone(
         Message.text(t(language, "signup.saved_inline")),
         then=lambda: _confirm(ctx, actor, participant, current, language, editing),

@@ -19,7 +19,7 @@ from conversations.messages import Button, Message
 from conversations.outbox import Sent
 from storage import participants
 from storage.deliveries import Claim
-from storage.models import Participant
+from storage.models import Participant, ParticipantStatus
 from storage.tandems import TandemPeople
 
 Compose = Callable[[str, Participant], Message]
@@ -45,7 +45,8 @@ def merge(messages: list[Message]) -> Message:
 
 def _reachable(pair: TandemPeople) -> list[Participant]:
     return [p for p in (pair.mentee, pair.mentor)
-            if p.unreachable_at is None and p.status not in ("left", "forgotten")]
+            if p.unreachable_at is None
+            and p.status not in (ParticipantStatus.LEFT, ParticipantStatus.FORGOTTEN)]
 
 
 def group_capable(ctx: FlowContext, pair: TandemPeople) -> bool:
@@ -77,7 +78,7 @@ async def to_tandem(ctx: FlowContext, pair: TandemPeople, round_id: int, kind: s
 
 async def to_person(ctx: FlowContext, person: Participant, round_id: int | None, kind: str,
                     key: str, compose: Compose) -> Sent:
-    if person.status == "forgotten":
+    if person.status == ParticipantStatus.FORGOTTEN:
         return Sent.ALREADY  # asked to be forgotten: never written to again (conversations/privacy)
     if person.platform not in ctx.messengers:
         return Sent.RETRY

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import dialect_insert
-from storage.models import Checkin, Reminder, Tandem
+from storage.models import Checkin, Reminder, Tandem, TandemStatus
 from storage.results import rows_changed
 
 
@@ -66,6 +66,7 @@ async def due_reminders(session: AsyncSession, round_id: int, now: datetime
                         ) -> list[Reminder]:
     return list(await session.scalars(
         select(Reminder).join(Tandem, Tandem.id == Reminder.tandem_id)
-        .where(Tandem.round_id == round_id, Tandem.status == "active", Reminder.due_at <= now)
+        .where(Tandem.round_id == round_id, Tandem.status == TandemStatus.ACTIVE,
+               Reminder.due_at <= now)
         .order_by(Reminder.id)
     ))

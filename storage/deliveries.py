@@ -14,10 +14,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import dialect_insert
-from storage.models import Delivery
+from storage.models import Delivery, DeliveryStatus
 from storage.results import rows_changed
-
-CLAIMED, SENT, FAILED = "claimed", "sent", "failed"
 
 
 @dataclass(frozen=True)
@@ -43,7 +41,7 @@ async def claim(
         dialect_insert(session, Delivery)
         .values(
             key=item.key, kind=item.kind, platform=item.platform, recipient=item.recipient,
-            round_id=item.round_id, period=item.period, status=CLAIMED,
+            round_id=item.round_id, period=item.period, status=DeliveryStatus.CLAIMED,
             lease_until=now + lease, attempts=1, created_at=now,
         )
         .on_conflict_do_nothing(index_elements=["key"])
@@ -52,7 +50,8 @@ async def claim(
         return NEW
     taken_over = await session.execute(
         update(Delivery)
-        .where(Delivery.key == item.key, Delivery.status == CLAIMED, Delivery.lease_until < now)
+        .where(Delivery.key == item.key, Delivery.status == DeliveryStatus.CLAIMED,
+               Delivery.lease_until < now)
         .values(lease_until=now + lease, attempts=Delivery.attempts + 1)
     )
     return TAKEOVER if rows_changed(taken_over) == 1 else None
@@ -62,8 +61,8 @@ async def mark_sent(session: AsyncSession, key: str, message_ref: str, now: date
     await session.execute(
         update(Delivery)
         .where(Delivery.key == key)
-        .values(status=SENT, message_ref=message_ref[:255], sent_at=now, lease_until=None,
-                last_error=None)
+        .values(status=DeliveryStatus.SENT, message_ref=message_ref[:255], sent_at=now,
+                lease_until=None, last_error=None)
     )
 
 
@@ -72,7 +71,7 @@ async def mark_failed(session: AsyncSession, key: str, error: str) -> None:
     await session.execute(
         update(Delivery)
         .where(Delivery.key == key)
-        .values(status=FAILED, last_error=error[:500], lease_until=None)
+        .values(status=DeliveryStatus.FAILED, last_error=error[:500], lease_until=None)
     )
 
 
@@ -80,7 +79,7 @@ async def release(session: AsyncSession, key: str, error: str, retry_at: datetim
     """Give the key back for a later attempt (rate limits, outages)."""
     await session.execute(
         update(Delivery)
-        .where(Delivery.key == key, Delivery.status == CLAIMED)
+        .where(Delivery.key == key, Delivery.status == DeliveryStatus.CLAIMED)
         .values(lease_until=retry_at, last_error=error[:500])
     )
 
@@ -90,7 +89,7 @@ async def settled_keys(session: AsyncSession, round_id: int | None, now: datetim
     rows = await session.scalars(
         select(Delivery.key).where(
             Delivery.round_id == round_id,
-            (Delivery.status != CLAIMED) | (Delivery.lease_until >= now),
+            (Delivery.status != DeliveryStatus.CLAIMED) | (Delivery.lease_until >= now),
         )
     )
     return set(rows)

@@ -1,8 +1,11 @@
-"""Tables. Every datetime is stored timezone-aware (UTC)."""
+"""Tables, and the values of their status columns as ``StrEnum``s (stored as plain
+strings, so a member compares equal to its text). Every datetime is stored
+timezone-aware (UTC)."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -49,6 +52,55 @@ class UtcDateTime(TypeDecorator[datetime]):
         return ensure_aware(value)
 
 
+class RoundStatus(StrEnum):
+    """``open`` for sign-up and matching, ``matched`` once a proposal is confirmed,
+    ``ended`` at its end or when a coordinator ends it."""
+
+    OPEN = "open"
+    MATCHED = "matched"
+    ENDED = "ended"
+
+
+class ParticipantStatus(StrEnum):
+    """``left``: withdrew (kept marked, not active); ``forgotten``: erased on request
+    or by retention (an anonymous row that keeps the counts)."""
+
+    ACTIVE = "active"
+    PAUSED = "paused"
+    LEFT = "left"
+    FORGOTTEN = "forgotten"
+
+
+#: Who is still in the programme: matched, nudged, asked to continue.
+STILL_IN = (ParticipantStatus.ACTIVE, ParticipantStatus.PAUSED)
+
+
+class TandemStatus(StrEnum):
+    ACTIVE = "active"
+    ENDED = "ended"
+
+
+class DeliveryStatus(StrEnum):
+    """``claimed`` (being sent, under a lease), then ``sent`` or ``failed``."""
+
+    CLAIMED = "claimed"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class ProposalStatus(StrEnum):
+    DRAFT = "draft"
+    CONFIRMED = "confirmed"
+
+
+class ActionStatus(StrEnum):
+    """A coordinator action goes from ``pending`` to ``done`` or ``cancelled`` once."""
+
+    PENDING = "pending"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
@@ -76,7 +128,7 @@ class Round(Base):
     starts_at: Mapped[datetime] = mapped_column(UtcDateTime())
     length_months: Mapped[int] = mapped_column(Integer)
     meetings_per_month: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    status: Mapped[str] = mapped_column(String(16), default=RoundStatus.OPEN)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     #: Changes coordinators made in chat (dates, length), applied on top of app.yaml.
     overrides: Mapped[dict[str, Any] | None] = mapped_column(JSON)
@@ -88,7 +140,7 @@ class Participant(Base):
     """One person in one workspace, with their survey answers.
 
     role: ``mentor`` is the junior who mentors, ``mentee`` the senior who learns.
-    status: ``active``, ``paused`` or ``left`` (withdrawn; kept marked, not active).
+    status: a ``ParticipantStatus``.
     """
 
     __tablename__ = "participants"
@@ -116,7 +168,7 @@ class Participant(Base):
     capacity: Mapped[int] = mapped_column(Integer, default=1)
     locale: Mapped[str | None] = mapped_column(String(16))
     consent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
-    status: Mapped[str] = mapped_column(String(16), default="active")
+    status: Mapped[str] = mapped_column(String(16), default=ParticipantStatus.ACTIVE)
     unreachable_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     left_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
@@ -139,7 +191,7 @@ class Tandem(Base):
     mentee_id: Mapped[int] = mapped_column(ForeignKey("participants.id"))
     score: Mapped[float] = mapped_column(default=0.0)
     explanation: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    status: Mapped[str] = mapped_column(String(16), default="active")
+    status: Mapped[str] = mapped_column(String(16), default=TandemStatus.ACTIVE)
     conversation_id: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
@@ -162,7 +214,7 @@ class Delivery(Base):
     recipient: Mapped[str] = mapped_column(String(255))
     round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"))
     period: Mapped[str | None] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(String(16), default="claimed")
+    status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.CLAIMED)
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     message_ref: Mapped[str | None] = mapped_column(String(255))
@@ -195,7 +247,7 @@ class MatchProposal(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"))
     number: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(16), default="draft")
+    status: Mapped[str] = mapped_column(String(16), default=ProposalStatus.DRAFT)
     created_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     #: pairs (participant ids, score, explanation), unmatched, warnings, figures
@@ -325,7 +377,7 @@ class CoordinatorAction(Base):
     created_by: Mapped[str] = mapped_column(String(128))
     round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(String(16), default=ActionStatus.PENDING)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     decided_by: Mapped[str | None] = mapped_column(String(128))
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Participant
+from storage.models import STILL_IN, Participant, ParticipantStatus
 
 
 async def find_participant(
@@ -59,7 +59,7 @@ async def round_participants(session: AsyncSession, round_id: int) -> list[Parti
     """Everyone signed up for the round, whatever their status (the engine filters)."""
     return list(await session.scalars(
         select(Participant)
-        .where(Participant.round_id == round_id, Participant.status != "left")
+        .where(Participant.round_id == round_id, Participant.status != ParticipantStatus.LEFT)
         .order_by(Participant.id)
     ))
 
@@ -69,7 +69,7 @@ async def still_in_round(session: AsyncSession, round_id: int) -> list[Participa
     return list(await session.scalars(
         select(Participant)
         .where(Participant.round_id == round_id,
-               Participant.status.in_(("active", "paused")))
+               Participant.status.in_(STILL_IN))
         .order_by(Participant.id)
     ))
 
@@ -85,7 +85,7 @@ async def in_round_or_tandems(session: AsyncSession, round_id: int,
 
 
 async def people_in_rounds(session: AsyncSession, round_ids: Collection[int],
-                           but_not: str) -> list[tuple[str, str]]:
+                           but_not: ParticipantStatus) -> list[tuple[str, str]]:
     """(platform, user id) of everyone whose row is in one of ``round_ids`` and whose
     status is not ``but_not``."""
     rows = await session.execute(
@@ -94,8 +94,8 @@ async def people_in_rounds(session: AsyncSession, round_ids: Collection[int],
     return [(platform, user_id) for platform, user_id in rows]
 
 
-async def rounds_of_people(session: AsyncSession, user_ids: Collection[str], but_not: str
-                           ) -> list[tuple[str, str, int | None]]:
+async def rounds_of_people(session: AsyncSession, user_ids: Collection[str],
+                           but_not: ParticipantStatus) -> list[tuple[str, str, int | None]]:
     """(platform, user id, round id) of every row of these user ids whose status is
     not ``but_not``: a person's rows in every workspace."""
     rows = await session.execute(
@@ -107,16 +107,16 @@ async def rounds_of_people(session: AsyncSession, user_ids: Collection[str], but
 async def signups_by_role(session: AsyncSession, round_id: int) -> dict[str, int]:
     rows = await session.execute(
         select(Participant.role, func.count(Participant.id))
-        .where(Participant.round_id == round_id, Participant.status == "active")
+        .where(Participant.round_id == round_id, Participant.status == ParticipantStatus.ACTIVE)
         .group_by(Participant.role)
     )
     return {role: count for role, count in rows}
 
 
-def set_status(person: Participant, status: str, now: datetime) -> None:
+def set_status(person: Participant, status: ParticipantStatus, now: datetime) -> None:
     """Pause, resume or leave: written when the session commits."""
     person.status, person.updated_at = status, now
-    if status == "left":
+    if status == ParticipantStatus.LEFT:
         person.left_at = now
 
 

@@ -25,7 +25,7 @@ from storage import workspaces
 from storage.batching import Batcher, Failed
 from storage.db import Database, per_database
 from storage.dialect import dialect_insert
-from storage.models import Participant, Round, Tandem
+from storage.models import Participant, Round, Tandem, TandemStatus
 from storage.rounds import sync_round, synced_round
 
 PersonKey = tuple[int, str]  # (workspace row id, platform user id)
@@ -168,7 +168,7 @@ class People:
             select(Tandem.mentor_id, Tandem.mentee_id, mentor.display_name, mentee.display_name)
             .join(mentor, mentor.id == Tandem.mentor_id)
             .join(mentee, mentee.id == Tandem.mentee_id)
-            .where(Tandem.status == "active",
+            .where(Tandem.status == TandemStatus.ACTIVE,
                    or_(Tandem.mentor_id.in_(people), Tandem.mentee_id.in_(people)))
             .order_by(Tandem.id))).all()
         partners: defaultdict[int, list[str | None]] = defaultdict(list)

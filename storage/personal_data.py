@@ -25,6 +25,7 @@ from sqlalchemy import Text, cast, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
+    ActionStatus,
     AuditEntry,
     Base,
     Checkin,
@@ -34,13 +35,15 @@ from storage.models import (
     MatchProposal,
     MatchRule,
     Participant,
+    ParticipantStatus,
     ProcessedEvent,
+    ProposalStatus,
     Reminder,
     Response,
     Tandem,
+    TandemStatus,
 )
 
-FORGOTTEN = "forgotten"
 #: What a forgotten person's name becomes where a name was stored (proposals).
 ERASED_NAME = "–"
 #: Explanation keys a partner may see about their own tandem (they were in the
@@ -91,7 +94,7 @@ class Export:
 
 
 def new_token() -> str:
-    return f"{FORGOTTEN}-{secrets.token_hex(6)}"
+    return f"{ParticipantStatus.FORGOTTEN}-{secrets.token_hex(6)}"
 
 
 async def find_person(session: AsyncSession, platform: str, user_id: str) -> Person:
@@ -158,7 +161,7 @@ async def _participants_erase(session: AsyncSession, person: Person, token: str,
         p.location = p.locale = None
         p.topics, p.languages, p.meeting_mode = [], [], "either"
         p.consent_at = p.unreachable_at = None
-        p.status, p.left_at, p.updated_at = FORGOTTEN, p.left_at or now, now
+        p.status, p.left_at, p.updated_at = ParticipantStatus.FORGOTTEN, p.left_at or now, now
 
 
 # tandems -----------------------------------------------------------------------------
@@ -190,7 +193,8 @@ async def _tandems_erase(session: AsyncSession, person: Person, token: str,
         return
     for tandem in await session.scalars(select(Tandem).where(Tandem.id.in_(person.tandem_ids))):
         # The row stays (meetings still count); why they fit described them.
-        tandem.status = "ended" if tandem.status == "active" else tandem.status
+        tandem.status = TandemStatus.ENDED if tandem.status == TandemStatus.ACTIVE \
+            else tandem.status
         tandem.explanation, tandem.conversation_id = {}, None
 
 
@@ -338,7 +342,7 @@ async def _proposals_erase(session: AsyncSession, person: Person, token: str,
                            now: datetime) -> None:
     for proposal in await session.scalars(select(MatchProposal)):
         result = dict(proposal.result or {})
-        draft = proposal.status == "draft"
+        draft = proposal.status == ProposalStatus.DRAFT
         pairs, unmatched = [], list(result.get("unmatched", []))
         for pair in result.get("pairs", []):
             if not _mine(person, pair.get("mentor"), pair.get("mentee")):
@@ -437,7 +441,8 @@ async def _actions_erase(session: AsyncSession, person: Person, token: str,
         if action.created_by == person.user_id:
             # What they drafted is their text: gone; a draft still waiting is cancelled.
             action.created_by, action.payload = token, {}
-            action.status = "cancelled" if action.status == "pending" else action.status
+            action.status = ActionStatus.CANCELLED if action.status == ActionStatus.PENDING \
+                else action.status
         action.decided_by = scrub(action.decided_by, person, token)
         action.payload = scrub(action.payload, person, token)
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import dialect_insert
-from storage.models import MatchProposal, MatchRule, Round
+from storage.models import MatchProposal, MatchRule, ProposalStatus, Round, RoundStatus
 from storage.results import rows_changed
 
 
@@ -40,8 +40,8 @@ async def save_proposal(session: AsyncSession, round_id: int, by: str, now: date
     number = (await session.scalar(
         select(func.max(MatchProposal.number)).where(MatchProposal.round_id == round_id)
     ) or 0) + 1
-    proposal = MatchProposal(round_id=round_id, number=number, status="draft", created_by=by,
-                             created_at=now, result=result)
+    proposal = MatchProposal(round_id=round_id, number=number, status=ProposalStatus.DRAFT,
+                             created_by=by, created_at=now, result=result)
     session.add(proposal)
     await session.flush()
     return proposal
@@ -61,7 +61,7 @@ async def latest_proposal(session: AsyncSession, round_id: int) -> MatchProposal
 async def confirmed_proposal(session: AsyncSession, round_id: int) -> MatchProposal | None:
     return await session.scalar(
         select(MatchProposal)
-        .where(MatchProposal.round_id == round_id, MatchProposal.status == "confirmed")
+        .where(MatchProposal.round_id == round_id, MatchProposal.status == ProposalStatus.CONFIRMED)
     )
 
 
@@ -69,13 +69,13 @@ async def confirm(session: AsyncSession, proposal: MatchProposal, by: str, now: 
     """Compare-and-set: the round goes from open to matched exactly once, whoever
     presses Confirm, however often, on whichever instance."""
     won = await session.execute(
-        update(Round).where(Round.id == proposal.round_id, Round.status == "open")
-        .values(status="matched")
+        update(Round).where(Round.id == proposal.round_id, Round.status == RoundStatus.OPEN)
+        .values(status=RoundStatus.MATCHED)
     )
     if rows_changed(won) != 1:
         return False
     await session.execute(
         update(MatchProposal).where(MatchProposal.id == proposal.id)
-        .values(status="confirmed", confirmed_by=by, confirmed_at=now)
+        .values(status=ProposalStatus.CONFIRMED, confirmed_by=by, confirmed_at=now)
     )
     return True

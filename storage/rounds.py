@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.clock import ensure_aware
 from bot.core.config import RoundSettings
 from storage.dialect import dialect_insert
-from storage.models import Round
+from storage.models import Round, RoundStatus
 
 
 def _round_values(settings: RoundSettings) -> dict[str, Any]:
@@ -55,7 +55,7 @@ async def sync_round(session: AsyncSession, settings: RoundSettings, now: dateti
         values.update(decode_overrides(found.overrides))
     await session.execute(
         dialect_insert(session, Round)
-        .values(name=settings.name, status="open", created_at=now, **values)
+        .values(name=settings.name, status=RoundStatus.OPEN, created_at=now, **values)
         .on_conflict_do_update(index_elements=["name"], set_=values)
     )
     found = await session.scalar(
@@ -133,7 +133,7 @@ async def override_round(session: AsyncSession, round_id: int, changes: dict[str
 
 async def create_following_round(session: AsyncSession, previous: Round, values: dict[str, Any],
                                  now: datetime) -> Round:
-    following = Round(status="open", created_at=now, **values)
+    following = Round(status=RoundStatus.OPEN, created_at=now, **values)
     session.add(following)
     await session.flush()
     await session.execute(
@@ -143,7 +143,8 @@ async def create_following_round(session: AsyncSession, previous: Round, values:
 
 
 async def end_round(session: AsyncSession, round_id: int) -> None:
-    await session.execute(update(Round).where(Round.id == round_id).values(status="ended"))
+    await session.execute(
+        update(Round).where(Round.id == round_id).values(status=RoundStatus.ENDED))
 
 
 async def preceding_round_id(session: AsyncSession, round_id: int) -> int | None:

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.dialect import dialect_insert
-from storage.models import Participant, Round, Tandem
+from storage.models import Participant, Round, Tandem, TandemStatus
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ async def active_tandems(session: AsyncSession, round_id: int) -> list[TandemPeo
         select(Tandem, mentor, mentee)
         .join(mentor, Tandem.mentor_id == mentor.id)
         .join(mentee, Tandem.mentee_id == mentee.id)
-        .where(Tandem.round_id == round_id, Tandem.status == "active")
+        .where(Tandem.round_id == round_id, Tandem.status == TandemStatus.ACTIVE)
         .order_by(Tandem.id)
     )
     return [TandemPeople(t, m, s) for t, m, s in rows]
@@ -61,7 +61,7 @@ async def active_with_rounds(session: AsyncSession, tandem_ids: Collection[int]
     """Those of ``tandem_ids`` still active, each with its round."""
     rows = await session.execute(
         select(Tandem, Round).join(Round, Round.id == Tandem.round_id)
-        .where(Tandem.id.in_(tandem_ids), Tandem.status == "active")
+        .where(Tandem.id.in_(tandem_ids), Tandem.status == TandemStatus.ACTIVE)
         .order_by(Tandem.id))
     return [(tandem, found) for tandem, found in rows]
 
@@ -73,7 +73,7 @@ async def tandems_of(session: AsyncSession, participant: Participant) -> list[Ta
             select(Tandem)
             .where(
                 (Tandem.mentor_id == participant.id) | (Tandem.mentee_id == participant.id),
-                Tandem.status == "active",
+                Tandem.status == TandemStatus.ACTIVE,
             )
             .order_by(Tandem.id)
         )
@@ -118,8 +118,8 @@ async def create_tandems(session: AsyncSession, round_id: int, pairs: list[dict[
         await session.execute(
             dialect_insert(session, Tandem)
             .values(round_id=round_id, mentor_id=pair["mentor"], mentee_id=pair["mentee"],
-                    score=pair["score"], explanation=pair["explanation"], status="active",
-                    created_at=now)
+                    score=pair["score"], explanation=pair["explanation"],
+                    status=TandemStatus.ACTIVE, created_at=now)
             .on_conflict_do_nothing(index_elements=["round_id", "mentor_id", "mentee_id"])
         )
     return list(await session.scalars(
@@ -131,12 +131,12 @@ async def end_tandems_of(session: AsyncSession, participant: Participant) -> lis
     """End the person's active tandems (they left); returns those ended."""
     ending = await tandems_of(session, participant)
     for tandem in ending:
-        tandem.status = "ended"
+        tandem.status = TandemStatus.ENDED
     return ending
 
 
 async def end_tandems(session: AsyncSession, round_id: int) -> None:
     await session.execute(
-        update(Tandem).where(Tandem.round_id == round_id, Tandem.status == "active")
-        .values(status="ended")
+        update(Tandem).where(Tandem.round_id == round_id, Tandem.status == TandemStatus.ACTIVE)
+        .values(status=TandemStatus.ENDED)
     )
