@@ -1,7 +1,8 @@
 """The Slack platform: ``POST /slack/events`` for commands, interactivity and events.
 
-Requests are checked in this order: signature and age (401), then shape (400),
-then handed to slack-bolt. With ``SLACK_APP_TOKEN`` set, Socket Mode is used
+Requests are checked in this order: signature and age over the raw bytes
+(401), then decoding and the shape of every field bolt and the listeners read
+(400, see ``shapes``), then handed to slack-bolt. With ``SLACK_APP_TOKEN`` set, Socket Mode is used
 instead (for development behind a firewall); the HTTP route stays mounted.
 """
 
@@ -21,10 +22,10 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
 )
-from slack_sdk.signature import SignatureVerifier
+from slack_sdk.signature import Clock as SignatureClock
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack import payloads
+from adapters.slack import payloads, shapes
 from adapters.slack.coordinators import CoordinatorGroup
 from adapters.slack.directory import Directory
 from adapters.slack.listeners import register
@@ -58,7 +59,8 @@ class SlackAdapter:
         self.settings = settings
         self.client = make_client(settings.slack_bot_token, settings.slack_api_url)
         self.messenger = SlackMessenger(self.client)
-        self.verifier = SignatureVerifier(settings.slack_signing_secret or "")
+        # slack_sdk's clock, as its own SignatureVerifier would read it.
+        self.signature_clock = SignatureClock()
         self.app = AsyncApp(
             client=self.client,
             # One workspace per installation: no OAuth flow, the client's bot token is it.
@@ -80,16 +82,24 @@ class SlackAdapter:
         app.router.add_post(ROUTE, self.handle)
 
     async def handle(self, request: web.Request) -> web.Response:
-        body = await request.text()
-        headers = dict(request.headers)
-        if not self.verifier.is_valid_request(body, headers):
+        body = await request.read()
+        if not payloads.signed(self.settings.slack_signing_secret or "", body,
+                               request.headers.get("X-Slack-Request-Timestamp"),
+                               request.headers.get("X-Slack-Signature"),
+                               self.signature_clock.now()):
             return web.json_response({"error": "invalid signature"}, status=401)
+        problem: str | None
         try:
             payload = payloads.parse(body, request.content_type)
-        except ValueError:
-            payload = None
-        if not payloads.well_formed(payload):
+        except ValueError as error:
+            payload, problem = None, str(error)
+        else:
+            problem = shapes.problem(payload)
+        if problem is not None:
+            # Signed by Slack (or by someone holding the secret): worth a line.
+            log.info("slack: refused a malformed request: %s", problem)
             return web.json_response({"error": "malformed request"}, status=400)
+        headers = dict(request.headers)
         delivery = _delivery_id(payload, request.content_type)
         if delivery is not None and not await self._first_time(delivery):
             # Slack re-sent something already handled (X-Slack-Retry-Num): ack it,

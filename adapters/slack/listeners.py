@@ -1,4 +1,9 @@
-"""Slack events in, neutral events to the router, its outcomes back as Block Kit."""
+"""Slack events in, neutral events to the router, its outcomes back as Block Kit.
+
+Over HTTP, bodies reach the listeners only after ``shapes`` checked every field
+read here (``adapter.handle``), so a missing key or a wrong type cannot raise
+(in Socket Mode they come from Slack itself, over the app's own connection).
+"""
 
 from __future__ import annotations
 
@@ -62,12 +67,15 @@ def register(app: AsyncApp, runtime: Runtime, directory: Directory) -> None:
             await _ack_message(ack, not_in_workspace())
             return
         outcome = await router.on_command(runtime.ctx, Command(actor, body.get("text", "")))
-        if isinstance(outcome, ShowForm):
+        trigger = body.get("trigger_id")
+        if isinstance(outcome, ShowForm) and trigger:
             # The trigger id is only good for 3 s: the modal opens right after the ack.
             view = modal(outcome.form)
             await ack()
-            later(client.views_open(trigger_id=body["trigger_id"], view=view),
-                  "slack: open a modal")
+            later(client.views_open(trigger_id=trigger, view=view), "slack: open a modal")
+        elif isinstance(outcome, ShowForm):
+            # No trigger id (not one Slack would send): the form's button instead.
+            await _ack_message(ack, _as_message(runtime, actor, outcome) or Message())
         elif isinstance(outcome, (Reply, Working)):
             await _ack_message(ack, outcome.message)
         else:
@@ -78,7 +86,7 @@ def register(app: AsyncApp, runtime: Runtime, directory: Directory) -> None:
     async def on_view(ack: AsyncAck, body: dict[str, Any]) -> None:
         user = body.get("user") or {}
         actor = await actor_or_refuse(
-            (body.get("team") or {}).get("id") or user.get("team_id", ""), user.get("id", "")
+            (body.get("team") or {}).get("id") or user.get("team_id") or "", user.get("id", "")
         )
         if actor is None:
             await _ack_notice(ack, runtime.config.default_language, not_in_workspace())
@@ -111,7 +119,7 @@ def register(app: AsyncApp, runtime: Runtime, directory: Directory) -> None:
                        ) -> None:
         user = body.get("user") or {}
         actor = await actor_or_refuse(
-            (body.get("team") or {}).get("id") or user.get("team_id", ""), user.get("id", "")
+            (body.get("team") or {}).get("id") or user.get("team_id") or "", user.get("id", "")
         )
         action = (body.get("actions") or [{}])[0]
         if actor is None:
@@ -139,14 +147,17 @@ def register(app: AsyncApp, runtime: Runtime, directory: Directory) -> None:
         later(on_typed(event, client), "slack: a direct message")
 
     async def on_typed(event: dict[str, Any], client: AsyncWebClient) -> None:
-        actor = await actor_or_refuse(event.get("team", ""), event.get("user", ""))
+        user = event.get("user")
+        actor = await actor_or_refuse(event.get("team") or "", user) if isinstance(
+            user, str) else None
         if actor is None:
             return
-        outcome = await router.on_command(runtime.ctx, Command(actor, event.get("text", "")))
+        outcome = await router.on_command(runtime.ctx, Command(actor, event.get("text") or ""))
         message = _as_message(runtime, actor, outcome)
-        if message is not None:
+        channel = event.get("channel")
+        if message is not None and isinstance(channel, str):
             await client.chat_postMessage(
-                channel=event["channel"], text=fallback_text(message),
+                channel=channel, text=fallback_text(message),
                 blocks=message_blocks(message),
             )
         await follow_through(outcome)
@@ -157,7 +168,8 @@ def register(app: AsyncApp, runtime: Runtime, directory: Directory) -> None:
             later(show_home(event, client, context.get("team_id") or ""), "slack: App Home")
 
     async def show_home(event: dict[str, Any], client: AsyncWebClient, team_id: str) -> None:
-        actor = await actor_or_refuse(team_id, event.get("user", ""))
+        user = event.get("user")
+        actor = await actor_or_refuse(team_id, user) if isinstance(user, str) else None
         if actor is None:
             return
         try:

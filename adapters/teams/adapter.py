@@ -2,15 +2,17 @@
 
 Requests are checked in this order: with ``MICROSOFT_APP_ID`` set, a missing or
 malformed ``Authorization`` header is refused (401) before the body is read;
-then the body must be a JSON activity (400 otherwise); then botbuilder's
-``CloudAdapter`` validates the token (401) and runs the turn. Without
+then the body must be UTF-8 JSON nested at most ``wire.MAX_DEPTH`` deep, and an
+activity whose every field Tandem reads has the right type (400 otherwise, see
+``shapes``); then botbuilder's ``CloudAdapter`` validates the token (401, also
+when it cannot be checked at all) and runs the turn. Nothing before the turn
+logs more than a line at info, so nobody can flood the logs. Without
 ``MICROSOFT_APP_ID`` the bot runs unauthenticated for the Bot Framework
 Emulator, and says so loudly at start.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -24,9 +26,11 @@ from botframework.connector.auth import (
 )
 from jwt import PyJWTError
 
+from adapters.teams import shapes
 from adapters.teams.messenger import TeamsMessenger
 from adapters.teams.references import References
 from adapters.teams.turns import TeamsBot
+from bot.host import wire
 from bot.host.runtime import Runtime
 from storage import processed_events
 
@@ -78,22 +82,34 @@ class TeamsAdapter:
         if self.app_id and not _looks_like_bearer(auth_header):
             return _error(401, "unauthorized")
         try:
-            body = json.loads(await request.read())
-        except (ValueError, UnicodeDecodeError):
+            body = wire.loads(wire.text_of(await request.read()))
+        except ValueError as error:
+            log.info("teams: refused a body: %s", error)
             return _error(400, "body is not JSON")
         activity = _activity(body)
         if activity is None:
             return _error(400, "body is not a Bot Framework activity")
+        turns: list[TurnContext] = []
+
+        async def turn(context: TurnContext) -> None:
+            turns.append(context)  # authenticated: botbuilder runs the turn
+            await self._turn(context)
+
         try:
-            response = await self.cloud.process_activity(auth_header, activity, self._turn)
+            response = await self.cloud.process_activity(auth_header, activity, turn)
         except (PermissionError, PyJWTError) as error:
             log.info("teams: refused a request: %s", error)
             return _error(401, "unauthorized")
-        except Exception:
+        except Exception as error:
+            if not turns:
+                # The token could not even be checked (a made-up one, keys out of
+                # reach): anyone can send that, so a line at info, not a traceback.
+                log.info("teams: could not authenticate a request: %s: %s",
+                         type(error).__name__, str(error)[:200])
+                return _error(401, "unauthorized")
             log.exception("teams: a %s activity failed", activity.type)
             return _error(500, "internal error")
         return _response(response)
-
 
     async def _turn(self, turn: TurnContext) -> None:
         """Runs after authentication: a redelivered activity (same id in the same
@@ -116,21 +132,16 @@ def _looks_like_bearer(header: str) -> bool:
 
 
 def _activity(body: Any) -> Activity | None:
-    """An activity we can answer: a type, a conversation and a serviceUrl to reply to."""
-    if not isinstance(body, dict) or not isinstance(body.get("type"), str) or not body["type"]:
+    """An activity we can answer (a type, a conversation and a serviceUrl to reply
+    to), every field Tandem and botbuilder read of the right type (``shapes``)."""
+    problem = shapes.problem(body)
+    if problem is not None:
+        log.info("teams: refused an activity: %s", problem)
         return None
-    conversation = body.get("conversation")
-    if not isinstance(conversation, dict) or not isinstance(conversation.get("id"), str):
-        return None
-    service_url = body.get("serviceUrl")
-    if not isinstance(service_url, str) or not service_url.startswith(("https://", "http://")):
-        return None
-    for account in ("from", "recipient"):
-        if account in body and not isinstance(body[account], dict):
-            return None
     try:
         return Activity().deserialize(body)
-    except Exception:
+    except Exception as error:  # msrest's own checks (a timestamp that is none)
+        log.info("teams: refused an activity: %s", str(error)[:200])
         return None
 
 

@@ -12,6 +12,7 @@ from conversations.events import Actor
 
 PLATFORM = "teams"
 DEFAULT_TENANT = "default"
+DISPLAY_NAME_MAX = 200
 
 
 def tenant_of(activity: Activity) -> str:
@@ -53,7 +54,8 @@ def actor_of(activity: Activity) -> Actor:
         platform=PLATFORM,
         workspace_id=tenant_of(activity),
         user_id=user_key(sender),
-        display_name=sender.name or None,
+        # Names are shown, not matched on: a very long one is cut to what is stored.
+        display_name=(sender.name or "")[:DISPLAY_NAME_MAX] or None,
         locale=activity.locale or None,
         timezone=activity.local_timezone or None,
     )

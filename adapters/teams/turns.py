@@ -43,6 +43,7 @@ from adapters.teams.messenger import (
     message_activity,
 )
 from adapters.teams.references import References
+from adapters.teams.shapes import CARD_ACTION_INVOKE, FILE_CONSENT_INVOKE
 from bot.core.errors import PlatformError
 from bot.core.i18n import t
 from bot.host.runtime import Runtime
@@ -60,8 +61,6 @@ from conversations.messages import (
 )
 
 log = logging.getLogger(__name__)
-CARD_ACTION_INVOKE = "adaptiveCard/action"
-FILE_CONSENT_INVOKE = "fileConsent/invoke"
 UPLOAD_TIMEOUT = aiohttp.ClientTimeout(total=60)
 Card = tuple[dict[str, Any], str]
 
@@ -99,6 +98,9 @@ class TeamsBot:
                 await self._on_file_consent(turn)
             elif activity.type == ActivityTypes.conversation_update:
                 await self._on_conversation_update(turn)
+            elif activity.type == ActivityTypes.invoke:
+                # Not an invoke Tandem offers: botbuilder would answer 501.
+                await _answer_invoke(turn, 400)
         except PlatformError as error:
             log.warning("teams: could not answer a %s activity: %s", activity.type, error)
 
@@ -173,7 +175,7 @@ class TeamsBot:
                     log.warning("teams: file upload failed: %s", error)
                     notice = Message.text(t(self._language(actor), "error.platform"))
                     await turn.send_activity(message_activity(notice))
-                    await _invoke_ok(turn)
+                    await _answer_invoke(turn)
                     return
                 info = {
                     "contentType": FILE_INFO,
@@ -183,7 +185,7 @@ class TeamsBot:
                                 "fileType": upload.get("fileType") or "csv"},
                 }
                 await turn.send_activity(Activity(type=ActivityTypes.message, attachments=[info]))
-        await _invoke_ok(turn)
+        await _answer_invoke(turn)
 
     async def _on_conversation_update(self, turn: TurnContext) -> None:
         activity = turn.activity
@@ -271,8 +273,8 @@ class TeamsBot:
             await turn.send_activity(message_activity(Message.text(t(language, key))))
 
 
-async def _invoke_ok(turn: TurnContext) -> None:
-    response = InvokeResponse(status=200)
+async def _answer_invoke(turn: TurnContext, status: int = 200) -> None:
+    response = InvokeResponse(status=status)
     await turn.send_activity(Activity(type=ActivityTypes.invoke_response, value=response))
 
 
