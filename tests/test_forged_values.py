@@ -43,7 +43,8 @@ NOW = datetime(2027, 3, 10, 12, 0, tzinfo=UTC)
 BOOKKEEPING = {"processed_events", "conversation_refs", "leases"}
 HUGE = "9" * 30
 REFUSALS = {t("en", key) for key in ("error.stale_button", "error.stale_form",
-                                     "checkin.not_yours")}
+                                     "checkin.not_yours", "reflect.error.rating",
+                                     "reflect.error.visibility", "evaluation.error.choose")}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,6 +95,14 @@ def forged_forms(state: State) -> list[tuple[str, str, dict[str, Any], str]]:
               for context in (str(state.round_id + 1000), "²", HUGE, "-1", "")]
     cases += [("announce", context, announce, COORDINATOR)
               for context in ("²", HUGE, "-1", "x")]
+    # The right context, fields the form never offered: each field's own error.
+    mine = f"{state.mine}:2"
+    for name, value in (("usefulness", "²"), ("usefulness", "١"), ("usefulness", "0"),
+                        ("usefulness", HUGE), ("usefulness", "-1"), ("visibility", "public")):
+        cases.append(("reflection", mine, {**reflection, name: value}, MENTOR))
+    for name, value in (("rating", "²"), ("rating", HUGE), ("recommend", "maybe"),
+                        ("continue", "forever")):
+        cases.append(("evaluation", str(state.round_id), {**evaluation, name: value}, MENTOR))
     cases += [("no.such.form", "", {}, MENTOR)]
     return cases
 
