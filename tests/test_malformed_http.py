@@ -20,7 +20,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
@@ -31,13 +31,12 @@ from sqlalchemy import func, select
 
 from bot.core.clock import FixedClock
 from bot.core.config import AppConfig
-from bot.core.settings import Settings
 from storage.db import Database
 from storage.models import Base
 from tests.fakes.bot_connector import TeamsUser, TeamsWorld, teams_world
-from tests.fakes.slack_api import FakeSlack
-from tests.servers import Served, serve
-from tests.slack_requests import (
+from tests.fakes.slack_api import FakeUser
+from tests.helpers.servers import Served
+from tests.helpers.slack_requests import (
     SIGNING_SECRET,
     block_action,
     slash_command,
@@ -170,21 +169,8 @@ def no_errors_logged(caplog: pytest.LogCaptureFixture) -> None:
 # -- Slack -------------------------------------------------------------------------------
 
 @pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    fake = FakeSlack()
-    fake.add_user("U0ANNA", "Anna")
-    await fake.start()
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
-async def server(slack: FakeSlack, config: AppConfig, clock: FixedClock, db: Database
-                 ) -> AsyncIterator[Served]:
-    settings_ = Settings(slack_bot_token="xoxb-test", slack_signing_secret=SIGNING_SECRET,
-                         slack_api_url=slack.base_url + "api/")
-    async with serve(settings_, config, clock, db) as served:
-        yield served
+def slack_users() -> list[FakeUser]:
+    return [FakeUser("U0ANNA", "Anna")]
 
 
 def slack_bodies() -> list[Any]:
