@@ -10,19 +10,24 @@ modules never import each other.
 
 Every test that takes ``db`` runs twice: on SQLite and on the local PostgreSQL
 server (``TANDEM_TEST_POSTGRES_URL``; set it to ``off`` to skip PostgreSQL on a
-machine without one). The schema is migrated once per backend with Alembic;
-tables are emptied between tests.
+machine without one). When that server does not answer, the PostgreSQL runs are
+skipped, all for one reason printed once at the end, unless
+``TANDEM_TEST_POSTGRES_REQUIRED=1`` (CI sets it): then the run stops with an error.
+The schema is migrated once per backend with Alembic; tables are emptied between
+tests.
 """
 
 from __future__ import annotations
 
+import functools
 import os
-from collections.abc import AsyncIterator
+import socket
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 
 from adapters.local.platform import LocalPlatform
 from bot.core.clock import FixedClock
@@ -41,6 +46,8 @@ POSTGRES_URL = os.environ.get(
     "TANDEM_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
 BACKENDS = ["sqlite"] + ([] if POSTGRES_URL == "off" else ["postgresql"])
+#: CI sets this: a PostgreSQL server that does not answer fails the run instead.
+POSTGRES_REQUIRED = os.environ.get("TANDEM_TEST_POSTGRES_REQUIRED", "") not in ("", "0")
 _migrated: set[str] = set()
 
 
@@ -58,6 +65,51 @@ def clock() -> FixedClock:
 @pytest.fixture(scope="session")
 def sqlite_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("db") / "tandem-test.db"
+
+
+@functools.cache
+def postgres_missing() -> str | None:
+    """Why the PostgreSQL runs cannot happen on this machine; None when its server
+    answers. Asked once per session, so a missing server costs one probe."""
+    url = make_url(POSTGRES_URL)
+    host, port = url.host or "127.0.0.1", url.port or 5432
+    try:
+        socket.create_connection((host, port), timeout=5).close()
+    except OSError as error:
+        return f"no PostgreSQL answers at {host}:{port} ({error.strerror or error})"
+    return None
+
+
+def _skip_reason(missing: str) -> str:
+    return (f"PostgreSQL tests skipped: {missing}. To run them, start PostgreSQL there or "
+            "point TANDEM_TEST_POSTGRES_URL at one; TANDEM_TEST_POSTGRES_URL=off says you "
+            "meant SQLite only")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without a PostgreSQL server, its runs are skipped (or, in CI, the run fails)."""
+    if "postgresql" not in BACKENDS or not (missing := postgres_missing()):
+        return
+    if POSTGRES_REQUIRED:
+        raise pytest.UsageError(f"TANDEM_TEST_POSTGRES_REQUIRED is set, but {missing}")
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and callspec.params.get("db") == "postgresql":
+            item.add_marker(pytest.mark.skip(reason=_skip_reason(missing)))
+            item.stash[_NO_POSTGRES] = True
+
+
+_NO_POSTGRES = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
+                              ) -> Iterator[None]:
+    report = yield
+    if item.stash.get(_NO_POSTGRES, False) and report.skipped:
+        # One place for all of them, so the summary folds them into one line.
+        report.longrepr = (__file__, 0, _skip_reason(postgres_missing() or ""))
+    return report
 
 
 @pytest.fixture(params=BACKENDS)

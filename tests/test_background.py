@@ -18,7 +18,9 @@ import pytest
 
 from bot.host.background import Background
 
-TIMEOUT = 1.0  # seconds: bounds every wait, so a hang fails instead of blocking
+TIMEOUT = 30.0  # seconds: bounds every wait, so a hang fails instead of blocking
+#: A grace no test waits out: idle returning at all proves it did not wait for it.
+FOREVER = 3600.0
 
 
 async def test_started_work_runs_without_being_awaited() -> None:
@@ -77,14 +79,18 @@ async def test_len_counts_the_work_still_running() -> None:
     background = Background()
     gates = [asyncio.Event() for _ in range(3)]
 
+    waiting = asyncio.Semaphore(0)
+
     async def wait_for_gate(gate: asyncio.Event) -> None:
+        waiting.release()
         await gate.wait()
 
     assert len(background) == 0
     for number, gate in enumerate(gates):
         background.start(wait_for_gate(gate), f"work {number}")
     assert len(background) == 3
-    await asyncio.sleep(0.01)
+    for _ in gates:  # every piece of work has started and waits at its gate
+        await asyncio.wait_for(waiting.acquire(), TIMEOUT)
     assert len(background) == 3  # nothing finished on its own
 
     gates[1].set()
@@ -163,8 +169,9 @@ async def test_idle_with_grace_is_false_while_work_still_runs_then_true_when_don
 
     assert await asyncio.wait_for(background.idle(grace_seconds=0.05), TIMEOUT) is False
 
-    waited = loop.time() - started
-    assert 0.04 <= waited < 0.5  # it did wait for the grace, and no more than that
+    # It did wait for the grace; that it waited no longer shows in its returning at
+    # all: the work is held until later.
+    assert loop.time() - started >= 0.05
     assert len(background) == 1
     assert not finished.is_set()  # giving up did not cancel the work
 
@@ -177,15 +184,18 @@ async def test_idle_with_grace_is_false_while_work_still_runs_then_true_when_don
 async def test_idle_with_grace_is_true_when_work_ends_within_it() -> None:
     background = Background()
 
+    release = asyncio.Event()
+
     async def quick() -> None:
-        await asyncio.sleep(0.01)
+        await release.wait()
 
     background.start(quick(), "quick")
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-
-    assert await asyncio.wait_for(background.idle(grace_seconds=0.5), TIMEOUT) is True
-    assert loop.time() - started < 0.4  # returned when the work ended, not at the grace
+    idle = asyncio.ensure_future(background.idle(grace_seconds=FOREVER))
+    await asyncio.sleep(0)  # idle now waits for "quick"
+    assert not idle.done()
+    release.set()
+    # Returned when the work ended, not at the grace (which no test waits out).
+    assert await asyncio.wait_for(idle, TIMEOUT) is True
     assert len(background) == 0
 
 
@@ -204,9 +214,11 @@ async def test_the_grace_covers_work_started_meanwhile_too() -> None:
     loop = asyncio.get_running_loop()
     started = loop.time()
 
+    # The relay never ends on its own: were the grace counted per piece of work,
+    # idle would never return.
     assert await asyncio.wait_for(background.idle(grace_seconds=0.1), TIMEOUT) is False
 
-    assert loop.time() - started < 0.3
+    assert loop.time() - started >= 0.1
     assert len(background) == 1
     stop.set()
     assert await asyncio.wait_for(background.idle(), TIMEOUT) is True

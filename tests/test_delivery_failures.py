@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -19,6 +18,7 @@ from storage.models import Participant
 from tests.fakes.slack_api import FakeSlack
 from tests.helpers.live import nudges_per_channel
 from tests.helpers.seed import seed_tandems
+from tests.helpers.waiting import until
 
 FIRST_NUDGE = datetime(2027, 2, 9, 9, 30, tzinfo=UTC)
 
@@ -71,12 +71,16 @@ async def test_one_slow_recipient_does_not_hold_up_the_others(
 ) -> None:
     seeded = await seed_tandems(db, config, 20)
     slow = seeded.tandems[0][1]
-    slack.slow_for[slow] = 2.0
+    # The slow recipient's calls hang until the other 19 nudges have arrived: if the
+    # fan-out waited for the slow one, they never would.
+    slack.held_for[slow] = release = asyncio.Event()
     ctx = slack_ctx(config, db, slack)
-    started = time.monotonic()
     task = asyncio.create_task(run_due(ctx, FIRST_NUDGE))
-    while len(nudges_per_channel(slack)) < 19:
-        assert time.monotonic() - started < 1.5, "the others waited for the slow one"
-        await asyncio.sleep(0.01)
+    try:
+        await until(lambda: len(nudges_per_channel(slack)) == 19,
+                    "the others waited for the slow one")
+        assert not task.done()  # and the slow one is still on its way
+    finally:
+        release.set()
     await task
     assert len(nudges_per_channel(slack)) == 20

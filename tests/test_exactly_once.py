@@ -23,7 +23,7 @@ from storage.db import Database
 from storage.models import Delivery
 from tests.fakes.slack_api import FakeSlack
 from tests.helpers import ROOT
-from tests.helpers.live import env_for, free_port, nudges_per_channel
+from tests.helpers.live import env_for, free_port, nudges_per_channel, two_more_ticks
 from tests.helpers.seed import seed_tandems
 
 FIRST_NUDGE = "2027-02-09T09:30:00+00:00"  # Tuesday, 10:30 in Berlin
@@ -122,7 +122,8 @@ async def test_two_servers_on_one_postgresql_send_every_nudge_once(
     config = load_config(live_config)
     seeded = await seed_tandems(db, config, 200, timezone=config.timezone.key)
     servers = []
-    for port in (free_port(), free_port()):
+    ports = (free_port(), free_port())
+    for port in ports:
         env = env_for(db, slack, TANDEM_CONFIG=str(live_config), PORT=str(port))
         servers.append(await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot.cli", "serve", cwd=ROOT, env=env,
@@ -134,7 +135,7 @@ async def test_two_servers_on_one_postgresql_send_every_nudge_once(
             for server in servers:
                 assert server.returncode is None, await server.communicate()
             await asyncio.sleep(0.2)
-        await asyncio.sleep(12)  # at least two more ticks of both schedulers
+        await two_more_ticks(*ports)  # a whole tick more: still nothing twice
     finally:
         for server in servers:
             server.terminate()

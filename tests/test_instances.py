@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -24,25 +25,24 @@ from storage.db import Database
 from storage.models import Delivery
 from tests.fakes.slack_api import FakeSlack
 from tests.helpers import ROOT
-from tests.helpers.live import env_for, free_port, nudges_per_channel
+from tests.helpers.live import env_for, free_port, nudges_per_channel, two_more_ticks
 from tests.helpers.seed import seed_tandems
 from tests.helpers.slack_requests import sign, survey_state, view_submission
+from tests.helpers.waiting import until
 
 
-async def start_server(db: Database, slack: FakeSlack, config: Path
-                       ) -> asyncio.subprocess.Process:
-    env = env_for(db, slack, TANDEM_CONFIG=str(config), PORT=str(free_port()))
-    return await asyncio.create_subprocess_exec(
+@dataclass
+class Server:
+    process: asyncio.subprocess.Process
+    port: int
+
+
+async def start_server(db: Database, slack: FakeSlack, config: Path) -> Server:
+    port = free_port()
+    env = env_for(db, slack, TANDEM_CONFIG=str(config), PORT=str(port))
+    return Server(await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot.cli", "serve", cwd=ROOT, env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
-
-
-async def until(condition: object, within: float, what: str) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not condition():  # type: ignore[operator]
-        assert loop.time() < deadline, what
-        await asyncio.sleep(0.05)
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL), port)
 
 
 async def test_the_other_instance_takes_over_when_the_leader_is_killed(
@@ -55,27 +55,28 @@ async def test_the_other_instance_takes_over_when_the_leader_is_killed(
     slack.delay = 0.03  # a fan-out of several seconds, to kill the leader in the middle
     servers = [await start_server(db, slack, live_config) for _ in range(2)]
     try:
-        await until(lambda: len(slack.of("chat.postMessage")) >= 100, 60,
+        await until(lambda: len(slack.of("chat.postMessage")) >= 100,
                     "the leader did not start sending")
         async with db.session() as session:
             holder = await leases.lease_holder(session, "scheduler")
         assert holder is not None
-        leader = next(s for s in servers if f":{s.pid}:" in holder)
-        leader.send_signal(signal.SIGKILL)
-        await leader.wait()
+        leader = next(s for s in servers if f":{s.process.pid}:" in holder)
+        leader.process.send_signal(signal.SIGKILL)
+        await leader.process.wait()
         sent_by_leader = len(nudges_per_channel(slack))
         assert sent_by_leader < len(seeded.tandems)
 
-        await until(lambda: len(nudges_per_channel(slack)) == len(seeded.tandems), 90,
-                    "the other instance did not finish the nudges")
+        await until(lambda: len(nudges_per_channel(slack)) == len(seeded.tandems),
+                    "the other instance did not finish the nudges", within=90)
         async with db.session() as session:
             assert await leases.lease_holder(session, "scheduler") != holder
-        await asyncio.sleep(8)  # more ticks: still nothing twice
+        other = next(s for s in servers if s is not leader)
+        await two_more_ticks(other.port)  # a whole tick more: still nothing twice
     finally:
         for server in servers:
-            if server.returncode is None:
-                server.terminate()
-                await server.wait()
+            if server.process.returncode is None:
+                server.process.terminate()
+                await server.process.wait()
     counts = nudges_per_channel(slack)
     assert len(counts) == len(seeded.tandems) and set(counts.values()) == {1}
 
@@ -88,8 +89,8 @@ async def test_sigterm_during_a_fan_out_of_1000_loses_and_doubles_nothing(
     config = load_config(live_config)
     seeded = await seed_tandems(db, config, 1000, timezone=config.timezone.key)
     slack.delay = 0.02
-    server = await start_server(db, slack, live_config)
-    await until(lambda: len(slack.of("chat.postMessage")) >= 200, 60, "no fan-out started")
+    server = (await start_server(db, slack, live_config)).process
+    await until(lambda: len(slack.of("chat.postMessage")) >= 200, "no fan-out started")
     server.send_signal(signal.SIGTERM)
     assert await asyncio.wait_for(server.wait(), 40) == 0
     stopped_at = len(nudges_per_channel(slack))
@@ -103,12 +104,12 @@ async def test_sigterm_during_a_fan_out_of_1000_loses_and_doubles_nothing(
 
     restarted = await start_server(db, slack, live_config)
     try:
-        await until(lambda: len(nudges_per_channel(slack)) == len(seeded.tandems), 90,
-                    "the restarted server did not finish the nudges")
-        await asyncio.sleep(6)
+        await until(lambda: len(nudges_per_channel(slack)) == len(seeded.tandems),
+                    "the restarted server did not finish the nudges", within=90)
+        await two_more_ticks(restarted.port)  # a whole tick more: still nothing twice
     finally:
-        restarted.terminate()
-        await restarted.wait()
+        restarted.process.terminate()
+        await restarted.process.wait()
     counts = nudges_per_channel(slack)
     assert len(counts) == len(seeded.tandems) and set(counts.values()) == {1}
 

@@ -65,6 +65,10 @@ run_due_seconds = Gauge(
 scheduler_failures = Counter(
     "tandem_scheduler_failed_ticks", "Scheduler ticks whose run_due raised", registry=REGISTRY,
 )
+scheduler_ticks = Counter(
+    "tandem_scheduler_ticks", "Scheduler ticks whose run_due has ended (sent or failed)",
+    registry=REGISTRY,
+)
 
 
 def delivery(kind: str, outcome: str) -> None:
@@ -114,6 +118,7 @@ def tick(lag_seconds: float | None, duration_seconds: float, failed: bool) -> No
         scheduler_lag.set(lag_seconds)
         scheduler_lag_seen.observe(max(lag_seconds, 0.0))
     run_due_seconds.set(duration_seconds)
+    scheduler_ticks.inc()
     if failed:
         scheduler_failures.inc()
 

@@ -46,6 +46,8 @@ class FakeSlack:
     fail_for: dict[str, str] = field(default_factory=dict)
     #: user or channel id -> seconds a call that involves it takes
     slow_for: dict[str, float] = field(default_factory=dict)
+    #: user or channel id -> a gate: a call that involves it waits until the gate is set
+    held_for: dict[str, asyncio.Event] = field(default_factory=dict)
     #: method -> how many of its next calls get an HTTP 503
     server_errors: dict[str, int] = field(default_factory=dict)
     on_call: Callable[[Call], None] | None = None
@@ -139,6 +141,8 @@ class FakeSlack:
         slow = max((self.slow_for.get(t, 0.0) for t in targets), default=0.0)
         if slow:
             await asyncio.sleep(slow)
+        for gate in [self.held_for[t] for t in targets if t in self.held_for]:
+            await gate.wait()
         failing = next((self.fail_for[t] for t in targets if t in self.fail_for), None)
         if failing and method in ("chat.postMessage", "conversations.open"):
             self.calls.append(Call(f"{method}:{failing}", args))

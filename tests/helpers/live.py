@@ -6,12 +6,14 @@ with a nudge due now in real time.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import aiohttp
 import pytest
 import yaml
 
@@ -63,3 +65,32 @@ def env_for(db: Database, slack: FakeSlack, **extra: str) -> dict[str, str]:
         "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "secret",
         "SLACK_API_URL": slack.base_url + "api/", **extra,
     }
+
+
+async def finished_ticks(http: aiohttp.ClientSession, port: int) -> int:
+    """Scheduler ticks the ``tandem serve`` on ``port`` has finished, from its
+    ``/metrics``; 0 while it does not answer."""
+    try:
+        async with http.get(f"http://127.0.0.1:{port}/metrics") as response:
+            text = await response.text()
+    except aiohttp.ClientError:
+        return 0
+    found = [line.split()[1] for line in text.splitlines()
+             if line.startswith("tandem_scheduler_ticks_total ")]
+    return int(float(found[0])) if found else 0
+
+
+async def two_more_ticks(*ports: int, within: float = 120.0) -> None:
+    """Wait until the servers on ``ports`` have finished two more scheduler ticks
+    between them: the second began after this call, so a whole ``run_due`` ran on
+    what was there when it was called."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    async with aiohttp.ClientSession() as http:
+        async def total() -> int:
+            return sum([await finished_ticks(http, port) for port in ports])
+
+        target = await total() + 2
+        while await total() < target:
+            assert loop.time() < deadline, "the scheduler stopped ticking"
+            await asyncio.sleep(0.2)
