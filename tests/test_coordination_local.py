@@ -12,6 +12,7 @@ from adapters.local.platform import LocalPlatform, LocalUser
 from bot.core.clock import FixedClock
 from bot.core.config import AppConfig, parse_config
 from bot.core.errors import ConfigError
+from bot.core.i18n import t
 from conversations import dashboard
 from conversations.messages import FormDone, FormInvalid, Message, Reply, ShowForm, Working
 from conversations.rhythm import run_due
@@ -191,9 +192,13 @@ async def test_confirmation_once_cancel_and_usage(platform: LocalPlatform, db: D
     assert "Cancelled. Nothing was changed" in cancelled.message.plain()  # type: ignore[union-attr]
     assert (await audit_actions(db))[-1] == "round.extend.cancelled"
     for text in ("round extend 0", "round extend x", "round open 2027-13-01", "round fly",
-                 "round next 2027-autumn 2027-08-31 2027-09-15"):
+                 "round next 2027-autumn 2027-08-31 2027-09-15", "round extend ²",
+                 "round extend ١", "round extend " + "9" * 30, "round extend -1"):
         outcome = await platform.command(COORDINATOR, text)
         assert isinstance(outcome, Reply) and not outcome.message.buttons, text
+        # Explained as a usage error, not met with the "something went wrong" answer.
+        assert all(t(language, "error.unexpected") not in outcome.message.plain()
+                   for language in ("de", "en")), text
     status = await platform.command(COORDINATOR, "round")
     assert "8 months" in status.message.plain()  # type: ignore[union-attr]
 

@@ -14,7 +14,7 @@ from adapters.local.platform import LocalPlatform, LocalUser
 from bot.core.config import AppConfig
 from conversations.messages import Reply, Working
 from storage.db import Database
-from storage.models import AuditEntry, Delivery, Tandem
+from storage.models import AuditEntry, Delivery, MatchRule, Tandem
 from tests.helpers.local import signed_up
 
 COORDINATOR = LocalUser("coord", "Clara Coordinator", locale="en")
@@ -100,7 +100,7 @@ async def test_preview_respects_rules_and_confirm_introduces_once(
     assert isinstance(again, Reply) and "already confirmed" in again.message.plain()
 
 
-async def test_pin_block_swap_and_reset(platform: LocalPlatform) -> None:
+async def test_pin_block_swap_and_reset(platform: LocalPlatform, db: Database) -> None:
     await sign_up_everyone(platform)
     await platform.command(COORDINATOR, "match")
     await platform.command(COORDINATOR, "match swap 1 2")
@@ -112,6 +112,15 @@ async def test_pin_block_swap_and_reset(platform: LocalPlatform) -> None:
     assert blocked is not None and blocked.title == "Matching proposal #3"
     bad = await platform.command(COORDINATOR, "match pin 9")
     assert isinstance(bad, Reply) and "no pair 9" in bad.message.plain()
+    # Numbers that only look like one: refused the same way, no rule added.
+    async with db.session() as session:
+        rules = await session.scalar(select(func.count(MatchRule.id)))
+    for typed in ("match pin ²", "match block ١", "match swap 1 " + "9" * 30, "match pin -1",
+                  "match pin +1", "match swap ² 1"):
+        bad = await platform.command(COORDINATOR, typed)
+        assert isinstance(bad, Reply) and "no pair" in bad.message.plain(), typed
+    async with db.session() as session:
+        assert await session.scalar(select(func.count(MatchRule.id))) == rules
     bad = await platform.command(COORDINATOR, "match dance")
     assert isinstance(bad, Reply) and "did not understand" in bad.message.plain()
     await platform.command(COORDINATOR, "match reset")
