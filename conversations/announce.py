@@ -14,18 +14,17 @@ Who sees what, in order:
    "Cancel" drops it. The "Sign up" button starts the sign-up for whoever
    presses it. Every step is audited.
 5. Announcements planned in app.yaml (``announcements``) are posted by the
-   rhythm at their time, once, in the programme's language.
+   rhythm at their time, once, in the programme's language (the kind
+   ``scheduled_announcement`` in ``conversations.scheduled``).
 All text is plain: the adapters escape it, so nothing typed becomes a mention,
 a link or markup (Slack ``plain_text`` and escaped fallback, Teams ``TextRun``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
-from bot.core.config import ANNOUNCEMENT_MAX, ScheduledAnnouncement
+from bot.core.config import ANNOUNCEMENT_MAX
 from bot.core.errors import UserError
 from bot.core.i18n import t
 from conversations import outbox, values
@@ -48,7 +47,6 @@ from conversations.messages import (
     reply,
 )
 from conversations.outbox import Sent
-from conversations.schedule import in_grace
 from storage import coordination, deliveries, rounds
 from storage.deliveries import Claim
 from storage.models import ActionStatus, CoordinatorAction, DeliveryStatus
@@ -229,33 +227,3 @@ async def cancel(ctx: FlowContext, press: ButtonPress) -> Outcome:
     return reply(t(ctx.language(actor.locale), "announce.cancelled"), replace=True)
 
 
-Count = Callable[[str, Sent], None]
-
-
-async def run_scheduled(ctx: FlowContext, round_id: int | None, now: datetime,
-                        count: Count | None = None) -> list[Sent]:
-    """Post app.yaml's planned announcements that are due at ``now``, each once.
-
-    ``count(kind, result)`` is told every result (the rhythm's report)."""
-    results: list[Sent] = []
-    for planned in ctx.config.announcements:
-        if in_grace(planned.at, now, ctx.config.rhythm):
-            results += await _post_planned(ctx, planned, round_id, count)
-    return results
-
-
-async def _post_planned(ctx: FlowContext, planned: ScheduledAnnouncement, round_id: int | None,
-                        count: Count | None) -> list[Sent]:
-    message = channel_message(ctx, planned.text(ctx.config.default_language),
-                              planned.signup_button)
-    results: list[Sent] = []
-    for platform, channel in planned.channels:
-        if platform not in ctx.messengers:
-            continue
-        claim = Claim(f"scheduled-announcement:{planned.id}:{platform}:{channel}", KIND,
-                      platform, channel, round_id)
-        sent = await outbox.channel(ctx, claim, channel, message)
-        if count is not None:
-            count("scheduled_announcement", sent)
-        results.append(sent)
-    return results

@@ -42,13 +42,6 @@ from conversations.messages import (
     TextInput,
     reply,
 )
-from conversations.rhythm import (
-    CHECKIN_HELP,
-    CHECKIN_LATER,
-    CHECKIN_MET,
-    PULSE_GOOD,
-    PULSE_HELP,
-)
 from conversations.schedule import RoundDates
 from conversations.summary import format_day
 from conversations.survey import clean_text
@@ -57,6 +50,10 @@ from storage import checkins, participants, responses, rounds, tandems
 from storage.models import Participant, Round, RoundStatus, TandemStatus
 from storage.tandems import TandemPeople
 
+#: The buttons of the nudge and the reminder (declared in ``conversations.scheduled``).
+CHECKIN_MET, CHECKIN_LATER, CHECKIN_HELP = "checkin.met", "checkin.later", "checkin.help"
+#: The buttons of the half-way pulse.
+PULSE_GOOD, PULSE_MEH, PULSE_HELP = "pulse.good", "pulse.meh", "pulse.help"
 REFLECT = "reflect.open"
 REFLECTION_FORM = "reflection"
 VISIBILITIES = ("private", "partner", "coordinators")

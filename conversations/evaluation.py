@@ -32,6 +32,8 @@ from conversations.survey import clean_text
 from storage import participants, responses, tandems
 from storage.models import Participant, Round
 
+#: The button of the closing evaluation's invitation (declared in ``conversations.scheduled``).
+EVALUATE = "evaluation.open"
 EVALUATION_FORM = "evaluation"
 EVALUATION_OPEN = timedelta(days=30)
 CONTINUE = ("same", "new", "no")

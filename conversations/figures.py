@@ -168,7 +168,7 @@ def _distribution(values: Iterable[int]) -> tuple[int, int, int, int, int]:
 def topic_of_period(pair: tuple[Participant, Participant], tandem: Tandem, period: int
                     ) -> str | None:
     """The id of the topic a tandem's nudge suggested for ``period``: the same choice
-    as ``conversations.rhythm.suggested_topic``, which shows its label."""
+    as ``conversations.scheduled.suggested_topic``, which shows its label."""
     mentor, mentee = pair
     offered = list(tandem.explanation.get("offered_wished") or [])
     wished = [tp for tp in mentee.topics if tp not in offered]

@@ -286,12 +286,9 @@ async def _start_next(ctx: FlowContext, session: Any, current: Round, payload: d
 async def _wrap_up(ctx: FlowContext, current: Round, people: list[Participant],
                    pairs: list[TandemPeople]) -> None:
     """The round's end, now: the same messages (and outbox keys) as at its planned end."""
-    for person in people:
-        if person.unreachable_at is None and person.status in STILL_IN:
-            await to_person(ctx, person, current.id, "evaluation",
-                            f"evaluation:{current.id}:{person.id}",
-                            lambda lang, _reader: rhythm.evaluation_invite(current, lang))
-    await rhythm._wrapup_channels(ctx, current, pairs)
+    await rhythm.wrap_up_now(ctx, current, [
+        p for p in people if p.unreachable_at is None and p.status in STILL_IN
+    ], pairs)
 
 
 async def _ask_to_continue(ctx: FlowContext, previous: Round, following: Round,

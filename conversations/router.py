@@ -19,8 +19,8 @@ from conversations import (
     matching,
     membership,
     privacy,
-    rhythm,
     round_control,
+    scheduled,
     signup,
     survey,
 )
@@ -96,14 +96,7 @@ BUTTONS: dict[str, Handler[ButtonPress]] = {
     membership.LEAVE_CONFIRM: membership.leave_answer,
     membership.LEAVE_CANCEL: membership.leave_answer,
     matching.CONFIRM: matching.confirm,
-    rhythm.CHECKIN_MET: checkin.answer,
-    rhythm.CHECKIN_LATER: checkin.answer,
-    rhythm.CHECKIN_HELP: checkin.answer,
     checkin.REFLECT: checkin.open_reflection,
-    rhythm.PULSE_GOOD: checkin.pulse_answer,
-    rhythm.PULSE_MEH: checkin.pulse_answer,
-    rhythm.PULSE_HELP: checkin.pulse_answer,
-    rhythm.EVALUATE: evaluation.open_form,
     announce.POST: announce.post,
     announce.EDIT: announce.edit,
     announce.CANCEL: announce.cancel,
@@ -114,6 +107,9 @@ BUTTONS: dict[str, Handler[ButtonPress]] = {
     round_control.CONTINUE_NO: round_control.continue_answer,
     privacy.FORGET_CONFIRM: privacy.forget_answer,
     privacy.FORGET_CANCEL: privacy.forget_answer,
+    # The buttons of scheduled messages (nudge, pulse, evaluation, ...) are declared
+    # with their kind.
+    **scheduled.button_handlers(),
 }
 
 

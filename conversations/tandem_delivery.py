@@ -10,7 +10,7 @@ gets their message.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from bot.core.i18n import t
 from conversations import outbox
@@ -114,11 +114,19 @@ async def to_coordinators(ctx: FlowContext, key: str, round_id: int | None,
 
 
 async def to_channels(ctx: FlowContext, key: str, round_id: int | None,
-                      compose: Callable[[str], Message]) -> None:
-    """Every programme channel, in the programme's language, once per key."""
+                      compose: Callable[[str], Message],
+                      channels: Iterable[tuple[str, str]] | None = None) -> list[Sent]:
+    """Every programme channel (or just ``channels``, as (platform, channel) pairs),
+    in the programme's language, once per key."""
     message = compose(ctx.config.default_language)
-    for platform in ctx.messengers:
-        for channel in ctx.config.channels.get(platform, ()):
-            claim = Claim(f"{key}:{platform}:{channel}", "announcement", platform, channel,
-                          round_id)
-            await outbox.channel(ctx, claim, channel, message)
+    if channels is None:
+        channels = [(platform, channel) for platform in ctx.messengers
+                    for channel in ctx.config.channels.get(platform, ())]
+    results = []
+    for platform, channel in channels:
+        if platform not in ctx.messengers:
+            continue
+        claim = Claim(f"{key}:{platform}:{channel}", "announcement", platform, channel,
+                      round_id)
+        results.append(await outbox.channel(ctx, claim, channel, message))
+    return results

@@ -15,7 +15,7 @@ from sqlalchemy import update
 from bot.core.config import AppConfig, ReportSettings
 from conversations import figures as figs
 from conversations.context import FlowContext
-from conversations.rhythm import suggested_topic
+from conversations.scheduled import suggested_topic
 from conversations.summary import topic_labels
 from storage import tandems
 from storage.db import Database

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from bot.core.errors import ConfigError
-from bot.core.i18n import LANGUAGES
+from bot.core.i18n import FALLBACK, LANGUAGES, catalogue
 
 QUESTIONS = (
     "role",
@@ -79,7 +79,15 @@ class MatchingSettings:
 
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-LIFECYCLE = ("signup_opened", "signup_reminder", "signup_closed", "kickoff", "pulse", "wrapup")
+
+
+def message_switches() -> tuple[str, ...]:
+    """The keys of app.yaml's ``rhythm.messages``: one per scheduled kind that may be
+    turned off. Each is declared with its kind in ``conversations/scheduled.py`` and
+    explained by a ``switch.<name>`` catalogue key; the core reads them from the
+    catalogue, as it may not import the flows (a test checks the two agree)."""
+    return tuple(key.removeprefix("switch.") for key in catalogue(FALLBACK)
+                 if key.startswith("switch."))
 
 
 @dataclass(frozen=True)
@@ -93,7 +101,8 @@ class RhythmSettings:
     reminder_after: timedelta = timedelta(days=7)
     stalled_after_periods: int = 2
     signup_reminder_days: int = 3
-    enabled: frozenset[str] = frozenset(LIFECYCLE)
+    #: the ``rhythm.messages`` switches that are on
+    enabled: frozenset[str] = field(default_factory=lambda: frozenset(message_switches()))
     tick_seconds: int = 60
     #: How long a claimed delivery is held before another sender may take it over:
     #: longer than the slowest send, rate-limit waits included.
@@ -101,6 +110,10 @@ class RhythmSettings:
     #: The scheduler's leader lease: another instance takes over this long after
     #: the leader stopped renewing it.
     leader_lease: timedelta = timedelta(seconds=30)
+
+    def sends(self, switch: str) -> bool:
+        """Whether app.yaml leaves the scheduled messages behind ``switch`` on."""
+        return switch in self.enabled
 
 
 @dataclass(frozen=True)
@@ -353,12 +366,11 @@ def _rhythm(section: _Reader) -> RhythmSettings:
     if weekday not in WEEKDAYS:
         raise section.fail("nudge_weekday", f"must be one of {', '.join(WEEKDAYS)}")
     messages = section.section("messages", required=False)
-    enabled = frozenset(
-        name for name in LIFECYCLE if messages.get(name, bool, True)
-    )
-    unknown = set(messages.data) - set(LIFECYCLE)
+    switches = message_switches()
+    enabled = frozenset(name for name in switches if messages.get(name, bool, True))
+    unknown = set(messages.data) - set(switches)
     if unknown:
-        raise messages.fail(sorted(unknown)[0], f"unknown message; known: {', '.join(LIFECYCLE)}")
+        raise messages.fail(sorted(unknown)[0], f"unknown message; known: {', '.join(switches)}")
     return RhythmSettings(
         nudge_weekday=WEEKDAYS.index(weekday),
         nudge_time=_clock_time(section, "nudge_time", "10:00"),

@@ -17,7 +17,7 @@ import aiohttp
 import pytest
 import yaml
 
-from bot.core.config import LIFECYCLE
+from conversations.scheduled import SWITCHES
 from storage.db import Database
 from tests.fakes.slack_api import FakeSlack
 from tests.helpers import ROOT
@@ -47,7 +47,7 @@ def live_config(tmp_path: Path) -> Path:
         nudge_weekday=local.strftime("%A").lower(),
         nudge_time=(local - timedelta(minutes=1)).strftime("%H:%M"), tick_seconds=5,
         leader_lease_seconds=3, claim_lease_seconds=8,
-        messages=dict.fromkeys(LIFECYCLE, False))
+        messages=dict.fromkeys(SWITCHES, False))
     path = tmp_path / "app.yaml"
     path.write_text(yaml.safe_dump(data))
     return path

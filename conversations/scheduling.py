@@ -1,0 +1,164 @@
+"""What a scheduled kind is, and how one occasion of it reaches its audience.
+
+The kinds themselves are declared in ``conversations.scheduled`` (the registry);
+``conversations.rhythm.run_due`` asks each kind what is due and hands every
+occasion to ``deliver``. Who sees what depends only on the kind's audience:
+
+- ``CHANNELS``: every programme channel (or the occasion's own channels), in the
+  programme's language;
+- ``COORDINATORS``: each coordinator privately, in the programme's language;
+- ``TANDEM``: both partners, in one shared chat where the platform has one, else
+  each privately in their own language (an occasion for one partner, because
+  partners get it at their own local time, goes to that partner only);
+- ``PERSON``: one participant privately, in their language.
+
+Every occasion is claimed in the outbox under its delivery key before it is sent,
+so it goes out once however often ``run_due`` runs (see ``conversations.outbox``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from bot.core.i18n import t
+from conversations.context import FlowContext
+from conversations.events import ButtonPress
+from conversations.messages import Button, Message, Outcome
+from conversations.outbox import Sent
+from conversations.schedule import RoundDates
+from conversations.tandem_delivery import to_channels, to_coordinators, to_person, to_tandem
+from storage.models import Participant, ParticipantStatus, Reminder, Round
+from storage.tandems import TandemPeople
+
+ButtonHandler = Callable[[FlowContext, ButtonPress], Awaitable[Outcome]]
+
+
+class Audience(StrEnum):
+    CHANNELS = "channels"
+    COORDINATORS = "coordinators"
+    TANDEM = "tandem"
+    PERSON = "person"
+
+
+@dataclass(frozen=True)
+class ButtonSpec:
+    """A button a kind's message carries: its action id, the catalogue key of its
+    label, and the flow that answers it (None for a command button, which the
+    router runs as the command)."""
+
+    action: str
+    label: str
+    handler: ButtonHandler | None
+    style: Literal["primary", "danger"] | None = None
+
+
+@dataclass
+class Situation:
+    """What ``run_due`` knows at one instant: loaded once, read by every kind."""
+
+    ctx: FlowContext
+    now: datetime
+    round: Round
+    dates: RoundDates
+    pairs: list[TandemPeople]
+    #: check-in answers by (tandem id, period)
+    answers: dict[tuple[int, int], str] = field(default_factory=dict)
+    reminders: list[Reminder] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Due:
+    """One occasion of a kind that is due now. ``params`` fill the delivery key,
+    the button value and the message."""
+
+    params: Mapping[str, Any] = field(default_factory=dict)
+    pair: TandemPeople | None = None
+    person: Participant | None = None
+    #: (platform, channel) pairs for a CHANNELS occasion with its own channels
+    channels: tuple[tuple[str, str], ...] | None = None
+
+
+When = Callable[[Situation], Awaitable[list[Due]]]
+Build = Callable[[Situation, Due, str, Participant | None], Message]
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of scheduled message, declared once in ``conversations.scheduled``.
+
+    - ``name``: the outbox kind and the name in ``run-due``'s report;
+    - ``switch``: the ``rhythm.messages`` key in app.yaml that turns it off (None:
+      always on); each switch has a ``switch.<name>`` catalogue key saying what it does;
+    - ``when``: the occasions due at the situation's instant;
+    - ``audience``: who gets it (see the module docstring);
+    - ``message``: the message for one language (and reader, where there is one);
+    - ``key``: the delivery key, a template over ``round``, ``tandem``, ``person``
+      and the occasion's params. Never change a kind's key: the outbox of every
+      running database remembers what it sent under it;
+    - ``buttons`` and ``value``: the buttons under the message, the template of
+      their value, and who answers them (the router's button table comes from here).
+    """
+
+    name: str
+    switch: str | None
+    when: When
+    audience: Audience
+    message: Build
+    key: str
+    buttons: tuple[ButtonSpec, ...] = ()
+    value: str = ""
+
+    def delivery_key(self, s: Situation, due: Due) -> str:
+        return self.key.format(**_fields(s, due))
+
+    def render(self, s: Situation, due: Due, language: str, reader: Participant | None
+               ) -> Message:
+        message = self.message(s, due, language, reader)
+        if not self.buttons:
+            return message
+        value = self.value.format(**_fields(s, due))
+        return replace(message, buttons=message.buttons + tuple(
+            Button(spec.action, t(language, spec.label), value, spec.style)
+            for spec in self.buttons))
+
+    def on(self, s: Situation) -> bool:
+        return self.switch is None or s.ctx.config.rhythm.sends(self.switch)
+
+
+def _fields(s: Situation, due: Due) -> dict[str, Any]:
+    return {
+        "round": s.round.id,
+        "tandem": due.pair.tandem.id if due.pair else "",
+        "person": due.person.id if due.person else "",
+        **due.params,
+    }
+
+
+async def deliver(s: Situation, kind: Kind, due: Due) -> list[Sent]:
+    """Send one occasion to its audience, once per delivery key."""
+    ctx, key, round_id = s.ctx, kind.delivery_key(s, due), s.round.id
+
+    def shared(language: str) -> Message:
+        return kind.render(s, due, language, None)
+
+    def personal(language: str, reader: Participant) -> Message:
+        return kind.render(s, due, language, reader)
+
+    if kind.audience is Audience.CHANNELS:
+        return await to_channels(ctx, key, round_id, shared, due.channels)
+    if kind.audience is Audience.COORDINATORS:
+        return await to_coordinators(ctx, key, round_id, shared)
+    person = due.person
+    if kind.audience is Audience.TANDEM:
+        assert due.pair is not None
+        if person is None:
+            return await to_tandem(ctx, due.pair, round_id, kind.name, key, personal)
+        if person.unreachable_at is not None or person.status == ParticipantStatus.LEFT:
+            return []
+        key = f"{key}:{person.id}"
+    assert person is not None
+    return [await to_person(ctx, person, round_id, kind.name, key, personal)]
