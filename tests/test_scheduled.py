@@ -13,8 +13,7 @@ from bot.core.errors import ConfigError
 from bot.core.i18n import LANGUAGES, catalogue
 from conversations.router import BUTTONS
 from conversations.scheduled import KINDS, SWITCHES
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers import ROOT
 
 #: The delivery keys every running database has recorded: changing one would send
 #: that kind again to everyone who already got it.
