@@ -1,5 +1,8 @@
 """The ``tandem`` command: serve, migrate, demo, check-config and the platform helpers.
 
+The platform helpers (``slack-manifest``, ``teams-package``) are declared by the
+platforms' folders (``Platform.commands``) and found by ``bot.platforms``.
+
 Configuration problems are printed as "file: field: problem" with exit code 2,
 never as a traceback.
 """
@@ -13,31 +16,35 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from urllib.parse import urlparse
 
 from bot.core.config import AppConfig, load_config
 from bot.core.errors import ConfigError, TandemError
 from bot.core.settings import Settings
+from bot.host.platform import Command
 from bot.logs import configure_from_env
+from bot.platforms import (
+    configured,
+    discover,
+    require_complete,
+    settings_from_env,
+    start_adapters,
+)
 
 EXIT_CONFIG = 2
 
 
 def _load() -> tuple[Settings, AppConfig]:
-    settings = Settings.from_env()
+    settings = settings_from_env()
     return settings, load_config(settings.config_path)
 
 
 def cmd_check_config(_args: argparse.Namespace) -> int:
     settings, config = _load()
+    require_complete(settings)
     print(f"{config.source}: OK — programme {config.programme_name!r}, "
           f"round {config.round.name!r}, {len(config.survey.topics)} topics")
-    platforms = [name for name, on in (
-        ("Slack", settings.slack_enabled),
-        ("Teams (with authentication)", bool(settings.microsoft_app_id)),
-    ) if on]
-    print("platforms: " + (", ".join(platforms) if platforms else
-                           "none configured (Teams runs unauthenticated, Emulator mode)"))
+    platforms = [platform.title for platform in configured(settings)]
+    print("platforms: " + (", ".join(platforms) if platforms else "none configured"))
     return 0
 
 
@@ -50,7 +57,7 @@ def cmd_doctor(_args: argparse.Namespace) -> int:
 def cmd_migrate(_args: argparse.Namespace) -> int:
     from storage.db import Database
 
-    settings = Settings.from_env()
+    settings = settings_from_env()
 
     async def run() -> str | None:
         db = Database(settings.database_url, **settings.database_options)
@@ -70,10 +77,11 @@ def cmd_serve(_args: argparse.Namespace) -> int:
 
     from bot.core.clock import SystemClock
     from bot.host.runtime import Runtime
-    from bot.server import create_app, discover_adapters
+    from bot.server import create_app
     from storage.db import Database, SchemaOutOfDate
 
     settings, config = _load()
+    require_complete(settings)
     db = Database(settings.database_url, **settings.database_options)
 
     async def make_app() -> web.Application:
@@ -83,7 +91,7 @@ def cmd_serve(_args: argparse.Namespace) -> int:
             await db.close()
             raise
         runtime = Runtime(settings, config, SystemClock(), db)
-        discover_adapters(runtime)
+        start_adapters(runtime)
         app = create_app(runtime, scheduler=settings.scheduler)
         # Everything alive now (modules, app.yaml, catalogues, SQLAlchemy's mappers)
         # lives as long as the process: the garbage collector need never walk it
@@ -105,7 +113,6 @@ def cmd_run_due(args: argparse.Namespace) -> int:
 
     from bot.core.clock import FixedClock
     from bot.host.runtime import Runtime
-    from bot.server import discover_adapters
     from conversations.rhythm import run_due
     from storage.db import Database
 
@@ -124,7 +131,7 @@ def cmd_run_due(args: argparse.Namespace) -> int:
         try:
             await db.ensure_current()
             runtime = Runtime(settings, config, FixedClock(at), db)
-            discover_adapters(runtime)
+            start_adapters(runtime)
             report = await run_due(runtime.ctx, runtime.clock.now())
             return report.summary()
         finally:
@@ -181,30 +188,14 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_slack_manifest(args: argparse.Namespace) -> int:
-    from adapters.slack.manifest import manifest_yaml
+def platform_command(command: Command) -> Callable[[argparse.Namespace], int]:
+    """A platform's own command (its packaging), run with app.yaml."""
 
-    _require_https(args.url)
-    config = load_config(Settings.from_env().config_path)
-    print(manifest_yaml(args.url, name=config.programme_name[:35]), end="")
-    return 0
+    def handler(args: argparse.Namespace) -> int:
+        print(command.run(args, load_config(Settings.from_env().config_path)))
+        return 0
 
-
-def cmd_teams_package(args: argparse.Namespace) -> int:
-    from bot.teams_package import build_package
-
-    try:
-        path = build_package(args.app_id, args.url, args.output)
-    except ValueError as error:
-        raise ConfigError("command line", "--app-id/--url", str(error)) from None
-    print(f"wrote {path}: upload it in Teams (Apps → Manage your apps → Upload an app)")
-    return 0
-
-
-def _require_https(url: str) -> None:
-    parsed = urlparse(url)
-    if parsed.scheme != "https" or not parsed.netloc:
-        raise ConfigError("command line", "--url", f"must be https://HOST, not {url!r}")
+    return handler
 
 
 def parser() -> argparse.ArgumentParser:
@@ -220,11 +211,11 @@ def parser() -> argparse.ArgumentParser:
         command.set_defaults(handler=handler)
         return command
 
-    add("serve", cmd_serve, "run the bot: Slack and Teams endpoints on $PORT")
+    add("serve", cmd_serve, "run the bot: every configured platform's endpoint on $PORT")
     add("migrate", cmd_migrate, "upgrade the database ($DATABASE_URL) to the current schema")
     add("check-config", cmd_check_config, "validate app.yaml and the environment")
-    add("doctor", cmd_doctor, "check app.yaml, the environment, the database and the "
-        "Slack and Teams credentials; exit 1 on any problem")
+    add("doctor", cmd_doctor, "check app.yaml, the environment, the database and each "
+        "platform's credentials; exit 1 on any problem")
     due = add("run-due", cmd_run_due,
               "send whatever is due at an instant, then exit (catch-up, tests, fast-forward)")
     due.add_argument("--at", required=True, help="ISO-8601 instant with a time zone")
@@ -246,19 +237,18 @@ def parser() -> argparse.ArgumentParser:
     report.add_argument("--format", choices=("html", "csv"), default="html",
                         help="html (self-contained, for a board) or csv (default: html)")
     report.add_argument("-o", "--output", type=Path, required=True, help="the file to write")
-    manifest = add("slack-manifest", cmd_slack_manifest, "print the Slack app manifest (YAML)")
-    manifest.add_argument("--url", required=True, help="public base URL, https://HOST")
-    package = add("teams-package", cmd_teams_package,
-                  "write the Teams app package (manifest and icons) as a zip")
-    package.add_argument("--app-id", required=True, help="the Microsoft App ID (a GUID)")
-    package.add_argument("--url", required=True, help="public base URL, https://HOST")
-    package.add_argument("-o", "--output", type=Path, default=Path("tandem-teams.zip"),
-                         help="where to write the zip (default: tandem-teams.zip)")
+    for platform in discover():
+        for command in platform.commands:
+            command.add_arguments(add(command.name, platform_command(command), command.help))
     return top
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    try:
+        args = parser().parse_args(argv)
+    except ConfigError as error:  # TANDEM_ADAPTERS names a package that is not there
+        print(f"configuration error: {error}", file=sys.stderr)
+        return EXIT_CONFIG
     # Alembic narrates every plugin it loads; operators only need our summary line.
     logging.getLogger("alembic").setLevel(logging.WARNING)
     try:

@@ -2,8 +2,9 @@
 
 Ready means: the database answers within a short timeout, its schema is the
 one this code expects, and at least one platform is configured with its
-credentials. A load balancer sends traffic only to ready instances, and an
-instance becomes ready again by itself once the database is back.
+credentials (``bot/platforms.py`` asks each platform). A load balancer sends
+traffic only to ready instances, and an instance becomes ready again by itself
+once the database is back.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from sqlalchemy.engine import make_url
 
 from bot.core.settings import Settings
+from bot.platforms import configured, discover
 from storage.db import Database, head_revision
 
 DATABASE_TIMEOUT_SECONDS = 2.0
@@ -64,24 +66,15 @@ async def database_checks(db: Database, within_seconds: float = DATABASE_TIMEOUT
 
 
 def platforms_check(settings: Settings) -> Check:
-    slack, teams = settings.slack_enabled, bool(
-        settings.microsoft_app_id and settings.microsoft_app_password)
-    if slack or teams:
-        names = [name for name, on in (("Slack", slack), ("Teams", teams)) if on]
-        return Check(True, "configured: " + ", ".join(names))
-    missing = []
-    if not settings.slack_bot_token:
-        missing.append("SLACK_BOT_TOKEN")
-    if settings.slack_bot_token and not (settings.slack_signing_secret
-                                         or settings.slack_app_token):
-        missing.append("SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN)")
-    if not settings.microsoft_app_id:
-        missing.append("MICROSOFT_APP_ID")
-    if not settings.microsoft_app_password:
-        missing.append("MICROSOFT_APP_PASSWORD")
-    return Check(False, "no platform configured: Slack needs SLACK_BOT_TOKEN and "
-                        "SLACK_SIGNING_SECRET, Teams needs MICROSOFT_APP_ID and "
-                        "MICROSOFT_APP_PASSWORD; missing: " + ", ".join(missing))
+    """Ready when at least one platform has its credentials; otherwise each
+    platform says what it needs and which of it is missing."""
+    on = configured(settings)
+    if on:
+        return Check(True, "configured: " + ", ".join(p.title for p in on))
+    platforms = discover()
+    needs = ", ".join(f"{p.title} needs {p.needs}" for p in platforms)
+    missing = [name for p in platforms for name in p.settings(settings.platforms).missing()]
+    return Check(False, f"no platform configured: {needs}; missing: {', '.join(missing)}")
 
 
 async def readiness(settings: Settings, db: Database) -> tuple[bool, dict[str, Any]]:

@@ -6,30 +6,21 @@ as it is read: the route's limit becomes the request's ``client_max_size``, so
 aiohttp stops reading with 413 as soon as the body grows past the limit, before
 the handler parses a byte of it.
 
-The limits leave ample room over what the platforms really send: Slack's
-largest payloads are modal submissions (the whole view comes back, ours are
-tens of KiB; Slack caps a view at 100 blocks), and Teams activities carry card
-data and attachment links but no file contents.
+Each platform declares its routes and their limits in its folder
+(``Platform.routes`` in ``adapters/<name>/__init__.py``), with ample room over
+what the platform really sends.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from aiohttp import web
-from aiohttp.typedefs import Handler
+from aiohttp.typedefs import Handler, Middleware
 
 KIB = 1024
-SLACK_MAX_BODY_BYTES = 256 * KIB
-TEAMS_MAX_BODY_BYTES = 1024 * KIB
 #: Every other route (health checks, metrics) takes no body worth the name.
 DEFAULT_MAX_BODY_BYTES = 64 * KIB
-LIMITS = {
-    "/slack/events": SLACK_MAX_BODY_BYTES,
-    "/api/messages": TEAMS_MAX_BODY_BYTES,
-}
-
-
-def limit_for(path: str) -> int:
-    return LIMITS.get(path, DEFAULT_MAX_BODY_BYTES)
 
 
 def too_large(limit: int) -> web.Response:
@@ -37,14 +28,19 @@ def too_large(limit: int) -> web.Response:
                              status=413)
 
 
-@web.middleware
-async def limit_body(request: web.Request, handler: Handler) -> web.StreamResponse:
-    limit = limit_for(request.path)
-    declared = request.content_length
-    if declared is not None and declared > limit:
-        return too_large(limit)
-    if limit != request.client_max_size:
-        # Also with a declared length within the limit: a compressed body is
-        # decompressed as it is read, and only client_max_size bounds what comes out.
-        request = request.clone(client_max_size=limit)
-    return await handler(request)
+def body_limits(limits: Mapping[str, int]) -> Middleware:
+    """The middleware enforcing ``limits`` (route path to bytes) and the default."""
+
+    @web.middleware
+    async def limit_body(request: web.Request, handler: Handler) -> web.StreamResponse:
+        limit = limits.get(request.path, DEFAULT_MAX_BODY_BYTES)
+        declared = request.content_length
+        if declared is not None and declared > limit:
+            return too_large(limit)
+        if limit != request.client_max_size:
+            # Also with a declared length within the limit: a compressed body is
+            # decompressed as it is read, and only client_max_size bounds what comes out.
+            request = request.clone(client_max_size=limit)
+        return await handler(request)
+
+    return limit_body

@@ -1,42 +1,27 @@
-"""The one aiohttp server: health checks plus every configured platform adapter."""
+"""The one aiohttp server: health checks plus every configured platform adapter.
+
+The adapters are built by ``bot.platforms.start_adapters``; each mounts its own
+routes, and each route gets the body limit its platform declares.
+"""
 
 from __future__ import annotations
 
-import importlib
 import logging
-import pkgutil
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-import adapters
 from bot.core import metrics
 from bot.health import readiness
 from bot.host.runtime import Runtime
-from bot.limits import limit_body
+from bot.limits import body_limits
 from bot.middleware import observe
+from bot.platforms import discover
 
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1024 * 1024
 BACKGROUND_GRACE_SECONDS = 30.0
 RUNTIME = web.AppKey("runtime", Runtime)
-
-
-def discover_adapters(runtime: Runtime) -> None:
-    """Every ``adapters/<name>/adapter.py`` with a ``build(runtime)`` is a platform;
-    ``build`` returns None when the platform is not configured."""
-    for info in sorted(pkgutil.iter_modules(adapters.__path__), key=lambda m: m.name):
-        if not info.ispkg:
-            continue
-        try:
-            module = importlib.import_module(f"adapters.{info.name}.adapter")
-        except ModuleNotFoundError as missing:
-            if missing.name == f"adapters.{info.name}.adapter":
-                continue
-            raise
-        adapter = module.build(runtime)
-        if adapter is not None:
-            runtime.add(adapter)
 
 
 async def healthz(_request: web.Request) -> web.Response:
@@ -56,7 +41,9 @@ async def metrics_endpoint(_request: web.Request) -> web.Response:
 
 def create_app(runtime: Runtime, *, scheduler: bool = False) -> web.Application:
     # observe first: refusals (413) get a request id and are counted too.
-    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[observe, limit_body])
+    limits = {route: limit for p in discover() for route, limit in p.routes.items()}
+    app = web.Application(client_max_size=MAX_BODY_BYTES,
+                          middlewares=[observe, body_limits(limits)])
     app[RUNTIME] = runtime
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)

@@ -145,9 +145,10 @@ async def _alert_help(ctx: FlowContext, pair: TandemPeople, current: Round, when
     mentor, mentee = pair.people
     await to_coordinators(
         ctx, f"help:{pair.tandem.id}:{when}", current.id,
-        lambda lang: Message.text(t(lang, "checkin.help_alert", round=current.name,
-                                    mentor=mentor.display_name or mentor.user_id,
-                                    mentee=mentee.display_name or mentee.user_id)),
+        lambda lang, _messenger: Message.text(t(
+            lang, "checkin.help_alert", round=current.name,
+            mentor=mentor.display_name or mentor.user_id,
+            mentee=mentee.display_name or mentee.user_id)),
     )
 
 

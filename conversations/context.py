@@ -15,7 +15,11 @@ from storage.db import Database
 
 
 class Messenger(Protocol):
-    """How flows reach people outside of a reply: one implementation per platform."""
+    """How flows reach people outside of a reply: one implementation per platform.
+
+    Everything a flow calls on a messenger is declared here, so that a new
+    platform's messenger is checked by mypy against what the flows need.
+    """
 
     platform: str
     #: How a command is typed on this platform, e.g. "/tandem " on Slack, "" on Teams.
@@ -32,7 +36,21 @@ class Messenger(Protocol):
         chats send it to each person privately."""
         ...
 
-    async def post_channel(self, channel_id: str, message: Message) -> str: ...
+    async def post_channel(self, channel_id: str, message: Message) -> str:
+        """Post in a channel the bot is a member of; returns the message's id."""
+        ...
+
+    async def send_file(self, user_id: str, filename: str, content: bytes,
+                        message: Message) -> str:
+        """Give one person a file (a CSV, their data export) with ``message``; platforms
+        that cannot attach files offer it another way (Teams: a consent card)."""
+        ...
+
+    async def find_sent(self, targets: Sequence[str], key: str) -> str | None:
+        """The id of a message tagged ``key`` already in one of ``targets``' chats, or
+        None: the outbox asks before sending again what a crashed sender may have
+        sent. Platforms that cannot read their history answer None."""
+        ...
 
     async def find_sent(self, targets: Sequence[str], key: str) -> str | None:
         """The id of a message tagged ``key`` already in one of ``targets``' chats, if

@@ -26,7 +26,7 @@ from datetime import date, datetime
 from typing import Any
 
 from bot.core.i18n import t
-from conversations.context import FlowContext
+from conversations.context import FlowContext, Messenger
 from conversations.events import Actor, ButtonPress, Command
 from conversations.messages import Button, Message, Outcome, reply
 from conversations.schedule import RoundDates, add_months, local_instant
@@ -145,9 +145,9 @@ async def _tell_partners(ctx: FlowContext, ended: list[Ended]) -> None:
                               _coordinators_note(name, item.round_name))
 
 
-def _coordinators_note(partner: str, round_name: str) -> Callable[[str], Message]:
+def _coordinators_note(partner: str, round_name: str) -> Callable[[str, Messenger], Message]:
     """What coordinators read when someone's partner asked to be forgotten."""
-    return lambda lang: Message.text(
+    return lambda lang, _messenger: Message.text(
         t(lang, "privacy.coordinators_forgotten", partner=partner, round=round_name))
 
 

@@ -151,7 +151,8 @@ async def deliver(s: Situation, kind: Kind, due: Due) -> list[Sent]:
     if kind.audience is Audience.CHANNELS:
         return await to_channels(ctx, key, round_id, shared, due.channels)
     if kind.audience is Audience.COORDINATORS:
-        return await to_coordinators(ctx, key, round_id, shared)
+        return await to_coordinators(ctx, key, round_id,
+                                     lambda language, _messenger: shared(language))
     person = due.person
     if kind.audience is Audience.TANDEM:
         assert due.pair is not None

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 
 from bot.core.i18n import t
 from conversations import outbox
-from conversations.context import FlowContext
+from conversations.context import FlowContext, Messenger
 from conversations.messages import Button, Message
 from conversations.outbox import Sent
 from storage import participants
@@ -96,20 +96,22 @@ async def unreachable(ctx: FlowContext, person: Participant, round_id: int | Non
     name = person.display_name or person.user_id
     await to_coordinators(
         ctx, f"unreachable:{person.id}", round_id,
-        lambda lang: Message.text(t(lang, "rhythm.unreachable", name=name)),
+        lambda lang, _messenger: Message.text(t(lang, "rhythm.unreachable", name=name)),
     )
 
 
 async def to_coordinators(ctx: FlowContext, key: str, round_id: int | None,
-                          compose: Callable[[str], Message]) -> list[Sent]:
-    """Each coordinator, on each platform the bot runs on, once per key."""
+                          compose: Callable[[str, Messenger], Message]) -> list[Sent]:
+    """Each coordinator, on each platform the bot runs on, once per key; ``compose``
+    gets the language and the platform's messenger (how commands are typed there)."""
     language = ctx.config.default_language
     results = []
-    for platform in ctx.messengers:
+    for platform, messenger in ctx.messengers.items():
         for coordinator in ctx.config.coordinator_ids(platform):
             claim = Claim(f"{key}:{platform}:{coordinator}", "coordinator", platform,
                           coordinator, round_id)
-            results.append(await outbox.direct(ctx, claim, coordinator, compose(language)))
+            results.append(await outbox.direct(ctx, claim, coordinator,
+                                               compose(language, messenger)))
     return results
 
 

@@ -13,6 +13,7 @@ import yaml
 from bot.core.config import load_config
 from bot.core.errors import ConfigError
 from bot.core.settings import Settings
+from bot.platforms import settings_from_env
 from tests.helpers import ROOT
 from tests.helpers.cli import write
 
@@ -96,12 +97,47 @@ def test_check_config_ok() -> None:
 
 
 def test_settings_from_environment_keep_secrets_out_of_repr() -> None:
-    settings = Settings.from_env({
+    settings = settings_from_env({
         "SLACK_BOT_TOKEN": "xoxb-secret", "SLACK_SIGNING_SECRET": "shh",
         "SLACK_API_URL": "http://127.0.0.1:9/api", "PORT": "8080",
     })
-    assert settings.slack_api_url == "http://127.0.0.1:9/api/"
-    assert settings.port == 8080 and settings.slack_enabled
+    slack = settings.platforms["slack"]
+    assert slack.api_url == "http://127.0.0.1:9/api/"
+    assert settings.port == 8080 and slack.enabled
     assert "secret" not in repr(settings) and "shh" not in repr(settings)
     with pytest.raises(ConfigError, match="PORT"):
         Settings.from_env({"PORT": "eighty"})
+
+
+@pytest.mark.parametrize(("command", "variables", "missing"), [
+    ("check-config", {"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_SIGNING_SECRET"),
+    ("check-config", {"SLACK_SIGNING_SECRET": "shh"}, "SLACK_BOT_TOKEN"),
+    ("check-config", {"MICROSOFT_APP_ID": "00000000-0000-0000-0000-000000000000"},
+     "MICROSOFT_APP_PASSWORD"),
+    ("check-config", {"MICROSOFT_APP_TENANT_ID": "contoso"}, "MICROSOFT_APP_ID"),
+    ("serve", {"SLACK_BOT_TOKEN": "xoxb-1", "PORT": "1"}, "SLACK_SIGNING_SECRET"),
+])
+def test_a_half_configured_platform_is_refused_naming_what_is_missing(
+    command: str, variables: dict[str, str], missing: str, tmp_path: Path
+) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", command],
+        env={"TANDEM_CONFIG": str(ROOT / "app.yaml"), **variables,
+             "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/t.db"},
+        capture_output=True, text=True, cwd=ROOT, timeout=60,
+    )
+    assert result.returncode == 2, result.stderr
+    assert missing in result.stderr and "half-configured" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "t.db").exists()
+
+
+def test_check_config_names_the_configured_platforms() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "check-config"],
+        env={"TANDEM_CONFIG": str(ROOT / "app.yaml"), "SLACK_BOT_TOKEN": "xoxb-1",
+             "SLACK_SIGNING_SECRET": "shh"},
+        capture_output=True, text=True, cwd=ROOT, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "platforms: Slack" in result.stdout and "shh" not in result.stdout

@@ -141,3 +141,12 @@ async def test_database_settings_reach_the_postgresql_pool() -> None:
         assert db.engine.pool.size() == 3  # type: ignore[attr-defined]
     finally:
         await db.close()
+
+
+async def test_a_signing_secret_without_a_bot_token_names_the_token(
+    environment: pytest.MonkeyPatch
+) -> None:
+    environment.delenv("SLACK_BOT_TOKEN")
+    code, lines = await doctor()
+    assert code == 1
+    assert lines["slack"].startswith("PROBLEM ") and "SLACK_BOT_TOKEN is missing" in lines["slack"]

@@ -10,7 +10,8 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import func, select
 
-from bot.limits import SLACK_MAX_BODY_BYTES, TEAMS_MAX_BODY_BYTES
+from adapters.slack import MAX_BODY_BYTES as SLACK_MAX_BODY_BYTES
+from adapters.teams import MAX_BODY_BYTES as TEAMS_MAX_BODY_BYTES
 from storage.db import Database
 from storage.models import ConversationRef, Participant
 from tests.fakes.slack_api import FakeSlack, FakeUser

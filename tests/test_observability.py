@@ -13,6 +13,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.engine import make_url
 
+from adapters.slack.settings import SlackSettings
 from bot import logs
 from bot.core.clock import FixedClock
 from bot.core.config import AppConfig
@@ -69,7 +70,8 @@ async def test_readyz_reports_every_check_when_ready(server: Served) -> None:
 async def test_readyz_names_the_missing_platform_credentials(
     config: AppConfig, clock: FixedClock, db: Database
 ) -> None:
-    async with serve(Settings(slack_bot_token="xoxb-no-secret"), config, clock, db) as served:
+    half = Settings(platforms={"slack": SlackSettings(bot_token="xoxb-no-secret")})
+    async with serve(half, config, clock, db) as served:
         status, body = await readyz(served)
     assert status == 503 and body["status"] == "not ready"
     platforms = body["checks"]["platforms"]

@@ -4,18 +4,25 @@ so the schema's required fields and limits are checked here explicitly)."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import struct
+import subprocess
+import sys
 import zipfile
 import zlib
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
-from bot.teams_package import COMMANDS, MANIFEST_VERSION, build_package
+from adapters.teams.package import COMMANDS, MANIFEST_VERSION, build_package
 
+ROOT = Path(__file__).resolve().parent.parent
 APP_ID = "0b3c5f0e-1a2b-4c3d-8e9f-0123456789ab"
+PROGRAMME = {"name": "Reverse Mentoring", "privacy_url": "https://example.com/privacy",
+             "terms_url": "https://example.com/terms"}
 HTTPS = re.compile(r"^https://[^\s/]+")
 # Required by the v1.17 schema, and the length limits Teams enforces on upload.
 REQUIRED = ("$schema", "manifestVersion", "version", "id", "developer", "name",
@@ -97,7 +104,8 @@ def read_png(data: bytes) -> tuple[int, int, list[tuple[int, int, int, int]]]:
 
 @pytest.fixture
 def package(tmp_path: Path) -> zipfile.ZipFile:
-    path = build_package(APP_ID, "https://tandem.example.com", tmp_path / "out" / "t.zip")
+    path = build_package(APP_ID, "https://tandem.example.com", tmp_path / "out" / "t.zip",
+                         **PROGRAMME)
     assert path.exists()
     return zipfile.ZipFile(path)
 
@@ -139,5 +147,41 @@ def test_icons_have_the_sizes_and_colours_teams_requires(package: zipfile.ZipFil
 ])
 def test_bad_arguments_are_refused(tmp_path: Path, app_id: str, url: str) -> None:
     with pytest.raises(ValueError):
-        build_package(app_id, url, tmp_path / "t.zip")
+        build_package(app_id, url, tmp_path / "t.zip", **PROGRAMME)
+    assert not (tmp_path / "t.zip").exists()
+
+
+def test_the_app_carries_the_programme_name_and_its_links(tmp_path: Path) -> None:
+    path = build_package(APP_ID, "https://tandem.example.com", tmp_path / "t.zip",
+                         name="Reverse Mentoring at a Very Long Company Name",
+                         privacy_url="https://intranet.example.com/privacy",
+                         terms_url="https://intranet.example.com/terms")
+    with zipfile.ZipFile(path) as package:
+        manifest = json.loads(package.read("manifest.json"))
+        assert check_manifest(manifest, set(package.namelist())) == []
+    assert manifest["name"]["short"] == "Reverse Mentoring at a Very Lo"  # Teams' 30
+    assert manifest["name"]["full"].startswith("Reverse Mentoring at a Very Long Company")
+    assert manifest["developer"]["privacyUrl"] == "https://intranet.example.com/privacy"
+    assert manifest["developer"]["termsOfUseUrl"] == "https://intranet.example.com/terms"
+
+
+@pytest.mark.parametrize(("drop", "change"), [
+    ("privacy_url", {}), ("terms_url", {}), (None, {"privacy_url": "http://plain.example"}),
+])
+def test_the_command_takes_the_links_from_app_yaml_and_names_a_missing_one(
+    tmp_path: Path, drop: str | None, change: dict[str, str]
+) -> None:
+    raw = yaml.safe_load((ROOT / "app.yaml").read_text(encoding="utf-8"))
+    if drop:
+        del raw["programme"][drop]
+    raw["programme"].update(change)
+    config = tmp_path / "app.yaml"
+    config.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    run = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "teams-package", "--app-id", APP_ID,
+         "--url", "https://tandem.example.com", "-o", str(tmp_path / "t.zip")],
+        env={**os.environ, "TANDEM_CONFIG": str(config)}, capture_output=True, text=True,
+        cwd=ROOT, timeout=60)
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert f"programme.{drop or 'privacy_url'}" in run.stderr
     assert not (tmp_path / "t.zip").exists()

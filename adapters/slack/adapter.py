@@ -25,16 +25,16 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.signature import Clock as SignatureClock
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack import payloads, shapes
+from adapters.slack import ROUTE, payloads, shapes
 from adapters.slack.coordinators import CoordinatorGroup
 from adapters.slack.directory import Directory
 from adapters.slack.listeners import register
 from adapters.slack.messenger import SlackMessenger
+from adapters.slack.settings import SlackSettings
 from bot.host.runtime import Runtime
 from storage import processed_events
 
 log = logging.getLogger(__name__)
-ROUTE = "/slack/events"
 
 
 def make_client(token: str, base_url: str) -> AsyncWebClient:
@@ -53,18 +53,17 @@ def make_client(token: str, base_url: str) -> AsyncWebClient:
 class SlackAdapter:
     platform = "slack"
 
-    def __init__(self, runtime: Runtime) -> None:
-        settings = runtime.settings
-        assert settings.slack_bot_token
+    def __init__(self, runtime: Runtime, settings: SlackSettings) -> None:
+        assert settings.bot_token
         self.settings = settings
-        self.client = make_client(settings.slack_bot_token, settings.slack_api_url)
+        self.client = make_client(settings.bot_token, settings.api_url)
         self.messenger = SlackMessenger(self.client)
         # slack_sdk's clock, as its own SignatureVerifier would read it.
         self.signature_clock = SignatureClock()
         self.app = AsyncApp(
             client=self.client,
             # One workspace per installation: no OAuth flow, the client's bot token is it.
-            signing_secret=settings.slack_signing_secret,
+            signing_secret=settings.signing_secret,
             # ``handle`` checks every signature before bolt sees the request.
             request_verification_enabled=False,
             # The answer goes back when the listener returns. Bolt's default instead
@@ -83,7 +82,7 @@ class SlackAdapter:
 
     async def handle(self, request: web.Request) -> web.Response:
         body = await request.read()
-        if not payloads.signed(self.settings.slack_signing_secret or "", body,
+        if not payloads.signed(self.settings.signing_secret or "", body,
                                request.headers.get("X-Slack-Request-Timestamp"),
                                request.headers.get("X-Slack-Signature"),
                                self.signature_clock.now()):
@@ -127,10 +126,10 @@ class SlackAdapter:
         # its own, slack_sdk opens and closes a new connection (and session) per call.
         self.client.session = aiohttp.ClientSession()
         await self.coordinator_group.start()
-        if self.settings.slack_app_token:
+        if self.settings.app_token:
             from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
-            handler = AsyncSocketModeHandler(self.app, self.settings.slack_app_token)
+            handler = AsyncSocketModeHandler(self.app, self.settings.app_token)
             await handler.connect_async()  # type: ignore[no-untyped-call]  # unannotated in slack_bolt
             self._socket = handler
             log.info("slack: connected in Socket Mode")
@@ -157,7 +156,7 @@ def _delivery_id(payload: dict[str, Any], content_type: str) -> str | None:
     return f"event:{event_id}" if isinstance(event_id, str) and event_id else None
 
 
-def build(runtime: Runtime) -> SlackAdapter | None:
-    if not runtime.settings.slack_enabled:
+def build(runtime: Runtime, settings: SlackSettings) -> SlackAdapter | None:
+    if not settings.enabled:
         return None
-    return SlackAdapter(runtime)
+    return SlackAdapter(runtime, settings)

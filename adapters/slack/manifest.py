@@ -1,10 +1,19 @@
-"""The Slack app manifest: paste it at api.slack.com/apps → "From a manifest"."""
+"""The Slack app manifest: paste it at api.slack.com/apps → "From a manifest".
+
+``tandem slack-manifest --url https://HOST`` prints it; the app is named after
+the programme (app.yaml's ``programme.name``).
+"""
 
 from __future__ import annotations
 
+import argparse
 from typing import Any
+from urllib.parse import urlparse
 
 import yaml
+
+from bot.core.config import AppConfig
+from bot.core.errors import ConfigError
 
 BOT_SCOPES = [
     "commands",          # /tandem
@@ -20,9 +29,15 @@ BOT_SCOPES = [
 ]
 
 
+#: Slack's limit for an app's name and its bot's display name.
+NAME_LENGTH = 35
+
+
 def manifest(url: str, name: str = "Tandem") -> dict[str, Any]:
+    from adapters.slack import ROUTE
+
     base = url.rstrip("/")
-    events = f"{base}/slack/events"
+    events = f"{base}{ROUTE}"
     return {
         "display_information": {
             "name": name,
@@ -61,3 +76,16 @@ def manifest(url: str, name: str = "Tandem") -> dict[str, Any]:
 def manifest_yaml(url: str, name: str = "Tandem") -> str:
     text: str = yaml.safe_dump(manifest(url, name), sort_keys=False, allow_unicode=True)
     return text
+
+
+# -- tandem slack-manifest ------------------------------------------------------------------
+
+def add_arguments(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--url", required=True, help="public base URL, https://HOST")
+
+
+def run(args: argparse.Namespace, config: AppConfig) -> str:
+    parsed = urlparse(args.url)
+    if parsed.scheme != "https" or not parsed.netloc:
+        raise ConfigError("command line", "--url", f"must be https://HOST, not {args.url!r}")
+    return manifest_yaml(args.url, name=config.programme_name[:NAME_LENGTH]).rstrip("\n")

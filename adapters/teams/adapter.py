@@ -26,17 +26,17 @@ from botframework.connector.auth import (
 )
 from jwt import PyJWTError
 
-from adapters.teams import shapes
+from adapters.teams import ROUTE, shapes
+from adapters.teams.identity import PLATFORM
 from adapters.teams.messenger import TeamsMessenger
 from adapters.teams.references import References
+from adapters.teams.settings import TeamsSettings
 from adapters.teams.turns import TeamsBot
 from bot.host import wire
 from bot.host.runtime import Runtime
 from storage import processed_events
 
 log = logging.getLogger(__name__)
-ROUTE = "/api/messages"
-PLATFORM = "teams"
 
 
 def cloud_adapter(app_id: str | None, password: str | None, tenant_id: str | None) -> CloudAdapter:
@@ -47,14 +47,9 @@ def cloud_adapter(app_id: str | None, password: str | None, tenant_id: str | Non
 class TeamsAdapter:
     platform = PLATFORM
 
-    def __init__(self, runtime: Runtime) -> None:
-        settings = runtime.settings
-        self.app_id = settings.microsoft_app_id
-        self.cloud = cloud_adapter(
-            settings.microsoft_app_id,
-            settings.microsoft_app_password,
-            settings.microsoft_app_tenant_id,
-        )
+    def __init__(self, runtime: Runtime, settings: TeamsSettings) -> None:
+        self.app_id = settings.app_id
+        self.cloud = cloud_adapter(settings.app_id, settings.app_password, settings.tenant_id)
         self.references = References(runtime.db, runtime.clock)
         self.messenger = TeamsMessenger(self.cloud, self.references, self.app_id)
         self.bot = TeamsBot(runtime, self.messenger, self.references)
@@ -163,6 +158,6 @@ def _error(status: int, text: str) -> web.Response:
     return web.json_response({"error": text}, status=status)
 
 
-def build(runtime: Runtime) -> TeamsAdapter:
+def build(runtime: Runtime, settings: TeamsSettings) -> TeamsAdapter:
     """Teams is always mounted: without an app id it runs for the Emulator."""
-    return TeamsAdapter(runtime)
+    return TeamsAdapter(runtime, settings)

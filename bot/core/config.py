@@ -31,8 +31,8 @@ QUESTIONS = (
     "capacity",
 )
 REQUIRED_QUESTIONS = ("role", "topics", "languages")
-#: "local" is the in-process platform of tests and the demo.
-PLATFORMS = ("slack", "teams", "local")
+#: Keys of ``coordinators:`` that are not a platform's list of user ids.
+COORDINATOR_OPTIONS = ("slack_usergroup",)
 _ID = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _LANGUAGE_CODE = re.compile(r"^[a-z]{2}$")
 
@@ -152,6 +152,10 @@ class AppConfig:
     group_members: CoordinatorGroups = field(default_factory=lambda: CoordinatorGroups(),
                                              compare=False, repr=False)
     announcements: tuple[ScheduledAnnouncement, ...] = ()
+    #: The programme's privacy notice and terms of use (https://...), which app
+    #: listings link to (the Teams package needs both).
+    privacy_url: str | None = None
+    terms_url: str | None = None
 
     def is_coordinator(self, platform: str, user_id: str) -> bool:
         return (user_id in self.coordinators.get(platform, ())
@@ -277,9 +281,12 @@ def parse_config(source: str, raw: dict[str, Any]) -> AppConfig:
     return AppConfig(
         source=source,
         programme_name=programme.text("name"),
+        privacy_url=programme.get("privacy_url", str, None),
+        terms_url=programme.get("terms_url", str, None),
         default_language=default_language,
         timezone=zone,
-        coordinators=_per_platform(root.section("coordinators", required=False)),
+        coordinators=_per_platform(root.section("coordinators", required=False),
+                                   besides=COORDINATOR_OPTIONS),
         coordinator_groups=_coordinator_groups(root.section("coordinators", required=False)),
         announcements=_announcements(root, zone),
         channels=_per_platform(root.section("channels", required=False)),
@@ -292,8 +299,18 @@ def parse_config(source: str, raw: dict[str, Any]) -> AppConfig:
     )
 
 
-def _per_platform(section: _Reader) -> dict[str, tuple[str, ...]]:
-    return {p: section.strings(p, []) for p in PLATFORMS}
+def _per_platform(section: _Reader, besides: Iterable[str] = ()
+                  ) -> dict[str, tuple[str, ...]]:
+    """Lists keyed by platform name (``slack:``, ``teams:``; ``local:`` in tests and the
+    demo). Which platforms exist is the adapters' business, not app.yaml's."""
+    found = {}
+    for key in section.data:
+        if key in besides:
+            continue
+        if not isinstance(key, str) or not _ID.match(key):
+            raise section.fail(str(key), "must be a platform's name, like slack or teams")
+        found[key] = section.strings(key, [])
+    return found
 
 
 def _survey(section: _Reader) -> Survey:
@@ -511,10 +528,10 @@ def _announcement_channels(entry: _Reader, channels: dict[str, tuple[str, ...]]
     else:
         named, key = entry.strings("channels", []), "channels"
     if not named:
-        return tuple((p, c) for p in PLATFORMS for c in channels.get(p, ()))
+        return tuple((p, c) for p, listed in channels.items() for c in listed)
     chosen: list[tuple[str, str]] = []
     for channel in named:
-        platform = next((p for p in PLATFORMS if channel in channels.get(p, ())), None)
+        platform = next((p for p, listed in channels.items() if channel in listed), None)
         if platform is None:
             raise entry.fail(key, f"{channel!r} is not one of the channels in app.yaml")
         chosen.append((platform, channel))

@@ -3,6 +3,8 @@
 Catalogues are YAML files in ``bot/core/catalogues/<language>/<area>.yaml``; each
 file holds flat keys (``signup.confirmed``) mapped to ``str.format`` templates.
 All files of a language are merged, so every area of the code owns its file.
+A platform's own strings live in its folder (``adapters/<name>/catalogues/``),
+added by the folder's ``__init__`` with ``add_catalogues``.
 """
 
 from __future__ import annotations
@@ -16,17 +18,25 @@ import yaml
 
 LANGUAGES: tuple[str, ...] = ("de", "en")
 FALLBACK = "en"
-_ROOT = Path(__file__).parent / "catalogues"
+_ROOTS: list[Path] = [Path(__file__).parent / "catalogues"]
 
 
 class MissingMessage(KeyError):
     """A key that no catalogue defines: a programming error, caught by tests."""
 
 
+def add_catalogues(root: Path) -> None:
+    """Merge the catalogues under ``root`` (``root/<language>/<area>.yaml``) too."""
+    if root not in _ROOTS:
+        _ROOTS.append(root)
+        catalogue.cache_clear()
+
+
 @cache
 def catalogue(language: str) -> Mapping[str, str]:
     merged: dict[str, str] = {}
-    for path in sorted((_ROOT / language).glob("*.yaml")):
+    paths = [path for root in _ROOTS for path in sorted((root / language).glob("*.yaml"))]
+    for path in paths:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         for key, value in data.items():
             if key in merged:

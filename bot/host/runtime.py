@@ -17,10 +17,18 @@ from storage.db import Database
 
 
 class PlatformAdapter(Protocol):
-    """One chat platform. Each folder in ``adapters/`` with a ``build`` function is one."""
+    """One chat platform running in this process, built by its folder's
+    ``PLATFORM.build`` (see ``bot/host/platform.py``)."""
 
-    platform: str
-    messenger: Messenger
+    @property
+    def platform(self) -> str:
+        """The platform's name, as ``Platform.name``."""
+        ...
+
+    @property
+    def messenger(self) -> Messenger:
+        """How flows send on this platform."""
+        ...
 
     def mount(self, app: web.Application) -> None:
         """Add the platform's HTTP routes to the shared aiohttp server."""

@@ -246,13 +246,16 @@ async def teams_world(
 ) -> AsyncIterator[TeamsWorld]:
     """The real server (``bot.server``) with Teams mounted, on 127.0.0.1, and a fake
     connector for it to talk to."""
+    from adapters.teams.settings import TeamsSettings
     from bot.core.settings import Settings
     from bot.host.runtime import Runtime
-    from bot.server import create_app, discover_adapters
+    from bot.platforms import start_adapters
+    from bot.server import create_app
 
     connector = await FakeConnector().start()
-    runtime = Runtime(Settings(microsoft_app_id=app_id), config, clock, db)
-    discover_adapters(runtime)
+    settings = Settings(platforms={"teams": TeamsSettings(app_id=app_id)})
+    runtime = Runtime(settings, config, clock, db)
+    start_adapters(runtime)
     runner = web.AppRunner(create_app(runtime))
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

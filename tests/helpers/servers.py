@@ -12,11 +12,13 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from adapters.slack.settings import SlackSettings
 from bot.core.clock import Clock
 from bot.core.config import AppConfig
 from bot.core.settings import Settings
 from bot.host.runtime import Runtime
-from bot.server import create_app, discover_adapters
+from bot.platforms import start_adapters
+from bot.server import create_app
 from storage.db import Database
 from tests.fakes.slack_api import FakeSlack
 from tests.helpers.slack_requests import SIGNING_SECRET, sign
@@ -34,7 +36,7 @@ async def serve(
     settings: Settings, config: AppConfig, clock: Clock, db: Database
 ) -> AsyncIterator[Served]:
     runtime = Runtime(settings, config, clock, db)
-    discover_adapters(runtime)
+    start_adapters(runtime)
     app = create_app(runtime)
     # The test owns the database; the app must not close it on shutdown.
     app.cleanup_ctx.clear()
@@ -62,8 +64,8 @@ BOT_TOKEN = "xoxb-1111-2222-secrettokenvalue"
 
 def slack_settings(slack: FakeSlack) -> Settings:
     """A Slack installation whose Web API is the fake ``slack``."""
-    return Settings(slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET,
-                    slack_api_url=slack.base_url + "api/")
+    return Settings(platforms={"slack": SlackSettings(
+        bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, api_url=slack.base_url + "api/")})
 
 
 FORM = "application/x-www-form-urlencoded"

@@ -1,12 +1,16 @@
 """The Teams app package: ``manifest.json``, two icons and the German strings, in a zip.
 
 Who sees what: a Teams admin uploads the zip (``tandem teams-package``); people
-then find "Tandem" in their Teams apps, with the commands listed in the chat's
-command menu in English or German, as their Teams client is set.
+then find the programme by its name (app.yaml's ``programme.name``, as the
+Slack app is called) in their Teams apps, with the commands listed in the
+chat's command menu in English or German, as their Teams client is set. The
+listing links to the programme's privacy notice and terms of use
+(``programme.privacy_url`` and ``programme.terms_url`` in app.yaml).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import struct
@@ -17,6 +21,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from bot.core.config import AppConfig
+from bot.core.errors import ConfigError
 from bot.core.i18n import t, t_or
 
 MANIFEST_VERSION = "1.17"
@@ -38,6 +44,8 @@ SCOPES = ("personal", "team")
 DEFAULT_LANGUAGE = "en"
 OTHER_LANGUAGES = ("de",)
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+#: Teams' limits for the app's short and full name.
+SHORT_NAME_LENGTH, FULL_NAME_LENGTH = 30, 100
 
 
 def build_package(
@@ -45,45 +53,53 @@ def build_package(
     url: str,
     out: Path,
     *,
+    name: str,
+    privacy_url: str,
+    terms_url: str,
     developer_name: str = "Tandem",
-    privacy_url: str | None = None,
-    terms_url: str | None = None,
 ) -> Path:
     """Write the package zip to ``out`` and return its path.
 
     ``app_id`` is the bot's Microsoft App ID (a GUID); ``url`` the public
-    ``https://HOST`` where ``/api/messages`` is served.
+    ``https://HOST`` where ``/api/messages`` is served; ``name`` the programme's.
     """
     if not _GUID.match(app_id):
         raise ValueError(f"app id must be a GUID (the bot's Microsoft App ID), not {app_id!r}")
-    parts = urlsplit(url)
-    if parts.scheme != "https" or not parts.hostname:
+    if not _is_https(url):
         raise ValueError(f"url must be https://HOST, not {url!r}")
+    parts = urlsplit(url)
+    for what, link in (("privacy url", privacy_url), ("terms url", terms_url)):
+        if not _is_https(link):
+            raise ValueError(f"{what} must be https://..., not {link!r}")
     site = f"https://{parts.netloc}"
-    manifest = build_manifest(
-        app_id, site, parts.hostname, developer_name,
-        privacy_url or site, terms_url or site,
-    )
+    name = name.strip()
+    manifest = build_manifest(app_id, site, parts.hostname or "", developer_name,
+                              privacy_url, terms_url, name)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as package:
         package.writestr("manifest.json", _json(manifest))
         for language in OTHER_LANGUAGES:
-            package.writestr(f"{language}.json", _json(localization(language)))
+            package.writestr(f"{language}.json", _json(localization(language, name)))
         package.writestr("color.png", color_icon())
         package.writestr("outline.png", outline_icon())
     return out
+
+
+def _is_https(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme == "https" and bool(parts.hostname)
 
 
 def _json(data: dict[str, Any]) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
 
-def _strings(language: str) -> dict[str, str]:
+def _strings(language: str, name: str) -> dict[str, str]:
     """Every localisable string, keyed as the Teams localisation file names them."""
     strings = {
-        "name.short": t(language, "teams.app.name_short"),
-        "name.full": t(language, "teams.app.name_full"),
+        "name.short": name[:SHORT_NAME_LENGTH].strip(),
+        "name.full": t(language, "teams.app.name_full", name=name)[:FULL_NAME_LENGTH],
         "description.short": t(language, "teams.app.description_short"),
         "description.full": t(language, "teams.app.description_full"),
     }
@@ -96,9 +112,10 @@ def _strings(language: str) -> dict[str, str]:
 
 
 def build_manifest(
-    app_id: str, site: str, host: str, developer_name: str, privacy_url: str, terms_url: str
+    app_id: str, site: str, host: str, developer_name: str, privacy_url: str, terms_url: str,
+    name: str,
 ) -> dict[str, Any]:
-    strings = _strings(DEFAULT_LANGUAGE)
+    strings = _strings(DEFAULT_LANGUAGE, name)
     get: Callable[[str], str] = strings.__getitem__
     command_lists = [
         {
@@ -149,8 +166,40 @@ def build_manifest(
     }
 
 
-def localization(language: str) -> dict[str, Any]:
-    return {"$schema": LOCALIZATION_SCHEMA, **_strings(language)}
+def localization(language: str, name: str) -> dict[str, Any]:
+    return {"$schema": LOCALIZATION_SCHEMA, **_strings(language, name)}
+
+
+# -- tandem teams-package -------------------------------------------------------------------
+
+def add_arguments(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--app-id", required=True, help="the Microsoft App ID (a GUID)")
+    command.add_argument("--url", required=True, help="public base URL, https://HOST")
+    command.add_argument("-o", "--output", type=Path, default=Path("tandem-teams.zip"),
+                         help="where to write the zip (default: tandem-teams.zip)")
+
+
+def run(args: argparse.Namespace, config: AppConfig) -> str:
+    """Write the package named after the programme, linking app.yaml's privacy notice
+    and terms of use (a ConfigError names the missing key)."""
+    links = {}
+    for key in ("privacy_url", "terms_url"):
+        link = getattr(config, key)
+        if not link:
+            raise ConfigError(config.source, f"programme.{key}",
+                              "is missing: the Teams app links to the programme's "
+                              f"{'privacy notice' if key == 'privacy_url' else 'terms of use'}"
+                              "; give its https:// address")
+        if not _is_https(link):
+            raise ConfigError(config.source, f"programme.{key}",
+                              f"must be an https:// address, not {link!r}")
+        links[key] = link
+    try:
+        path = build_package(args.app_id, args.url, args.output,
+                             name=config.programme_name, **links)
+    except ValueError as error:
+        raise ConfigError("command line", "--app-id/--url", str(error)) from None
+    return f"wrote {path}: upload it in Teams (Apps → Manage your apps → Upload an app)"
 
 
 # -- icons: two linked rings (a tandem), drawn without any imaging library -----------------

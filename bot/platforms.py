@@ -1,0 +1,107 @@
+"""Finds the chat platforms: every package in ``adapters/`` that exposes ``PLATFORM``.
+
+Nothing in ``bot/`` names a platform; it asks the ``Platform`` objects found
+here (see ``bot/host/platform.py``). Adding a platform is adding a folder
+``adapters/<name>/`` whose ``__init__.py`` defines ``PLATFORM``.
+
+A platform can also live outside this repository: ``TANDEM_ADAPTERS`` names
+extra packages (comma-separated importable module names, e.g.
+``acme_chat.tandem``), each exposing ``PLATFORM`` the same way. The tests use it
+to add a platform from a test folder.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import pkgutil
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import adapters
+from bot.core.errors import ConfigError
+from bot.core.settings import Settings, variable
+from bot.host.platform import Platform, half_configured
+
+if TYPE_CHECKING:
+    from bot.host.runtime import Runtime
+
+EXTRA_ADAPTERS = "TANDEM_ADAPTERS"
+
+
+def discover(env: Mapping[str, str] | None = None) -> tuple[Platform, ...]:
+    """The platforms in ``adapters/`` (by folder name), then those ``TANDEM_ADAPTERS`` names.
+
+    A folder without ``PLATFORM`` (``adapters/local``, the in-process platform of
+    tests and the demo) is not served.
+    """
+    env = os.environ if env is None else env
+    names = [f"{adapters.__name__}.{info.name}"
+             for info in sorted(pkgutil.iter_modules(adapters.__path__), key=lambda m: m.name)
+             if info.ispkg]
+    extra = [name.strip() for name in (variable(env, EXTRA_ADAPTERS) or "").split(",")
+             if name.strip()]
+    names += extra
+    found: dict[str, Platform] = {}
+    for name in names:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as missing:
+            if missing.name != name:
+                raise
+            raise ConfigError("environment", EXTRA_ADAPTERS,
+                              f"names {name!r}, which cannot be imported") from None
+        platform = getattr(module, "PLATFORM", None)
+        if platform is None:
+            if name in extra:
+                raise ConfigError("environment", EXTRA_ADAPTERS,
+                                  f"{name!r} defines no PLATFORM")
+            continue
+        if platform.name in found:
+            raise ConfigError("environment", EXTRA_ADAPTERS,
+                              f"{name!r} is a second platform named {platform.name!r}")
+        found[platform.name] = platform
+    return tuple(found.values())
+
+
+def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
+    """The host's settings with every platform's own (ConfigError on a malformed value)."""
+    env = os.environ if env is None else env
+    return replace(Settings.from_env(env), platforms={
+        platform.name: platform.read_settings(env) for platform in discover(env)})
+
+
+def half_configured_problems(settings: Settings) -> list[str]:
+    """One sentence per platform that has some of its variables set but not all it
+    needs: it would silently stay off, so check-config and serve refuse it."""
+    problems = []
+    for platform in discover():
+        own = platform.settings(settings.platforms)
+        missing = half_configured(own)
+        if missing:
+            problems.append(f"{platform.title} is half-configured: "
+                            f"{', '.join(own.variables_set())} is set, but "
+                            f"{', '.join(missing)} is missing")
+    return problems
+
+
+def require_complete(settings: Settings) -> None:
+    """Raise a ConfigError naming the missing variables of a half-configured platform."""
+    problems = half_configured_problems(settings)
+    if problems:
+        raise ConfigError("environment", "platforms", "; ".join(problems))
+
+
+def configured(settings: Settings) -> list[Platform]:
+    """The platforms whose credentials are all set."""
+    return [p for p in discover() if not p.settings(settings.platforms).missing()]
+
+
+def start_adapters(runtime: Runtime) -> None:
+    """Build each platform's adapter for this process and add it to ``runtime``;
+    a platform's ``build`` returns None when it is not to run."""
+    for platform in discover():
+        adapter = platform.build(runtime, platform.settings(runtime.settings.platforms))
+        if adapter is not None:
+            runtime.add(adapter)
