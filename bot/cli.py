@@ -34,13 +34,15 @@ EXIT_CONFIG = 2
 
 
 def _load() -> tuple[Settings, AppConfig]:
+    """The environment and app.yaml; a half-configured platform is refused here, so
+    that no command runs with a platform silently off."""
     settings = settings_from_env()
+    require_complete(settings)
     return settings, load_config(settings.config_path)
 
 
 def cmd_check_config(_args: argparse.Namespace) -> int:
     settings, config = _load()
-    require_complete(settings)
     print(f"{config.source}: OK — programme {config.programme_name!r}, "
           f"round {config.round.name!r}, {len(config.survey.topics)} topics")
     platforms = [platform.title for platform in configured(settings)]
@@ -81,7 +83,6 @@ def cmd_serve(_args: argparse.Namespace) -> int:
     from storage.db import Database, SchemaOutOfDate
 
     settings, config = _load()
-    require_complete(settings)
     db = Database(settings.database_url, **settings.database_options)
 
     async def make_app() -> web.Application:

@@ -40,18 +40,6 @@ class Messenger(Protocol):
         """Post in a channel the bot is a member of; returns the message's id."""
         ...
 
-    async def send_file(self, user_id: str, filename: str, content: bytes,
-                        message: Message) -> str:
-        """Give one person a file (a CSV, their data export) with ``message``; platforms
-        that cannot attach files offer it another way (Teams: a consent card)."""
-        ...
-
-    async def find_sent(self, targets: Sequence[str], key: str) -> str | None:
-        """The id of a message tagged ``key`` already in one of ``targets``' chats, or
-        None: the outbox asks before sending again what a crashed sender may have
-        sent. Platforms that cannot read their history answer None."""
-        ...
-
     async def find_sent(self, targets: Sequence[str], key: str) -> str | None:
         """The id of a message tagged ``key`` already in one of ``targets``' chats, if
         the platform lets the bot look (after a sender died before recording it)."""

@@ -15,6 +15,7 @@ The ``__init__`` of a platform folder stays light: its SDK is imported only when
 from __future__ import annotations
 
 import argparse
+import importlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -48,6 +49,16 @@ class PlatformSettings(Protocol):
         """What the platform still needs to be configured, as the operator would set
         it (``"SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN)"``); empty when configured."""
         ...
+
+
+def lazy(module: str, name: str) -> Callable[..., Any]:
+    """``module.name``, imported on the first call: a platform's ``__init__`` names
+    its adapter and checks without loading its SDK."""
+
+    def call(*args: Any) -> Any:
+        return getattr(importlib.import_module(module), name)(*args)
+
+    return call
 
 
 def half_configured(settings: PlatformSettings) -> list[str]:
