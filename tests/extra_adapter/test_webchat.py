@@ -21,7 +21,7 @@ from bot.doctor import diagnose
 from bot.platforms import settings_from_env
 from storage.db import Database
 from storage.models import Participant
-from tests.servers import Served, serve
+from tests.helpers.servers import Served, serve
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "webchat-test-token"
