@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -11,10 +11,14 @@ from adapters.slack.adapter import make_client
 from adapters.slack.messenger import SlackMessenger
 from bot.core.clock import FixedClock
 from bot.core.config import AppConfig
+from conversations import outbox
 from conversations.context import FlowContext
+from conversations.messages import Message
+from conversations.outbox import Sent
 from conversations.rhythm import run_due
 from storage.db import Database
-from storage.models import Participant
+from storage.deliveries import Claim
+from storage.models import Delivery, Participant
 from tests.fakes.slack_api import FakeSlack
 from tests.helpers.live import nudges_per_channel
 from tests.helpers.seed import seed_tandems
@@ -84,3 +88,57 @@ async def test_one_slow_recipient_does_not_hold_up_the_others(
         release.set()
     await task
     assert len(nudges_per_channel(slack)) == 20
+
+
+async def delivery(db: Database, key: str) -> Delivery:
+    async with db.session() as session:
+        found = await session.scalar(select(Delivery).where(Delivery.key == key))
+    assert found is not None
+    return found
+
+
+async def test_a_postponed_delivery_waits_its_retry_delay_then_goes_out_once(
+    config: AppConfig, db: Database, slack: FakeSlack
+) -> None:
+    ctx = slack_ctx(config, db, slack)
+    clock = ctx.clock
+    assert isinstance(clock, FixedClock)
+    user, item = "U0LATER", Claim("nudge:test:1", "nudge", "slack", "U0LATER")
+    slack.fail_for[user] = "x" * 600  # no code Slack documents as final: try again later
+
+    assert await outbox.direct(ctx, item, user, Message.text("Hello")) is Sent.RETRY
+    postponed = await delivery(db, item.key)
+    assert (postponed.status, postponed.attempts) == ("claimed", 1)
+    assert postponed.lease_until == FIRST_NUDGE + outbox.RETRY_AFTER
+    assert outbox.RETRY_AFTER == timedelta(minutes=2)
+    assert postponed.last_error == ("slack: " + "x" * 600)[:500]
+
+    del slack.fail_for[user]
+    clock.set(FIRST_NUDGE + outbox.RETRY_AFTER)  # not before the delay is over
+    assert await outbox.direct(ctx, item, user, Message.text("Hello")) is Sent.ALREADY
+    assert slack.of("chat.postMessage") == []
+    clock.set(FIRST_NUDGE + outbox.RETRY_AFTER + timedelta(seconds=1))
+    assert await outbox.direct(ctx, item, user, Message.text("Hello")) is Sent.SENT
+    sent = await delivery(db, item.key)
+    assert (sent.status, sent.attempts, sent.lease_until, sent.last_error) == (
+        "sent", 2, None, None)
+    assert sent.message_ref is not None and ":" in sent.message_ref  # channel:ts
+    assert sent.sent_at == clock.now()
+    assert await outbox.direct(ctx, item, user, Message.text("Hello")) is Sent.ALREADY
+    assert len(slack.of("chat.postMessage")) == 1
+
+
+async def test_an_unreachable_recipient_is_given_up_for_good(
+    config: AppConfig, db: Database, slack: FakeSlack
+) -> None:
+    ctx = slack_ctx(config, db, slack)
+    item = Claim("nudge:test:2", "nudge", "slack", "U0GONE")
+    slack.fail_for["U0GONE"] = "user_disabled"
+    assert await outbox.direct(ctx, item, "U0GONE", Message.text("Hello")) is Sent.UNREACHABLE
+    failed = await delivery(db, item.key)
+    assert (failed.status, failed.attempts, failed.lease_until, failed.last_error) == (
+        "failed", 1, None, "slack: user_disabled")
+    del slack.fail_for["U0GONE"]
+    ctx.clock.set(FIRST_NUDGE + timedelta(days=1))  # type: ignore[attr-defined]
+    assert await outbox.direct(ctx, item, "U0GONE", Message.text("Hello")) is Sent.ALREADY
+    assert slack.of("chat.postMessage") == []

@@ -161,3 +161,37 @@ def test_fairness_maximises_the_worst_tandem(seed: int) -> None:
     expected_total = brute_force(np.where(points >= best, points, -1), cap_j, cap_s)[1]
     assert round(fair.total_score * 100) == expected_total
     assert fair.worst_score >= plain.worst_score
+
+
+@pytest.mark.parametrize(("depth", "allowed"), [(-1, True), (0, True), (1, False), (2, False)])
+def test_reporting_line_depth_zero_turns_the_rule_off_and_one_is_the_direct_manager(
+        depth: int, allowed: bool) -> None:
+    rules = Rules(reporting_line_depth=depth)
+    for org in ({"j": "s"}, {"s": "j"}):  # the senior is the junior's manager, or vice versa
+        result = match([mentor("j"), mentee("s")], rules, org)
+        assert (pairs(result) == {("j", "s")}) is allowed, (depth, org)
+        if not allowed:
+            assert {(u.person_id, u.reason) for u in result.unmatched} == {
+                ("j", "reporting_line"), ("s", "reporting_line")}
+
+
+@pytest.mark.parametrize(("depth", "allowed"), [(1, True), (2, False)])
+def test_a_managers_manager_is_two_levels_up(depth: int, allowed: bool) -> None:
+    for org in ({"j": "x", "x": "s"}, {"s": "x", "x": "j"}):
+        result = match([mentor("j"), mentee("s")], Rules(reporting_line_depth=depth), org)
+        assert (pairs(result) == {("j", "s")}) is allowed, (depth, org)
+
+
+def test_history_and_blocks_name_their_rule_in_either_order_and_only_for_those_two() -> None:
+    people = [mentor("j1"), mentor("j2"), mentee("s1"), mentee("s2")]
+    for rules, reason in (
+            (Rules(previous_pairs=frozenset({("s1", "j1")})), "previous_pair"),
+            (Rules(blocks=frozenset({("j1", "s1")})), "blocked"),
+            (Rules(blocks=frozenset({("s1", "j1")})), "blocked")):
+        result = match([mentor("j1"), mentee("s1")], rules)
+        assert result.tandems == (), rules
+        assert {u.reason for u in result.unmatched} == {reason}, rules
+        assert pairs(match(people, rules)) == {("j1", "s2"), ("j2", "s1")}, rules
+    unknown = Rules(blocks=frozenset({("j1", "ghost"), ("ghost", "s1")}),
+                    previous_pairs=frozenset({("j1", "j2"), ("s1", "s2")}))
+    assert len(match([mentor("j1"), mentee("s1")], unknown).tandems) == 1

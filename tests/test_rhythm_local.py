@@ -21,7 +21,9 @@ from tests.helpers.local import (
     CHANNEL,
     KATRIN,
     SARAH,
+    last_buttons,
     matched,
+    newest_button,
 )
 
 
@@ -33,21 +35,6 @@ def config(config: AppConfig) -> AppConfig:
 
 def titles(platform: LocalPlatform, user: str) -> list[str]:
     return [s.message.title or "" for s in platform.messenger.inbox[user] if s.message]
-
-
-def newest_button(platform: LocalPlatform, user: str, action: str) -> str | None:
-    """The value of the newest ``action`` button ``user`` got; None before any."""
-    for seen in reversed(platform.messenger.inbox[user]):
-        for button in seen.message.buttons if seen.message else ():
-            if button.action_id == action:
-                return button.value
-    return None
-
-
-def last_buttons(platform: LocalPlatform, user: str, action: str) -> str:
-    value = newest_button(platform, user, action)
-    assert value is not None, f"{user} has no {action} button"
-    return value
 
 
 async def test_a_whole_round(platform: LocalPlatform, clock: FixedClock, db: Database) -> None:

@@ -51,3 +51,19 @@ async def matched(platform: LocalPlatform, clock: FixedClock) -> None:
     assert proposal is not None
     button = next(b for b in proposal.buttons if b.action_id == "match.confirm")
     await platform.press(COORDINATOR, button.action_id, button.value)
+
+
+def newest_button(platform: LocalPlatform, user: str, action: str) -> str | None:
+    """The value of the newest ``action`` button ``user`` got; None before any."""
+    for seen in reversed(platform.messenger.inbox[user]):
+        for button in seen.message.buttons if seen.message else ():
+            if button.action_id == action:
+                return button.value
+    return None
+
+
+def last_buttons(platform: LocalPlatform, user: str, action: str) -> str:
+    """The value of the newest ``action`` button in ``user``'s inbox."""
+    value = newest_button(platform, user, action)
+    assert value is not None, f"{user} has no {action} button"
+    return value

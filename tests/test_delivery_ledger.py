@@ -1,0 +1,126 @@
+"""The delivery ledger row by row: what a claim, a take-over, a release, a send and
+a give-up write, and which keys a batch may skip. Real database, both backends.
+
+The outbox (conversations/outbox.py) relies on each of these facts; the flows'
+tests see them only as "sent once", so a lease of the wrong length or a
+take-over of the wrong key would pass there unnoticed.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from bot.core.config import AppConfig
+from storage import deliveries
+from storage.db import Database
+from storage.deliveries import NEW, TAKEOVER, Claim
+from storage.models import Delivery
+from tests.helpers.seed import seed_tandems
+
+T0 = datetime(2027, 2, 9, 9, 30, tzinfo=UTC)
+LEASE = timedelta(minutes=10)
+
+
+def item(key: str, round_id: int | None = None) -> Claim:
+    return Claim(key=key, kind="nudge", platform="slack", recipient="U1", round_id=round_id)
+
+
+async def row(db: Database, key: str) -> Delivery:
+    async with db.session() as session:
+        found = await session.scalar(select(Delivery).where(Delivery.key == key))
+    assert found is not None
+    return found
+
+
+async def claim(db: Database, key: str, at: datetime, round_id: int | None = None
+                ) -> str | None:
+    async with db.session() as session:
+        return await deliveries.claim(session, item(key, round_id), at, LEASE)
+
+
+async def test_a_claim_holds_its_lease_and_only_an_expired_one_is_taken_over(
+        db: Database) -> None:
+    assert await claim(db, "a", T0) == NEW
+    assert await claim(db, "b", T0) == NEW
+    first = await row(db, "a")
+    assert (first.status, first.attempts, first.kind, first.recipient) == (
+        "claimed", 1, "nudge", "U1")
+    assert first.lease_until == T0 + LEASE and first.created_at == T0
+
+    # a live sender keeps its key, up to and including the last instant of its lease
+    assert await claim(db, "a", T0 + LEASE - timedelta(seconds=1)) is None
+    assert await claim(db, "a", T0 + LEASE) is None
+    assert (await row(db, "a")).attempts == 1
+
+    later = T0 + LEASE + timedelta(seconds=1)
+    assert await claim(db, "a", later) == TAKEOVER
+    taken = await row(db, "a")
+    assert (taken.attempts, taken.lease_until) == (2, later + LEASE)
+    untouched = await row(db, "b")  # expired too, but nobody asked for it
+    assert (untouched.attempts, untouched.lease_until) == (1, T0 + LEASE)
+
+
+async def test_sent_and_failed_keys_are_final_and_each_write_touches_its_own_key(
+        db: Database) -> None:
+    for key in ("sent", "failed", "other"):
+        assert await claim(db, key, T0) == NEW
+    async with db.session() as session:
+        await deliveries.mark_sent(session, "sent", "C1:" + "9" * 300, T0 + timedelta(seconds=5))
+        await deliveries.mark_failed(session, "failed", "slack: " + "x" * 600)
+    sent, failed, other = [await row(db, k) for k in ("sent", "failed", "other")]
+    assert (sent.status, sent.sent_at, sent.lease_until, sent.last_error) == (
+        "sent", T0 + timedelta(seconds=5), None, None)
+    assert sent.message_ref == ("C1:" + "9" * 300)[:255]
+    assert (failed.status, failed.lease_until) == ("failed", None)
+    assert failed.last_error == ("slack: " + "x" * 600)[:500]
+    assert (other.status, other.lease_until, other.message_ref) == ("claimed", T0 + LEASE, None)
+    long_after = T0 + 10 * LEASE
+    assert await claim(db, "sent", long_after) is None
+    assert await claim(db, "failed", long_after) is None
+    async with db.session() as session:
+        assert await deliveries.status_of(session, "sent") == "sent"
+        assert await deliveries.status_of(session, "failed") == "failed"
+        assert await deliveries.status_of(session, "other") == "claimed"
+        assert await deliveries.status_of(session, "never") is None
+
+
+async def test_a_release_sets_the_retry_time_and_leaves_sent_keys_alone(db: Database) -> None:
+    for key in ("postponed", "sent", "other"):
+        assert await claim(db, key, T0) == NEW
+    retry_at = T0 + timedelta(minutes=2)
+    async with db.session() as session:
+        await deliveries.mark_sent(session, "sent", "C1:1", T0)
+        await deliveries.release(session, "postponed", "slack: " + "r" * 600, retry_at)
+        await deliveries.release(session, "sent", "slack: late", retry_at)
+    postponed, sent, other = [await row(db, k) for k in ("postponed", "sent", "other")]
+    assert (postponed.status, postponed.lease_until, postponed.attempts) == (
+        "claimed", retry_at, 1)
+    assert postponed.last_error == ("slack: " + "r" * 600)[:500]
+    assert (sent.status, sent.lease_until, sent.last_error) == ("sent", None, None)
+    assert (other.lease_until, other.last_error) == (T0 + LEASE, None)
+    assert await claim(db, "postponed", retry_at) is None
+    assert await claim(db, "postponed", retry_at + timedelta(seconds=1)) == TAKEOVER
+
+
+async def test_settled_keys_are_sent_failed_or_under_a_live_lease_in_that_round(
+        db: Database, config: AppConfig) -> None:
+    round_id = (await seed_tandems(db, config, 1)).round_id
+    for key in ("sent", "failed", "live", "released"):
+        assert await claim(db, key, T0, round_id) == NEW
+    assert await claim(db, "elsewhere", T0) == NEW  # no round
+    async with db.session() as session:
+        await deliveries.mark_sent(session, "sent", "C1:1", T0)
+        await deliveries.mark_failed(session, "failed", "slack: user_disabled")
+        await deliveries.release(session, "released", "slack: ratelimited", T0 + 2 * LEASE)
+    second = timedelta(seconds=1)
+    async with db.session() as session:
+        at_lease_end = await deliveries.settled_keys(session, round_id, T0 + LEASE)
+        after = await deliveries.settled_keys(session, round_id, T0 + LEASE + second)
+        retry_due = await deliveries.settled_keys(session, round_id, T0 + 2 * LEASE + second)
+        no_round = await deliveries.settled_keys(session, None, T0)
+    assert at_lease_end == {"sent", "failed", "live", "released"}
+    assert after == {"sent", "failed", "released"}
+    assert retry_due == {"sent", "failed"}
+    assert no_round == {"elsewhere"}
