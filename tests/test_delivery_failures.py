@@ -16,6 +16,7 @@ from conversations.context import FlowContext
 from conversations.messages import Message
 from conversations.outbox import Sent
 from conversations.rhythm import run_due
+from storage import deliveries
 from storage.db import Database
 from storage.deliveries import Claim
 from storage.models import Delivery, Participant
@@ -103,6 +104,9 @@ async def test_a_postponed_delivery_waits_its_retry_delay_then_goes_out_once(
     ctx = slack_ctx(config, db, slack)
     clock = ctx.clock
     assert isinstance(clock, FixedClock)
+    first = Claim("nudge:test:0", "nudge", "slack", "U0FINE")
+    assert await outbox.direct(ctx, first, "U0FINE", Message.text("Hi")) is Sent.SENT
+    assert slack.of("conversations.history") == []  # a first send looks for nothing
     user, item = "U0LATER", Claim("nudge:test:1", "nudge", "slack", "U0LATER")
     slack.fail_for[user] = "x" * 600  # no code Slack documents as final: try again later
 
@@ -116,16 +120,39 @@ async def test_a_postponed_delivery_waits_its_retry_delay_then_goes_out_once(
     del slack.fail_for[user]
     clock.set(FIRST_NUDGE + outbox.RETRY_AFTER)  # not before the delay is over
     assert await outbox.direct(ctx, item, user, Message.text("Hello")) is Sent.ALREADY
-    assert slack.of("chat.postMessage") == []
+    assert len(slack.of("chat.postMessage")) == 1  # the first key's only
     clock.set(FIRST_NUDGE + outbox.RETRY_AFTER + timedelta(seconds=1))
     assert await outbox.direct(ctx, item, user, Message.text("Hello")) is Sent.SENT
     sent = await delivery(db, item.key)
     assert (sent.status, sent.attempts, sent.lease_until, sent.last_error) == (
         "sent", 2, None, None)
-    assert sent.message_ref is not None and ":" in sent.message_ref  # channel:ts
-    assert sent.sent_at == clock.now()
+    posted = slack.of("chat.postMessage")[-1]
+    assert posted["channel"] == user and len(slack.of("chat.postMessage")) == 2
+    assert sent.message_ref is not None and sent.message_ref.count(":") == 1  # channel:ts
+    assert "," not in sent.message_ref and sent.sent_at == clock.now()
     assert await outbox.direct(ctx, item, user, Message.text("Hello")) is Sent.ALREADY
-    assert len(slack.of("chat.postMessage")) == 1
+    assert len(slack.of("chat.postMessage")) == 2
+
+
+async def test_a_take_over_finds_what_a_dead_sender_sent_and_does_not_send_it_again(
+    config: AppConfig, db: Database, slack: FakeSlack
+) -> None:
+    ctx = slack_ctx(config, db, slack)
+    item = Claim("intro:test:3", "introduction", "slack", "U0ANNA")
+    lease = config.rhythm.claim_lease
+    # The dead sender claimed the key and sent the message, tagged, but never marked it.
+    async with db.session() as session:
+        assert await deliveries.claim(session, item, FIRST_NUDGE, lease) == deliveries.NEW
+    dead = ctx.messengers["slack"]
+    ref = await dead.send_direct("U0ANNA", Message(title="Welcome", key=item.key))
+    ctx.clock.set(FIRST_NUDGE + lease)  # type: ignore[attr-defined]
+    assert await outbox.direct(ctx, item, "U0ANNA", Message.text("Welcome")) is Sent.ALREADY
+    ctx.clock.set(FIRST_NUDGE + lease + timedelta(seconds=1))  # type: ignore[attr-defined]
+    assert await outbox.direct(ctx, item, "U0ANNA", Message.text("Welcome")) is Sent.ALREADY
+    assert len(slack.of("chat.postMessage")) == 1  # the dead sender's, found, not repeated
+    assert len(slack.of("conversations.history")) == 1
+    found = await delivery(db, item.key)
+    assert (found.status, found.attempts, found.message_ref) == ("sent", 2, ref)
 
 
 async def test_an_unreachable_recipient_is_given_up_for_good(

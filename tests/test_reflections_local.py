@@ -15,7 +15,7 @@ from bot.core.clock import FixedClock
 from bot.core.config import AppConfig
 from bot.core.i18n import t
 from conversations.checkin import TEXT_MAX
-from conversations.messages import FormDone, FormInvalid, Paragraph
+from conversations.messages import FormDone, FormInvalid, Paragraph, ShowForm
 from conversations.rhythm import run_due
 from storage.db import Database
 from storage.models import Response
@@ -119,3 +119,24 @@ async def test_an_unknown_visibility_is_refused_and_coordinators_is_kept(
     assert done.message.plain() == t("en", "reflect.saved.coordinators")
     [stored] = await reflections(db)
     assert (stored.rating, stored.visibility) == (2, "coordinators")
+
+
+async def test_reopening_a_reflection_shows_what_was_saved(
+        platform: LocalPlatform, clock: FixedClock, db: Database) -> None:
+    await reflecting(platform, clock)
+    value = last_buttons(platform, "sarah", "reflect.open")
+    fresh = await platform.press(SARAH, "reflect.open", value)
+    assert isinstance(fresh, ShowForm)
+    initial = {f.id: f.initial for f in fresh.form.fields}
+    assert initial == {"learned": "", "try_next": "", "usefulness": (),
+                       "visibility": ("private",)}
+    assert fresh.form.intro == t("en", "reflect.intro", month=1)
+    assert [c.value for c in fresh.form.fields[2].choices] == ["1", "2", "3", "4", "5"]
+    await platform.submit(SARAH, {"learned": "Reels", "try_next": "Post weekly",
+                                  "usefulness": "5", "visibility": "coordinators"},
+                          form_id="reflection")
+    again = await platform.press(SARAH, "reflect.open", value)
+    assert isinstance(again, ShowForm) and again.form.context == value
+    assert {f.id: f.initial for f in again.form.fields} == {
+        "learned": "Reels", "try_next": "Post weekly", "usefulness": ("5",),
+        "visibility": ("coordinators",)}

@@ -1,0 +1,120 @@
+"""Check-in and pulse buttons at their edges: malformed values, the instant the
+round ends, a "not yet" too close to the end for a reminder, the half-way pulse.
+Through the local platform, a fake clock and the real database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from adapters.local.platform import LocalPlatform
+from bot.core.clock import FixedClock
+from bot.core.i18n import t
+from conversations.messages import Reply
+from conversations.rhythm import run_due
+from conversations.schedule import RoundDates
+from storage.db import Database
+from storage.models import Reminder, Response, Round, Tandem
+from tests import test_rhythm_local as rhythm
+from tests.test_rhythm_local import BEN, SARAH, last_buttons, matched
+
+# the same programme and local platform as the rhythm's tests
+coordinated, platform = rhythm.coordinated, rhythm.platform
+
+
+def text(outcome: object) -> str:
+    assert isinstance(outcome, Reply), outcome
+    return outcome.message.plain()
+
+
+async def started(platform: LocalPlatform, clock: FixedClock) -> tuple[str, datetime]:
+    """Ben (mentor) and Sarah (mentee) got their first nudge: its button value, and
+    the instant the round ends."""
+    await matched(platform, clock)
+    clock.set(datetime(2027, 2, 9, 16, 0, tzinfo=UTC))
+    await run_due(platform.ctx)
+    async with platform.ctx.db.session() as session:
+        [current] = await session.scalars(select(Round))
+    ends = RoundDates.of(current, platform.ctx.config.timezone).end_at(
+        platform.ctx.config.rhythm)
+    return last_buttons(platform, "sarah", "checkin.met"), ends
+
+
+async def test_malformed_or_foreign_button_values_change_nothing(
+        platform: LocalPlatform, clock: FixedClock, db: Database) -> None:
+    value, _ = await started(platform, clock)
+    tandem, period = value.split(":")
+    stale = t("en", "error.stale_button")
+    for bad in (f"x{tandem}:{period}", f"{tandem}:x", tandem, f"{tandem}:", f":{period}",
+                f"{int(tandem) + 99}:{period}"):
+        assert text(await platform.press(SARAH, "checkin.met", bad)) == stale, bad
+        assert text(await platform.press(SARAH, "reflect.open", bad)) == stale, bad
+    assert text(await platform.press(BEN, "checkin.met", value)) != stale
+    async with db.session() as session:
+        answered = list(await session.scalars(select(Response)))
+    assert answered == []
+
+
+async def test_buttons_close_at_the_instant_the_round_ends_or_the_tandem_stops(
+        platform: LocalPlatform, clock: FixedClock, db: Database) -> None:
+    value, ends = await started(platform, clock)
+    clock.set(ends)
+    closed = text(await platform.press(SARAH, "checkin.met", value))
+    assert "has ended" in closed
+    clock.set(ends - timedelta(seconds=1))
+    assert text(await platform.press(SARAH, "checkin.met", value)) == t(
+        "en", "checkin.met_thanks", month=1)
+    async with db.session() as session:
+        [tandem] = await session.scalars(select(Tandem).where(
+            Tandem.id == int(value.split(":")[0])))
+        tandem.status = "ended"
+    assert "has ended" in text(await platform.press(SARAH, "reflect.open", value))
+
+
+async def test_not_yet_gets_a_reminder_only_when_it_falls_before_the_end(
+        platform: LocalPlatform, clock: FixedClock, db: Database) -> None:
+    value, ends = await started(platform, clock)
+    after = platform.ctx.config.rhythm.reminder_after
+    clock.set(ends - after)  # the reminder would be due at the very end: none
+    assert text(await platform.press(SARAH, "checkin.later", value)) == t(
+        "en", "checkin.later_round_ends")
+    async with db.session() as session:
+        assert list(await session.scalars(select(Reminder))) == []
+    clock.set(ends - after - timedelta(seconds=1))
+    answered = text(await platform.press(BEN, "checkin.later", value))
+    async with db.session() as session:
+        [reminder] = await session.scalars(select(Reminder))
+    assert reminder.due_at == ends - timedelta(seconds=1)
+    assert reminder.period == 1 and str(reminder.tandem_id) == value.split(":")[0]
+    assert answered.startswith(t("en", "checkin.later_ok", date="")[:10])
+
+
+async def test_the_pulse_is_stored_once_per_person_and_help_alerts_coordinators(
+        platform: LocalPlatform, clock: FixedClock, db: Database) -> None:
+    await started(platform, clock)
+    async with db.session() as session:
+        [current] = await session.scalars(select(Round))
+    round_id = str(current.id)
+    assert text(await platform.press(SARAH, "pulse.good", round_id)) == t(
+        "en", "pulse.thanks.good")
+    assert text(await platform.press(SARAH, "pulse.meh", round_id)) == t(
+        "en", "pulse.thanks.meh")
+    helped = text(await platform.press(BEN, "pulse.help", round_id))
+    assert helped == t("en", "checkin.help_ok")
+    alerts = [s.text() for s in platform.messenger.inbox["coord"]
+              if "Ben → Sarah" in s.text() and "Hilfe" in s.text()]
+    assert len(alerts) == 1
+    async with db.session() as session:
+        pulses = {(r.participant_id, r.period, r.answers["mood"]) for r in
+                  await session.scalars(select(Response).where(Response.kind == "pulse"))}
+    assert {(period, mood) for _, period, mood in pulses} == {(0, "meh"), (0, "help")}
+    stale = t("en", "error.stale_button")
+    assert text(await platform.press(SARAH, "pulse.good", "x")) == stale
+    assert text(await platform.press(SARAH, "pulse.good", "999")) == t("en", "checkin.not_yours")
+    outsider = rhythm.COORDINATOR
+    assert text(await platform.press(outsider, "pulse.good", round_id)) == t(
+        "en", "checkin.not_yours")
+    async with db.session() as session:
+        (await session.get(Round, current.id)).status = "ended"  # type: ignore[union-attr]
+    assert "has ended" in text(await platform.press(SARAH, "pulse.good", round_id))
