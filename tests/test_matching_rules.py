@@ -195,3 +195,11 @@ def test_history_and_blocks_name_their_rule_in_either_order_and_only_for_those_t
     unknown = Rules(blocks=frozenset({("j1", "ghost"), ("ghost", "s1")}),
                     previous_pairs=frozenset({("j1", "j2"), ("s1", "s2")}))
     assert len(match([mentor("j1"), mentee("s1")], unknown).tandems) == 1
+
+
+def test_a_manager_chain_ends_at_the_top_or_at_the_depth() -> None:
+    org = {"j": "m", "m": "top"}
+    assert ancestors("j", org, 5) == ["m", "top"]
+    assert ancestors("j", org, 1) == ["m"]
+    assert ancestors("j", org, 0) == []
+    assert ancestors("nobody", org, 3) == []

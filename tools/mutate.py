@@ -158,7 +158,8 @@ def _negations(parent: ast.AST) -> Iterator[tuple[str, int | None, ast.AST]]:
             yield "test", None, ast.UnaryOp(op=ast.Not(), operand=test)
     elif isinstance(parent, ast.comprehension):
         for i, test in enumerate(parent.ifs):
-            yield "ifs", i, ast.UnaryOp(op=ast.Not(), operand=test)
+            if not (isinstance(test, ast.Compare) and len(test.ops) == 1):
+                yield "ifs", i, ast.UnaryOp(op=ast.Not(), operand=test)
 
 
 def mutants(tree: ast.Module) -> list[Mutant]:
