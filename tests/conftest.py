@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 import os
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Generator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -88,6 +88,9 @@ def _skip_reason(missing: str) -> str:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Without a PostgreSQL server, its runs are skipped (or, in CI, the run fails)."""
+    if POSTGRES_REQUIRED and "postgresql" not in BACKENDS:
+        raise pytest.UsageError("TANDEM_TEST_POSTGRES_REQUIRED is set, but "
+                                "TANDEM_TEST_POSTGRES_URL=off turns PostgreSQL off")
     if "postgresql" not in BACKENDS or not (missing := postgres_missing()):
         return
     if POSTGRES_REQUIRED:
@@ -104,7 +107,7 @@ _NO_POSTGRES = pytest.StashKey[bool]()
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
-                              ) -> Iterator[None]:
+                              ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
     if item.stash.get(_NO_POSTGRES, False) and report.skipped:
         # One place for all of them, so the summary folds them into one line.

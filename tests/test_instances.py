@@ -133,9 +133,10 @@ async def test_sigterm_right_after_the_answers_still_sends_every_summary(
     """The summary DM follows the answer to a survey; a graceful stop that comes
     between the two waits for it instead of losing it."""
     people = [f"U0PERSON{n:02d}" for n in range(12)]
+    release = asyncio.Event()
     for user in people:
         slack.add_user(user, user.title())
-        slack.slow_for[user] = 1.5  # the DMs are still on their way at the stop
+        slack.held_for[user] = release  # the DMs are still on their way at the stop
     port = free_port()
     env = env_for(db, slack, TANDEM_CONFIG=str(signup_open_config), PORT=str(port),
                   TANDEM_SCHEDULER="off")
@@ -155,9 +156,13 @@ async def test_sigterm_right_after_the_answers_still_sends_every_summary(
                     return response.status
 
             assert set(await asyncio.gather(*(submit(u) for u in people))) == {200}
+            await until(lambda: slack.held_now == len(people), "the summaries did not start")
         server.send_signal(signal.SIGTERM)
+        await until_closed(port)  # the server is stopping, every summary still held
+        release.set()
         assert await asyncio.wait_for(server.wait(), 40) == 0
     finally:
+        release.set()
         if server.returncode is None:
             server.kill()
             await server.wait()
@@ -177,6 +182,22 @@ async def until_ready(http: aiohttp.ClientSession, url: str) -> None:
     while not await ready():
         assert asyncio.get_running_loop().time() < deadline, "the server did not start"
         await asyncio.sleep(0.1)
+
+
+async def until_closed(port: int) -> None:
+    """Wait until the server no longer takes connections: it has begun to stop."""
+    async def listening() -> bool:
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            return False
+        writer.close()
+        return True
+
+    deadline = asyncio.get_running_loop().time() + 30
+    while await listening():
+        assert asyncio.get_running_loop().time() < deadline, "the server did not stop"
+        await asyncio.sleep(0.05)
 
 
 SURVEY = {

@@ -3,6 +3,8 @@
 The bot's real ``slack_sdk`` client talks to it through ``SLACK_API_URL``. It
 also serves as the target of ``response_url`` posts. Failures can be injected
 per method: a Slack error code, or a 429 with ``Retry-After`` for some calls.
+Calls that involve a person can be held at a gate (``held_for``) until the test
+lets them go, so a test knows a message is in flight instead of guessing how long.
 """
 
 from __future__ import annotations
@@ -44,10 +46,10 @@ class FakeSlack:
     delay: float = 0.0
     #: user or channel id -> Slack error code for any post or open that involves it
     fail_for: dict[str, str] = field(default_factory=dict)
-    #: user or channel id -> seconds a call that involves it takes
-    slow_for: dict[str, float] = field(default_factory=dict)
     #: user or channel id -> a gate: a call that involves it waits until the gate is set
     held_for: dict[str, asyncio.Event] = field(default_factory=dict)
+    #: calls waiting at one of those gates now
+    held_now: int = 0
     #: method -> how many of its next calls get an HTTP 503
     server_errors: dict[str, int] = field(default_factory=dict)
     on_call: Callable[[Call], None] | None = None
@@ -138,11 +140,12 @@ class FakeSlack:
             await asyncio.sleep(self.delay)
         targets = {args.get("channel", ""), *str(args.get("users", "")).split(",")}
         targets |= {self.channel_of(t) for t in targets}
-        slow = max((self.slow_for.get(t, 0.0) for t in targets), default=0.0)
-        if slow:
-            await asyncio.sleep(slow)
         for gate in [self.held_for[t] for t in targets if t in self.held_for]:
-            await gate.wait()
+            self.held_now += 1
+            try:
+                await gate.wait()
+            finally:
+                self.held_now -= 1
         failing = next((self.fail_for[t] for t in targets if t in self.fail_for), None)
         if failing and method in ("chat.postMessage", "conversations.open"):
             self.calls.append(Call(f"{method}:{failing}", args))
