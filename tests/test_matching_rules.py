@@ -203,3 +203,26 @@ def test_a_manager_chain_ends_at_the_top_or_at_the_depth() -> None:
     assert ancestors("j", org, 1) == ["m"]
     assert ancestors("j", org, 0) == []
     assert ancestors("nobody", org, 3) == []
+
+
+def test_a_pin_against_a_listed_rule_is_reported_with_that_rule() -> None:
+    people = [mentor("j"), mentee("s")]
+    pin = frozenset({("j", "s")})
+    for rules, org, rule in ((Rules(pins=pin), {"j": "s"}, "reporting_line"),
+                             (Rules(pins=pin, previous_pairs=pin), {}, "previous_pair"),
+                             (Rules(pins=pin, blocks=pin), {}, "blocked")):
+        result = match(people, rules, org)
+        assert result.tandems == (), rule
+        broken = [w.params["rule"] for w in result.warnings if w.code == "pin_broken"]
+        assert broken == [rule]
+
+
+def test_rules_about_people_not_in_the_round_are_ignored_whichever_side_they_name() -> None:
+    people = [mentor("j1"), mentor("j2"), mentee("s1")]
+    rules = Rules(blocks=frozenset({("ghost", "j1"), ("s1", "ghost")}),
+                  previous_pairs=frozenset({("j1", "j2"), ("j2", "j1")}))
+    assert len(match(people, rules).tandems) == 1
+
+
+def test_a_manager_chain_into_a_loop_stops_before_repeating_anyone() -> None:
+    assert ancestors("j", {"j": "a", "a": "b", "b": "a"}, 10) == ["a", "b"]
