@@ -8,6 +8,7 @@ pin what must stay untouched for everybody else, which those cannot see.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,7 +17,7 @@ from sqlalchemy import select
 from bot.core.config import AppConfig
 from storage import personal_data
 from storage.db import Database
-from storage.models import ConversationRef, MatchProposal, Participant, ProcessedEvent
+from storage.models import ConversationRef, MatchProposal, Participant, ProcessedEvent, Tandem
 from tests.helpers.seed import seed_tandems
 
 NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
@@ -164,3 +165,54 @@ async def test_teams_chats_are_found_and_their_events_exported_and_erased(
     # other people's chats, the channel and the Slack account stay
     assert kept_refs == ["aad-2", "aad-3", "aad-4", "aad-1", "aad-1"]
     assert nobody.empty
+
+
+async def test_a_forgotten_participant_keeps_counts_and_when_they_left(
+        db: Database, config: AppConfig) -> None:
+    _, ids = await people(db, config)
+    left_before = datetime(2027, 2, 1, 9, 0, tzinfo=UTC)
+    async with db.session() as session:
+        gone = await session.get(Participant, ids["UJ00001"])
+        assert gone is not None
+        gone.left_at, gone.display_name = left_before, "   "
+        [tandem_id] = (await personal_data.find_person(session, "slack", "UJ00000")).tandem_ids
+        mine = await session.get(Tandem, tandem_id)
+        assert mine is not None
+        mine.explanation = {"offered_wished": ["ai_tools"], "timezone": "same",
+                            "mentee_goals": "their words"}
+    async with db.session() as session:
+        me = await personal_data.find_person(session, "slack", "UJ00000")
+        blank = await personal_data.find_person(session, "slack", "UJ00001")
+        assert me.names == frozenset({"Mentor 0"}) and blank.names == frozenset()
+        [tandem] = (await personal_data.export(session, me)).tables["tandems"]
+        assert tandem["why"] == {"offered_wished": ["ai_tools"]}
+        assert (tandem["partner"], tandem["my_role"]) == ("Mentee 0", "mentor")
+        token = await personal_data.erase(session, me, NOW)
+        await personal_data.erase(session, blank, NOW)
+    assert re.fullmatch(r"forgotten-[0-9a-f]{12}", token)
+    async with db.session() as session:
+        mine_now = await session.get(Participant, ids["UJ00000"])
+        gone_now = await session.get(Participant, ids["UJ00001"])
+    assert mine_now is not None and gone_now is not None
+    assert (mine_now.user_id, mine_now.status, mine_now.left_at) == (token, "forgotten", NOW)
+    assert gone_now.left_at == left_before and gone_now.status == "forgotten"
+
+
+async def test_someone_never_signed_up_exports_empty_tables_and_erases_nothing(
+        db: Database, config: AppConfig) -> None:
+    await people(db, config)
+    async with db.session() as session:
+        session.add(ConversationRef(platform="teams", kind="user", key="aad-9", reference=None,
+                                    updated_at=NOW))
+    async with db.session() as session:
+        person = await personal_data.find_person(session, "teams", "aad-9")
+        assert person.chats == frozenset() and not person.signed_up
+        found = await personal_data.export(session, person)
+        assert {name: rows for name, rows in found.tables.items() if rows} == {
+            "conversation_refs": found.tables["conversation_refs"]}
+        assert all(rows == [] for name, rows in found.tables.items()
+                   if name != "conversation_refs")
+        await personal_data.erase(session, person, NOW)
+    async with db.session() as session:
+        statuses = set(await session.scalars(select(Participant.status)))
+    assert "forgotten" not in statuses
