@@ -17,7 +17,14 @@ from sqlalchemy import select
 from bot.core.config import AppConfig
 from storage import personal_data
 from storage.db import Database
-from storage.models import ConversationRef, MatchProposal, Participant, ProcessedEvent, Tandem
+from storage.models import (
+    ConversationRef,
+    MatchProposal,
+    Participant,
+    ProcessedEvent,
+    Reminder,
+    Tandem,
+)
 from tests.helpers.seed import seed_tandems
 
 NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
@@ -216,3 +223,27 @@ async def test_someone_never_signed_up_exports_empty_tables_and_erases_nothing(
     async with db.session() as session:
         statuses = set(await session.scalars(select(Participant.status)))
     assert "forgotten" not in statuses
+
+
+async def test_proposals_i_only_created_are_mine_and_my_tandems_reminders_go(
+        db: Database, config: AppConfig) -> None:
+    round_id, ids = await people(db, config)
+    others = {"pairs": [pair(ids["UJ00001"], ids["US00001"], ("Mentor 1", "Mentee 1"))]}
+    async with db.session() as session:
+        session.add(MatchProposal(round_id=round_id, number=1, status="confirmed",
+                                  created_by="UJ00000", created_at=NOW, result=others))
+        me = await personal_data.find_person(session, "slack", "UJ00000")
+        other = await personal_data.find_person(session, "slack", "UJ00001")
+        for tandem_id in (*me.tandem_ids, *other.tandem_ids):
+            session.add(Reminder(tandem_id=tandem_id, period=1, due_at=NOW, created_at=NOW))
+    async with db.session() as session:
+        found = await personal_data.export(session, me)
+        [proposal] = found.tables["match_proposals"]
+        assert (proposal["created_by_me"], proposal["my_pairs"]) == (True, [])
+        assert len(found.tables["reminders"]) == 1
+        await personal_data.erase(session, me, NOW, token=TOKEN)
+    async with db.session() as session:
+        left = list(await session.scalars(select(Reminder.tandem_id)))
+        [stored] = await session.scalars(select(MatchProposal))
+    assert left == list(other.tandem_ids)
+    assert stored.created_by == TOKEN and stored.result["pairs"] == others["pairs"]
