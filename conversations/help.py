@@ -1,20 +1,21 @@
 """Help: what the bot can do, for the person asking.
 
 Who sees what: the person privately sees the participant commands; a
-coordinator also sees the coordinator commands. An unknown command gets the
-same help, prefixed with a note that the command was not understood.
+coordinator also sees the coordinator commands (both lists come from
+``conversations.command_list``). An unknown command gets the same help,
+prefixed with a note that the command was not understood.
 """
 
 from __future__ import annotations
 
 from bot.core.i18n import t
+from conversations.command_list import Who, for_whom
 from conversations.context import FlowContext
 from conversations.events import Command
 from conversations.messages import Facts, Message, Outcome, Paragraph, Reply
 
-PARTICIPANT_COMMANDS = ("signup", "status", "pause", "resume", "leave", "my-data", "forget-me",
-                        "help")
-COORDINATOR_COMMANDS = ("match", "report", "dashboard", "announce", "round")
+PARTICIPANT_COMMANDS = for_whom(Who.PARTICIPANT)
+COORDINATOR_COMMANDS = for_whom(Who.COORDINATOR)
 
 
 def help_message(ctx: FlowContext, command: Command, unknown: str | None = None) -> Outcome:

@@ -6,6 +6,7 @@ from dataclasses import asdict
 from typing import Any
 
 from bot.core.config import AppConfig
+from bot.core.i18n import FALLBACK, LANGUAGES
 from bot.matching.model import Explanation, MatchResult, Person, Rules, Tandem, Weights
 from storage.models import MatchRule, Participant, ParticipantStatus
 
@@ -32,7 +33,7 @@ def people_and_org(
             meeting_mode=p.meeting_mode,  # type: ignore[arg-type]
             timezone=p.timezone, location=p.location,
             capacity=p.capacity if p.role == "mentee" else 1,
-            language="de" if p.locale == "de" else "en",
+            language=p.locale if p.locale in LANGUAGES else FALLBACK,
             available=p.status == ParticipantStatus.ACTIVE and p.unreachable_at is None,
         ))
         if p.manager_user_id:

@@ -29,15 +29,14 @@ from storage.models import Round
 
 
 def number(value: float, language: str, digits: int = 1) -> str:
-    text = f"{value:.{digits}f}"
-    return text.replace(".", ",") if language == "de" else text
+    """A decimal number with the language's separator (``format.decimal_separator``)."""
+    return f"{value:.{digits}f}".replace(".", t(language, "format.decimal_separator"))
 
 
 def percent(part: float, whole: float, language: str) -> str:
     if not whole:
         return "–"
-    sign = "\u00a0%" if language == "de" else "%"
-    return f"{round(100 * part / whole)}{sign}"
+    return t(language, "format.percent", value=round(100 * part / whole))
 
 
 def month_label(day: date, language: str) -> str:

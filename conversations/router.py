@@ -15,6 +15,7 @@ from bot.core.errors import TandemError, user_text
 from conversations import (
     announce,
     checkin,
+    command_list,
     evaluation,
     matching,
     membership,
@@ -44,7 +45,8 @@ log = logging.getLogger(__name__)
 E = TypeVar("E", Command, FormSubmission, ButtonPress)
 Handler = Callable[[FlowContext, E], Awaitable[Outcome]]
 
-COMMANDS: dict[str, Handler[Command]] = {
+#: The flow of each command declared in ``conversations.command_list``.
+HANDLERS: dict[str, Handler[Command]] = {
     "signup": signup.start,
     "status": membership.status,
     "pause": membership.pause,
@@ -59,33 +61,10 @@ COMMANDS: dict[str, Handler[Command]] = {
     "my-data": privacy.my_data,
     "forget-me": privacy.forget_me,
 }
-# German words and everyday synonyms, so people can type what they think.
-ALIASES = {
-    "anmelden": "signup",
-    "join": "signup",
-    "edit": "signup",
-    "bearbeiten": "signup",
-    "register": "signup",
-    "pausieren": "pause",
-    "pausiere": "pause",
-    "fortsetzen": "resume",
-    "weiter": "resume",
-    "abmelden": "leave",
-    "austreten": "leave",
-    "hilfe": "help",
-    "?": "help",
-    "ankündigen": "announce",
-    "ankuendigen": "announce",
-    "runde": "round",
-    "bericht": "report",
-    "übersicht": "dashboard",
-    "uebersicht": "dashboard",
-    "meine-daten": "my-data",
-    "mydata": "my-data",
-    "vergessen": "forget-me",
-    "vergiss-mich": "forget-me",
-    "forget": "forget-me",
-}
+if set(HANDLERS) != set(command_list.NAMES):  # a command declared without a flow, or not declared
+    raise RuntimeError(f"commands without a handler or declaration: "
+                       f"{sorted(set(HANDLERS) ^ set(command_list.NAMES))}")
+COMMANDS: dict[str, Handler[Command]] = {name: HANDLERS[name] for name in command_list.NAMES}
 FORMS: dict[str, Handler[FormSubmission]] = {
     survey.FORM_ID: signup.submit,
     checkin.REFLECTION_FORM: checkin.submit_reflection,
@@ -119,7 +98,7 @@ def command_name(text: str) -> tuple[str | None, str]:
     if not words:
         return "help", ""
     first = words[0].lower()
-    name = ALIASES.get(first, first)
+    name = command_list.words().get(first, first)
     return (name if name in COMMANDS else None), words[0]
 
 

@@ -10,7 +10,8 @@ from storage.models import Participant
 
 
 def format_day(moment: date, language: str) -> str:
-    return moment.strftime("%d.%m.%Y" if language == "de" else "%d %b %Y")
+    """A day as the language writes it (catalogue key ``format.day``, a strftime format)."""
+    return moment.strftime(t(language, "format.day"))
 
 
 def topic_labels(config: AppConfig, topic_ids: list[str], language: str) -> str:

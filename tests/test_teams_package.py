@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 import yaml
 
-from adapters.teams.package import COMMANDS, MANIFEST_VERSION, build_package
+from adapters.teams.package import MANIFEST_VERSION, build_package
+from conversations.command_list import NAMES, teams_menus
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_ID = "0b3c5f0e-1a2b-4c3d-8e9f-0123456789ab"
@@ -119,15 +120,20 @@ def test_manifest_has_everything_teams_requires(package: zipfile.ZipFile) -> Non
     [bot] = manifest["bots"]
     assert bot["scopes"] == ["personal", "team"]
     assert [cl["scopes"] for cl in bot["commandLists"]] == [["personal"], ["team"]]
+    menus = teams_menus()
     for command_list in bot["commandLists"]:
-        assert [c["title"] for c in command_list["commands"]] == list(COMMANDS)
+        [scope] = command_list["scopes"]
+        assert [c["title"] for c in command_list["commands"]] == list(menus[scope])
+    # Every participant and coordinator command is in a menu (issue 16).
+    listed = {c["title"] for cl in bot["commandLists"] for c in cl["commands"]}
+    assert listed == set(NAMES)
 
 
 def test_german_strings_cover_the_same_keys(package: zipfile.ZipFile) -> None:
     german = json.loads(package.read("de.json"))
     assert german["name.short"] and "Reverse Mentoring" in german["name.full"]
     assert german["bots[0].commandLists[0].commands[0].title"] == "anmelden"
-    assert german["bots[0].commandLists[1].commands[4].title"] == "abmelden"
+    assert german["bots[0].commandLists[0].commands[4].title"] == "abmelden"
     assert len(german["description.short"]) <= 80
 
 

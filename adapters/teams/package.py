@@ -1,4 +1,4 @@
-"""The Teams app package: ``manifest.json``, two icons and the German strings, in a zip.
+"""The Teams app package: ``manifest.json``, two icons and the other languages' strings, in a zip.
 
 Who sees what: a Teams admin uploads the zip (``tandem teams-package``); people
 then find the programme by its name (app.yaml's ``programme.name``, as the
@@ -23,7 +23,8 @@ from urllib.parse import urlsplit
 
 from bot.core.config import AppConfig
 from bot.core.errors import ConfigError
-from bot.core.i18n import t, t_or
+from bot.core.i18n import FALLBACK, LANGUAGES, t, t_or
+from conversations.command_list import teams_menus
 
 MANIFEST_VERSION = "1.17"
 SCHEMA = (
@@ -36,13 +37,12 @@ LOCALIZATION_SCHEMA = (
 )
 PACKAGE_VERSION = "1.0.0"
 ACCENT = (0x2E, 0x7D, 0x6B)
-COMMANDS = (
-    "signup", "status", "pause", "resume", "leave", "help",
-    "match", "announce", "dashboard", "report",
-)
-SCOPES = ("personal", "team")
-DEFAULT_LANGUAGE = "en"
-OTHER_LANGUAGES = ("de",)
+#: The command menus, scope -> commands, from the one command list (at most
+#: ``TEAMS_MENU_MAX`` per scope, as Teams allows).
+MENUS = teams_menus()
+SCOPES = tuple(MENUS)
+DEFAULT_LANGUAGE = FALLBACK
+OTHER_LANGUAGES = tuple(language for language in LANGUAGES if language != DEFAULT_LANGUAGE)
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 #: Teams' limits for the app's short and full name.
 SHORT_NAME_LENGTH, FULL_NAME_LENGTH = 30, 100
@@ -103,8 +103,8 @@ def _strings(language: str, name: str) -> dict[str, str]:
         "description.short": t(language, "teams.app.description_short"),
         "description.full": t(language, "teams.app.description_full"),
     }
-    for list_index, _scope in enumerate(SCOPES):
-        for index, command in enumerate(COMMANDS):
+    for list_index, scope in enumerate(SCOPES):
+        for index, command in enumerate(MENUS[scope]):
             key = f"bots[0].commandLists[{list_index}].commands[{index}]"
             strings[f"{key}.title"] = t_or(language, f"command.{command}", command)
             strings[f"{key}.description"] = t(language, f"teams.app.command.{command}")
@@ -125,7 +125,7 @@ def build_manifest(
                     "title": get(f"bots[0].commandLists[{i}].commands[{n}].title"),
                     "description": get(f"bots[0].commandLists[{i}].commands[{n}].description"),
                 }
-                for n in range(len(COMMANDS))
+                for n in range(len(MENUS[scope]))
             ],
         }
         for i, scope in enumerate(SCOPES)

@@ -1,4 +1,4 @@
-"""Message catalogues: every user-facing string, in German and English.
+"""Message catalogues: every user-facing string and locale rule, in every language.
 
 Catalogues are YAML files in ``bot/core/catalogues/<language>/<area>.yaml``; each
 file holds flat keys (``signup.confirmed``) mapped to ``str.format`` templates.
@@ -16,9 +16,13 @@ from typing import Any
 
 import yaml
 
-LANGUAGES: tuple[str, ...] = ("de", "en")
-FALLBACK = "en"
 _ROOTS: list[Path] = [Path(__file__).parent / "catalogues"]
+#: Every language with a catalogue folder. **To add a language**, add a folder
+#: ``bot/core/catalogues/<code>/`` with every key of the others (a test checks),
+#: including the locale rules (``format.*``) and the command words (``command.*``),
+#: and the same in each platform's ``adapters/<name>/catalogues/``.
+LANGUAGES: tuple[str, ...] = tuple(sorted(p.name for p in _ROOTS[0].iterdir() if p.is_dir()))
+FALLBACK = "en"
 
 
 class MissingMessage(KeyError):

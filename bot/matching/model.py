@@ -8,7 +8,8 @@ from typing import Literal
 
 Role = Literal["mentor", "mentee"]
 MeetingMode = Literal["remote", "in_person", "either"]
-Language = Literal["de", "en"]
+#: A language code with a message catalogue (``bot.core.i18n.LANGUAGES``).
+Language = str
 
 
 @dataclass(frozen=True)
