@@ -4,7 +4,8 @@
 ``conversations.router.HANDLERS``, and in every language of
 ``bot/core/catalogues/``: ``command.<name>`` (the word as shown, also
 understood), ``help.<name>`` (its line in the help) and ``teams.app.command.<name>``
-(its line in the Teams command menu); optionally ``command.<name>.aliases``.
+(its line in the Teams command menu); optionally ``command.<name>.aliases``
+(in every language once one has it, empty where there are none).
 The router's table, the help (participants see the participant commands, a
 coordinator also the coordinator commands), the words people may type and the
 Teams app's command menus all follow from this list.

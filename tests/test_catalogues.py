@@ -27,11 +27,10 @@ def test_there_is_more_than_one_language() -> None:
 def test_every_language_has_every_key_with_the_same_placeholders(language: str) -> None:
     others = [other for other in LANGUAGES if other != language]
     every = set().union(*(catalogue(other) for other in LANGUAGES))
-    optional = {key for key in every if key.endswith(".aliases")}  # words differ by language
-    assert sorted(every - optional - set(catalogue(language))) == []
+    assert sorted(every - set(catalogue(language))) == []
     for key, template in catalogue(language).items():
         for other in others:
-            if key in catalogue(other) and key not in optional:
+            if key in catalogue(other):
                 assert fields(template) == fields(catalogue(other)[key]), (key, other)
 
 
