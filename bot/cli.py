@@ -19,6 +19,7 @@ from pathlib import Path
 
 from bot.core.config import AppConfig, load_config
 from bot.core.errors import ConfigError, TandemError
+from bot.core.i18n import LANGUAGES
 from bot.core.settings import Settings
 from bot.host.platform import Command
 from bot.logs import configure_from_env
@@ -41,7 +42,12 @@ def _load() -> tuple[Settings, AppConfig]:
     return settings, load_config(settings.config_path)
 
 
-def cmd_check_config(_args: argparse.Namespace) -> int:
+def cmd_check_config(args: argparse.Namespace) -> int:
+    if args.explain:
+        from bot.core.config_explain import reference
+
+        print(reference(), end="")
+        return 0
     settings, config = _load()
     print(f"{config.source}: OK — programme {config.programme_name!r}, "
           f"round {config.round.name!r}, {len(config.survey.topics)} topics")
@@ -127,6 +133,12 @@ def cmd_run_due(args: argparse.Namespace) -> int:
                           "needs a time zone, e.g. 2027-03-02T09:00:00+01:00 or ...Z")
     settings, config = _load()
 
+    if not configured(settings):
+        print("no platform is configured (SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET, or "
+              "MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD): nothing can be sent, so nothing "
+              "was done")
+        return 0
+
     async def run() -> str:
         db = Database(settings.database_url, **settings.database_options)
         try:
@@ -177,7 +189,8 @@ def cmd_match(args: argparse.Namespace) -> int:
     from bot.match_command import run_match
 
     settings, config = _load()
-    return asyncio.run(run_match(settings, config, args.round, args.dry_run, args.csv))
+    return asyncio.run(run_match(settings, config, args.round, args.dry_run, args.csv,
+                                 language=args.language))
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -204,6 +217,8 @@ def parser() -> argparse.ArgumentParser:
         prog="tandem", description="Reverse-mentoring programmes on Slack and Microsoft Teams."
     )
     top.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    top.add_argument("--language", choices=LANGUAGES, default="en",
+                     help="the language of the answers (default: en)")
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name: str, handler: Callable[[argparse.Namespace], int], text: str
@@ -214,7 +229,9 @@ def parser() -> argparse.ArgumentParser:
 
     add("serve", cmd_serve, "run the bot: every configured platform's endpoint on $PORT")
     add("migrate", cmd_migrate, "upgrade the database ($DATABASE_URL) to the current schema")
-    add("check-config", cmd_check_config, "validate app.yaml and the environment")
+    check = add("check-config", cmd_check_config, "validate app.yaml and the environment")
+    check.add_argument("--explain", action="store_true",
+                       help="list every key of app.yaml with its type, default and meaning")
     add("doctor", cmd_doctor, "check app.yaml, the environment, the database and each "
         "platform's credentials; exit 1 on any problem")
     due = add("run-due", cmd_run_due,
@@ -264,10 +281,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TandemError as error:
         from bot.core.errors import user_text
 
-        print(f"error: {user_text(error, 'en')}", file=sys.stderr)
+        print(f"error: {user_text(error, args.language)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as error:  # the last resort: a sentence, and the traceback with -v
+        logging.getLogger("tandem").debug("the command failed", exc_info=error)
+        print(f"error: {args.command} failed: {type(error).__name__}: {error}"
+              + ("" if args.verbose else " (run with -v to see where)"), file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -110,6 +110,10 @@ def configure(log_format: str, level: int, secrets: Iterable[str | None] = ()) -
         root.removeHandler(old)
     root.addHandler(handler(log_format, secrets))
     root.setLevel(level)
+    # APScheduler narrates every job run ("Running job ... keep_lease", several a
+    # minute): housekeeping, shown only with --verbose.
+    logging.getLogger("apscheduler").setLevel(min(level, logging.DEBUG) if level <= logging.DEBUG
+                                              else logging.WARNING)
 
 
 #: Environment variables whose values must never reach a log line.

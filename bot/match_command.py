@@ -15,7 +15,7 @@ from bot.core.settings import Settings
 from conversations import matching
 from conversations.context import FlowContext
 from conversations.messages import Facts, Paragraph
-from storage import rounds
+from storage import participants, rounds
 from storage.db import Database
 from storage.models import RoundStatus
 
@@ -41,7 +41,9 @@ class ProgressBar:
 
 
 async def run_match(settings: Settings, config: AppConfig, round_name: str, dry_run: bool,
-                    csv_path: Path | None, out: TextIO = sys.stdout) -> int:
+                    csv_path: Path | None, out: TextIO = sys.stdout, *,
+                    language: str = "en") -> int:
+    """The proposal on ``out`` in the CLI's ``language`` (its names and reasons as stored)."""
     db = Database(settings.database_url, **settings.database_options)
     try:
         await db.ensure_current()
@@ -55,11 +57,16 @@ async def run_match(settings: Settings, config: AppConfig, round_name: str, dry_
                               f"{config.round.name!r}")
         if current.status != RoundStatus.OPEN:
             raise UserError("match.already_confirmed", round=current.name, count="?")
-        language = config.default_language
+        async with db.reading() as session:
+            signed_up = await participants.signups_by_role(session, current.id)
+        if not any(signed_up.values()):
+            out.write(t(language, "match.cli_nobody", round=current.name) + "\n")
+            return 0
         _, stored, proposal = await matching.compute(
             ctx, current.id, "cli", save=not dry_run, progress=ProgressBar(sys.stderr)
         )
-        title = t(language, "match.title", number=proposal.number if proposal else 0)
+        title = (t(language, "match.title", number=proposal.number) if proposal
+                 else t(language, "match.cli_dry_run_title"))
         out.write(title + "\n")
         for block in matching.summary_blocks(ctx, stored, language, prefix=None):
             if isinstance(block, Facts):

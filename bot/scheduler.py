@@ -49,8 +49,13 @@ class RhythmScheduler:
         self._running: asyncio.Task[None] | None = None
         #: When APScheduler meant the pending run-due tick to run (for the lag metric).
         self._scheduled_at: datetime | None = None
+        self._lease_lock = asyncio.Lock()
 
     async def keep_lease(self) -> None:
+        async with self._lease_lock:  # the start-up call and the first job may overlap
+            await self._keep_lease()
+
+    async def _keep_lease(self) -> None:
         ttl = self.runtime.config.rhythm.leader_lease
         try:
             async with self.runtime.db.session() as session:
@@ -86,8 +91,10 @@ class RhythmScheduler:
             self._running = None
         metrics.tick(lag, time.perf_counter() - started, failed=False)
         self.ticks += 1
-        if report.sent:
+        if any(not key.endswith(".already") for key in report.sent):
             log.info("scheduler: %s", report.summary())
+        elif report.sent:  # only what went out before: every tick within the grace says so
+            log.debug("scheduler: %s", report.summary())
 
     def start(self) -> None:
         rhythm = self.runtime.config.rhythm
@@ -103,7 +110,7 @@ class RhythmScheduler:
         )
         self.scheduler.add_listener(self._submitted, EVENT_JOB_SUBMITTED)
         self.scheduler.start()
-        log.info("scheduler: asking what is due every %s s", rhythm.tick_seconds)
+        log.debug("scheduler: asking what is due every %s s", rhythm.tick_seconds)
 
     def _submitted(self, event: JobSubmissionEvent) -> None:
         # Runs as APScheduler hands the job to the event loop, before the tick starts.

@@ -17,6 +17,7 @@ from bot.host.runtime import Runtime
 from bot.limits import body_limits
 from bot.middleware import observe
 from bot.platforms import discover
+from bot.startup import startup_line
 
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1024 * 1024
@@ -59,7 +60,10 @@ def create_app(runtime: Runtime, *, scheduler: bool = False) -> web.Application:
         rhythm = RhythmScheduler(runtime) if scheduler else None
         if rhythm is not None:
             rhythm.start()
+            await rhythm.keep_lease()  # so that the startup line can say leader or follower
+        log.info(startup_line(runtime.settings, rhythm.leader if rhythm is not None else None))
         yield
+        log.info("shutting down: finishing the messages in flight")
         if rhythm is not None:
             await rhythm.stop()
         for adapter in runtime.adapters:
@@ -70,6 +74,7 @@ def create_app(runtime: Runtime, *, scheduler: bool = False) -> web.Application:
         for adapter in reversed(runtime.adapters):
             await adapter.stop()
         await runtime.db.close()
+        log.info("stopped cleanly")
 
     app.cleanup_ctx.append(lifecycle)
     return app

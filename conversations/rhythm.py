@@ -38,9 +38,24 @@ class DueReport:
         for result in results if isinstance(results, list) else [results]:
             self.sent[f"{kind}.{result.value}"] += 1
 
+    def outcomes(self) -> dict[str, Counter[str]]:
+        """Per kind of message, how many were sent, already sent (skipped), postponed
+        (a later run retries) or given up (unreachable)."""
+        kinds: dict[str, Counter[str]] = {}
+        for key, number in sorted(self.sent.items()):
+            kind, _, outcome = key.rpartition(".")
+            kinds.setdefault(kind or outcome, Counter())[outcome if kind else "sent"] += number
+        return kinds
+
     def summary(self) -> str:
-        done = ", ".join(f"{k}: {v}" for k, v in sorted(self.sent.items()))
-        return f"due at {self.at.isoformat()}: " + (done or "nothing")
+        """One line per kind for the operator (``tandem run-due``, the scheduler's log)."""
+        words = {"sent": "sent", "already": "skipped (already sent or being sent)",
+                 "retry": "postponed", "unreachable": "unreachable"}
+        lines = [f"  {kind}: " + ", ".join(f"{counts[o]} {word}" for o, word in words.items()
+                                           if counts[o])
+                 for kind, counts in self.outcomes().items()]
+        return f"due at {self.at.isoformat()}: " + ("\n" + "\n".join(lines) if lines
+                                                    else "nothing")
 
 
 async def run_due(ctx: FlowContext, now: datetime | None = None) -> DueReport:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -129,6 +130,11 @@ class Database:
             return await conn.run_sync(read)
 
     async def ensure_current(self) -> None:
+        # Asking an absent SQLite file would leave an empty one behind: refuse first.
+        name = make_url(self.url).database if self.dialect == "sqlite" else None
+        if name and name != ":memory:" and not name.startswith("file:") \
+                and not await asyncio.to_thread(Path(name).exists):
+            raise SchemaOutOfDate()
         if await self.current_revision() != head_revision():
             raise SchemaOutOfDate()
 

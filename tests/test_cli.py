@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from importlib.metadata import version
 from pathlib import Path
 
 import yaml
 
+from bot.core.clock import FixedClock
+from bot.core.config import AppConfig
+from storage.db import Database
 from tests.helpers import ROOT
 from tests.helpers.cli import tandem
 from tests.helpers.live import free_port
@@ -21,6 +28,7 @@ def test_serve_refuses_an_unmigrated_database_then_runs_after_migrate(tmp_path: 
     refused = tandem("serve", env=env)
     assert refused.returncode == 2
     assert "tandem migrate" in refused.stderr and "Traceback" not in refused.stderr
+    assert not (tmp_path / "t.db").exists(), "refusing must not leave an empty database"
 
     migrated = tandem("migrate", env=env)
     assert migrated.returncode == 0 and "head" in migrated.stdout
@@ -44,7 +52,36 @@ def test_serve_refuses_an_unmigrated_database_then_runs_after_migrate(tmp_path: 
     finally:
         server.terminate()
         server.wait(10)
+    logged = [json.loads(line)["message"] for line in (server.stderr.read() if server.stderr
+                                                        else "").splitlines()]
+    [started] = [m for m in logged if m.startswith("Tandem ")]
+    assert started == (f"Tandem {version('tandem-bot')} listening on port {env['PORT']}; "
+                       f"database {env['DATABASE_URL']}; platforms: none configured (Teams "
+                       "answers the Bot Framework Emulator only); scheduler: leader")
+    assert logged[-1] == "stopped cleanly"
+    assert not [m for m in logged if "Running job" in m], "housekeeping belongs at DEBUG"
 
+
+def test_startup_line_hides_the_database_password() -> None:
+    from bot.platforms import settings_from_env
+    from bot.startup import startup_line
+
+    settings = settings_from_env({
+        "DATABASE_URL": "postgresql+asyncpg://tandem:s3cret@db.internal/tandem", "PORT": "8080",
+        "SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "shh", "MICROSOFT_APP_ID": "a",
+        "MICROSOFT_APP_PASSWORD": "pw"})
+    line = startup_line(settings, leader=False)
+    assert "s3cret" not in line and "postgresql+asyncpg://tandem:***@db.internal/tandem" in line
+    assert "port 8080" in line and "platforms: Slack, Teams;" in line
+    assert line.endswith("scheduler: follower (another instance runs the cadence)")
+
+
+def test_run_due_says_what_it_did(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/d.db"}
+    assert tandem("migrate", env=env).returncode == 0
+    nothing = tandem("run-due", "--at", "2026-11-02T10:00:00+01:00", env=env)
+    assert nothing.returncode == 0
+    assert nothing.stdout.startswith("no platform is configured")
 
 def test_slack_manifest_is_complete() -> None:
     result = tandem("slack-manifest", "--url", "https://tandem.example.com/")
@@ -114,17 +151,38 @@ def test_match_command_dry_run_csv_and_save(tmp_path: Path) -> None:
     import asyncio
 
     url = f"sqlite+aiosqlite:///{tmp_path}/m.db"
+    env = {"DATABASE_URL": url}
+    assert tandem("migrate", env=env).returncode == 0
+    empty = tandem("match", "--round", "2027-spring", "--dry-run", env=env)
+    assert empty.returncode == 0 and empty.stdout == (
+        "Nobody has signed up for round 2027-spring yet: there is nothing to match.\n")
     asyncio.run(_seed(url))
     csv_path = tmp_path / "proposal.csv"
-    env = {"DATABASE_URL": url}
     result = tandem("match", "--round", "2027-spring", "--dry-run", "--csv", str(csv_path),
                     env=env)
     assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Matching proposal (dry run: nothing is saved)\n")
     assert "Tandems: 1" in result.stdout and "1. Jana → Sven" in result.stdout
     rows = csv_path.read_bytes().decode("utf-8-sig").splitlines()
-    assert rows[0].startswith("Paar,") and rows[1].startswith("1,Jana,Sven,")
-    assert "gespeichert" not in result.stdout
-    saved = tandem("match", "--round", "2027-spring", env=env)
+    assert rows[0].startswith("Pair,") and rows[1].startswith("1,Jana,Sven,")
+    assert "Saved" not in result.stdout
+    saved = tandem("--language", "de", "match", "--round", "2027-spring", env=env)
     assert saved.returncode == 0 and "Vorschlag Nr. 1 gespeichert" in saved.stdout
     unknown = tandem("match", "--round", "1999", env=env)
     assert unknown.returncode == 2 and "--round" in unknown.stderr
+
+
+async def test_run_due_summary_tells_sent_from_already_sent(
+    config: AppConfig, clock: FixedClock, db: Database
+) -> None:
+    from conversations.rhythm import run_due
+    from tests.helpers.local import local_platform
+
+    channels = replace(config, channels={**config.channels, "local": ("C-PROGRAMME",)})
+    platform = local_platform(channels, clock, db)
+    opened = datetime(2026, 11, 2, 10, tzinfo=UTC)
+    first = await run_due(platform.ctx, opened)
+    again = await run_due(platform.ctx, opened + timedelta(hours=1))
+    assert first.summary() == f"due at {opened.isoformat()}: \n  signup_opened: 1 sent"
+    assert again.summary().endswith("\n  signup_opened: 1 skipped (already sent or being sent)")
+    assert len(platform.messenger.channels["C-PROGRAMME"]) == 1

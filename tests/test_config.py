@@ -15,7 +15,7 @@ from bot.core.errors import ConfigError
 from bot.core.settings import Settings
 from bot.platforms import settings_from_env
 from tests.helpers import ROOT
-from tests.helpers.cli import write
+from tests.helpers.cli import tandem, write
 
 
 def test_shipped_app_yaml_is_valid() -> None:
@@ -36,9 +36,9 @@ def test_shipped_app_yaml_is_valid() -> None:
         ({"round.starts": "someday"}, "round.starts", "must be a date"),
         ({"round.length_months": 0}, "round.length_months", "between 1 and 24"),
         ({"round.length_months": "six"}, "round.length_months", "a whole number"),
-        ({"survey.topics": []}, "survey.topics", "at least one topic"),
+        ({"survey.topics": []}, "survey.topics", "at least one"),
         ({"survey.questions": ["role", "topics", "shoe_size", "languages"]},
-         "survey.questions[2]", "unknown question 'shoe_size'"),
+         "survey.questions[2]", "not 'shoe_size'"),
         ({"survey.questions": ["role", "languages"]}, "survey.questions", "include 'topics'"),
         ({"survey.languages": ["german"]}, "survey.languages[0]", "two-letter code"),
         ({"matching.weights": {"topics": -1}}, "matching.weights.topics", "not be negative"),
@@ -57,6 +57,115 @@ def test_problems_name_file_field_and_problem(
     assert words in caught.value.problem
 
 
+#: (what app.yaml says, the mistake, the key named, the exact problem)
+MISTAKES = [
+    ("signup_closes: 2027-01-15", "signup_closes: 2027-02-30", "round.signup_closes",
+     "2027-02-30 is not a date: February 2027 has no day 30"),
+    ("starts: 2027-02-01", "starts: 2027-13-01", "round.starts",
+     "2027-13-01 is not a date: there is no month 13"),
+    ("\nmatching:", "\nmatchng:", "matchng", "is not a known key; did you mean 'matching'?"),
+    ("nudge_weekday: tuesday", "nudge_wekday: tuesday", "rhythm.nudge_wekday",
+     "is not a known key; did you mean 'nudge_weekday'?"),
+    ("length_months: 6", "lenght_months: 6", "round.lenght_months",
+     "is not a known key; did you mean 'length_months'?"),
+    ("weights: {topics: 10", "weights: {topic: 10", "matching.weights.topic",
+     "is not a known key; did you mean 'topics'?"),
+    ("signup_closes: 2027-01-15", "signup_closes: 2027-02-10", "round.signup_closes",
+     "2027-02-10 is not before starts (2027-02-01): sign-up must close before the round starts"),
+    ("length_months: 6", "length_months: six", "round.length_months",
+     "must be a whole number, not 'six'"),
+    ("fairness: false", "fairness: maybe", "matching.fairness",
+     "must be true or false, not 'maybe'"),
+    ("timezone: Europe/Berlin", "timezone: Europe/Berln", "programme.timezone",
+     "'Europe/Berln' is not a known time zone; did you mean 'Europe/Berlin'?"),
+    ("nudge_weekday: tuesday", "nudge_weekday: tuesdy", "rhythm.nudge_weekday",
+     "must be one of monday, tuesday, wednesday, thursday, friday, saturday, sunday, "
+     "not 'tuesdy'; did you mean 'tuesday'?"),
+    ('nudge_time: "10:00"', "nudge_time: 25:00", "rhythm.nudge_time",
+     "must be a time like \"10:00\", not '25:00'"),
+    ("slack: [U0COORD01]", "slack: U0COORD01", "coordinators.slack",
+     "must be a list, not 'U0COORD01'"),
+    ("reporting_line_depth: 2", "reporting_line_depth: -1", "matching.reporting_line_depth",
+     "must be between 0 and 20, not -1"),
+    ("- id: ai_tools", "- id: social_media", "survey.topics[1].id",
+     "'social_media' is used twice"),
+    ("    pulse: true", "    puls: true", "rhythm.messages.puls",
+     "is not a known key; did you mean 'pulse'?"),
+]
+
+
+@pytest.mark.parametrize(("before", "after", "field", "problem"), MISTAKES,
+                         ids=[m[1].strip() for m in MISTAKES])
+def test_typical_mistakes_get_line_key_and_precise_problem(
+    tmp_path: Path, before: str, after: str, field: str, problem: str
+) -> None:
+    shipped = (ROOT / "app.yaml").read_text(encoding="utf-8")
+    assert before in shipped
+    edited = shipped.replace(before, after, 1)
+    path = tmp_path / "app.yaml"
+    path.write_text(edited, encoding="utf-8")
+    line = shipped[:shipped.index(before)].count("\n") + 1 + after.startswith("\n")
+    result = tandem("check-config", env={"TANDEM_CONFIG": str(path)})
+    assert result.returncode == 2
+    assert result.stderr == f"configuration error: {path}, line {line}: {field}: {problem}\n"
+    assert result.stdout == ""
+
+
+def test_every_command_reports_a_broken_app_yaml_with_exit_2(tmp_path: Path) -> None:
+    path = write(tmp_path, text=(ROOT / "app.yaml").read_text(encoding="utf-8").replace(
+        "signup_closes: 2027-01-15", "signup_closes: 2027-02-30"))
+    env = {"TANDEM_CONFIG": str(path), "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/t.db"}
+    for command in (["serve"], ["run-due", "--at", "2027-03-02T09:00:00Z"],
+                    ["match", "--round", "2027-spring"], ["purge", "--dry-run"],
+                    ["report", "--round", "2027-spring", "-o", str(tmp_path / "r.html")],
+                    ["slack-manifest", "--url", "https://tandem.example"]):
+        result = tandem(*command, env=env)
+        assert result.returncode == 2, command
+        assert "round.signup_closes: 2027-02-30 is not a date" in result.stderr, command
+        assert "Traceback" not in result.stderr, command
+    doctor = tandem("doctor", env=env)
+    assert doctor.returncode == 1 and "Traceback" not in doctor.stdout + doctor.stderr
+    assert "round.signup_closes: 2027-02-30 is not a date" in doctor.stdout
+    assert not (tmp_path / "t.db").exists()
+
+
+def test_several_problems_are_reported_together_in_file_order(tmp_path: Path) -> None:
+    shipped = (ROOT / "app.yaml").read_text(encoding="utf-8")
+    path = write(tmp_path, text=shipped.replace("length_months: 6", "length_months: 0")
+                 .replace("default_language: de", "default_language: fr"))
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    lines = str(caught.value).splitlines()
+    assert len(lines) == 2
+    assert "programme.default_language" in lines[0] and "round.length_months" in lines[1]
+
+
+def test_times_dates_and_empty_sections_as_people_write_them(tmp_path: Path) -> None:
+    shipped = (ROOT / "app.yaml").read_text(encoding="utf-8")
+    path = write(tmp_path, text=shipped.replace('nudge_time: "10:00"', "nudge_time: 9:30")
+                 .replace("signup_opens: 2026-11-01", 'signup_opens: "2026-11-01"')
+                 + "\nannouncements:\n")
+    config = load_config(path)
+    assert config.rhythm.nudge_time.hour == 9 and config.rhythm.nudge_time.minute == 30
+    assert config.round.signup_opens.date().isoformat() == "2026-11-01"
+    assert config.announcements == ()
+
+
+def test_explain_lists_every_key_and_the_readme_carries_it() -> None:
+    from bot.core.config_explain import reference
+
+    result = tandem("check-config", "--explain")
+    assert result.returncode == 0 and result.stdout == reference()
+    for row in ("| `round.signup_closes` | date (2027-02-01) | required |",
+                "| `rhythm.nudge_weekday` | one of monday, tuesday, wednesday, thursday, "
+                "friday, saturday, sunday | tuesday |",
+                "| `survey.topics[].id` | text | required |",
+                "| `privacy.retention_months` | whole number, 1 to 120 | none |"):
+        assert row in result.stdout
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert reference() in readme, "regenerate the README's reference: tandem check-config --explain"
+
+
 def test_topic_without_german_label(tmp_path: Path) -> None:
     data = yaml.safe_load((ROOT / "app.yaml").read_text())
     del data["survey"]["topics"][1]["de"]
@@ -68,7 +177,7 @@ def test_topic_without_german_label(tmp_path: Path) -> None:
 
 
 def test_broken_yaml_and_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match=r"line \d+: is not valid YAML"):
+    with pytest.raises(ConfigError, match=r"line 3: \(file\): is not valid YAML"):
         load_config(write(tmp_path, text="programme:\n  name: [unclosed\n"))
     with pytest.raises(ConfigError, match="does not exist"):
         load_config(tmp_path / "nope.yaml")

@@ -30,12 +30,18 @@ class ConfigError(TandemError):
 
     key = "error.config"
 
-    def __init__(self, source: str, field: str, problem: str) -> None:
+    def __init__(self, source: str, field: str, problem: str, *, line: int | None = None,
+                 others: tuple[ConfigError, ...] = ()) -> None:
         super().__init__(self.key, source=source, field=field, problem=problem)
-        self.source, self.field, self.problem = source, field, problem
+        self.source, self.field, self.problem, self.line = source, field, problem, line
+        #: Further problems found in the same pass, each on its own line of ``str()``.
+        self.others = others
+
+    def where(self) -> str:
+        return f"{self.source}, line {self.line}" if self.line else self.source
 
     def __str__(self) -> str:
-        return f"{self.source}: {self.field}: {self.problem}"
+        return "\n".join(f"{e.where()}: {e.field}: {e.problem}" for e in (self, *self.others))
 
 
 class UserError(TandemError):
