@@ -15,6 +15,8 @@ import gc
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 from bot.core.config import AppConfig, load_config
@@ -116,21 +118,13 @@ def cmd_serve(_args: argparse.Namespace) -> int:
 
 
 def cmd_run_due(args: argparse.Namespace) -> int:
-    from datetime import datetime
 
     from bot.core.clock import FixedClock
     from bot.host.runtime import Runtime
     from conversations.rhythm import run_due
     from storage.db import Database
 
-    try:
-        at = datetime.fromisoformat(args.at)
-    except ValueError:
-        raise ConfigError("command line", "--at", f"is not an ISO-8601 instant: {args.at!r}"
-                          ) from None
-    if at.tzinfo is None:
-        raise ConfigError("command line", "--at",
-                          "needs a time zone, e.g. 2027-03-02T09:00:00+01:00 or ...Z")
+    at = _instant(args.at)
     settings, config = _load()
 
     if not configured(settings):
@@ -152,6 +146,18 @@ def cmd_run_due(args: argparse.Namespace) -> int:
 
     print(asyncio.run(run()))
     return 0
+
+
+def _instant(text: str) -> datetime:
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        raise ConfigError("command line", "--at", f"is not an ISO-8601 instant: {text!r}"
+                          ) from None
+    if at.tzinfo is None:
+        raise ConfigError("command line", "--at",
+                          "needs a time zone, e.g. 2027-03-02T09:00:00+01:00 or ...Z")
+    return at
 
 
 def cmd_purge(args: argparse.Namespace) -> int:
@@ -179,9 +185,11 @@ def cmd_purge(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from bot.demo import run_demo
+    from bot.demo import DemoOptions, run_demo
 
-    asyncio.run(run_demo(args.database, out=sys.stdout))
+    options = DemoOptions(language=args.language, quiet=args.quiet, person=args.person,
+                          keep=args.keep.resolve() if args.keep else None)
+    asyncio.run(run_demo(options, out=sys.stdout))
     return 0
 
 
@@ -194,11 +202,17 @@ def cmd_match(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+
+    from bot.core.clock import FixedClock, SystemClock
     from bot.report import write_report
 
     settings, config = _load()
-    path = asyncio.run(write_report(settings, config, args.round, args.format, args.output))
-    print(f"wrote {path}")
+    clock = FixedClock(_instant(args.at)) if args.at else SystemClock()
+    config = replace(config, default_language=args.language)
+    path = asyncio.run(write_report(settings, config, args.round, args.format, args.output,
+                                    clock))
+    as_of = clock.now().astimezone(config.timezone)
+    print(f"wrote {path}: the figures as of {as_of:%Y-%m-%d %H:%M}")
     return 0
 
 
@@ -242,8 +256,12 @@ def parser() -> argparse.ArgumentParser:
     purge.add_argument("--dry-run", action="store_true", help="only say what would be erased")
     demo = add("demo", cmd_demo,
                "run a programme on a local platform with synthetic employees (no accounts)")
-    demo.add_argument("--database", default=None,
-                      help="database URL (default: a fresh SQLite file in a temporary folder)")
+    demo.add_argument("--quiet", action="store_true",
+                      help="print only the summary for the coordinator")
+    demo.add_argument("--person", metavar="NAME",
+                      help="only what this person saw or did (part of the name is enough)")
+    demo.add_argument("--keep", type=Path, metavar="DB",
+                      help="keep the SQLite database in this file (for `tandem report`)")
     match = add("match", cmd_match,
                 "match a round's sign-ups and print the proposal (coordinators confirm in chat)")
     match.add_argument("--round", required=True, help="the round's name, as in app.yaml")
@@ -255,6 +273,8 @@ def parser() -> argparse.ArgumentParser:
     report.add_argument("--format", choices=("html", "csv"), default="html",
                         help="html (self-contained, for a board) or csv (default: html)")
     report.add_argument("-o", "--output", type=Path, required=True, help="the file to write")
+    report.add_argument("--at", help="the figures as of this ISO-8601 instant with a time "
+                        "zone (default: now)")
     for platform in discover():
         for command in platform.commands:
             command.add_arguments(add(command.name, platform_command(command), command.help))

@@ -14,6 +14,7 @@ sends one twice.
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 from functools import partial
 
 from bot.core.i18n import t
@@ -21,6 +22,7 @@ from bot.matching.explain import describe_tandem
 from conversations.context import FlowContext
 from conversations.match_input import key, tandem_from_json
 from conversations.messages import Message, Paragraph
+from conversations.schedule import RoundDates
 from conversations.summary import format_day, topic_labels
 from conversations.tandem_delivery import to_channels, to_tandem
 from storage import rounds, tandems
@@ -54,6 +56,25 @@ def guide(ctx: FlowContext, pair: TandemPeople, current: Round, language: str,
             Paragraph(why_they_fit(ctx, pair, reader, language)),
             Paragraph(t(language, "intro.guide", starts=starts)),
             Paragraph(t(language, "intro.agenda")),
+        ),
+    )
+
+
+def kickoff(ctx: FlowContext, pair: TandemPeople, current: Round, language: str,
+            _reader: Participant | None = None) -> Message:
+    """The round's first day: what comes now (the introduction said who and why);
+    both partners read the same."""
+    mentor, mentee = pair.people
+    ends = RoundDates.of(current, ctx.config.timezone).end - timedelta(days=1)
+    return Message(
+        title=t(language, "kickoff.title"),
+        blocks=(
+            Paragraph(t(language, "kickoff.body",
+                        meetings=current.length_months * current.meetings_per_month,
+                        ends=format_day(ends, language),
+                        mentor=mentor.display_name or mentor.user_id,
+                        mentee=mentee.display_name or mentee.user_id)),
+            Paragraph(t(language, "kickoff.first_step")),
         ),
     )
 

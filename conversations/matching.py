@@ -200,14 +200,17 @@ def summary_blocks(ctx: FlowContext, result: dict[str, Any], language: str,
         blocks.append(Paragraph("\n".join(lines)))
     if unmatched:
         blocks.append(Paragraph(t(language, "match.unmatched_title") + "\n" + "\n".join(
-            f"• {u['name']}: " + describe_unmatched(Unmatched(
-                str(u["participant"]), u["name"], u["role"], u["reason"], u["params"]),
-                language)
-            for u in unmatched[:SHOWN_PAIRS]
-        )))
+            f"• {line}" for line in unmatched_reasons(result, language)[:SHOWN_PAIRS])))
     if prefix is not None:
         blocks.append(Paragraph(t(language, "match.adjust", cmd=prefix)))
     return tuple(blocks)
+
+
+def unmatched_reasons(result: dict[str, Any], language: str) -> list[str]:
+    """"Name: why not matched" for each person a proposal leaves without a tandem."""
+    return [f"{u['name']}: " + describe_unmatched(Unmatched(
+        str(u["participant"]), u["name"], u["role"], u["reason"], u["params"]), language)
+        for u in result["unmatched"]]
 
 
 def _score(value: float | None) -> str:

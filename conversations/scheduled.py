@@ -33,7 +33,7 @@ from bot.core.i18n import t
 from conversations import checkin, evaluation
 from conversations.announce import channel_message
 from conversations.context import FlowContext
-from conversations.introductions import guide
+from conversations.introductions import kickoff
 from conversations.messages import Message, Paragraph, command_button
 from conversations.schedule import in_grace, zone_of
 from conversations.scheduling import (
@@ -147,8 +147,8 @@ async def _kickoff(s: Situation) -> list[Due]:
 
 def _kickoff_message(s: Situation, due: Due, language: str, reader: Participant | None
                      ) -> Message:
-    assert due.pair is not None and reader is not None
-    return guide(s.ctx, due.pair, s.round, language, reader, "kickoff.title")
+    assert due.pair is not None
+    return kickoff(s.ctx, due.pair, s.round, language, reader)
 
 
 async def _nudges(s: Situation) -> list[Due]:

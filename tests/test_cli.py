@@ -102,19 +102,6 @@ def test_slack_manifest_wants_https() -> None:
     assert result.returncode == 2 and "--url" in result.stderr
 
 
-def test_demo_shows_what_each_person_saw() -> None:
-    result = tandem("demo", timeout=120)
-    assert result.returncode == 0, result.stderr
-    out = result.stdout
-    assert "what Dr. Katrin Vogel (mentee, de) saw" in out
-    assert "Du bist angemeldet" in out and "You are signed up" in out
-    assert "Bitte wähle mindestens ein Thema." in out
-    assert "Lernt euch kennen: euer Tandem" in out  # matched and introduced
-    assert "Zeit für Treffen 6" in out and "time for meeting 6" in out  # a whole round
-    assert "seit 2 Monaten nicht getroffen" in out  # Mehmet's quiet tandem is flagged
-    assert "Die Runde 2027-spring ist abgeschlossen" in out
-
-
 def test_teams_package_command(tmp_path: Path) -> None:
     import zipfile
 

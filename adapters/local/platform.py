@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from bot.core.errors import PlatformError
@@ -113,12 +113,23 @@ class LocalUser:
 class LocalPlatform:
     """Drives the flows as a person would: type a command, fill a form, press a button."""
 
-    def __init__(self, ctx: FlowContext, messenger: LocalMessenger) -> None:
+    def __init__(self, ctx: FlowContext, messenger: LocalMessenger,
+                 on_answer: Callable[[str, Seen], None] | None = None) -> None:
         self.ctx, self.messenger = ctx, messenger
         self.open_forms: dict[str, Form] = {}
+        #: Told of each private answer (reply or form) as it is shown: the demo's timeline.
+        self.on_answer = on_answer
 
     def _record(self, user: LocalUser, outcome: Outcome) -> Outcome:
         inbox = self.messenger.inbox[user.user_id]
+        shown = len(inbox)
+        self._show(user, outcome, inbox)
+        if self.on_answer is not None:
+            for seen in inbox[shown:]:
+                self.on_answer(user.user_id, seen)
+        return outcome
+
+    def _show(self, user: LocalUser, outcome: Outcome, inbox: list[Seen]) -> Outcome:
         if isinstance(outcome, Reply):
             inbox.append(Seen("reply", outcome.message))
         elif isinstance(outcome, ShowForm):
@@ -130,12 +141,12 @@ class LocalPlatform:
             self.open_forms.pop(user.user_id, None)
             if outcome.message:
                 inbox.append(Seen("reply", outcome.message))
+        elif isinstance(outcome, Working):
+            inbox.append(Seen("reply", outcome.message))
         return outcome
 
     async def _run(self, user: LocalUser, outcome: Outcome) -> Outcome:
         self._record(user, outcome)
-        if isinstance(outcome, Working):
-            self.messenger.inbox[user.user_id].append(Seen("reply", outcome.message))
         await follow_through(outcome)
         return outcome
 

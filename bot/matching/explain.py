@@ -8,6 +8,8 @@ from bot.core.i18n import MissingMessage, t
 from bot.matching.model import MatchWarning, Tandem, Unmatched
 
 TopicLabels = Mapping[str, Mapping[str, str]]
+#: Below this score a tandem is told why it is still the best pairing there was.
+LOW_SCORE = 60
 
 
 def describe_tandem(
@@ -51,6 +53,9 @@ def describe_tandem(
                            languages=join(_languages(why.languages, lang), lang, "last")))
     if tandem.pinned:
         sentences.append(t(lang, "matching.tandem.pinned"))
+    elif tandem.score < LOW_SCORE:
+        # A low score reads like a mistake unless people hear why it is still the best.
+        sentences.append(t(lang, "matching.tandem.best_possible"))
     # Whole points: "75.94 of 100" reads like false precision to the people matched.
     sentences.append(t(lang, "matching.tandem.score", score=f"{tandem.score:.0f}"))
     return " ".join(t(lang, "matching.sentence", text=s) for s in sentences)

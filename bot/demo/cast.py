@@ -1,0 +1,85 @@
+"""The demo's company: who signs up, with which answers, and how each tandem behaves."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from adapters.local.platform import LocalUser
+
+
+@dataclass(frozen=True)
+class Employee:
+    user_id: str
+    name: str
+    role: str
+    department: str
+    manager: str | None
+    topics: tuple[str, ...]
+    languages: tuple[str, ...]
+    #: The person's own language; None: the language the demo runs in.
+    locale: str | None = None
+    mode: str = "either"
+    capacity: int = 1
+    goals: str = ""
+    #: How the tandem behaves (juniors only): "meets" every month and reflects,
+    #: "late" (meets after a reminder), "help" (asks for help once), "quiet".
+    habit: str = "meets"
+
+    def user(self, language: str) -> LocalUser:
+        return LocalUser(self.user_id, self.name, self.locale or language)
+
+    def answers(self) -> dict[str, object]:
+        return {
+            "role": self.role, "department": self.department, "manager": self.manager,
+            "topics": list(self.topics), "goals": self.goals,
+            "languages": list(self.languages), "meeting_mode": self.mode,
+            "capacity": str(self.capacity), "consent": ["yes"],
+        }
+
+
+# A small company: the board and heads of department learn, juniors teach. Two
+# people keep their own language whatever the demo's: each sees their own.
+SENIORS: tuple[Employee, ...] = (
+    Employee("ceo", "Dr. Katrin Vogel", "mentee", "Executive Board", None,
+             ("ai_tools", "social_media", "genz"), ("de", "en"),
+             goals="Understand how young colleagues use AI every day."),
+    Employee("cfo", "Martin Schulz", "mentee", "Finance", "ceo",
+             ("agile", "digital_tools"), ("de", "en"), mode="in_person"),
+    Employee("chro", "Sarah Okafor", "mentee", "Human Resources", "ceo",
+             ("employer_branding", "genz", "diversity"), ("en", "de"), locale="en"),
+    Employee("cso", "Thomas Berger", "mentee", "Sales", "ceo",
+             ("social_media", "remote"), ("de", "en"), mode="remote"),
+    Employee("cio", "Priya Raman", "mentee", "IT", "ceo",
+             ("sustainability", "mental_health"), ("en",)),
+)
+JUNIORS: tuple[Employee, ...] = (
+    Employee("lena", "Lena Hoffmann", "mentor", "Marketing", "cmo",
+             ("social_media", "employer_branding", "genz"), ("de", "en"),
+             goals="Show how <!channel> LinkedIn really works.", habit="meets"),
+    Employee("mehmet", "Mehmet Yılmaz", "mentor", "Operations", "coo",
+             ("ai_tools", "digital_tools"), ("de", "en", "tr"), habit="quiet"),
+    Employee("sophie", "Sophie Wagner", "mentor", "Research & Development", "cto",
+             ("ai_tools", "agile", "remote"), ("de", "en"), locale="de", mode="remote",
+             habit="meets"),
+    Employee("jamal", "Jamal Brooks", "mentor", "Legal", "clo",
+             ("sustainability", "diversity", "mental_health"), ("en",), habit="help"),
+    Employee("mia", "Mia Schneider", "mentor", "Sales", "cso",
+             ("agile", "digital_tools", "sustainability"), ("de", "en"), mode="in_person",
+             habit="late"),
+    # Speaks only French, which no senior speaks: the matching says so.
+    Employee("noah", "Noah Martin", "mentor", "Marketing", "cmo",
+             ("social_media", "genz"), ("fr",)),
+)
+ORG: tuple[Employee, ...] = SENIORS + JUNIORS
+COORDINATOR = Employee("clara", "Clara Weber (HR)", "coordinator", "Human Resources", None,
+                       (), ())
+CHANNEL_ID, CHANNEL_NAME = "C-PROGRAMME", "#reverse-mentoring"
+
+REFLECTIONS = {
+    "en": ("Prompts, shortcuts and two new tools", "One small experiment each week"),
+    "de": ("Prompts, Shortcuts und zwei neue Tools", "Jede Woche ein kleines Experiment"),
+}
+EVALUATION = {
+    "en": "Seeing my own habits through someone else's eyes.",
+    "de": "Die eigenen Gewohnheiten mit anderen Augen zu sehen.",
+}

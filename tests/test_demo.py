@@ -1,0 +1,146 @@
+"""``tandem demo`` as a new user runs it: one timeline in date order that tells the
+whole round, a summary for the coordinator, and a report that ``tandem report``
+reproduces from the kept database."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from tests.helpers.cli import tandem
+
+STAMP = re.compile(r"^(\d{4}-\d{2}-\d{2} \d{2}:\d{2})  (.*)$")
+
+#: The story, in the order it must be told: (what, text that shows it).
+STORY = [
+    ("sign-up announcement", "post in #reverse-mentoring (channel)"),
+    ("announcement text", "sign-up for round 2027-spring is open"),
+    ("a mistake in the form", "errors: topics: Please pick at least one topic."),
+    ("corrected", "DM to Martin Schulz"),
+    ("the channel reminder", "A few days left to sign up for round 2027-spring"),
+    ("sign-up closed", "Sign-up for round 2027-spring has closed: 6 juniors and 5 seniors"),
+    ("the proposal", "Matching proposal #1"),
+    ("unmatched, with the reason", "• Noah Martin: No senior colleague speaks French."),
+    ("a pin", "Clara Weber (HR): /tandem match pin 2"),
+    ("confirmed", "Clara Weber (HR): [Confirm 5 tandems]"),
+    ("introduction", "group DM to Mehmet Yılmaz and Dr. Katrin Vogel"),
+    ("the matching announcement", "Tandems for round 2027-spring are formed"),
+    ("kick-off", "Your tandem starts today"),
+    ("first nudge", "Tandem: time for meeting 1"),
+    ("put off", "Mia Schneider: [Not yet, remind me in a week]"),
+    ("a reflection", "Lena Hoffmann: ✎ Reflection"),
+    ("the reminder", "Reminder: meeting 1"),
+    ("the reminder answered", "Mia Schneider: [We met]"),
+    ("we need help", "Jamal Brooks: [We need help]"),
+    ("the coordinator alerted", "(round 2027-spring) asked for help"),
+    ("stalled tandem", "Mehmet Yılmaz → Dr. Katrin Vogel (round 2027-spring) has not met "
+                       "for 2 months"),
+    ("the pulse", "Half-way: how is your tandem going?"),
+    ("last nudge", "Tandem: time for meeting 6"),
+    ("evaluation invitation", "Round 2027-spring is over: how was it?"),
+    ("wrap-up in the channel", "Round 2027-spring is complete"),
+    ("evaluation answered", "Jamal Brooks: ✎ Evaluation"),
+]
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    kept = tmp_path_factory.mktemp("demo") / "demo.db"
+    result = tandem("demo", "--keep", str(kept), timeout=300)
+    assert result.returncode == 0, result.stderr
+    return result.stdout, kept
+
+
+def test_the_summary_comes_first_and_names_the_report(demo: tuple[str, Path]) -> None:
+    out, kept = demo
+    summary, timeline = out.split("Everything that happened, in date order", 1)
+    assert summary.splitlines()[1] == ("Reverse Mentoring, round 2027-spring: what happened "
+                                       "(a demo on a local chat platform)")
+    assert "Sign-up: 11 people (5 seniors who learn, 6 juniors who mentor)" in summary
+    assert "Not matched: Noah Martin: No senior colleague speaks French." in summary
+    assert "Meetings: 23 reported" in summary
+    assert "1 tandem stalled, flagged to the coordinator on 2027-04-13" in summary
+    report = Path(re.findall(r"Report for the board: (\S+)", summary)[0])
+    assert report.parent == kept.parent and report.read_text().startswith("<!DOCTYPE html>")
+    assert STAMP.match(timeline.splitlines()[2])
+
+
+def test_one_timeline_in_date_order_tells_the_whole_round(demo: tuple[str, Path]) -> None:
+    out, _ = demo
+    stamps = [datetime.fromisoformat(m.group(1)) for line in out.splitlines()
+              if (m := STAMP.match(line))]
+    assert len(stamps) > 100 and stamps == sorted(stamps)
+    position = 0
+    for what, text in STORY:
+        found = out.find(text, position)
+        assert found >= 0, f"{what!r} ({text!r}) missing or out of order"
+        position = found
+
+
+def test_every_paragraph_is_shown_once_and_user_text_is_escaped(
+    demo: tuple[str, Path]
+) -> None:
+    out, _ = demo
+    paragraphs = Counter(line.strip() for line in out.splitlines()
+                         if line.startswith("    ") and len(line.strip()) >= 60)
+    assert [p for p, n in paragraphs.items() if n > 1] == []
+    assert "<!channel>" not in out and "Show how ‹!channel› LinkedIn really works." in out
+
+
+def test_the_low_scoring_pair_hears_why_it_is_still_the_best(demo: tuple[str, Path]) -> None:
+    out, _ = demo
+    [intro] = [block for block in out.split("\n\n")
+               if "group DM to Mehmet Yılmaz and Dr. Katrin Vogel" in block
+               and "Meet your tandem partner" in block]
+    assert "the best pairing this round allowed" in intro and "Match score: 57" in intro
+    [kickoff] = [block for block in out.split("\n\n")
+                 if "group DM to Mehmet Yılmaz and Dr. Katrin Vogel" in block
+                 and "Your tandem starts today" in block]
+    assert "propose two times for your first hour" in kickoff
+
+
+def test_each_person_sees_their_own_language(demo: tuple[str, Path]) -> None:
+    out, _ = demo
+    # Sophie keeps German in an English demo; her partner reads both languages.
+    assert "Sophie Wagner: [Reflektieren]" in out and "Lena Hoffmann: [Reflect]" in out
+    assert "Tandem: time for meeting 1 / Tandem: Zeit für Treffen 1" in out
+
+
+def test_tandem_report_on_the_kept_database_agrees(demo: tuple[str, Path],
+                                                   tmp_path: Path) -> None:
+    out, kept = demo
+    [command] = re.findall(r"The same report from the kept database: (.*)", out)
+    words = shlex.split(command)
+    env = dict(word.split("=", 1) for word in words if "=" in word and not word.startswith("-"))
+    args = words[words.index(".venv/bin/tandem") + 1:]
+    again = tmp_path / "again.html"
+    args[args.index("-o") + 1] = str(again)
+    result = tandem(*args, env=env)
+    assert result.returncode == 0, result.stderr
+    report = Path(re.findall(r"Report for the board: (\S+)", out)[0])
+    assert again.read_bytes() == report.read_bytes()
+    assert result.stdout.endswith("the figures as of 2027-08-09 14:00\n")
+    assert str(kept) in env["DATABASE_URL"]
+
+
+def test_german_narration_for_one_person_only(tmp_path: Path) -> None:
+    result = tandem("--language", "de", "demo", "--person", "lena", "--keep",
+                    str(tmp_path / "d.db"), timeout=300)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Anmeldung: 11 Personen" in out
+    headings = [m.group(2) for line in out.splitlines() if (m := STAMP.match(line))]
+    assert headings and all("Lena Hoffmann" in h or "(Kanal)" in h for h in headings)
+    assert "Du bist angemeldet" in out and "Direktnachricht an Martin Schulz" not in out
+
+
+def test_quiet_prints_the_summary_only(tmp_path: Path) -> None:
+    result = tandem("demo", "--quiet", "--keep", str(tmp_path / "q.db"), timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "Report for the board:" in result.stdout
+    assert not any(STAMP.match(line) for line in result.stdout.splitlines())
