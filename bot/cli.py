@@ -247,7 +247,7 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument("--explain", action="store_true",
                        help="list every key of app.yaml with its type, default and meaning")
     add("doctor", cmd_doctor, "check app.yaml, the environment, the database and each "
-        "platform's credentials; exit 1 on any problem")
+        "platform's credentials; exit 2 on a configuration problem, 1 on any other")
     due = add("run-due", cmd_run_due,
               "send whatever is due at an instant, then exit (catch-up, tests, fast-forward)")
     due.add_argument("--at", required=True, help="ISO-8601 instant with a time zone")

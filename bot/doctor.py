@@ -113,4 +113,7 @@ async def diagnose(out: TextIO) -> int:
             report(Result(PROBLEM, "platforms", f"no platform is configured: set {needs}"))
     problems = sum(r.status == PROBLEM for r in results)
     print(f"{problems} problem(s) found" if problems else "all checks passed", file=out)
+    # Exit 2, as every command does, when the configuration itself is wrong.
+    if any(r.status == PROBLEM and r.name in ("environment", "app.yaml") for r in results):
+        return 2
     return 1 if problems else 0

@@ -124,7 +124,7 @@ def test_every_command_reports_a_broken_app_yaml_with_exit_2(tmp_path: Path) -> 
         assert "round.signup_closes: 2027-02-30 is not a date" in result.stderr, command
         assert "Traceback" not in result.stderr, command
     doctor = tandem("doctor", env=env)
-    assert doctor.returncode == 1 and "Traceback" not in doctor.stdout + doctor.stderr
+    assert doctor.returncode == 2 and "Traceback" not in doctor.stdout + doctor.stderr
     assert "round.signup_closes: 2027-02-30 is not a date" in doctor.stdout
     assert not (tmp_path / "t.db").exists()
 
