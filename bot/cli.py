@@ -187,7 +187,7 @@ def cmd_purge(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from bot.demo import DemoOptions, run_demo
 
-    options = DemoOptions(language=args.language, quiet=args.quiet, person=args.person,
+    options = DemoOptions(language=args.language or "en", quiet=args.quiet, person=args.person,
                           keep=args.keep.resolve() if args.keep else None)
     asyncio.run(run_demo(options, out=sys.stdout))
     return 0
@@ -198,7 +198,7 @@ def cmd_match(args: argparse.Namespace) -> int:
 
     settings, config = _load()
     return asyncio.run(run_match(settings, config, args.round, args.dry_run, args.csv,
-                                 language=args.language))
+                                 language=args.language or "en"))
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -208,7 +208,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     settings, config = _load()
     clock = FixedClock(_instant(args.at)) if args.at else SystemClock()
-    config = replace(config, default_language=args.language)
+    # A document for the programme: in app.yaml's language unless --language says otherwise.
+    config = replace(config, default_language=args.language or config.default_language)
     path = asyncio.run(write_report(settings, config, args.round, args.format, args.output,
                                     clock))
     as_of = clock.now().astimezone(config.timezone)
@@ -231,8 +232,8 @@ def parser() -> argparse.ArgumentParser:
         prog="tandem", description="Reverse-mentoring programmes on Slack and Microsoft Teams."
     )
     top.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    top.add_argument("--language", choices=LANGUAGES, default="en",
-                     help="the language of the answers (default: en)")
+    top.add_argument("--language", choices=LANGUAGES, default=None,
+                     help="the language of the answers (default: en; the report's: app.yaml's)")
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name: str, handler: Callable[[argparse.Namespace], int], text: str
@@ -301,7 +302,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TandemError as error:
         from bot.core.errors import user_text
 
-        print(f"error: {user_text(error, args.language)}", file=sys.stderr)
+        print(f"error: {user_text(error, args.language or 'en')}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
