@@ -27,7 +27,7 @@ from typing import Any
 from bot.core.config import ANNOUNCEMENT_MAX
 from bot.core.errors import UserError
 from bot.core.i18n import t
-from conversations import outbox, values
+from conversations import values
 from conversations.context import FlowContext
 from conversations.coordination import audit, require_coordinator
 from conversations.events import Actor, ButtonPress, Command, FormSubmission, FormValue
@@ -47,6 +47,7 @@ from conversations.messages import (
     reply,
 )
 from conversations.outbox import Sent
+from conversations.owed import CHANNEL, Owed, deliver, record
 from storage import coordination, deliveries, rounds
 from storage.deliveries import Claim
 from storage.models import ActionStatus, CoordinatorAction, DeliveryStatus
@@ -190,16 +191,26 @@ async def post(ctx: FlowContext, press: ButtonPress) -> Outcome:
     claim = Claim(f"announcement:{action.id}", KIND, action.platform, payload["channel"],
                   action.round_id)
     message = channel_message(ctx, payload["text"], payload["signup_button"])
-    sent = await outbox.channel(ctx, claim, payload["channel"], message)
-    if sent is Sent.SENT:
-        async with ctx.db.session() as session:
-            await coordination.decide(session, action.id, ActionStatus.DONE, actor.user_id,
-                                      ctx.clock.now())
+    now = ctx.clock.now()
+    async with ctx.db.session() as session:
+        # Decided and owed in one transaction: once "Post" is taken, the post goes out
+        # (now, or from ``run_due`` after a crash or an outage), once.
+        won = await coordination.decide(session, action.id, ActionStatus.DONE, actor.user_id,
+                                        now)
+        if won:
+            await record(session, [Owed(claim, CHANNEL, (payload["channel"],), message)], now)
+    [sent] = await deliver(ctx, [claim.key])
+    if won:
         await audit(ctx, actor, "announce.post", draft=action.id, channel=payload["channel"])
+    if sent is Sent.SENT:
         return reply(t(language, "announce.posted", channel=payload["channel"]), replace=True)
     if sent is Sent.ALREADY:
         async with ctx.db.session() as session:
             status = await deliveries.status_of(session, claim.key)
+        if status is None:
+            raise UserError("announce.already_decided")
+        if status == DeliveryStatus.FAILED:
+            raise UserError("announce.unreachable", channel=payload["channel"])
         key = "announce.already_posted" if status == DeliveryStatus.SENT else "announce.posting"
         return reply(t(language, key, channel=payload["channel"]), replace=True)
     if sent is Sent.UNREACHABLE:

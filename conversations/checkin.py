@@ -42,10 +42,11 @@ from conversations.messages import (
     TextInput,
     reply,
 )
+from conversations.owed import Owed, deliver, for_coordinators, for_person, record
 from conversations.schedule import RoundDates
 from conversations.summary import format_day
 from conversations.survey import clean_text
-from conversations.tandem_delivery import to_coordinators, to_person
+from conversations.tandem_delivery import Languages, coordinator_languages
 from storage import checkins, participants, responses, rounds, tandems
 from storage.models import Participant, Round, RoundStatus, TandemStatus
 from storage.tandems import TandemPeople
@@ -102,6 +103,7 @@ async def answer(ctx: FlowContext, press: ButtonPress) -> Outcome:
     place, language = await _place(ctx, press.actor, press.value)
     kind = {CHECKIN_MET: "met", CHECKIN_LATER: "not_yet", CHECKIN_HELP: "help"}[press.action_id]
     now = ctx.clock.now()
+    languages = await coordinator_languages(ctx) if kind == "help" else {}
     async with ctx.db.session() as session:
         before = await checkins.record_checkin(session, place.pair.tandem.id, place.period, kind,
                                                place.me.id, now)
@@ -111,44 +113,49 @@ async def answer(ctx: FlowContext, press: ButtonPress) -> Outcome:
         if kind == "not_yet" and before != "met" and wanted < ends:
             due = await checkins.add_reminder(session, place.pair.tandem.id, place.period,
                                               wanted, now)
+        # What the answer owes is recorded with it: prompts after "met", the alert.
+        owed = []
+        if kind == "met" and before != "met":
+            owed = _reflection_prompts(ctx, place)
+        elif kind == "help" and before not in ("help", "met"):
+            owed = _help_alert(ctx, languages, place.pair, place.current, f"{place.period}")
+        keys = await record(session, owed, now)
+    await deliver(ctx, keys)
     if before == "met":
         return reply(t(language, "checkin.already_met", month=place.period))
     if before == kind and kind != "not_yet":
         return reply(t(language, f"checkin.already_{kind}", month=place.period))
     if kind == "met":
-        await _prompt_reflections(ctx, place)
         return reply(t(language, "checkin.met_thanks", month=place.period))
     if kind == "not_yet":
         if due is None:
             return reply(t(language, "checkin.later_round_ends"))
         day = format_day(due.astimezone(ctx.config.timezone), language)
         return reply(t(language, "checkin.later_ok", date=day))
-    await _alert_help(ctx, place.pair, place.current, f"{place.period}")
     return reply(t(language, "checkin.help_ok"))
 
 
-async def _prompt_reflections(ctx: FlowContext, place: Place) -> None:
+def _reflection_prompts(ctx: FlowContext, place: Place) -> list[Owed]:
     value = f"{place.pair.tandem.id}:{place.period}"
-    for person in place.pair.people:
-        await to_person(
-            ctx, person, place.current.id, "reflection",
-            f"reflect:{person.id}:{place.period}",
-            lambda lang, _reader: Message(
-                title=t(lang, "reflect.title", month=place.period),
-                blocks=(Paragraph(t(lang, "reflect.prompt")),),
-                buttons=(Button(REFLECT, t(lang, "reflect.button"), value, "primary"),),
-            ),
-        )
+    return [owed for person in place.pair.people for owed in for_person(
+        ctx, person, place.current.id, "reflection", f"reflect:{person.id}:{place.period}",
+        lambda lang, _reader: Message(
+            title=t(lang, "reflect.title", month=place.period),
+            blocks=(Paragraph(t(lang, "reflect.prompt")),),
+            buttons=(Button(REFLECT, t(lang, "reflect.button"), value, "primary"),),
+        ),
+    )]
 
 
-async def _alert_help(ctx: FlowContext, pair: TandemPeople, current: Round, when: str) -> None:
+def _help_alert(ctx: FlowContext, languages: Languages, pair: TandemPeople, current: Round,
+                when: str) -> list[Owed]:
+    """"We need help", to every coordinator in their language, once per tandem and when."""
     mentor, mentee = pair.people
-    await to_coordinators(
-        ctx, f"help:{pair.tandem.id}:{when}", current.id,
-        lambda lang, _messenger: Message.text(t(
-            lang, "checkin.help_alert", round=current.name,
-            mentor=mentor.display_name or mentor.user_id,
-            mentee=mentee.display_name or mentee.user_id)),
+    return for_coordinators(
+        ctx, languages, f"help:{pair.tandem.id}:{when}", current.id,
+        lambda lang: Message.text(t(lang, "checkin.help_alert", round=current.name,
+                                    mentor=mentor.display_name or mentor.user_id,
+                                    mentee=mentee.display_name or mentee.user_id)),
     )
 
 
@@ -223,15 +230,17 @@ async def submit_reflection(ctx: FlowContext, submission: FormSubmission) -> Out
             tandem_id=place.pair.tandem.id, rating=rating, visibility=str(visibility),
             answers=texts,
         )
-    if visibility == "partner":
-        await _share_with_partner(ctx, place, texts, rating, now.isoformat())
+        shared = _shared_with_partner(ctx, place, texts, rating, now.isoformat()) \
+            if visibility == "partner" else []
+        keys = await record(session, shared, now)
+    await deliver(ctx, keys)
     return FormDone(Message.text(t(language, f"reflect.saved.{visibility}")))
 
 
-async def _share_with_partner(ctx: FlowContext, place: Place, texts: dict[str, str],
-                              rating: int, version: str) -> None:
+def _shared_with_partner(ctx: FlowContext, place: Place, texts: dict[str, str],
+                         rating: int, version: str) -> list[Owed]:
     author = place.me.display_name or place.me.user_id
-    await to_person(
+    return for_person(
         ctx, place.partner, place.current.id, "reflection_shared",
         f"shared:{place.me.id}:{place.period}:{version}",
         lambda lang, _reader: Message(
@@ -261,10 +270,13 @@ async def pulse_answer(ctx: FlowContext, press: ButtonPress) -> Outcome:
     if current.status == RoundStatus.ENDED:
         raise UserError("checkin.closed", round=current.name)
     mood = {PULSE_GOOD: "good", PULSE_HELP: "help"}.get(press.action_id, "meh")
+    languages = await coordinator_languages(ctx) if mood == "help" else {}
     async with ctx.db.session() as session:
         await responses.save_response(session, me.id, current.id, "pulse", 0, now,
                                       tandem_id=pair.tandem.id, answers={"mood": mood})
+        keys = await record(session, _help_alert(ctx, languages, pair, current, "pulse")
+                            if mood == "help" else [], now)
+    await deliver(ctx, keys)
     if mood == "help":
-        await _alert_help(ctx, pair, current, "pulse")
         return reply(t(ctx.language(actor.locale, me.locale), "checkin.help_ok"))
     return reply(t(language, f"pulse.thanks.{mood}"))

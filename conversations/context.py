@@ -52,6 +52,10 @@ class Messenger(Protocol):
         proposal's CSV); returns the platform's message id."""
         ...
 
+    async def locale_of(self, user_id: str) -> str | None:
+        """The person's locale as the platform knows it (cached), or None."""
+        ...
+
 
 @dataclass
 class FlowContext:

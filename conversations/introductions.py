@@ -7,8 +7,9 @@ Who sees what, in order:
    they fit, the kick-off guide and a first-meeting agenda.
 2. Then each programme channel gets the announcement: how many tandems, the
    most wanted topics and the kick-off date. No names, nothing private.
-Every message goes through the outbox, so a retry or a second instance never
-sends one twice.
+All of them are recorded as owed in the transaction that confirms the round
+(``conversations.owed``), then sent: a crash at any point loses none, and a
+retry or a second instance never sends one twice.
 """
 
 from __future__ import annotations
@@ -17,15 +18,17 @@ from collections import Counter
 from datetime import timedelta
 from functools import partial
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.core.i18n import t
 from bot.matching.explain import describe_tandem
 from conversations.context import FlowContext
 from conversations.match_input import key, tandem_from_json
 from conversations.messages import Message, Paragraph
+from conversations.owed import Owed, for_channels, for_tandem, record
 from conversations.schedule import RoundDates
 from conversations.summary import format_day, topic_labels
-from conversations.tandem_delivery import to_channels, to_tandem
-from storage import rounds, tandems
+from storage import tandems
 from storage.models import Participant, Round
 from storage.tandems import TandemPeople
 
@@ -79,33 +82,32 @@ def kickoff(ctx: FlowContext, pair: TandemPeople, current: Round, language: str,
     )
 
 
-async def introduce_round(ctx: FlowContext, round_id: int) -> None:
-    async with ctx.db.session() as session:
-        current = await rounds.round_by_id(session, round_id)
-        pairs = await tandems.active_tandems(session, round_id)
-    assert current is not None
+async def owe_introductions(ctx: FlowContext, session: AsyncSession, current: Round
+                            ) -> list[str]:
+    """Record every tandem's introduction, then the channels' announcement, as owed,
+    in the transaction that created the tandems; returns their keys, in order."""
+    pairs = await tandems.active_tandems(session, current.id)
+    owed: list[Owed] = []
     for pair in pairs:
-        await to_tandem(
+        owed += for_tandem(
             ctx, pair, current.id, "introduction", f"intro:{pair.tandem.id}",
-            partial(guide, ctx, pair, current, title_key="intro.title"),
-        )
-    await announce_matching(ctx, current, pairs)
+            partial(guide, ctx, pair, current, title_key="intro.title"))
+    owed += for_channels(ctx, f"announce:matching:{current.id}", current.id, "announcement",
+                         partial(matching_announcement, ctx, current, pairs))
+    return await record(session, owed, ctx.clock.now())
 
 
-async def announce_matching(ctx: FlowContext, current: Round, pairs: list[TandemPeople]
-                            ) -> None:
+def matching_announcement(ctx: FlowContext, current: Round, pairs: list[TandemPeople],
+                          language: str) -> Message:
+    """How many tandems, the most wanted topics, the kick-off: no names."""
     wanted = Counter(topic for pair in pairs for topic in pair.mentee.topics)
     top = [topic for topic, _ in wanted.most_common(3)]
-
-    def compose(language: str) -> Message:
-        starts = format_day(current.starts_at.astimezone(ctx.config.timezone), language)
-        return Message(
-            title=t(language, "announce.matching.title", round=current.name),
-            blocks=(Paragraph(t(
-                language, "announce.matching.body", count=len(pairs), round=current.name,
-                programme=ctx.config.programme_name,
-                topics=topic_labels(ctx.config, top, language) or "–", starts=starts,
-            )),),
-        )
-
-    await to_channels(ctx, f"announce:matching:{current.id}", current.id, compose)
+    starts = format_day(current.starts_at.astimezone(ctx.config.timezone), language)
+    return Message(
+        title=t(language, "announce.matching.title", round=current.name),
+        blocks=(Paragraph(t(
+            language, "announce.matching.body", count=len(pairs), round=current.name,
+            programme=ctx.config.programme_name,
+            topics=topic_labels(ctx.config, top, language) or "–", starts=starts,
+        )),),
+    )

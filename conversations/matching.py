@@ -30,7 +30,7 @@ from bot.core.i18n import t
 from bot.matching.engine import match as run_engine
 from bot.matching.explain import describe_unmatched, describe_warning
 from bot.matching.model import MatchWarning, Unmatched
-from conversations import introductions, values
+from conversations import introductions, owed, values
 from conversations.context import FlowContext
 from conversations.coordination import audit, require_coordinator
 from conversations.events import Actor, ButtonPress, Command
@@ -261,12 +261,13 @@ async def confirm(ctx: FlowContext, press: ButtonPress) -> Outcome:
                                                 proposal.result["pairs"], now)
             await audit_log.record(session, actor.platform, actor.user_id, "match.confirm",
                                    {"proposal": proposal.number, "tandems": len(made)}, now)
+            keys = await introductions.owe_introductions(ctx, session, current)
     if not won:
         raise UserError("match.already_confirmed", round=current.name,
                         count=len(proposal.result["pairs"]))
 
     async def introduce() -> None:
-        await introductions.introduce_round(ctx, current.id)
+        await owed.deliver(ctx, keys)
 
     return Working(
         Message.text(t(language, "match.confirmed", count=len(made), round=current.name)),

@@ -20,6 +20,7 @@ from bot.core.i18n import t
 from conversations.context import FlowContext
 from conversations.events import Actor, ButtonPress, Command
 from conversations.messages import Button, Facts, Message, Outcome, Paragraph, Reply, reply
+from conversations.owed import Owed, deliver, for_person, record
 from conversations.summary import answer_facts
 from storage import participants, tandems
 from storage.db import Session
@@ -131,7 +132,6 @@ async def leave(ctx: FlowContext, command: Command) -> Outcome:
 async def leave_answer(ctx: FlowContext, press: ButtonPress) -> Outcome:
     actor = press.actor
     now = ctx.clock.now()
-    notify: list[tuple[str, str, str]] = []
     workspace = await _workspace(ctx, actor)
     async with ctx.db.session() as session:
         person, language = await _load(ctx, actor, session, workspace)
@@ -146,14 +146,17 @@ async def leave_answer(ctx: FlowContext, press: ButtonPress) -> Outcome:
                 )
             )
         participants.set_status(person, ParticipantStatus.LEFT, now)
+        notices: list[Owed] = []
         for tandem in await tandems.end_tandems_of(session, person):
             other_id = tandem.mentee_id if tandem.mentor_id == person.id else tandem.mentor_id
             other = await participants.participant_by_id(session, other_id)
             if other is not None and other.status != ParticipantStatus.LEFT:
-                notify.append((other.platform, other.user_id, ctx.language(other.locale)))
-    for platform, user_id, other_language in notify:
-        await ctx.messenger(platform).send_direct(
-            user_id, Message.text(t(other_language, "membership.partner_left"))
-        )
+                # Owed with the change: a crash after it loses no note.
+                notices += for_person(
+                    ctx, other, tandem.round_id, "partner_left",
+                    f"partner-left:{tandem.id}:{other.id}",
+                    lambda lang, _reader: Message.text(t(lang, "membership.partner_left")))
+        keys = await record(session, notices, now)
+    await deliver(ctx, keys)
     prefix = ctx.messenger(actor.platform).command_prefix
     return reply(t(language, "membership.left", cmd=prefix), replace=True)

@@ -196,3 +196,28 @@ def reply(
 ) -> Reply:
     return Reply(Message(title, tuple(Paragraph(p) for p in paragraphs), tuple(buttons)),
                  replace=replace)
+
+
+def message_to_json(message: Message) -> dict[str, object]:
+    """A message as plain JSON, to be kept with an owed delivery until it is sent."""
+    return {
+        "title": message.title,
+        "blocks": [{"text": b.text} if isinstance(b, Paragraph)
+                   else {"facts": [list(item) for item in b.items]} for b in message.blocks],
+        "buttons": [[b.action_id, b.label, b.value, b.style] for b in message.buttons],
+    }
+
+
+def message_from_json(data: Mapping[str, object]) -> Message:
+    """The message ``message_to_json`` wrote (written by the bot itself, not a platform)."""
+    blocks: list[Block] = []
+    for block in data.get("blocks") or []:  # type: ignore[attr-defined]
+        if "facts" in block:
+            blocks.append(Facts(tuple((str(k), str(v)) for k, v in block["facts"])))
+        else:
+            blocks.append(Paragraph(str(block["text"])))
+    buttons = tuple(Button(str(a), str(label), str(value), style)
+                    for a, label, value, style in data.get("buttons") or [])  # type: ignore[attr-defined]
+    title = data.get("title")
+    return Message(title=title if isinstance(title, str) else None, blocks=tuple(blocks),
+                   buttons=buttons)

@@ -45,16 +45,23 @@ Send = Callable[[], Awaitable[str | list[str]]]
 Recover = Callable[[], Awaitable[str | None]]
 
 
+Take = Callable[[], Awaitable[str | None]]
+
+
 @metrics.counts_deliveries
 async def send_once(
-    ctx: FlowContext, item: Claim, send: Send, recover: Recover | None = None
+    ctx: FlowContext, item: Claim, send: Send, recover: Recover | None = None,
+    take: Take | None = None,
 ) -> Sent:
+    """Claim ``item`` (or ``take()`` it: an owed message, see ``conversations.owed``),
+    send, mark sent. ``recover`` finds a message an earlier sender sent and died."""
     if item.key in settled.get():
         return Sent.ALREADY
     now = ctx.clock.now()
     lease = ctx.config.rhythm.claim_lease
     writes = group_commit(ctx.db)
-    claimed = await writes.run(lambda session: deliveries.claim(session, item, now, lease))
+    claimed = await (take() if take is not None else writes.run(
+        lambda session: deliveries.claim(session, item, now, lease)))
     if claimed is None:
         return Sent.ALREADY
     try:
@@ -70,6 +77,8 @@ async def send_once(
         return Sent.RETRY
     message_ref = ",".join(ref) if isinstance(ref, list) else ref
     sent_at = ctx.clock.now()
+    # Marked at once, in its own small transaction: on Teams, where a sent message
+    # cannot be found again, this is the only window in which one can go out twice.
     await writes.run(lambda session: deliveries.mark_sent(session, item.key, message_ref,
                                                           sent_at))
     return Sent.SENT if found is None else Sent.ALREADY

@@ -29,9 +29,10 @@ from bot.core.i18n import t
 from conversations.context import FlowContext, Messenger
 from conversations.events import Actor, ButtonPress, Command
 from conversations.messages import Button, Message, Outcome, reply
+from conversations.owed import Owed, deliver, for_coordinators, for_person, record
 from conversations.schedule import RoundDates, add_months, local_instant
 from conversations.summary import format_day
-from conversations.tandem_delivery import to_coordinators, to_person
+from conversations.tandem_delivery import Languages, coordinator_languages
 from storage import participants, personal_data, rounds, tandems
 from storage.models import STILL_IN, Participant, ParticipantStatus
 from storage.personal_data import Person
@@ -108,14 +109,19 @@ async def forget_answer(ctx: FlowContext, press: ButtonPress) -> Outcome:
     language = _language(ctx, actor)
     if press.action_id == FORGET_CANCEL:
         return reply(t(language, "privacy.forget_cancelled"), replace=True)
+    languages = await coordinator_languages(ctx)
+    now = ctx.clock.now()
     async with ctx.db.session() as session:
         person = await personal_data.find_person(session, actor.platform, actor.user_id)
         found = await personal_data.export(session, person)
         if found.empty:
             return reply(t(language, "privacy.nothing_stored"), replace=True)
         ended = await _ending(session, person)
-        await personal_data.erase(session, person, ctx.clock.now())
-    await _tell_partners(ctx, ended)
+        await personal_data.erase(session, person, now)
+        # The notices are owed with the erasure: a crash after it loses none.
+        keys = await record(session, _notices(ctx, ended, languages), now)
+    await ctx.db.scrub_files()
+    await deliver(ctx, keys)
     cmd = ctx.messenger(actor.platform).command_prefix
     return reply(t(language, "privacy.forgotten", cmd=cmd), replace=True)
 
@@ -134,15 +140,19 @@ async def _ending(session: Any, person: Person) -> list[Ended]:
     return ended
 
 
-async def _tell_partners(ctx: FlowContext, ended: list[Ended]) -> None:
+def _notices(ctx: FlowContext, ended: list[Ended], languages: Languages) -> list[Owed]:
+    """The partner's kind note and the coordinators' "match them again", per tandem."""
+    owed: list[Owed] = []
     for item in ended:
         partner = item.partner
-        await to_person(ctx, partner, item.round_id, "partner_forgotten",
-                        f"partner-forgotten:{item.tandem_id}:{partner.id}",
-                        lambda lang, _reader: Message.text(t(lang, "privacy.partner_forgotten")))
+        owed += for_person(ctx, partner, item.round_id, "partner_forgotten",
+                           f"partner-forgotten:{item.tandem_id}:{partner.id}",
+                           lambda lang, _reader: Message.text(
+                               t(lang, "privacy.partner_forgotten")))
         name = partner.display_name or partner.user_id
-        await to_coordinators(ctx, f"partner-forgotten:{item.tandem_id}", item.round_id,
-                              _coordinators_note(name, item.round_name))
+        owed += for_coordinators(ctx, languages, f"partner-forgotten:{item.tandem_id}",
+                                 item.round_id, _coordinators_note(name, item.round_name))
+    return owed
 
 
 def _coordinators_note(partner: str, round_name: str) -> Callable[[str, Messenger], Message]:
@@ -207,4 +217,5 @@ async def purge_expired(ctx: FlowContext, now: datetime | None = None,
         for platform, user_id in due:
             person = await personal_data.find_person(session, platform, user_id)
             await personal_data.erase(session, person, now)
+    await ctx.db.scrub_files()
     return purge

@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from conversations import outbox, privacy
+from conversations import outbox, owed, privacy
 from conversations.context import FlowContext
 from conversations.outbox import Sent
 from conversations.schedule import RoundDates
@@ -75,6 +75,8 @@ async def run_due(ctx: FlowContext, now: datetime | None = None) -> DueReport:
         if pairs:
             situation.answers = await checkins.checkins(session, current.id)
             situation.reminders = await checkins.due_reminders(session, current.id, now)
+    # Owed messages a crash, an outage or a dead sender left behind go out first.
+    report.sent["owed"] += await owed.run_owed(ctx, now)
     token = outbox.settled.set(frozenset(known))
     try:
         for kind in KINDS:

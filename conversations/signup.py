@@ -10,18 +10,20 @@ Who sees what, in order:
    field, values kept; nothing is stored.
 4. Valid answers are stored (one row per person, whatever races), the form
    closes at once, and then the employee gets a confirmation in their DMs with
-   a summary.
+   a summary (owed in the transaction that stored the answers, so a crash
+   between the two does not lose it).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from datetime import datetime, timedelta
 
-from bot.core.errors import PlatformError, UserError
+from bot.core.errors import UserError
 from bot.core.i18n import t
-from conversations import survey
+from conversations import owed, survey
 from conversations.context import FlowContext
 from conversations.events import Actor, Command, FormSubmission
 from conversations.messages import (
@@ -33,7 +35,10 @@ from conversations.messages import (
     Paragraph,
     ShowForm,
 )
+from conversations.outbox import Sent
+from conversations.owed import DIRECT, Owed
 from conversations.summary import answer_facts, format_day
+from storage.deliveries import Claim, owed_row
 from storage.models import Participant, ParticipantStatus, Round
 from storage.people import SurveyAnswers, people
 
@@ -102,38 +107,35 @@ async def submit(ctx: FlowContext, submission: FormSubmission) -> Outcome:
     if answers is None:
         form = survey.build_form(ctx.config.survey, language, earlier)
         return FormInvalid(form, errors, dict(submission.values))
-    participant = await people(ctx.db).save_survey(SurveyAnswers(
-        workspace,
-        actor.user_id,
-        {
-            **answers.as_columns(),
-            "platform": actor.platform,
-            "display_name": actor.display_name,
-            "round_id": current.id,
-            "timezone": actor.timezone,
-            "locale": language,
-            "consent_at": now,  # the first consent is kept on later edits
-            "status": ParticipantStatus.ACTIVE,
-            "left_at": None,
-        },
-        now,
-    ))
+    columns = {
+        **answers.as_columns(),
+        "platform": actor.platform,
+        "display_name": actor.display_name,
+        "round_id": current.id,
+        "timezone": actor.timezone,
+        "locale": language,
+        "consent_at": now,  # the first consent is kept on later edits
+        "status": ParticipantStatus.ACTIVE,
+        "left_at": None,
+    }
     editing = earlier is not None and earlier.status != ParticipantStatus.LEFT
+    # The summary is owed with the answers: saved in their transaction, sent after.
+    summary = Claim(f"summary:{uuid.uuid4().hex}", "summary", actor.platform, actor.user_id,
+                    current.id)
+    message = _summary(ctx, actor, Participant(**columns), current, language, editing)
+    row = owed_row(summary, Owed(summary, DIRECT, (actor.user_id,), message).payload(), now)
+    await people(ctx.db).save_survey(SurveyAnswers(workspace, actor.user_id, columns, now,
+                                                   (row,)))
     return FormDone(
         Message.text(t(language, "signup.saved_inline")),
-        then=lambda: _confirm(ctx, actor, participant, current, language, editing),
+        then=lambda: _send_summary(ctx, actor, summary.key),
     )
 
 
-async def _confirm(
-    ctx: FlowContext,
-    actor: Actor,
-    participant: Participant,
-    current: Round,
-    language: str,
-    editing: bool,
-) -> None:
-    messenger = ctx.messenger(actor.platform)
+def _summary(ctx: FlowContext, actor: Actor, participant: Participant, current: Round,
+             language: str, editing: bool) -> Message:
+    """The private confirmation after the survey: the answers, and what comes next."""
+    prefix = ctx.messenger(actor.platform).command_prefix
     role = t(language, f"role.{participant.role}")
     intro = t(
         language,
@@ -143,17 +145,19 @@ async def _confirm(
         role=role,
         date=_day(current.signup_closes_at.astimezone(ctx.config.timezone), language, closing=True),
     )
-    message = Message(
+    return Message(
         title=t(language, "signup.confirmed_title"),
         blocks=(
             Paragraph(intro),
             Facts(answer_facts(ctx.config, participant, language)),
-            Paragraph(t(language, "signup.next_steps", cmd=messenger.command_prefix)),
+            Paragraph(t(language, "signup.next_steps", cmd=prefix)),
         ),
     )
-    try:
-        await messenger.send_direct(actor.user_id, message)
-    except PlatformError as error:
-        # The answers are saved and the form said so; a lost summary is not worth
-        # an error page, but operators should see it.
-        log.warning("sign-up summary not delivered on %s: %s", actor.platform, error)
+
+
+async def _send_summary(ctx: FlowContext, actor: Actor, key: str) -> None:
+    [sent] = await owed.deliver(ctx, [key])
+    if sent in (Sent.RETRY, Sent.UNREACHABLE):
+        # The answers are saved and the form said so; ``run_due`` tries again later
+        # (unless the person cannot be reached), and operators should see it.
+        log.warning("sign-up summary not delivered on %s yet: %s", actor.platform, sent.value)

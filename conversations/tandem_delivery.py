@@ -10,6 +10,7 @@ gets their message.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 
 from bot.core.i18n import t
@@ -21,6 +22,8 @@ from storage import participants
 from storage.deliveries import Claim
 from storage.models import Participant, ParticipantStatus
 from storage.tandems import TandemPeople
+
+log = logging.getLogger(__name__)
 
 Compose = Callable[[str, Participant], Message]
 
@@ -100,14 +103,35 @@ async def unreachable(ctx: FlowContext, person: Participant, round_id: int | Non
     )
 
 
+Languages = dict[tuple[str, str], str]
+
+
+async def coordinator_languages(ctx: FlowContext) -> Languages:
+    """Each coordinator's language, found as a participant's is (Slack ``users.info``,
+    Teams the locale of their last message, both cached), else app.yaml's default.
+    Asked before a transaction opens: a lookup may go to the platform."""
+    found: Languages = {}
+    for platform, messenger in ctx.messengers.items():
+        for coordinator in ctx.config.coordinator_ids(platform):
+            try:
+                locale = await messenger.locale_of(coordinator)
+            except Exception:  # a failed lookup must not hold up an alert
+                log.warning("no locale for a coordinator on %s; using the default", platform)
+                locale = None
+            found[(platform, coordinator)] = ctx.language(locale)
+    return found
+
+
 async def to_coordinators(ctx: FlowContext, key: str, round_id: int | None,
                           compose: Callable[[str, Messenger], Message]) -> list[Sent]:
-    """Each coordinator, on each platform the bot runs on, once per key; ``compose``
-    gets the language and the platform's messenger (how commands are typed there)."""
-    language = ctx.config.default_language
+    """Each coordinator, on each platform the bot runs on, once per key, in their own
+    language; ``compose`` gets the language and the platform's messenger (how commands
+    are typed there)."""
+    languages = await coordinator_languages(ctx)
     results = []
     for platform, messenger in ctx.messengers.items():
         for coordinator in ctx.config.coordinator_ids(platform):
+            language = languages.get((platform, coordinator), ctx.config.default_language)
             claim = Claim(f"{key}:{platform}:{coordinator}", "coordinator", platform,
                           coordinator, round_id)
             results.append(await outbox.direct(ctx, claim, coordinator,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -22,6 +23,8 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from bot.core.errors import TandemError
+
+log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -57,6 +60,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # What is deleted or overwritten is zeroed in the file, not left in free space:
+    # an erased person's text must not be readable from the database file.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 
@@ -112,6 +118,18 @@ class Database:
         on SQLite.)"""
         async with self.read_sessions() as session:
             yield session
+
+    async def scrub_files(self) -> None:
+        """After an erasure: on SQLite, copy the write-ahead log into the database and
+        truncate it, so the erased rows' old versions are in neither file. (PostgreSQL
+        reclaims dead rows with its autovacuum.)"""
+        if self.dialect != "sqlite":
+            return
+        async with self.engine.connect() as conn:
+            busy = (await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")).first()
+        if busy is not None and busy[0]:
+            log.warning("sqlite: the write-ahead log could not be truncated (a reader was "
+                        "busy); it is at the next erasure")
 
     async def migrate(self) -> None:
         def upgrade(connection: Connection) -> None:

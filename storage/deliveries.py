@@ -3,19 +3,27 @@
 A claim is an INSERT that only one writer can win (the key is unique), or the
 take-over of a claim whose lease ran out (its sender died). The lease must be
 longer than the slowest send, so a live sender is never overtaken.
+
+A message owed because of a state change is first written ``pending`` with its
+payload (``owe``), in the transaction of that change; sending it starts with
+``claim_owed``, which turns it ``claimed`` the same way.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import dialect_insert
 from storage.models import Delivery, DeliveryStatus
 from storage.results import rows_changed
+
+PENDING, CLAIMED, SENT, FAILED = (DeliveryStatus.PENDING, DeliveryStatus.CLAIMED,
+                                  DeliveryStatus.SENT, DeliveryStatus.FAILED)
 
 
 @dataclass(frozen=True)
@@ -57,12 +65,73 @@ async def claim(
     return TAKEOVER if rows_changed(taken_over) == 1 else None
 
 
+def owed_row(item: Claim, payload: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The pending row of a message owed from now on (for ``owe``)."""
+    return {"key": item.key, "kind": item.kind, "platform": item.platform,
+            "recipient": item.recipient[:255], "round_id": item.round_id,
+            "period": item.period, "status": PENDING, "lease_until": None, "attempts": 0,
+            "payload": payload, "created_at": now}
+
+
+async def owe(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Record messages as owed, in the caller's transaction; a key already known
+    (owed, sent or given up) stays as it is."""
+    if rows:
+        await session.execute(
+            dialect_insert(session, Delivery).on_conflict_do_nothing(index_elements=["key"]),
+            rows)
+
+
+@dataclass(frozen=True)
+class Taken:
+    """An owed message this caller now sends: ``mode`` is NEW or TAKEOVER."""
+
+    mode: str
+    claim: Claim
+    payload: dict[str, Any]
+
+
+async def claim_owed(session: AsyncSession, key: str, now: datetime, lease: timedelta
+                     ) -> Taken | None:
+    """Take an owed message for sending, or None if it is sent, given up, or another
+    sender holds it under a live lease."""
+    row = await session.scalar(select(Delivery).where(Delivery.key == key))
+    if row is None or row.payload is None or row.status not in (PENDING, CLAIMED):
+        return None
+    if row.lease_until is not None and row.lease_until >= now:
+        return None
+    taken = await session.execute(
+        update(Delivery)
+        .where(Delivery.key == key, Delivery.status == row.status,
+               Delivery.attempts == row.attempts)
+        .values(status=CLAIMED, lease_until=now + lease, attempts=Delivery.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if taken.rowcount != 1:
+        return None
+    # Only a row never tried is new: one tried before may have gone out already.
+    mode = NEW if row.attempts == 0 else TAKEOVER
+    item = Claim(row.key, row.kind, row.platform, row.recipient, row.round_id, row.period)
+    return Taken(mode, item, row.payload)
+
+
+async def owed_due(session: AsyncSession, now: datetime, limit: int = 1000) -> list[str]:
+    """Owed messages nobody is sending: never claimed, released for a retry whose
+    time has come, or claimed by a sender whose lease ran out (it died)."""
+    rows = await session.scalars(
+        select(Delivery.key)
+        .where(Delivery.payload.is_not(None), Delivery.status.in_((PENDING, CLAIMED)),
+               or_(Delivery.lease_until.is_(None), Delivery.lease_until < now))
+        .order_by(Delivery.id).limit(limit))
+    return list(rows)
+
+
 async def mark_sent(session: AsyncSession, key: str, message_ref: str, now: datetime) -> None:
     await session.execute(
         update(Delivery)
         .where(Delivery.key == key)
         .values(status=DeliveryStatus.SENT, message_ref=message_ref[:255], sent_at=now,
-                lease_until=None, last_error=None)
+                lease_until=None, last_error=None, payload=None)
     )
 
 
@@ -71,7 +140,8 @@ async def mark_failed(session: AsyncSession, key: str, error: str) -> None:
     await session.execute(
         update(Delivery)
         .where(Delivery.key == key)
-        .values(status=DeliveryStatus.FAILED, last_error=error[:500], lease_until=None)
+        .values(status=DeliveryStatus.FAILED, last_error=error[:500], lease_until=None,
+                payload=None)
     )
 
 

@@ -81,8 +81,10 @@ class TandemStatus(StrEnum):
 
 
 class DeliveryStatus(StrEnum):
-    """``claimed`` (being sent, under a lease), then ``sent`` or ``failed``."""
+    """``claimed`` (being sent, under a lease), then ``sent`` or ``failed``; a message
+    owed by a change is ``pending`` (with its payload) until a sender claims it."""
 
+    PENDING = "pending"
     CLAIMED = "claimed"
     SENT = "sent"
     FAILED = "failed"
@@ -201,7 +203,11 @@ class Delivery(Base):
 
     A row is claimed (``claimed``, with a lease) before sending and marked
     ``sent`` with the platform's message id after, so a crash, a restart or a
-    second instance never sends the same key twice.
+    second instance never sends the same key twice. A message owed because of a
+    state change is written ``pending`` in that change's transaction, with what
+    to send in ``payload`` (the rendered message and where it goes), so that
+    ``run_due`` can send it should the sender die; the payload is dropped once
+    the message is sent or given up.
     """
 
     __tablename__ = "deliveries"
@@ -218,6 +224,7 @@ class Delivery(Base):
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     message_ref: Mapped[str | None] = mapped_column(String(255))
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

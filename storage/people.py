@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from bot.core.config import RoundSettings
-from storage import workspaces
+from storage import deliveries, workspaces
 from storage.batching import Batcher, Failed
 from storage.db import Database, per_database
 from storage.dialect import dialect_insert
@@ -39,6 +39,9 @@ class SurveyAnswers:
     user_id: str
     columns: Mapping[str, Any]
     now: datetime
+    #: Deliveries this answer owes (``storage.deliveries.owed_row``: the summary DM),
+    #: recorded in the transaction that saves it.
+    owed: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -182,8 +185,12 @@ class People:
 
     async def _save(self, batch: Sequence[SurveyAnswers]) -> list[Participant | Failed]:
         rows = self._rows(batch)
+        owed: dict[PersonKey, list[dict[str, Any]]] = {}
+        for a in batch:
+            owed.setdefault((a.workspace_id, a.user_id), []).extend(a.owed)
         try:
-            saved: dict[PersonKey, Participant | Failed] = dict(await self._upsert_rows(rows))
+            saved: dict[PersonKey, Participant | Failed] = dict(await self._upsert_rows(
+                rows, [row for rows_of in owed.values() for row in rows_of]))
         except Exception:
             if len(rows) == 1:
                 raise
@@ -191,7 +198,8 @@ class People:
             saved = {}
             for row in rows:
                 try:
-                    saved.update(await self._upsert_rows([row]))
+                    saved.update(await self._upsert_rows(
+                        [row], owed[(row["workspace_id"], row["user_id"])]))
                 except Exception as error:
                     saved[(row["workspace_id"], row["user_id"])] = Failed(error)
         return [saved[(a.workspace_id, a.user_id)] for a in batch]
@@ -217,11 +225,13 @@ class People:
                  **({} if consents[key] is None else {"consent_at": consents[key]})}
                 for key, a in latest.items()]
 
-    async def _upsert_rows(self, rows: list[dict[str, Any]]) -> dict[PersonKey, Participant]:
+    async def _upsert_rows(self, rows: list[dict[str, Any]], owed: list[dict[str, Any]]
+                           ) -> dict[PersonKey, Participant]:
         # No RETURNING: SQLite has it only from 3.35, and older ones are still about
         # (Debian 11 ships 3.34). The rows are read back in the same transaction.
         async with self.db.session() as session:
             await session.execute(self._upsert(session, tuple(rows[0])), rows)
+            await deliveries.owe(session, owed)
             return await self._find(session, {(r["workspace_id"], r["user_id"]) for r in rows})
 
     def _upsert(self, session: AsyncSession, columns: tuple[str, ...]) -> Any:

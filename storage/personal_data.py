@@ -15,6 +15,7 @@ person wrote, where the bot could reach them and their names are gone.
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from typing import Any
 from sqlalchemy import Text, cast, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.deliveries import CLAIMED, FAILED, PENDING
 from storage.models import (
     ActionStatus,
     AuditEntry,
@@ -249,11 +251,22 @@ _DELIVERY_TEXT = (Delivery.key, Delivery.recipient, Delivery.message_ref, Delive
 
 
 async def _deliveries(session: AsyncSession, person: Person) -> list[Delivery]:
-    found = await session.scalars(
+    found = list(await session.scalars(
         select(Delivery).where(Delivery.platform == person.platform, or_(
             *(column.contains(person.user_id, autoescape=True) for column in _DELIVERY_TEXT)))
-        .order_by(Delivery.id))
-    return list(found)
+        .order_by(Delivery.id)))
+    # Messages still owed carry their text; the few that mention the person go too.
+    # (Matched here, not in SQL: JSON as text escapes non-ASCII names.)
+    owed = await session.scalars(select(Delivery).where(Delivery.payload.is_not(None))
+                                 .order_by(Delivery.id))
+    known = {d.id for d in found}
+    found += [d for d in owed if d.id not in known and _mentions(d.payload, person)]
+    return found
+
+
+def _mentions(payload: Any, person: Person) -> bool:
+    text = json.dumps(payload, ensure_ascii=False)
+    return any(needle in text for needle in (person.user_id, *person.names) if needle)
 
 
 async def _deliveries_export(session: AsyncSession, person: Person) -> list[Row]:
@@ -270,6 +283,13 @@ async def _deliveries_export(session: AsyncSession, person: Person) -> list[Row]
 async def _deliveries_erase(session: AsyncSession, person: Person, token: str,
                             now: datetime) -> None:
     for delivery in await _deliveries(session, person):
+        if person.user_id in delivery.recipient.split(",") or delivery.payload is not None:
+            # Where it went identifies them (a Slack DM channel id, a Teams chat id),
+            # and a message still owed to or about them is not sent any more.
+            delivery.message_ref = None
+            if delivery.status in (PENDING, CLAIMED):
+                delivery.status, delivery.lease_until = FAILED, None
+            delivery.payload = None
         for column in _DELIVERY_TEXT:
             value = getattr(delivery, column.key)
             if value is not None:

@@ -86,7 +86,9 @@ async def test_preview_respects_rules_and_confirm_introduces_once(
     async with db.session() as session:
         assert await session.scalar(select(func.count(Tandem.id))) == 2
         assert await session.scalar(
-            select(func.count(Delivery.id)).where(Delivery.status == "sent")) == 3
+            select(func.count(Delivery.id)).where(
+                Delivery.status == "sent",
+                Delivery.kind.in_(("introduction", "announcement")))) == 3
 
     mehmet = platform.transcript("j2")[-1]
     assert mehmet.startswith("Lernt euch kennen") and "Mehmet ist Mentor*in" in mehmet

@@ -112,6 +112,7 @@ async def test_non_coordinators_are_refused_and_nothing_happens(world: TeamsWorl
     await sign_up_everyone(world)
     await bot_added_to_team(world, CLARA)
     world.connector.clear()
+    summaries = await count(world, Delivery)  # the sign-up summaries, owed and sent
 
     refused = t("de", "error.not_allowed")
     assert "Koordinator" in refused
@@ -125,8 +126,9 @@ async def test_non_coordinators_are_refused_and_nothing_happens(world: TeamsWorl
 
     assert [(c.kind, c.conversation_id) for c in world.connector.calls] == [
         ("reply", LENA.chat)] * 4
-    for model in (MatchProposal, Tandem, AuditEntry, Delivery):
+    for model in (MatchProposal, Tandem, AuditEntry):
         assert await count(world, model) == 0
+    assert await count(world, Delivery) == summaries
 
 
 async def test_matching_on_teams(world: TeamsWorld) -> None:

@@ -474,22 +474,21 @@ async def test_a_whole_round_on_teams(world: TeamsWorld, clock: FixedClock) -> N
         assert when(user, PULSE_EN[1]) == step_after(utc(5, 1, 8))
         assert when(user, EVALUATION_EN[1]) == step_after(utc(8, 1, 8))
 
-    # 3. The coordinator: hello, the sign-up count, the matching in her language, then
-    # the notices in the programme's language (app.yaml: de): tandem B stalled, once;
-    # tandem C's calls for help, from the third nudge and from the half-way pulse.
+    # 3. The coordinator, all in her own language (her client's locale, en-US, not the
+    # programme's de): hello, the sign-up count, the matching, then the notices:
+    # tandem B stalled, once; tandem C's calls for help, from the third nudge and
+    # from the half-way pulse.
     assert_inbox(inbox(world, CLARA), [
         ("send", "Tandem: reverse mentoring"),
-        ("send", "Die Anmeldung für die Runde 2027-spring ist beendet: 3 Juniors und "
-                 "3 Seniors haben sich angemeldet. Bitte starte das Matching mit match."),
+        ("send", "Sign-up for round 2027-spring has closed: 3 juniors and 3 seniors signed "
+                 "up. Please run the matching with match."),
         ("reply", "Matching 6 people"), ("send", "Matching proposal #1"),
         ("send", "Proposal #1 as a spreadsheet (CSV)."),
         ("update", "Confirmed: 3 tandems for round 2027-spring."),
-        ("send", "Das Tandem Jamal Okafor → Katrin Vogel (Runde 2027-spring) hat sich seit "
-                 "2 Monaten nicht getroffen."),
-        ("send", "Das Tandem Mehmet Yilmaz → Olivia Brown (Runde 2027-spring) hat um Hilfe "
-                 "gebeten."),
-        ("send", "Das Tandem Mehmet Yilmaz → Olivia Brown (Runde 2027-spring) hat um Hilfe "
-                 "gebeten."),
+        ("send", "The tandem Jamal Okafor → Katrin Vogel (round 2027-spring) has not met for "
+                 "2 months."),
+        ("send", "The tandem Mehmet Yilmaz → Olivia Brown (round 2027-spring) asked for help."),
+        ("send", "The tandem Mehmet Yilmaz → Olivia Brown (round 2027-spring) asked for help."),
     ])
     # Sign-up closes at the end of 15 January: the note comes the next morning.
     assert when(CLARA, inbox(world, CLARA)[1][1]) == step_after(utc(1, 16, 9))
@@ -641,9 +640,9 @@ async def test_buttons_twice_outsiders_and_after_the_end(
     assert head(both) == ("The coordinators already know you need help with meeting 1; "
                           "someone will get in touch.")
     await press(world, KATRIN, katrin_nudge, "checkin.help")
-    alerts = [head(c) for c in connector.messages(CLARA.chat) if "um Hilfe gebeten" in head(c)]
-    assert alerts == ["Das Tandem Jamal Okafor → Katrin Vogel (Runde 2027-spring) hat um Hilfe "
-                      "gebeten. Bitte melde dich bei den beiden."]
+    alerts = [head(c) for c in connector.messages(CLARA.chat) if "asked for help" in head(c)]
+    assert alerts == ["The tandem Jamal Okafor → Katrin Vogel (round 2027-spring) asked for "
+                      "help. Please get in touch with them."]
 
     # A reflection: wrong answers come back on the card; the form's context comes back
     # from the card; another person cannot send the form for this tandem.

@@ -58,6 +58,8 @@ class LocalMessenger:
         self.files: dict[str, list[tuple[str, bytes]]] = defaultdict(list)
         self._ids = itertools.count(1)
         self.unreachable: set[str] = set()
+        #: user id -> locale, as a platform's directory would tell it
+        self.locales: dict[str, str] = {}
 
     def _id(self) -> str:
         return f"local-{next(self._ids)}"
@@ -77,6 +79,9 @@ class LocalMessenger:
     async def post_channel(self, channel_id: str, message: Message) -> str:
         self.channels[channel_id].append(message)
         return self._id()
+
+    async def locale_of(self, user_id: str) -> str | None:
+        return self.locales.get(user_id)
 
     async def find_sent(self, targets: Sequence[str], key: str) -> str | None:
         for target in targets:

@@ -57,7 +57,8 @@ class SlackAdapter:
         assert settings.bot_token
         self.settings = settings
         self.client = make_client(settings.bot_token, settings.api_url)
-        self.messenger = SlackMessenger(self.client)
+        directory = Directory(self.client)
+        self.messenger = SlackMessenger(self.client, directory)
         # slack_sdk's clock, as its own SignatureVerifier would read it.
         self.signature_clock = SignatureClock()
         self.app = AsyncApp(
@@ -72,7 +73,7 @@ class SlackAdapter:
             process_before_response=True,
             logger=logging.getLogger("slack_bolt"),
         )
-        register(self.app, runtime, Directory(self.client))
+        register(self.app, runtime, directory)
         self.runtime = runtime
         self._socket: object | None = None
         self.coordinator_group = CoordinatorGroup(self.client, runtime.config)

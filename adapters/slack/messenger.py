@@ -10,6 +10,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.blocks import fallback_text, message_blocks
+from adapters.slack.directory import Directory, NotInWorkspace
 from bot.core.errors import PlatformError
 from conversations.messages import Message
 
@@ -28,9 +29,17 @@ class SlackMessenger:
     command_prefix = "/tandem "
     supports_group = True
 
-    def __init__(self, client: AsyncWebClient) -> None:
+    def __init__(self, client: AsyncWebClient, directory: Directory | None = None) -> None:
         self.client = client
+        self.directory = directory or Directory(client)
         self._groups: OrderedDict[str, str] = OrderedDict()
+
+    async def locale_of(self, user_id: str) -> str | None:
+        """``users.info``'s locale, through the directory's cache (as for participants)."""
+        try:
+            return (await self.directory.profile(user_id)).locale
+        except NotInWorkspace:
+            return None
 
     async def _post(self, channel: str, message: Message) -> str:
         extra: dict[str, Any] = {}

@@ -127,6 +127,12 @@ class TeamsMessenger:
                 log.warning("teams: group message not delivered to one member: %s", error)
         return sent
 
+    async def locale_of(self, user_id: str) -> str | None:
+        """The locale of the person's last message to the bot, kept with their
+        conversation reference (None for someone who never wrote)."""
+        found = await self.references.find("user", user_id)
+        return found[0].locale if found is not None else None
+
     async def find_sent(self, targets: Sequence[str], key: str) -> str | None:
         # Bots cannot read a Teams chat's history, so a message whose sender died
         # after sending and before recording it cannot be found; it is sent again.

@@ -105,6 +105,8 @@ def references_in(activity: Activity) -> list[tuple[str, str, ConversationRefere
                 person, activity.recipient or ChannelAccount(id=""), activity.conversation.id,
                 tenant, activity.channel_id, activity.service_url,
             )
+            # Their client's locale: how coordinators' alerts find their language.
+            reference.locale = activity.locale or None
         else:
             reference = _membership_ref(activity, person)
         found.append(("user", user_key(person), reference))

@@ -1,0 +1,201 @@
+"""Messages owed because of a state change: recorded with the change, then sent.
+
+A flow that changes state and owes people a message (introductions when a round
+is confirmed, the sign-up summary, a "need help" alert, the notices after
+forget-me) builds the messages first (``for_person``, ``for_tandem``,
+``for_coordinators``, ``for_channels``: each rendered in its reader's language),
+writes them as pending deliveries in the same transaction as the change
+(``record``), and after the commit sends them at once (``deliver``, the fast
+path). Whatever a crash, a restart or an outage left pending, or claimed by a
+sender that died, ``run_owed`` sends from ``run_due`` (the safety net). Either
+way each goes through ``outbox.send_once``: on Slack a message whose sender died
+after sending is found by its key and not sent again; on Teams, which cannot
+look, it is sent again (at least once, see the README's reliability section).
+
+Who sees what is decided by the flow; a person who cannot be reached is marked
+and the coordinators are told once, as for every other message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from storage.rhythm import TandemPeople
+
+from conversations import outbox
+from conversations.context import FlowContext
+from conversations.messages import Message, message_from_json, message_to_json
+from conversations.outbox import Sent
+from conversations.tandem_delivery import Compose, Languages, group_capable, merge, unreachable
+from storage import deliveries
+from storage.deliveries import Claim
+from storage.models import Participant
+
+log = logging.getLogger(__name__)
+
+DIRECT, GROUP, CHANNEL = "direct", "group", "channel"
+#: How many owed messages the safety net sends at once.
+PARALLEL_SENDS = 16
+
+
+@dataclass(frozen=True)
+class Owed:
+    """One message owed: where it goes, and the message in its reader's language."""
+
+    claim: Claim
+    to: str
+    targets: tuple[str, ...]
+    message: Message
+    #: The participant a private message is for (marked unreachable if it fails).
+    participant_id: int | None = None
+    #: For a group message: one private message per partner, should the group fail.
+    fallback: tuple[Owed, ...] = ()
+
+    def payload(self) -> dict[str, Any]:
+        return {"to": self.to, "targets": list(self.targets),
+                "message": message_to_json(self.message),
+                "participant": self.participant_id,
+                "fallback": [{**f.payload(), "key": f.claim.key, "kind": f.claim.kind,
+                              "recipient": f.claim.recipient} for f in self.fallback]}
+
+
+async def record(session: AsyncSession, owed: Sequence[Owed], now: datetime) -> list[str]:
+    """Write ``owed`` as pending in the caller's transaction; returns their keys."""
+    await deliveries.owe(session, [deliveries.owed_row(o.claim, o.payload(), now)
+                                   for o in owed])
+    return [o.claim.key for o in owed]
+
+
+# building ----------------------------------------------------------------------------
+
+def for_person(ctx: FlowContext, person: Participant, round_id: int | None, kind: str,
+               key: str, compose: Compose) -> list[Owed]:
+    """A private message to a participant, in their language (none to the forgotten)."""
+    if person.status == "forgotten":
+        return []  # asked to be forgotten: never written to again (conversations/privacy)
+    message = compose(ctx.language(person.locale), person)
+    claim = Claim(key, kind, person.platform, person.user_id, round_id)
+    return [Owed(claim, DIRECT, (person.user_id,), message, person.id)]
+
+
+def for_tandem(ctx: FlowContext, pair: TandemPeople, round_id: int, kind: str, key: str,
+               compose: Compose) -> list[Owed]:
+    """One message in a shared chat where the platform has one (in each partner's
+    language where they differ), else one private message each."""
+    people = [p for p in pair.people
+              if p.unreachable_at is None and p.status not in ("left", "forgotten")]
+    singles = [o for p in people
+               for o in for_person(ctx, p, round_id, kind, f"{key}:{p.id}", compose)]
+    if not group_capable(ctx, pair):
+        return singles
+    languages = list(dict.fromkeys(ctx.language(p.locale) for p in people))
+    # Each language part is told from the side of the partner who reads it.
+    parts = [compose(lang, next(p for p in people if ctx.language(p.locale) == lang))
+             for lang in languages]
+    users = (pair.mentor.user_id, pair.mentee.user_id)
+    claim = Claim(key, kind, pair.mentor.platform, ",".join(users), round_id)
+    return [Owed(claim, GROUP, users, merge(parts), fallback=tuple(singles))]
+
+
+def for_coordinators(ctx: FlowContext, languages: Languages, key: str, round_id: int | None,
+                     compose: Callable[[str], Message]) -> list[Owed]:
+    """Each coordinator, on each platform the bot runs on, in their own language."""
+    owed = []
+    for platform in ctx.messengers:
+        for coordinator in ctx.config.coordinator_ids(platform):
+            language = languages.get((platform, coordinator), ctx.config.default_language)
+            claim = Claim(f"{key}:{platform}:{coordinator}", "coordinator", platform,
+                          coordinator, round_id)
+            owed.append(Owed(claim, DIRECT, (coordinator,), compose(language)))
+    return owed
+
+
+def for_channels(ctx: FlowContext, key: str, round_id: int | None, kind: str,
+                 compose: Callable[[str], Message]) -> list[Owed]:
+    """Every programme channel, in the programme's language."""
+    message = compose(ctx.config.default_language)
+    return [Owed(Claim(f"{key}:{platform}:{channel}", kind, platform, channel, round_id),
+                 CHANNEL, (channel,), message)
+            for platform in ctx.messengers for channel in ctx.config.channels.get(platform, ())]
+
+
+# sending -----------------------------------------------------------------------------
+
+async def deliver(ctx: FlowContext, keys: Sequence[str]) -> list[Sent]:
+    """Send these owed messages now, each once (the fast path after a change)."""
+    return [await _deliver(ctx, key) for key in keys]
+
+
+async def run_owed(ctx: FlowContext, now: datetime) -> int:
+    """Send every owed message nobody is sending (the safety net); how many were tried."""
+    async with ctx.db.session() as session:
+        keys = await deliveries.owed_due(session, now)
+    gate = asyncio.Semaphore(PARALLEL_SENDS)
+
+    async def one(key: str) -> None:
+        async with gate:
+            if not ctx.stopping.is_set():
+                await _deliver(ctx, key)
+
+    await asyncio.gather(*(one(key) for key in keys))
+    return len(keys)
+
+
+async def _deliver(ctx: FlowContext, key: str) -> Sent:
+    async with ctx.db.session() as session:
+        taken = await deliveries.claim_owed(session, key, ctx.clock.now(),
+                                            ctx.config.rhythm.claim_lease)
+    if taken is None:
+        return Sent.ALREADY
+    item, data = taken.claim, taken.payload
+    messenger = ctx.messengers.get(item.platform)
+    if messenger is None:
+        # Its platform is not configured on this instance: left to its lease, then
+        # to whichever instance runs it.
+        return Sent.RETRY
+    message = replace(message_from_json(data["message"]), key=key)
+    targets = [str(t) for t in data["targets"]]
+
+    async def send() -> str | list[str]:
+        if data["to"] == GROUP:
+            return await messenger.send_group(targets, message)
+        if data["to"] == CHANNEL:
+            return await messenger.post_channel(targets[0], message)
+        return await messenger.send_direct(targets[0], message)
+
+    async def recover() -> str | None:
+        return await messenger.find_sent(targets, key)
+
+    async def take() -> str:
+        return taken.mode
+
+    sent = await outbox.send_once(ctx, item, send, recover, take)
+    if sent is Sent.UNREACHABLE:
+        await _unreachable(ctx, item, data)
+    return sent
+
+
+async def _unreachable(ctx: FlowContext, item: Claim, data: dict[str, Any]) -> None:
+    """A group chat that failed falls back to one message each; a person who cannot
+    be reached is marked and the coordinators are told."""
+    if data.get("fallback"):
+        rows = [deliveries.owed_row(
+            Claim(f["key"], f["kind"], item.platform, f["recipient"], item.round_id),
+            {k: v for k, v in f.items() if k not in ("key", "kind", "recipient")},
+            ctx.clock.now()) for f in data["fallback"]]
+        async with ctx.db.session() as session:
+            await deliveries.owe(session, rows)
+        await deliver(ctx, [row["key"] for row in rows])
+        return
+    participant_id = data.get("participant")
+    if isinstance(participant_id, int):
+        async with ctx.db.session() as session:
+            person = await session.get(Participant, participant_id)
+        if person is not None:
+            await unreachable(ctx, person, item.round_id)
