@@ -107,7 +107,7 @@ async def claim_owed(session: AsyncSession, key: str, now: datetime, lease: time
         .values(status=CLAIMED, lease_until=now + lease, attempts=Delivery.attempts + 1)
         .execution_options(synchronize_session=False)
     )
-    if taken.rowcount != 1:
+    if rows_changed(taken) != 1:
         return None
     # Only a row never tried is new: one tried before may have gone out already.
     mode = NEW if row.attempts == 0 else TAKEOVER
