@@ -26,7 +26,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from storage.rhythm import TandemPeople
 
 from conversations import outbox
 from conversations.context import FlowContext
@@ -36,6 +35,7 @@ from conversations.tandem_delivery import Compose, Languages, group_capable, mer
 from storage import deliveries
 from storage.deliveries import Claim
 from storage.models import Participant
+from storage.tandems import TandemPeople
 
 log = logging.getLogger(__name__)
 
