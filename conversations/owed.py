@@ -31,7 +31,14 @@ from conversations import outbox
 from conversations.context import FlowContext
 from conversations.messages import Message, message_from_json, message_to_json
 from conversations.outbox import Sent
-from conversations.tandem_delivery import Compose, Languages, group_capable, merge, unreachable
+from conversations.tandem_delivery import (
+    Compose,
+    Languages,
+    coordinator_claims,
+    group_capable,
+    merge,
+    unreachable,
+)
 from storage import deliveries
 from storage.deliveries import Claim
 from storage.models import Participant
@@ -106,14 +113,8 @@ def for_tandem(ctx: FlowContext, pair: TandemPeople, round_id: int, kind: str, k
 def for_coordinators(ctx: FlowContext, languages: Languages, key: str, round_id: int | None,
                      compose: Callable[[str], Message]) -> list[Owed]:
     """Each coordinator, on each platform the bot runs on, in their own language."""
-    owed = []
-    for platform in ctx.messengers:
-        for coordinator in ctx.config.coordinator_ids(platform):
-            language = languages.get((platform, coordinator), ctx.config.default_language)
-            claim = Claim(f"{key}:{platform}:{coordinator}", "coordinator", platform,
-                          coordinator, round_id)
-            owed.append(Owed(claim, DIRECT, (coordinator,), compose(language)))
-    return owed
+    return [Owed(claim, DIRECT, (claim.recipient,), compose(language))
+            for claim, language in coordinator_claims(ctx, languages, key, round_id)]
 
 
 def for_channels(ctx: FlowContext, key: str, round_id: int | None, kind: str,

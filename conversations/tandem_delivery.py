@@ -122,21 +122,26 @@ async def coordinator_languages(ctx: FlowContext) -> Languages:
     return found
 
 
+def coordinator_claims(ctx: FlowContext, languages: Languages, key: str,
+                       round_id: int | None) -> list[tuple[Claim, str]]:
+    """Each coordinator on each platform the bot runs on: their claim of ``key``, and
+    their language."""
+    return [(Claim(f"{key}:{platform}:{coordinator}", "coordinator", platform, coordinator,
+                   round_id),
+             languages.get((platform, coordinator), ctx.config.default_language))
+            for platform in ctx.messengers
+            for coordinator in ctx.config.coordinator_ids(platform)]
+
+
 async def to_coordinators(ctx: FlowContext, key: str, round_id: int | None,
                           compose: Callable[[str, Messenger], Message]) -> list[Sent]:
     """Each coordinator, on each platform the bot runs on, once per key, in their own
     language; ``compose`` gets the language and the platform's messenger (how commands
     are typed there)."""
     languages = await coordinator_languages(ctx)
-    results = []
-    for platform, messenger in ctx.messengers.items():
-        for coordinator in ctx.config.coordinator_ids(platform):
-            language = languages.get((platform, coordinator), ctx.config.default_language)
-            claim = Claim(f"{key}:{platform}:{coordinator}", "coordinator", platform,
-                          coordinator, round_id)
-            results.append(await outbox.direct(ctx, claim, coordinator,
-                                               compose(language, messenger)))
-    return results
+    return [await outbox.direct(ctx, claim, claim.recipient,
+                                compose(language, ctx.messenger(claim.platform)))
+            for claim, language in coordinator_claims(ctx, languages, key, round_id)]
 
 
 async def to_channels(ctx: FlowContext, key: str, round_id: int | None,

@@ -18,10 +18,11 @@ import os
 import signal
 import sys
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -73,6 +74,16 @@ class Victim:
         os.kill(self.process.pid, signal.SIGKILL)
         self.killed.set()
 
+    async def around(self, answer: Coroutine[Any, Any, web.Response]) -> web.Response:
+        """The fake's answer to the victim's call, with the kill before or after it."""
+        if self.when == "before":
+            self.kill()
+            answer.close()  # never taken in
+            return web.Response(status=503)
+        taken = await answer
+        self.kill()
+        return taken
+
 
 @dataclass
 class CrashingSlack(FakeSlack):
@@ -80,14 +91,10 @@ class CrashingSlack(FakeSlack):
 
     async def _api(self, request: web.Request) -> web.Response:
         victim = self.victim
+        answer = super()._api(request)
         if victim is None or not victim.due(request.match_info["method"]):
-            return await super()._api(request)
-        if victim.when == "before":
-            victim.kill()
-            return web.Response(status=503)
-        answer = await super()._api(request)
-        victim.kill()
-        return answer
+            return await answer
+        return await victim.around(answer)
 
 
 class CrashingConnector(FakeConnector):
@@ -96,14 +103,10 @@ class CrashingConnector(FakeConnector):
     async def _send(self, request: web.Request) -> web.Response:
         victim = self.victim
         reply = "activity_id" in request.match_info  # an answer to what someone typed
+        answer = super()._send(request)
         if victim is None or reply or not victim.due("send"):
-            return await super()._send(request)
-        if victim.when == "before":
-            victim.kill()
-            return web.Response(status=503)
-        answer = await super()._send(request)
-        victim.kill()
-        return answer
+            return await answer
+        return await victim.around(answer)
 
 
 @pytest.fixture
