@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from bot.core.errors import UserError
 from bot.core.i18n import t
 from conversations import values
+from conversations.audience import Languages, coordinator_languages
 from conversations.context import FlowContext
 from conversations.events import Actor, ButtonPress, FormSubmission
 from conversations.messages import (
@@ -46,7 +47,6 @@ from conversations.owed import Owed, deliver, for_coordinators, for_person, reco
 from conversations.schedule import RoundDates
 from conversations.summary import format_day
 from conversations.survey import clean_text
-from conversations.tandem_delivery import Languages, coordinator_languages
 from storage import checkins, participants, responses, rounds, tandems
 from storage.models import Participant, Round, RoundStatus, TandemStatus
 from storage.tandems import TandemPeople

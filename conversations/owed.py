@@ -27,19 +27,21 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.i18n import t
 from conversations import outbox
-from conversations.context import FlowContext
-from conversations.messages import Message, message_from_json, message_to_json
-from conversations.outbox import Sent
-from conversations.tandem_delivery import (
+from conversations.audience import (
     Compose,
     Languages,
     coordinator_claims,
+    coordinator_languages,
     group_capable,
-    merge,
-    unreachable,
+    in_their_languages,
+    reachable,
 )
-from storage import deliveries
+from conversations.context import FlowContext
+from conversations.messages import Message, message_from_json, message_to_json
+from conversations.outbox import Sent
+from storage import deliveries, participants
 from storage.deliveries import Claim
 from storage.models import Participant
 from storage.tandems import TandemPeople
@@ -95,19 +97,15 @@ def for_tandem(ctx: FlowContext, pair: TandemPeople, round_id: int, kind: str, k
                compose: Compose) -> list[Owed]:
     """One message in a shared chat where the platform has one (in each partner's
     language where they differ), else one private message each."""
-    people = [p for p in pair.people
-              if p.unreachable_at is None and p.status not in ("left", "forgotten")]
+    people = reachable(pair)
     singles = [o for p in people
                for o in for_person(ctx, p, round_id, kind, f"{key}:{p.id}", compose)]
     if not group_capable(ctx, pair):
         return singles
-    languages = list(dict.fromkeys(ctx.language(p.locale) for p in people))
-    # Each language part is told from the side of the partner who reads it.
-    parts = [compose(lang, next(p for p in people if ctx.language(p.locale) == lang))
-             for lang in languages]
     users = (pair.mentor.user_id, pair.mentee.user_id)
     claim = Claim(key, kind, pair.mentor.platform, ",".join(users), round_id)
-    return [Owed(claim, GROUP, users, merge(parts), fallback=tuple(singles))]
+    return [Owed(claim, GROUP, users, in_their_languages(ctx, people, compose),
+                 fallback=tuple(singles))]
 
 
 def for_coordinators(ctx: FlowContext, languages: Languages, key: str, round_id: int | None,
@@ -200,3 +198,17 @@ async def _unreachable(ctx: FlowContext, item: Claim, data: dict[str, Any]) -> N
             person = await session.get(Participant, participant_id)
         if person is not None:
             await unreachable(ctx, person, item.round_id)
+
+
+async def unreachable(ctx: FlowContext, person: Participant, round_id: int | None) -> None:
+    """Mark someone the bot cannot reach, and owe the coordinators a note, once, in the
+    same transaction: "unreachable" is itself a change."""
+    languages = await coordinator_languages(ctx)
+    name = person.display_name or person.user_id
+    now = ctx.clock.now()
+    async with ctx.db.session() as session:
+        await participants.mark_unreachable(session, person.id, now)
+        keys = await record(session, for_coordinators(
+            ctx, languages, f"unreachable:{person.id}", round_id,
+            lambda lang: Message.text(t(lang, "rhythm.unreachable", name=name))), now)
+    await deliver(ctx, keys)

@@ -26,13 +26,13 @@ from datetime import date, datetime
 from typing import Any
 
 from bot.core.i18n import t
+from conversations.audience import Languages, coordinator_languages
 from conversations.context import FlowContext, Messenger
 from conversations.events import Actor, ButtonPress, Command
 from conversations.messages import Button, Message, Outcome, reply
 from conversations.owed import Owed, deliver, for_coordinators, for_person, record
 from conversations.schedule import RoundDates, add_months, local_instant
 from conversations.summary import format_day
-from conversations.tandem_delivery import Languages, coordinator_languages
 from storage import participants, personal_data, rounds, tandems
 from storage.models import STILL_IN, Participant, ParticipantStatus
 from storage.personal_data import Person

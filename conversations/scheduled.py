@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo
 from bot.core.i18n import t
 from conversations import checkin, evaluation
 from conversations.announce import channel_message
+from conversations.audience import group_capable
 from conversations.context import FlowContext
 from conversations.introductions import kickoff
 from conversations.messages import Message, Paragraph, command_button
@@ -46,7 +47,6 @@ from conversations.scheduling import (
     Situation,
 )
 from conversations.summary import format_day, topic_labels
-from conversations.tandem_delivery import group_capable
 from storage import participants
 from storage.models import Participant
 from storage.tandems import TandemPeople

@@ -297,6 +297,11 @@ async def test_retention_erases_old_rounds_and_keeps_people_in_later_ones(
     assert sum(state == "forgotten" for state in states.values()) == 3
     [sarah] = [p for p in after["participants"] if p["user_id"] == SARAH.user_id]
     assert sarah["department"] == "Sales" and sarah["display_name"] == "Sarah Miller"
+    # Where the bot wrote to them is gone too (on Slack a DM channel id, on Teams a chat).
+    erased = [d for d in after["deliveries"] if "forgotten-" in d["recipient"]]
+    assert erased and all(d["message_ref"] is None for d in erased)
+    assert [d for d in after["deliveries"] if "forgotten-" not in d["recipient"]
+            and d["message_ref"] is None and d["status"] == "sent"] == []
     # Retention is silent: nobody is told anything.
     assert {u: len(box) for u, box in platform.messenger.inbox.items()} == inboxes
     assert (await privacy.purge_expired(ctx)).people == 0
