@@ -23,17 +23,16 @@ from storage.db import Database
 from storage.models import Delivery
 from tests.fakes.slack_api import FakeSlack
 from tests.helpers import ROOT
-from tests.helpers.live import env_for, free_port, nudges_per_channel, two_more_ticks
+from tests.helpers.live import (
+    env_for,
+    free_port,
+    nudges_per_channel,
+    run_due_process,
+    two_more_ticks,
+)
 from tests.helpers.seed import seed_tandems
 
 FIRST_NUDGE = "2027-02-09T09:30:00+00:00"  # Tuesday, 10:30 in Berlin
-
-
-async def run_due_process(env: dict[str, str], at: str) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "run-due", "--at", at, cwd=ROOT, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )
 
 
 async def test_downtime_sends_one_catch_up_nudge_and_none_beyond_the_grace(

@@ -25,7 +25,14 @@ from storage.db import Database
 from storage.models import Delivery
 from tests.fakes.slack_api import FakeSlack
 from tests.helpers import ROOT
-from tests.helpers.live import env_for, free_port, nudges_per_channel, two_more_ticks
+from tests.helpers.live import (
+    SURVEY,
+    env_for,
+    free_port,
+    nudges_per_channel,
+    two_more_ticks,
+    until_ready,
+)
 from tests.helpers.seed import seed_tandems
 from tests.helpers.slack_requests import sign, survey_state, view_submission
 from tests.helpers.waiting import until
@@ -170,20 +177,6 @@ async def test_sigterm_right_after_the_answers_still_sends_every_summary(
     assert sorted(summaries) == sorted(people)
 
 
-async def until_ready(http: aiohttp.ClientSession, url: str) -> None:
-    async def ready() -> bool:
-        try:
-            async with http.get(url) as response:
-                return response.status == 200
-        except aiohttp.ClientError:
-            return False
-
-    deadline = asyncio.get_running_loop().time() + 30
-    while not await ready():
-        assert asyncio.get_running_loop().time() < deadline, "the server did not start"
-        await asyncio.sleep(0.1)
-
-
 async def until_closed(port: int) -> None:
     """Wait until the server no longer takes connections: it has begun to stop."""
     async def listening() -> bool:
@@ -198,10 +191,3 @@ async def until_closed(port: int) -> None:
     while await listening():
         assert asyncio.get_running_loop().time() < deadline, "the server did not stop"
         await asyncio.sleep(0.05)
-
-
-SURVEY = {
-    "role": "mentor", "department": "IT", "manager": None, "topics": ["ai_tools"],
-    "goals": "", "languages": ["en"], "meeting_mode": "remote", "location": None,
-    "capacity": None, "consent": ["yes"],
-}

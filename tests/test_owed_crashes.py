@@ -39,12 +39,10 @@ from storage.db import Database
 from storage.models import Base, Delivery, Participant, Tandem
 from tests.fakes.bot_connector import FakeConnector, TeamsDriver, TeamsUser
 from tests.fakes.slack_api import FakeSlack
-from tests.live import free_port
-from tests.slack_requests import block_action, sign, survey_state, view_submission
-from tests.test_exactly_once import env_for, run_due_process
-from tests.test_instances import SURVEY, until_ready
+from tests.helpers import ROOT
+from tests.helpers.live import SURVEY, env_for, free_port, run_due_process, until_ready
+from tests.helpers.slack_requests import block_action, sign, survey_state, view_submission
 
-ROOT = Path(__file__).resolve().parent.parent
 COORDINATOR = "U0COORD01"
 CHANNEL = "C0PROGRAM1"
 CLARA = TeamsUser("aad-clara", "Clara Koch", locale="de-DE")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import sys
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -94,3 +95,32 @@ async def two_more_ticks(*ports: int, within: float = 120.0) -> None:
         while await total() < target:
             assert loop.time() < deadline, "the scheduler stopped ticking"
             await asyncio.sleep(0.2)
+
+
+async def run_due_process(env: dict[str, str], at: str) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "run-due", "--at", at, cwd=ROOT, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def until_ready(http: aiohttp.ClientSession, url: str) -> None:
+    async def ready() -> bool:
+        try:
+            async with http.get(url) as response:
+                return response.status == 200
+        except aiohttp.ClientError:
+            return False
+
+    deadline = asyncio.get_running_loop().time() + 30
+    while not await ready():
+        assert asyncio.get_running_loop().time() < deadline, "the server did not start"
+        await asyncio.sleep(0.1)
+
+
+#: A junior's survey answers, as plain values (``slack_requests.survey_state``).
+SURVEY = {
+    "role": "mentor", "department": "IT", "manager": None, "topics": ["ai_tools"],
+    "goals": "", "languages": ["en"], "meeting_mode": "remote", "location": None,
+    "capacity": None, "consent": ["yes"],
+}
