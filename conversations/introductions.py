@@ -18,8 +18,6 @@ from collections import Counter
 from datetime import timedelta
 from functools import partial
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.core.i18n import t
 from bot.matching.explain import describe_tandem
 from conversations.context import FlowContext
@@ -29,6 +27,7 @@ from conversations.owed import Owed, for_channels, for_tandem, record
 from conversations.schedule import RoundDates
 from conversations.summary import format_day, topic_labels
 from storage import tandems
+from storage.db import Session
 from storage.models import Participant, Round
 from storage.tandems import TandemPeople
 
@@ -82,7 +81,7 @@ def kickoff(ctx: FlowContext, pair: TandemPeople, current: Round, language: str,
     )
 
 
-async def owe_introductions(ctx: FlowContext, session: AsyncSession, current: Round
+async def owe_introductions(ctx: FlowContext, session: Session, current: Round
                             ) -> list[str]:
     """Record every tandem's introduction, then the channels' announcement, as owed,
     in the transaction that created the tandems; returns their keys, in order."""

@@ -25,8 +25,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.core.i18n import t
 from conversations import outbox
 from conversations.audience import (
@@ -42,6 +40,7 @@ from conversations.context import FlowContext
 from conversations.messages import Message, message_from_json, message_to_json
 from conversations.outbox import Sent
 from storage import deliveries, participants
+from storage.db import Session
 from storage.deliveries import Claim
 from storage.models import Participant
 from storage.tandems import TandemPeople
@@ -74,7 +73,7 @@ class Owed:
                               "recipient": f.claim.recipient} for f in self.fallback]}
 
 
-async def record(session: AsyncSession, owed: Sequence[Owed], now: datetime) -> list[str]:
+async def record(session: Session, owed: Sequence[Owed], now: datetime) -> list[str]:
     """Write ``owed`` as pending in the caller's transaction; returns their keys."""
     await deliveries.owe(session, [deliveries.owed_row(o.claim, o.payload(), now)
                                    for o in owed])
@@ -195,7 +194,7 @@ async def _unreachable(ctx: FlowContext, item: Claim, data: dict[str, Any]) -> N
     participant_id = data.get("participant")
     if isinstance(participant_id, int):
         async with ctx.db.session() as session:
-            person = await session.get(Participant, participant_id)
+            person = await participants.participant_by_id(session, participant_id)
         if person is not None:
             await unreachable(ctx, person, item.round_id)
 
