@@ -31,9 +31,10 @@ from aiohttp import web
 from sqlalchemy import insert, select
 
 from bot.core.clock import FixedClock
-from bot.core.config import LIFECYCLE, AppConfig, load_config
+from bot.core.config import AppConfig, load_config
 from conversations.context import FlowContext
 from conversations.matching import compute
+from conversations.scheduled import SWITCHES
 from storage import rounds, workspaces
 from storage.db import Database
 from storage.models import Base, Delivery, Participant, Tandem
@@ -116,7 +117,7 @@ def app_yaml(tmp_path: Path) -> Path:
     data["round"].update(signup_opens=str(today - timedelta(days=10)),
                          signup_closes=str(today + timedelta(days=30)),
                          starts=str(today + timedelta(days=40)))
-    data["rhythm"].update(messages=dict.fromkeys(LIFECYCLE, False), claim_lease_seconds=5)
+    data["rhythm"].update(messages=dict.fromkeys(SWITCHES, False), claim_lease_seconds=5)
     path = tmp_path / "app.yaml"
     path.write_text(yaml.safe_dump(data))
     return path
