@@ -27,7 +27,7 @@ from typing import Any
 
 from bot.core.i18n import t
 from conversations.audience import Languages, coordinator_languages
-from conversations.context import FlowContext, Messenger
+from conversations.context import FlowContext
 from conversations.events import Actor, ButtonPress, Command
 from conversations.messages import Button, Message, Outcome, reply
 from conversations.owed import Owed, deliver, for_coordinators, for_person, record
@@ -155,9 +155,9 @@ def _notices(ctx: FlowContext, ended: list[Ended], languages: Languages) -> list
     return owed
 
 
-def _coordinators_note(partner: str, round_name: str) -> Callable[[str, Messenger], Message]:
+def _coordinators_note(partner: str, round_name: str) -> Callable[[str], Message]:
     """What coordinators read when someone's partner asked to be forgotten."""
-    return lambda lang, _messenger: Message.text(
+    return lambda lang: Message.text(
         t(lang, "privacy.coordinators_forgotten", partner=partner, round=round_name))
 
 
