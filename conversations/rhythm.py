@@ -76,7 +76,9 @@ async def run_due(ctx: FlowContext, now: datetime | None = None) -> DueReport:
             situation.answers = await checkins.checkins(session, current.id)
             situation.reminders = await checkins.due_reminders(session, current.id, now)
     # Owed messages a crash, an outage or a dead sender left behind go out first.
-    report.sent["owed"] += await owed.run_owed(ctx, now)
+    tried = await owed.run_owed(ctx, now)
+    if tried:
+        report.sent["owed"] += tried
     token = outbox.settled.set(frozenset(known))
     try:
         for kind in KINDS:
