@@ -34,7 +34,7 @@ from storage.models import (
     Round,
     Tandem,
 )
-from tests.helpers.local import ANSWERS, signed_up
+from tests.helpers.local import ANSWERS, match_and_confirm, signed_up
 from tests.helpers.privacy import everything, leaks
 
 COORDINATOR = LocalUser("coord", "Clara", locale="en")
@@ -73,12 +73,7 @@ async def a_tandem_with_history(platform: LocalPlatform, clock: FixedClock) -> N
     await signed_up(platform, BEN, department="IT", topics=["sustainability"], languages=["en"])
     await signed_up(platform, SARAH, role="mentee", department="Sales",
                     topics=["sustainability"], languages=["en"])
-    clock.set(datetime(2027, 1, 16, 9, 0, tzinfo=UTC))
-    await platform.command(COORDINATOR, "match")
-    proposal = platform.messenger.inbox["coord"][-2].message
-    assert proposal is not None
-    confirm = next(b for b in proposal.buttons if b.action_id == "match.confirm")
-    await platform.press(COORDINATOR, confirm.action_id, confirm.value)
+    await match_and_confirm(platform, clock)
     # The first nudge; "not yet" (a reminder), then "we met", then a reflection.
     clock.set(datetime(2027, 2, 9, 16, 0, tzinfo=UTC))
     await run_due(platform.ctx)

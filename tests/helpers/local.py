@@ -45,6 +45,11 @@ async def matched(platform: LocalPlatform, clock: FixedClock) -> None:
                     topics=["ai_tools", "agile"], languages=["de"])
     await signed_up(platform, SARAH, role="mentee", department="Sales",
                     topics=["sustainability"], languages=["en"])
+    await match_and_confirm(platform, clock)
+
+
+async def match_and_confirm(platform: LocalPlatform, clock: FixedClock) -> None:
+    """The day after sign-up closes, the coordinator matches and confirms the proposal."""
     clock.set(datetime(2027, 1, 16, 9, 0, tzinfo=UTC))
     await platform.command(COORDINATOR, "match")
     proposal = platform.messenger.inbox["coord"][-2].message
