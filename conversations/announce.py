@@ -31,22 +31,10 @@ from conversations import values
 from conversations.context import FlowContext
 from conversations.coordination import audit, require_coordinator
 from conversations.events import Actor, ButtonPress, Command, FormSubmission, FormValue
-from conversations.messages import (
-    Button,
-    Choice,
-    Form,
-    FormDone,
-    FormInvalid,
-    Message,
-    Outcome,
-    Paragraph,
-    SelectInput,
-    ShowForm,
-    TextInput,
-    command_button,
-    reply,
-)
+from conversations.forms import Choice, Form, SelectInput, TextInput
+from conversations.messages import Button, Message, Paragraph, command_button
 from conversations.outbox import Sent
+from conversations.outcomes import FormDone, FormInvalid, Outcome, ShowForm, reply
 from conversations.owed import CHANNEL, Owed, deliver, record
 from storage import coordination, deliveries, rounds
 from storage.deliveries import Claim
@@ -175,7 +163,7 @@ async def _draft(ctx: FlowContext, press: ButtonPress) -> CoordinatorAction:
     require_coordinator(ctx, press.actor)
     async with ctx.db.session() as session:
         return await values.row(
-            session, CoordinatorAction, press.value,
+            session, coordination.action_by_id, press.value,
             lambda action: action.kind == KIND and action.platform == press.actor.platform)
 
 

@@ -29,20 +29,9 @@ from conversations import values
 from conversations.audience import Languages, coordinator_languages
 from conversations.context import FlowContext
 from conversations.events import Actor, ButtonPress, FormSubmission
-from conversations.messages import (
-    Button,
-    Choice,
-    Form,
-    FormDone,
-    FormInvalid,
-    Message,
-    Outcome,
-    Paragraph,
-    SelectInput,
-    ShowForm,
-    TextInput,
-    reply,
-)
+from conversations.forms import Choice, Form, SelectInput, TextInput
+from conversations.messages import Button, Message, Paragraph
+from conversations.outcomes import FormDone, FormInvalid, Outcome, ShowForm, reply
 from conversations.owed import Owed, deliver, for_coordinators, for_person, record
 from conversations.schedule import RoundDates
 from conversations.summary import format_day
@@ -259,7 +248,7 @@ async def pulse_answer(ctx: FlowContext, press: ButtonPress) -> Outcome:
     language = ctx.language(actor.locale)
     now = ctx.clock.now()
     async with ctx.db.session() as session:
-        current = await values.row(session, Round, press.value)
+        current = await values.row(session, rounds.round_by_id, press.value)
         me = await participants.participant_for(session, actor.platform, actor.user_id,
                                                 [current.id])
         pairs = await tandems.active_tandems(session, current.id)

@@ -24,10 +24,11 @@ from conversations.context import FlowContext
 from conversations.coordination import audit, require_coordinator
 from conversations.events import Actor, Command
 from conversations.figures import Attention
-from conversations.messages import Block, Facts, Message, Outcome, Paragraph, Reply
+from conversations.messages import Block, Facts, Message, Paragraph
+from conversations.outcomes import Outcome, Reply
 from conversations.reporting import current_round, figure_blocks
 from conversations.schedule import RoundDates, zone_of
-from conversations.summary import format_day
+from conversations.summary import format_moment
 from storage import checkins, participants, tandems
 from storage.models import Participant, ParticipantStatus, Round, Tandem
 
@@ -76,8 +77,7 @@ def _own(ctx: FlowContext, actor: Actor, current: Round, person: Participant | N
     ]
     if tandems:
         facts.append((t(language, "dashboard.next_nudge"),
-                      format_day(upcoming.astimezone(zone), language) + upcoming.astimezone(
-                          zone).strftime(" %H:%M") if upcoming
+                      format_moment(upcoming.astimezone(zone), language) if upcoming
                       else t(language, "dashboard.no_next_nudge")))
     blocks: list[Block] = [Facts(tuple(facts))]
     started = [p for p in range(1, dates.periods + 1)

@@ -16,20 +16,12 @@ from bot.core.i18n import t
 from conversations import values
 from conversations.context import FlowContext
 from conversations.events import ButtonPress, FormSubmission
-from conversations.messages import (
-    Choice,
-    Form,
-    FormDone,
-    FormInvalid,
-    Message,
-    Outcome,
-    SelectInput,
-    ShowForm,
-    TextInput,
-)
+from conversations.forms import Choice, Form, SelectInput, TextInput
+from conversations.messages import Message
+from conversations.outcomes import FormDone, FormInvalid, Outcome, ShowForm
 from conversations.schedule import RoundDates
 from conversations.survey import clean_text
-from storage import participants, responses, tandems
+from storage import participants, responses, rounds, tandems
 from storage.models import Participant, Round
 
 #: The button of the closing evaluation's invitation (declared in ``conversations.scheduled``).
@@ -72,7 +64,7 @@ def evaluation_form(language: str, round_id: int, earlier: dict[str, object]) ->
 async def _member(ctx: FlowContext, platform: str, user_id: str, round_text: str,
                   key: str = values.STALE_BUTTON) -> tuple[Participant, Round]:
     async with ctx.db.session() as session:
-        current = await values.row(session, Round, round_text, key=key)
+        current = await values.row(session, rounds.round_by_id, round_text, key=key)
         me = await participants.participant_for(session, platform, user_id, [current.id])
         people = await tandems.people_in_tandems(session, current.id)
     if me is None or me.id not in {p.id for p in people}:

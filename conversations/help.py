@@ -12,7 +12,8 @@ from bot.core.i18n import t
 from conversations.command_list import Who, for_whom
 from conversations.context import FlowContext
 from conversations.events import Command
-from conversations.messages import Facts, Message, Outcome, Paragraph, Reply
+from conversations.messages import Facts, Message, Paragraph
+from conversations.outcomes import Outcome, Reply
 
 PARTICIPANT_COMMANDS = for_whom(Who.PARTICIPANT)
 COORDINATOR_COMMANDS = for_whom(Who.COORDINATOR)

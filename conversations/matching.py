@@ -35,7 +35,8 @@ from conversations.context import FlowContext
 from conversations.coordination import audit, require_coordinator
 from conversations.events import Actor, ButtonPress, Command
 from conversations.match_input import engine_rules, people_and_org, result_to_json
-from conversations.messages import Button, Facts, Message, Outcome, Paragraph, Working
+from conversations.messages import Button, Facts, Message, Paragraph
+from conversations.outcomes import Outcome, Working
 from conversations.summary import topic_labels
 from storage import audit_log, participants, proposals, rounds, tandems
 from storage.models import MatchProposal, Round, RoundStatus
@@ -249,7 +250,7 @@ async def confirm(ctx: FlowContext, press: ButtonPress) -> Outcome:
     language = ctx.language(actor.locale)
     now = ctx.clock.now()
     async with ctx.db.session() as session:
-        proposal = await values.row(session, MatchProposal, press.value)
+        proposal = await values.row(session, proposals.proposal_by_id, press.value)
         current = await rounds.round_by_id(session, proposal.round_id)
         assert current is not None
         latest = await proposals.latest_proposal(session, proposal.round_id)

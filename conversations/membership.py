@@ -19,7 +19,8 @@ from bot.core.errors import UserError
 from bot.core.i18n import t
 from conversations.context import FlowContext
 from conversations.events import Actor, ButtonPress, Command
-from conversations.messages import Button, Facts, Message, Outcome, Paragraph, Reply, reply
+from conversations.messages import Button, Facts, Message, Paragraph
+from conversations.outcomes import Outcome, Reply, reply
 from conversations.owed import Owed, deliver, for_person, record
 from conversations.summary import answer_facts
 from storage import participants, tandems
@@ -31,16 +32,9 @@ LEAVE_CONFIRM = "leave.confirm"
 LEAVE_CANCEL = "leave.cancel"
 
 
-async def _workspace(ctx: FlowContext, actor: Actor) -> int:
-    # Asked before any session opens: on SQLite a lookup may need the connection an
-    # open session holds.
-    return await people(ctx.db).workspace_id(actor.platform, actor.workspace_id,
-                                             ctx.clock.now())
-
-
-async def _load(ctx: FlowContext, actor: Actor, session: Session, workspace: int
-                ) -> tuple[Participant, str]:
-    person = await participants.find_participant(session, workspace, actor.user_id)
+async def _load(ctx: FlowContext, actor: Actor, session: Session) -> tuple[Participant, str]:
+    """The row that stands for the person (whichever workspace they type in), to change."""
+    person = await participants.participant_for(session, actor.platform, actor.user_id)
     return _known(ctx, actor, person)
 
 
@@ -57,9 +51,8 @@ def _known(ctx: FlowContext, actor: Actor, person: Participant | None) -> tuple[
 async def status(ctx: FlowContext, command: Command) -> Outcome:
     actor = command.actor
     found = people(ctx.db)
-    workspace = await _workspace(ctx, actor)
-    known, standing = await asyncio.gather(found.participant(workspace, actor.user_id),
-                                           found.standing(workspace, actor.user_id))
+    known, standing = await asyncio.gather(found.participant(actor.platform, actor.user_id),
+                                           found.standing(actor.platform, actor.user_id))
     person, language = _known(ctx, actor, known)
     # None only if the row went between the two lookups (they share a batch nearly always).
     standing = standing or Standing(None, ())
@@ -97,9 +90,8 @@ async def _set_status(
     allowed_from: tuple[ParticipantStatus, ...]
 ) -> Outcome:
     cmd = ctx.messenger(actor.platform).command_prefix
-    workspace = await _workspace(ctx, actor)
     async with ctx.db.session() as session:
-        person, language = await _load(ctx, actor, session, workspace)
+        person, language = await _load(ctx, actor, session)
         if person.status == new:
             return reply(t(language, f"membership.already_{new}", cmd=cmd))
         if person.status not in allowed_from:
@@ -109,8 +101,7 @@ async def _set_status(
 
 
 async def leave(ctx: FlowContext, command: Command) -> Outcome:
-    workspace = await _workspace(ctx, command.actor)
-    known = await people(ctx.db).participant(workspace, command.actor.user_id)
+    known = await people(ctx.db).participant(command.actor.platform, command.actor.user_id)
     person, language = _known(ctx, command.actor, known)
     if person.status == ParticipantStatus.LEFT:
         return reply(
@@ -132,9 +123,8 @@ async def leave(ctx: FlowContext, command: Command) -> Outcome:
 async def leave_answer(ctx: FlowContext, press: ButtonPress) -> Outcome:
     actor = press.actor
     now = ctx.clock.now()
-    workspace = await _workspace(ctx, actor)
     async with ctx.db.session() as session:
-        person, language = await _load(ctx, actor, session, workspace)
+        person, language = await _load(ctx, actor, session)
         if press.action_id == LEAVE_CANCEL:
             return reply(t(language, "membership.leave_cancelled"), replace=True)
         if person.status == ParticipantStatus.LEFT:

@@ -29,7 +29,8 @@ from bot.core.i18n import t
 from conversations.audience import Languages, coordinator_languages
 from conversations.context import FlowContext
 from conversations.events import Actor, ButtonPress, Command
-from conversations.messages import Button, Message, Outcome, reply
+from conversations.messages import Button, Message
+from conversations.outcomes import Outcome, reply
 from conversations.owed import Owed, deliver, for_coordinators, for_person, record
 from conversations.schedule import RoundDates, add_months, local_instant
 from conversations.summary import format_day

@@ -22,7 +22,8 @@ from conversations.context import FlowContext
 from conversations.coordination import audit, require_coordinator
 from conversations.events import Command
 from conversations.figures import Figures
-from conversations.messages import Block, Facts, Message, Outcome, Paragraph, Reply
+from conversations.messages import Block, Facts, Message, Paragraph
+from conversations.outcomes import Outcome, Reply
 from conversations.summary import format_day, topic_labels
 from storage import rounds
 from storage.models import Round

@@ -30,16 +30,8 @@ from conversations import rhythm, values
 from conversations.context import FlowContext
 from conversations.coordination import audit, require_coordinator
 from conversations.events import Actor, ButtonPress, Command
-from conversations.messages import (
-    Button,
-    Facts,
-    Message,
-    Outcome,
-    Paragraph,
-    Reply,
-    Working,
-    reply,
-)
+from conversations.messages import Button, Facts, Message, Paragraph
+from conversations.outcomes import Outcome, Reply, Working, reply
 from conversations.schedule import RoundDates, add_months
 from conversations.summary import format_day
 from conversations.tandem_delivery import to_person
@@ -203,7 +195,7 @@ async def _status(ctx: FlowContext, session: Any, actor: Actor, current: Round,
 async def _action(ctx: FlowContext, press: ButtonPress) -> CoordinatorAction:
     require_coordinator(ctx, press.actor)
     async with ctx.db.session() as session:
-        return await values.row(session, CoordinatorAction, press.value,
+        return await values.row(session, coordination.action_by_id, press.value,
                                 lambda action: action.kind.startswith("round."))
 
 
@@ -326,7 +318,7 @@ async def continue_answer(ctx: FlowContext, press: ButtonPress) -> Outcome:
     choice = CHOICES[press.action_id]
     now = ctx.clock.now()
     async with ctx.db.session() as session:
-        following = await values.row(session, Round, press.value)
+        following = await values.row(session, rounds.round_by_id, press.value)
         previous = await rounds.preceding_round_id(session, following.id)
         person = await participants.participant_for(
             session, actor.platform, actor.user_id,

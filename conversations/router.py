@@ -30,14 +30,8 @@ from conversations import help as help_flow
 from conversations import reporting as report_flow
 from conversations.context import FlowContext
 from conversations.events import Actor, ButtonPress, Command, FormSubmission
-from conversations.messages import (
-    COMMAND_BUTTON,
-    FormDone,
-    Message,
-    Outcome,
-    Reply,
-    Working,
-)
+from conversations.messages import COMMAND_BUTTON, Message
+from conversations.outcomes import FormDone, Outcome, Reply, Working
 from conversations.values import Stale
 
 log = logging.getLogger(__name__)

@@ -27,8 +27,9 @@ from typing import Any, Literal
 from bot.core.i18n import t
 from conversations.context import FlowContext
 from conversations.events import ButtonPress
-from conversations.messages import Button, Message, Outcome
+from conversations.messages import Button, Message
 from conversations.outbox import Sent
+from conversations.outcomes import Outcome
 from conversations.schedule import RoundDates
 from conversations.tandem_delivery import to_channels, to_coordinators, to_person, to_tandem
 from storage.models import Participant, ParticipantStatus, Reminder, Round

@@ -26,16 +26,9 @@ from bot.core.i18n import t
 from conversations import owed, survey
 from conversations.context import FlowContext
 from conversations.events import Actor, Command, FormSubmission
-from conversations.messages import (
-    Facts,
-    FormDone,
-    FormInvalid,
-    Message,
-    Outcome,
-    Paragraph,
-    ShowForm,
-)
+from conversations.messages import Facts, Message, Paragraph
 from conversations.outbox import Sent
+from conversations.outcomes import FormDone, FormInvalid, Outcome, ShowForm
 from conversations.owed import DIRECT, Owed
 from conversations.summary import answer_facts, format_day
 from storage.deliveries import Claim, owed_row
@@ -47,12 +40,14 @@ log = logging.getLogger(__name__)
 
 async def _lookup(ctx: FlowContext, actor: Actor, now: datetime
                   ) -> tuple[int, Round, Participant | None]:
-    """The person's workspace row, the current round and their earlier answers."""
+    """Where the answers go (the workspace of the row that stands for the person, so
+    that a person in several workspaces keeps one row; theirs for a new person), the
+    current round and their earlier answers."""
     found = people(ctx.db)
     workspace = await found.workspace_id(actor.platform, actor.workspace_id, now)
     current, earlier = await asyncio.gather(found.current_round(ctx.config.round, now),
-                                            found.participant(workspace, actor.user_id))
-    return workspace, current, earlier
+                                            found.participant(actor.platform, actor.user_id))
+    return (earlier.workspace_id if earlier else workspace), current, earlier
 
 
 async def start(ctx: FlowContext, command: Command) -> Outcome:

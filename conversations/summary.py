@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from bot.core.config import AppConfig
 from bot.core.i18n import t, t_or
@@ -12,6 +12,11 @@ from storage.models import Participant
 def format_day(moment: date, language: str) -> str:
     """A day as the language writes it (catalogue key ``format.day``, a strftime format)."""
     return moment.strftime(t(language, "format.day"))
+
+
+def format_moment(moment: datetime, language: str) -> str:
+    """A day and a time of day as the language writes them (``format.moment``)."""
+    return moment.strftime(t(language, "format.moment"))
 
 
 def topic_labels(config: AppConfig, topic_ids: list[str], language: str) -> str:

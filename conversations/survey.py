@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from bot.core.config import Survey
 from bot.core.i18n import t, t_or
 from conversations.events import FormValue
-from conversations.messages import Choice, Field, Form, SelectInput, TextInput, UserInput
+from conversations.forms import Choice, Field, Form, SelectInput, TextInput, UserInput
 from conversations.values import number_or_none
 from storage.models import Participant
 

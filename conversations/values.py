@@ -16,7 +16,7 @@ is the flow's question; ``row`` answers the common part of it.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Awaitable, Callable, Collection
 from typing import TypeVar
 
 from bot.core.errors import UserError
@@ -85,14 +85,15 @@ def rating(value: FormValue, high: int = 5) -> int | None:
     return int(chosen) if chosen is not None else None
 
 
-async def row(session: Session, model: type[M], text: str,
-              belongs: Callable[[M], bool] = lambda _row: True, *,
+async def row(session: Session, lookup: Callable[[Session, int], Awaitable[M | None]],
+              text: str, belongs: Callable[[M], bool] = lambda _row: True, *,
               key: str = STALE_BUTTON) -> M:
-    """The row of ``model`` a button's value names, if it exists and ``belongs``
-    (the right kind, platform, person); ``Stale`` otherwise."""
-    found = await session.get(model, number(text, key=key))
+    """The row a button's value names, found by ``lookup`` (a ``storage`` function
+    such as ``rounds.round_by_id``), if it exists and ``belongs`` (the right kind,
+    platform, person); ``Stale`` otherwise."""
+    found = await lookup(session, number(text, key=key))
     if found is None or not belongs(found):
-        raise Stale(f"no such {model.__name__}: {_shown(text)}", key)
+        raise Stale(f"{lookup.__name__} found nothing for {_shown(text)}", key)
     return found
 
 

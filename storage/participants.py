@@ -1,7 +1,7 @@
 """The participants table: one row per person and workspace, with their survey
 answers and their status in the round they signed up for. Which row stands for a
-person (``participant_for``; ``find_participant`` for the one row a workspace's
-sign-up wrote), who is in a round, and who can no longer be reached.
+person (``participant_for``, by the one rule in ``preferred``), who is in a round,
+and who can no longer be reached.
 
 The lookups a request makes by the hundred (the person, their standing, saving a
 survey) go through the batches in ``storage.people`` instead.
@@ -9,7 +9,7 @@ survey) go through the batches in ``storage.people`` instead.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from datetime import datetime
 
 from sqlalchemy import func, select, update
@@ -18,37 +18,32 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import STILL_IN, Participant, ParticipantStatus
 
 
-async def find_participant(
-    session: AsyncSession, workspace: int, user_id: str
-) -> Participant | None:
-    """The row this workspace's sign-up wrote (one at most): what the membership
-    commands change. ``storage.people`` asks the same, batched."""
-    return await session.scalar(
-        select(Participant).where(
-            Participant.workspace_id == workspace, Participant.user_id == user_id
-        )
-    )
+def preferred(rows: Iterable[Participant], rounds: Collection[int] = ()
+              ) -> Participant | None:
+    """Of one person's rows (one platform user id, perhaps several workspaces), the
+    one that stands for them: every "which participant is this person" answers by
+    this rule, batched (``storage.people``) or not (``participant_for``).
+
+    A person has one row per workspace they first signed up from, and each row moves
+    on to the round they last signed up for. The row in one of ``rounds`` (the round
+    a button or a page is about) comes first; failing that, the row of their latest
+    round; of rows in the same round, the newest. The oldest row (a first sign-up,
+    perhaps in another workspace, rounds ago) is never preferred for being oldest.
+    """
+    def rank(row: Participant) -> tuple[bool, bool, int, int]:
+        return (row.round_id is not None and row.round_id in rounds,
+                row.round_id is not None, row.round_id or 0, row.id)
+
+    return max(rows, key=rank, default=None)
 
 
 async def participant_for(session: AsyncSession, platform: str, user_id: str,
                           rounds: Collection[int] = ()) -> Participant | None:
-    """The row that stands for this person (one platform user id) in what they act on.
-
-    A person has one row per workspace they signed up from, and each row moves on
-    to the round they last signed up for. The row in one of ``rounds`` (the round a
-    button or a page is about) comes first; failing that, the row of their latest
-    round; of rows in the same round, the newest. The oldest row (a first sign-up,
-    perhaps in another workspace, rounds ago) is never preferred for being oldest.
-    """
-    query = select(Participant).where(Participant.platform == platform,
-                                      Participant.user_id == user_id)
-    if rounds:
-        query = query.order_by(Participant.round_id.is_(None) | Participant.round_id.not_in(
-            list(rounds)))
-    return await session.scalar(
-        query.order_by(Participant.round_id.is_(None), Participant.round_id.desc(),
-                       Participant.id.desc()).limit(1)
-    )
+    """The row that stands for this person (``preferred``), whichever workspace they
+    type in: a person in several workspaces gets one answer."""
+    return preferred(await session.scalars(
+        select(Participant).where(Participant.platform == platform,
+                                  Participant.user_id == user_id)), rounds)
 
 
 async def participant_by_id(session: AsyncSession, participant_id: int) -> Participant | None:

@@ -2,7 +2,10 @@
 
 Every command, form and button starts with the same questions: which workspace
 row, which round is current, is this person signed up, who is their partner;
-and a survey ends by saving the answers. Here those go through batchers
+and a survey ends by saving the answers. "Is this person signed up" is asked by
+platform user id, whichever workspace the person types in, and answered by the
+one rule of ``storage.participants.preferred``: a person in several workspaces
+gets one answer, here as everywhere. Here those go through batchers
 (``storage.batching``), so a burst of requests costs a few statements in all
 instead of several per request. Workspace ids never change once made, so they
 are also remembered for the life of the process.
@@ -26,14 +29,20 @@ from storage.batching import Batcher, Failed
 from storage.db import Database, per_database
 from storage.dialect import dialect_insert
 from storage.models import Participant, Round, Tandem, TandemStatus
+from storage.participants import preferred
 from storage.rounds import sync_round, synced_round
 
-PersonKey = tuple[int, str]  # (workspace row id, platform user id)
+PersonKey = tuple[str, str]  # (platform, platform user id): one person
+#: Where a survey's row is saved: (workspace row id, platform user id).
+RowKey = tuple[int, str]
 
 
 @dataclass(frozen=True)
 class SurveyAnswers:
-    """One person's survey, as columns of their participant row."""
+    """One person's survey, as columns of their participant row (``columns`` names
+    the platform). ``workspace_id`` is the workspace of the row that stands for the
+    person (``People.participant``) when they have one, so that their answers
+    update that row wherever they type; a new person's row is made in theirs."""
 
     workspace_id: int
     user_id: str
@@ -97,8 +106,9 @@ class People:
             self._workspaces[(platform, external_id)] = found
         return found
 
-    async def participant(self, workspace_id: int, user_id: str) -> Participant | None:
-        found: Participant | None = await self._reads(_Person((workspace_id, user_id)))
+    async def participant(self, platform: str, user_id: str) -> Participant | None:
+        """The row that stands for the person (``participants.preferred``), or None."""
+        found: Participant | None = await self._reads(_Person((platform, user_id)))
         return found
 
     async def current_round(self, settings: RoundSettings, now: datetime) -> Round:
@@ -106,10 +116,11 @@ class People:
         found: Round = await self._reads(_Round(settings, now))
         return found
 
-    async def standing(self, workspace_id: int, user_id: str) -> Standing | None:
-        """None for someone not signed up. Asked together with ``participant`` (with
-        ``asyncio.gather``), both come from one batch."""
-        found: Standing | None = await self._reads(_Standing((workspace_id, user_id)))
+    async def standing(self, platform: str, user_id: str) -> Standing | None:
+        """The standing of ``participant``'s row; None for someone not signed up.
+        Asked together with ``participant`` (with ``asyncio.gather``), both come from
+        one batch."""
+        found: Standing | None = await self._reads(_Standing((platform, user_id)))
         return found
 
     async def save_survey(self, answers: SurveyAnswers) -> Participant:
@@ -148,10 +159,23 @@ class People:
     @staticmethod
     async def _find(session: AsyncSession, keys: set[PersonKey]
                     ) -> dict[PersonKey, Participant]:
+        users: defaultdict[str, set[str]] = defaultdict(set)
+        for platform, user in keys:
+            users[platform].add(user)
+        rows: defaultdict[PersonKey, list[Participant]] = defaultdict(list)
+        for platform, ids in users.items():  # one platform, nearly always
+            for p in await session.scalars(select(Participant).where(
+                    Participant.platform == platform, Participant.user_id.in_(ids))):
+                rows[(p.platform, p.user_id)].append(p)
+        return {key: person for key, found in rows.items()
+                if (person := preferred(found)) is not None}
+
+    @staticmethod
+    async def _saved(session: AsyncSession, keys: set[RowKey]) -> dict[RowKey, Participant]:
         users: defaultdict[int, set[str]] = defaultdict(set)
         for workspace, user in keys:
             users[workspace].add(user)
-        found: dict[PersonKey, Participant] = {}
+        found: dict[RowKey, Participant] = {}
         for workspace, ids in users.items():  # one workspace, nearly always
             rows = await session.scalars(select(Participant).where(
                 Participant.workspace_id == workspace, Participant.user_id.in_(ids)))
@@ -185,11 +209,11 @@ class People:
 
     async def _save(self, batch: Sequence[SurveyAnswers]) -> list[Participant | Failed]:
         rows = self._rows(batch)
-        owed: dict[PersonKey, list[dict[str, Any]]] = {}
+        owed: dict[RowKey, list[dict[str, Any]]] = {}
         for a in batch:
             owed.setdefault((a.workspace_id, a.user_id), []).extend(a.owed)
         try:
-            saved: dict[PersonKey, Participant | Failed] = dict(await self._upsert_rows(
+            saved: dict[RowKey, Participant | Failed] = dict(await self._upsert_rows(
                 rows, [row for rows_of in owed.values() for row in rows_of]))
         except Exception:
             if len(rows) == 1:
@@ -211,9 +235,9 @@ class People:
         twice in one statement); as one after the other, the row's creation and the
         consent given first are kept (the consent by ``_upsert``'s coalesce for a
         row that already exists)."""
-        latest: dict[PersonKey, SurveyAnswers] = {}
-        first: dict[PersonKey, SurveyAnswers] = {}
-        consents: dict[PersonKey, Any] = {}
+        latest: dict[RowKey, SurveyAnswers] = {}
+        first: dict[RowKey, SurveyAnswers] = {}
+        consents: dict[RowKey, Any] = {}
         for a in batch:
             key = (a.workspace_id, a.user_id)
             latest[key] = a
@@ -226,13 +250,13 @@ class People:
                 for key, a in latest.items()]
 
     async def _upsert_rows(self, rows: list[dict[str, Any]], owed: list[dict[str, Any]]
-                           ) -> dict[PersonKey, Participant]:
+                           ) -> dict[RowKey, Participant]:
         # No RETURNING: SQLite has it only from 3.35, and older ones are still about
         # (Debian 11 ships 3.34). The rows are read back in the same transaction.
         async with self.db.session() as session:
             await session.execute(self._upsert(session, tuple(rows[0])), rows)
             await deliveries.owe(session, owed)
-            return await self._find(session, {(r["workspace_id"], r["user_id"]) for r in rows})
+            return await self._saved(session, {(r["workspace_id"], r["user_id"]) for r in rows})
 
     def _upsert(self, session: AsyncSession, columns: tuple[str, ...]) -> Any:
         """INSERT ... ON CONFLICT DO UPDATE, built once: building it (its

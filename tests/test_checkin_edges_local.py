@@ -14,7 +14,7 @@ from adapters.local.platform import LocalPlatform
 from bot.core.clock import FixedClock
 from bot.core.config import AppConfig
 from bot.core.i18n import t
-from conversations.messages import Reply
+from conversations.outcomes import Reply
 from conversations.rhythm import run_due
 from conversations.schedule import RoundDates
 from storage.db import Database

@@ -14,7 +14,8 @@ from bot.core.config import AppConfig, parse_config
 from bot.core.errors import ConfigError
 from bot.core.i18n import t
 from conversations import dashboard
-from conversations.messages import FormDone, FormInvalid, Message, Reply, ShowForm, Working
+from conversations.messages import Message
+from conversations.outcomes import FormDone, FormInvalid, Reply, ShowForm, Working
 from conversations.rhythm import run_due
 from storage import rounds, workspaces
 from storage.db import Database
@@ -349,8 +350,9 @@ async def _other_row(db: Database, workspace: str, round_name: str) -> int:
 async def test_a_person_with_rows_in_several_workspaces_is_their_current_rounds_row(
     platform: LocalPlatform, clock: FixedClock, db: Database
 ) -> None:
-    # The oldest row (the continue answer took it) and the newest (the home page and
-    # the pulse took it) are both from an earlier round: neither is the one in play.
+    # A row from an earlier round in another workspace: the sign-up takes it over (a
+    # person is one row, whichever workspace they type in). The newest row (the home
+    # page and the pulse once took it) is from an earlier round: not the one in play.
     oldest = await _other_row(db, "old-workspace", "2026-spring")
     await matched(platform, clock)
     newest = await _other_row(db, "third-workspace", "2026-spring")
@@ -370,6 +372,7 @@ async def test_a_person_with_rows_in_several_workspaces_is_their_current_rounds_
         rows = {p.id: p.round_id for p in await session.scalars(
             select(Participant).where(Participant.user_id == "anna"))}
     assert following is not None
-    [current] = set(rows) - {oldest, newest}
+    [current] = set(rows) - {newest}
+    assert current == oldest  # the row the sign-up took over
     assert rows[current] == following.id
-    assert rows[oldest] == rows[newest] != following.id
+    assert rows[newest] != following.id

@@ -14,7 +14,7 @@ from bot.core.config import AppConfig, parse_config
 from bot.core.errors import ConfigError
 from bot.core.i18n import catalogue
 from conversations import dashboard
-from conversations.messages import Reply
+from conversations.outcomes import Reply
 from tests.helpers import ROOT
 from tests.helpers.local import signed_up
 

@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import select
 
 from adapters.local.platform import LocalPlatform, LocalUser
-from conversations.messages import FormDone, FormInvalid, Reply, ShowForm
+from conversations.outcomes import FormDone, FormInvalid, Reply, ShowForm
 from storage.db import Database
-from storage.models import Participant
+from storage.models import Participant, Workspace
 from tests.helpers.local import ANSWERS, signed_up
 
 WORDS = {
@@ -119,6 +119,67 @@ async def test_rejoin_after_leaving(platform: LocalPlatform, db: Database) -> No
     assert row.status == "active" and row.left_at is None
 
 
+async def test_a_person_in_two_workspaces_is_one_participant(
+    platform: LocalPlatform, db: Database
+) -> None:
+    here = LocalUser("u9", "Noa", locale="en", workspace_id="T-HERE")
+    there = LocalUser("u9", "Noa", locale="en", workspace_id="T-THERE")
+    await signed_up(platform, here, goals="First")
+
+    # Known from the other workspace: the same person, the same row.
+    status = await platform.command(there, "status")
+    assert isinstance(status, Reply) and "Your Tandem status" in status.message.plain()
+    form = await platform.command(there, "signup")
+    assert isinstance(form, ShowForm)
+    goals = form.form.field("goals")
+    assert goals is not None and goals.initial == "First"  # type: ignore[union-attr]
+    await platform.submit(there, {**ANSWERS, "goals": "Second"})
+    [row] = await rows(db)
+    assert row.goals == "Second"
+
+    paused = await platform.command(there, "pause")
+    assert isinstance(paused, Reply) and "on a break" in paused.message.plain()
+    again = await platform.command(here, "pause")
+    assert isinstance(again, Reply) and "already on a break" in again.message.plain()
+    await platform.command(here, "resume")
+    await platform.command(there, "leave")
+    await platform.press(here, "leave.confirm")
+    [row] = await rows(db)
+    assert row.status == "left"
+
+
+async def test_two_rows_of_one_person_give_one_answer(
+    platform: LocalPlatform, db: Database
+) -> None:
+    """Rows an older version made per workspace: every command acts on the newer one."""
+    here = LocalUser("u8", "Ira", locale="en", workspace_id="T-HERE")
+    there = LocalUser("u8", "Ira", locale="en", workspace_id="T-THERE")
+    await signed_up(platform, here)
+    async with db.session() as session:
+        [first] = list(await session.scalars(select(Participant)))
+        workspace = Workspace(platform="local", external_id="T-THERE", created_at=first.created_at)
+        session.add(workspace)
+        await session.flush()
+        session.add(Participant(
+            workspace_id=workspace.id, platform="local", user_id="u8", round_id=first.round_id,
+            role="mentee", status="active", created_at=first.created_at,
+            updated_at=first.updated_at))
+
+    for user in (here, there):
+        paused = await platform.command(user, "pause")
+        assert isinstance(paused, Reply), user
+    # The first pause (typed in the first row's workspace) paused the newer row; the
+    # second one, from the other workspace, found that same row already paused.
+    assert "already on a break" in platform.transcript("u8")[-1]
+    older, newer = sorted(await rows(db), key=lambda r: r.id)
+    assert (older.status, newer.status) == ("active", "paused")
+    for user in (here, there):
+        status = await platform.command(user, "status")
+        assert isinstance(status, Reply), user
+        assert "Status: on a break\nTandem partner: not matched yet\nRole: senior mentee" in (
+            status.message.plain()), user
+
+
 async def test_bad_values_keep_values_and_store_nothing(
     platform: LocalPlatform, db: Database
 ) -> None:
@@ -154,7 +215,9 @@ async def test_flow_errors_become_kind_text(platform: LocalPlatform, db: Databas
     def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("database on fire")
 
+    # status only reads: both ways into the database are on fire.
     platform.ctx.db.session = broken  # type: ignore[method-assign,assignment]
+    platform.ctx.db.reading = broken  # type: ignore[method-assign,assignment]
     outcome = await platform.command(user, "status")
     assert isinstance(outcome, Reply)
     assert "Entschuldigung" in outcome.message.plain()

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from adapters.local.platform import LocalPlatform, LocalUser
 from bot.core.config import AppConfig
-from conversations.messages import Reply, Working
+from conversations.outcomes import Reply, Working
 from storage.db import Database
 from storage.models import AuditEntry, Delivery, MatchRule, Tandem
 from tests.helpers.local import signed_up

@@ -19,7 +19,7 @@ from bot.core.clock import FixedClock
 from bot.core.config import AppConfig, PrivacySettings
 from bot.core.i18n import t
 from conversations import privacy
-from conversations.messages import FormDone, Reply, ShowForm
+from conversations.outcomes import FormDone, Reply, ShowForm
 from conversations.rhythm import run_due
 from storage import personal_data
 from storage.db import Database

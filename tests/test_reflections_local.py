@@ -15,7 +15,8 @@ from bot.core.clock import FixedClock
 from bot.core.config import AppConfig
 from bot.core.i18n import t
 from conversations.checkin import TEXT_MAX
-from conversations.messages import FormDone, FormInvalid, Paragraph, ShowForm
+from conversations.messages import Paragraph
+from conversations.outcomes import FormDone, FormInvalid, ShowForm
 from conversations.rhythm import run_due
 from storage.db import Database
 from storage.models import Response

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from adapters.local.platform import LocalPlatform
 from bot.core.clock import FixedClock
 from bot.core.config import AppConfig
-from conversations.messages import FormDone, Reply, ShowForm
+from conversations.outcomes import FormDone, Reply, ShowForm
 from conversations.rhythm import run_due
 from storage.db import Database
 from storage.models import Delivery, Response

@@ -14,17 +14,8 @@ from adapters.teams.cards import (
     submitted_values,
 )
 from adapters.teams.identity import actor_of, command_text
-from conversations.messages import (
-    Button,
-    Choice,
-    Facts,
-    Form,
-    Message,
-    Paragraph,
-    SelectInput,
-    TextInput,
-    UserInput,
-)
+from conversations.forms import Choice, Form, SelectInput, TextInput, UserInput
+from conversations.messages import Button, Facts, Message, Paragraph
 
 FORM = Form(
     id="survey", title="Sign-up", submit_label="Go", cancel_label="Cancel", intro="Hi",

@@ -15,13 +15,12 @@ from bot.core.errors import PlatformError
 from conversations import router
 from conversations.context import FlowContext
 from conversations.events import Actor, ButtonPress, Command, FormSubmission, FormValue
-from conversations.messages import (
-    Form,
+from conversations.forms import Form
+from conversations.messages import Message, Paragraph
+from conversations.outcomes import (
     FormDone,
     FormInvalid,
-    Message,
     Outcome,
-    Paragraph,
     Reply,
     ShowForm,
     Working,

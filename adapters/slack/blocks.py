@@ -9,16 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from conversations.events import FormValue
-from conversations.messages import (
-    Button,
-    Facts,
-    Form,
-    Message,
-    Paragraph,
-    SelectInput,
-    TextInput,
-    UserInput,
-)
+from conversations.forms import Form, SelectInput, TextInput, UserInput
+from conversations.messages import Button, Facts, Message, Paragraph
 
 SECTION_TEXT_MAX = 3000
 FIELDS_PER_SECTION = 10

@@ -18,21 +18,9 @@ from adapters.slack.blocks import fallback_text, form_values, message_blocks, mo
 from adapters.slack.directory import Directory, NotInWorkspace
 from bot.core.i18n import t
 from bot.host.runtime import Runtime
-from conversations import dashboard, router
+from conversations import dashboard, outcomes, router
 from conversations.events import Actor, ButtonPress, Command, FormSubmission
-from conversations.messages import (
-    Button,
-    FormDone,
-    FormInvalid,
-    Message,
-    Outcome,
-    Reply,
-    ShowForm,
-    Working,
-    command_button,
-    follow_through,
-    followup,
-)
+from conversations.messages import Button, Message, command_button
 
 log = logging.getLogger(__name__)
 ANY = re.compile(r".+")
@@ -55,8 +43,8 @@ def register(app: AsyncApp, runtime: Runtime, directory: Directory) -> None:
     def not_in_workspace() -> Message:
         return Message.text(t(runtime.config.default_language, "error.not_in_workspace"))
 
-    def follow_up(outcome: Outcome, what: str) -> None:
-        then = followup(outcome)
+    def follow_up(outcome: outcomes.Outcome, what: str) -> None:
+        then = outcomes.followup(outcome)
         if then is not None:
             later(then(), what)
 
@@ -68,15 +56,15 @@ def register(app: AsyncApp, runtime: Runtime, directory: Directory) -> None:
             return
         outcome = await router.on_command(runtime.ctx, Command(actor, body.get("text", "")))
         trigger = body.get("trigger_id")
-        if isinstance(outcome, ShowForm) and trigger:
+        if isinstance(outcome, outcomes.ShowForm) and trigger:
             # The trigger id is only good for 3 s: the modal opens right after the ack.
             view = modal(outcome.form)
             await ack()
             later(client.views_open(trigger_id=trigger, view=view), "slack: open a modal")
-        elif isinstance(outcome, ShowForm):
+        elif isinstance(outcome, outcomes.ShowForm):
             # No trigger id (not one Slack would send): the form's button instead.
             await _ack_message(ack, _as_message(runtime, actor, outcome) or Message())
-        elif isinstance(outcome, (Reply, Working)):
+        elif isinstance(outcome, (outcomes.Reply, outcomes.Working)):
             await _ack_message(ack, outcome.message)
         else:
             await ack()
@@ -96,14 +84,15 @@ def register(app: AsyncApp, runtime: Runtime, directory: Directory) -> None:
                                     str(view.get("private_metadata") or ""))
         outcome = await router.on_form(runtime.ctx, submission)
         language = runtime.ctx.language(actor.locale)
-        if isinstance(outcome, FormInvalid):
+        if isinstance(outcome, outcomes.FormInvalid):
             present = {f.id for f in outcome.form.fields}
             errors = {k: v for k, v in outcome.errors.items() if k in present}
             await ack(response_action="errors", errors=errors)
-        elif isinstance(outcome, FormDone) and outcome.message is None:
+        elif isinstance(outcome, outcomes.FormDone) and outcome.message is None:
             await ack()
         else:
-            message = outcome.message if isinstance(outcome, (FormDone, Reply)) else None
+            message = (outcome.message if isinstance(outcome, (outcomes.FormDone, outcomes.Reply))
+                       else None)
             await _ack_notice(ack, language, message or Message())
         follow_up(outcome, "slack: after a form")
 
@@ -126,18 +115,18 @@ def register(app: AsyncApp, runtime: Runtime, directory: Directory) -> None:
             return
         press = ButtonPress(actor, action.get("action_id", ""), action.get("value") or "")
         outcome = await router.on_button(runtime.ctx, press)
-        if isinstance(outcome, ShowForm) and body.get("trigger_id"):
+        if isinstance(outcome, outcomes.ShowForm) and body.get("trigger_id"):
             await client.views_open(trigger_id=body["trigger_id"], view=modal(outcome.form))
-        elif isinstance(outcome, (Reply, Working)):
+        elif isinstance(outcome, (outcomes.Reply, outcomes.Working)):
             if body.get("response_url"):
                 await respond(
                     text=fallback_text(outcome.message), blocks=message_blocks(outcome.message),
-                    replace_original=isinstance(outcome, Reply) and outcome.replace,
+                    replace_original=isinstance(outcome, outcomes.Reply) and outcome.replace,
                     response_type="ephemeral",
                 )
             else:
                 await runtime.messengers["slack"].send_direct(actor.user_id, outcome.message)
-        await follow_through(outcome)
+        await outcomes.follow_through(outcome)
 
     @app.event("message")
     async def on_direct_message(event: dict[str, Any], client: AsyncWebClient) -> None:
@@ -160,7 +149,7 @@ def register(app: AsyncApp, runtime: Runtime, directory: Directory) -> None:
                 channel=channel, text=fallback_text(message),
                 blocks=message_blocks(message),
             )
-        await follow_through(outcome)
+        await outcomes.follow_through(outcome)
 
     @app.event("app_home_opened")
     async def on_home(event: dict[str, Any], client: AsyncWebClient, context: Any) -> None:
@@ -181,11 +170,11 @@ def register(app: AsyncApp, runtime: Runtime, directory: Directory) -> None:
         await client.views_publish(user_id=actor.user_id, view={"type": "home", "blocks": blocks})
 
 
-def _as_message(runtime: Runtime, actor: Actor, outcome: Outcome) -> Message | None:
+def _as_message(runtime: Runtime, actor: Actor, outcome: outcomes.Outcome) -> Message | None:
     """An outcome as a chat message, where no modal can open (a DM has no trigger id)."""
-    if isinstance(outcome, (Reply, Working)):
+    if isinstance(outcome, (outcomes.Reply, outcomes.Working)):
         return outcome.message
-    if isinstance(outcome, ShowForm):
+    if isinstance(outcome, outcomes.ShowForm):
         language = runtime.ctx.language(actor.locale)
         return Message(
             title=outcome.form.title,

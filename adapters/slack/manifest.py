@@ -14,6 +14,7 @@ import yaml
 
 from bot.core.config import AppConfig
 from bot.core.errors import ConfigError
+from bot.host.platform import Command
 
 BOT_SCOPES = [
     "commands",          # /tandem
@@ -89,3 +90,6 @@ def run(args: argparse.Namespace, config: AppConfig) -> str:
     if parsed.scheme != "https" or not parsed.netloc:
         raise ConfigError("command line", "--url", f"must be https://HOST, not {args.url!r}")
     return manifest_yaml(args.url, name=config.programme_name[:NAME_LENGTH]).rstrip("\n")
+
+
+COMMAND = Command("slack-manifest", "print the Slack app manifest (YAML)", add_arguments, run)

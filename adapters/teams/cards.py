@@ -12,17 +12,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from conversations.events import FormValue
-from conversations.messages import (
-    Button,
-    Facts,
-    Field,
-    Form,
-    Message,
-    Paragraph,
-    SelectInput,
-    TextInput,
-    UserInput,
-)
+from conversations.forms import Field, Form, SelectInput, TextInput, UserInput
+from conversations.messages import Button, Facts, Message, Paragraph
 
 CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 from bot.core.config import AppConfig
 from bot.core.errors import ConfigError
 from bot.core.i18n import FALLBACK, LANGUAGES, t, t_or
+from bot.host.platform import Command
 from conversations.command_list import teams_menus
 
 MANIFEST_VERSION = "1.17"
@@ -251,3 +252,7 @@ def png(width: int, height: int, raw_rgba_rows: bytes) -> bytes:
         + chunk(b"IDAT", zlib.compress(raw_rgba_rows, 9))
         + chunk(b"IEND", b"")
     )
+
+
+COMMAND = Command("teams-package", "write the Teams app package (manifest and icons) as a zip",
+                  add_arguments, run)

@@ -47,18 +47,9 @@ from adapters.teams.shapes import CARD_ACTION_INVOKE, FILE_CONSENT_INVOKE
 from bot.core.errors import PlatformError
 from bot.core.i18n import t
 from bot.host.runtime import Runtime
-from conversations import router
+from conversations import outcomes, router
 from conversations.events import Actor, ButtonPress, Command, FormSubmission
-from conversations.messages import (
-    FormDone,
-    FormInvalid,
-    Message,
-    Outcome,
-    Reply,
-    ShowForm,
-    Working,
-    followup,
-)
+from conversations.messages import Message
 
 log = logging.getLogger(__name__)
 UPLOAD_TIMEOUT = aiohttp.ClientTimeout(total=60)
@@ -71,11 +62,11 @@ class TeamsBot:
     def __init__(self, runtime: Runtime, messenger: TeamsMessenger, references: References):
         self.runtime, self.messenger, self.references = runtime, messenger, references
 
-    def _finish(self, outcome: Outcome | None) -> None:
+    def _finish(self, outcome: outcomes.Outcome | None) -> None:
         """Slow work (``Working``, a ``FormDone`` follow-up) runs after the turn has
         answered, so Teams gets its HTTP response at once; failures are reported by
         the router's guard."""
-        then = followup(outcome) if outcome is not None else None
+        then = outcomes.followup(outcome) if outcome is not None else None
         if then is not None:
             self.runtime.background.start(then(), "teams: after an answer")
 
@@ -128,7 +119,7 @@ class TeamsBot:
         data = _mapping(_mapping(value.get("action")).get("data"))
         actor = actor_of(activity)
         body: dict[str, Any]
-        outcome: Outcome | None = None
+        outcome: outcomes.Outcome | None = None
         if not _is_card_data(data):
             body = {"statusCode": 400, "type": "application/vnd.microsoft.error",
                     "value": {"code": "BadRequest", "message": "not a Tandem card action"}}
@@ -197,14 +188,14 @@ class TeamsBot:
             outcome = await router.on_command(self.runtime.ctx, Command(actor, "help"))
             await self._answer(turn, actor, outcome, card_id=None)
 
-    async def _card_outcome(self, actor: Actor, data: dict[str, Any]) -> Outcome:
+    async def _card_outcome(self, actor: Actor, data: dict[str, Any]) -> outcomes.Outcome:
         ctx = self.runtime.ctx
         if FORM_KEY in data:
             submission = FormSubmission(actor, str(data[FORM_KEY]), submitted_values(data),
                                         str(data.get(CONTEXT_KEY) or ""))
             return await router.on_form(ctx, submission)
         if CANCEL_KEY in data:
-            return FormDone(Message.text(t(self._language(actor), "teams.form_cancelled")))
+            return outcomes.FormDone(Message.text(t(self._language(actor), "teams.form_cancelled")))
         value = data.get(VALUE_KEY)
         press = ButtonPress(actor, str(data[ACTION_KEY]), "" if value is None else str(value))
         return await router.on_button(ctx, press)
@@ -214,15 +205,15 @@ class TeamsBot:
     def _language(self, actor: Actor) -> str:
         return self.runtime.ctx.language(actor.locale)
 
-    def _card(self, actor: Actor, outcome: Outcome) -> Card | None:
+    def _card(self, actor: Actor, outcome: outcomes.Outcome) -> Card | None:
         """An outcome as a card and its notification summary."""
-        if isinstance(outcome, (Reply, Working)):
+        if isinstance(outcome, (outcomes.Reply, outcomes.Working)):
             return message_card(outcome.message), outcome.message.plain()
-        if isinstance(outcome, ShowForm):
+        if isinstance(outcome, outcomes.ShowForm):
             return form_card(outcome.form), outcome.form.title
-        if isinstance(outcome, FormInvalid):
+        if isinstance(outcome, outcomes.FormInvalid):
             return form_card(outcome.form, outcome.errors, outcome.values), outcome.form.title
-        if isinstance(outcome, FormDone):
+        if isinstance(outcome, outcomes.FormDone):
             message = outcome.message or Message.text(
                 t(self._language(actor), "teams.form_closed")
             )
@@ -230,7 +221,7 @@ class TeamsBot:
         return None
 
     async def _answer(
-        self, turn: TurnContext, actor: Actor, outcome: Outcome, card_id: str | None
+        self, turn: TurnContext, actor: Actor, outcome: outcomes.Outcome, card_id: str | None
     ) -> None:
         try:
             await self._show(turn, actor, outcome, card_id)
@@ -239,7 +230,7 @@ class TeamsBot:
             self._finish(outcome)
 
     async def _show(
-        self, turn: TurnContext, actor: Actor, outcome: Outcome, card_id: str | None
+        self, turn: TurnContext, actor: Actor, outcome: outcomes.Outcome, card_id: str | None
     ) -> None:
         card = self._card(actor, outcome)
         if card is None:
@@ -247,7 +238,7 @@ class TeamsBot:
         if not is_personal(turn.activity):
             await self._send_privately(turn, actor, card, notice=card_id is None)
             return
-        if card_id and not isinstance(outcome, ShowForm):
+        if card_id and not isinstance(outcome, outcomes.ShowForm):
             # The answer to a card replaces it, so its buttons cannot be pressed twice.
             update = card_activity(*card)
             update.id = card_id

@@ -17,7 +17,8 @@ from bot.demo.cast import COORDINATOR, EVALUATION, JUNIORS, ORG, REFLECTIONS, Em
 from bot.demo.timeline import RecordingMessenger, Timeline
 from conversations.context import FlowContext
 from conversations.matching import unmatched_reasons
-from conversations.messages import Button, Message, Outcome, ShowForm
+from conversations.messages import Button, Message
+from conversations.outcomes import Outcome, ShowForm
 from conversations.rhythm import run_due
 from storage import proposals, rounds, tandems
 

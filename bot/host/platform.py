@@ -16,11 +16,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import sys
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.core.config import AppConfig
+from bot.core.i18n import add_catalogues
 
 if TYPE_CHECKING:
     from bot.host.runtime import PlatformAdapter, Runtime
@@ -106,6 +109,20 @@ class Platform:
     commands: tuple[Command, ...] = ()
     #: The SDK's loggers that narrate retries: quiet while ``tandem doctor`` checks.
     noisy_loggers: tuple[str, ...] = ()
+
+    @classmethod
+    def folder(cls, package: str, title: str, read_settings: Callable[[Mapping[str, str]], Any],
+               routes: Mapping[str, int], **more: Any) -> Platform:
+        """The platform of the folder ``adapters/<name>/`` (``package`` is its
+        ``__name__``), laid out as Slack's and Teams' are: ``adapter.build`` and
+        ``doctor.check`` in its modules, its strings in ``catalogues/`` (merged now),
+        and what it needs named by its settings (their ``missing()`` with nothing set).
+        ``more``: ``commands``, ``noisy_loggers``."""
+        add_catalogues(Path(sys.modules[package].__file__ or "").parent / "catalogues")
+        return cls(name=package.rpartition(".")[2], title=title, read_settings=read_settings,
+                   build=lazy(f"{package}.adapter", "build"),
+                   needs=" and ".join(read_settings({}).missing()),
+                   doctor=lazy(f"{package}.doctor", "check"), routes=routes, **more)
 
     def settings(self, of: Mapping[str, Any]) -> Any:
         """This platform's settings from ``Settings.platforms``; its defaults (nothing

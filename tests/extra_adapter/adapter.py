@@ -18,7 +18,7 @@ from aiohttp import web
 from bot.core.i18n import t
 from bot.host.platform import OK, SKIP, Check
 from bot.host.runtime import Runtime
-from conversations import messages, router
+from conversations import outcomes, router
 from conversations.events import Actor, Command, FormSubmission, FormValue
 from conversations.messages import Message
 from tests.extra_adapter import PLATFORM, ROUTE
@@ -97,7 +97,7 @@ class WebchatAdapter:
         ctx = self.runtime.ctx
         outcome = await (router.on_command(ctx, event) if isinstance(event, Command)
                          else router.on_form(ctx, event))
-        then = messages.followup(outcome)
+        then = outcomes.followup(outcome)
         if then is not None:
             self.runtime.background.start(then(), "webchat follow-up")
         return web.json_response(_answer(outcome, ctx.language(event.actor.locale)))
@@ -131,16 +131,16 @@ def _event(body: Any) -> Command | FormSubmission | None:
     return FormSubmission(actor, form, checked, _text(body.get("context")) or "")
 
 
-def _answer(outcome: messages.Outcome, language: str) -> dict[str, Any]:
-    if isinstance(outcome, messages.ShowForm):
+def _answer(outcome: outcomes.Outcome, language: str) -> dict[str, Any]:
+    if isinstance(outcome, outcomes.ShowForm):
         form = outcome.form
         return {"form": {"id": form.id, "title": form.title, "context": form.context,
                          "fields": [f.id for f in form.fields]},
                 "hint": t(language, "webchat.form_hint")}
-    if isinstance(outcome, messages.FormInvalid):
+    if isinstance(outcome, outcomes.FormInvalid):
         return {"errors": dict(outcome.errors)}
-    if isinstance(outcome, (messages.Reply, messages.Working)):
+    if isinstance(outcome, (outcomes.Reply, outcomes.Working)):
         return {"text": outcome.message.plain()}
-    if isinstance(outcome, messages.FormDone):
+    if isinstance(outcome, outcomes.FormDone):
         return {"text": outcome.message.plain() if outcome.message else ""}
     raise TypeError(f"unknown outcome {outcome!r}")  # the Outcome union is closed
