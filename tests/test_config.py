@@ -44,6 +44,15 @@ def test_shipped_app_yaml_is_valid() -> None:
         ({"matching.weights": {"topics": -1}}, "matching.weights.topics", "not be negative"),
         ({"matching.fairness": "yes"}, "matching.fairness", "true or false"),
         ({"coordinators.slack": "U1"}, "coordinators.slack", "must be a list"),
+        ({"meetings.working_hours_end": "08:00"}, "meetings.working_hours_end",
+         "not after working_hours_start"),
+        ({"meetings.length_minutes": 240, "meetings.working_hours_end": "10:00"},
+         "meetings.length_minutes", "does not fit"),
+        ({"meetings.country": "Germany"}, "meetings.country", "two-letter country code"),
+        ({"meetings.country": "XQ"}, "meetings.country", "no known public holidays"),
+        ({"meetings.region": "ZZ"}, "meetings.region", "no known public holidays"),
+        ({"meetings.working_days": ["monday", "funday"]}, "meetings.working_days[1]",
+         "must be one of"),
     ],
 )
 def test_problems_name_file_field_and_problem(

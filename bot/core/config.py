@@ -29,6 +29,7 @@ from bot.core.config_schema import (
 )
 from bot.core.config_yaml import Location, dotted, line_of, read_yaml
 from bot.core.errors import ConfigError
+from bot.core.slots import is_known_country
 
 __all__ = ["ANNOUNCEMENT_MAX", "QUESTIONS", "REQUIRED_QUESTIONS", "WEEKDAYS",
            "AppConfig", "load_config", "message_switches", "parse_config"]
@@ -105,6 +106,21 @@ class RhythmSettings:
 
 
 @dataclass(frozen=True)
+class MeetingSettings:
+    """Find a time: the meeting's length, and the working time assumed for everyone
+    whose own is not known (times in each person's own zone)."""
+
+    length: timedelta = timedelta(minutes=60)
+    day_starts: time = time(9, 0)
+    day_ends: time = time(17, 0)
+    #: Monday is 0
+    working_days: frozenset[int] = frozenset(range(5))
+    country: str | None = "DE"
+    region: str | None = None
+    window: timedelta = timedelta(days=14)
+
+
+@dataclass(frozen=True)
 class ReportSettings:
     """The programme's figures: a breakdown over fewer people than ``min_group_size``
     (a topic, a month, a rating distribution, the evaluation answers) is not shown."""
@@ -134,6 +150,7 @@ class AppConfig:
     rhythm: RhythmSettings = field(default_factory=RhythmSettings)
     report: ReportSettings = field(default_factory=ReportSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
+    meetings: MeetingSettings = field(default_factory=MeetingSettings)
     #: Per platform, a group whose members are coordinators too (Slack: "@hr-mentoring").
     coordinator_groups: dict[str, str] = field(default_factory=dict)
     #: The groups' members, filled in and refreshed by the platform adapters.
@@ -223,6 +240,7 @@ def _parse(source: str, raw: dict[str, Any], lines: dict[Location, int]) -> AppC
         rhythm=_rhythm(checked.rhythm),
         report=ReportSettings(min_group_size=checked.report.min_group_size),
         privacy=PrivacySettings(retention_months=checked.privacy.retention_months),
+        meetings=_meetings(checked.meetings, fail),
     )
 
 
@@ -304,6 +322,35 @@ def _rhythm(rhythm: schema.Rhythm) -> RhythmSettings:
         tick_seconds=rhythm.tick_seconds,
         claim_lease=timedelta(seconds=rhythm.claim_lease_seconds),
         leader_lease=timedelta(seconds=rhythm.leader_lease_seconds),
+    )
+
+
+def _meetings(meetings: schema.Meetings, fail: Fail) -> MeetingSettings:
+    if meetings.working_hours_end <= meetings.working_hours_start:
+        raise fail(("meetings", "working_hours_end"),
+                   f"{meetings.working_hours_end:%H:%M} is not after working_hours_start "
+                   f"({meetings.working_hours_start:%H:%M})")
+    end = datetime.combine(date.min, meetings.working_hours_end)
+    if end - datetime.combine(date.min, meetings.working_hours_start) < timedelta(
+            minutes=meetings.length_minutes):
+        raise fail(("meetings", "length_minutes"),
+                   f"a meeting of {meetings.length_minutes} minutes does not fit between "
+                   "working_hours_start and working_hours_end")
+    if meetings.region is not None and meetings.country is None:
+        raise fail(("meetings", "region"), "needs a country")
+    if meetings.country is not None and not is_known_country(meetings.country, meetings.region):
+        where = "region" if meetings.region is not None and is_known_country(
+            meetings.country) else "country"
+        raise fail(("meetings", where), f"{getattr(meetings, where)!r} has no known public "
+                   "holidays (see the holidays package's list of countries and regions)")
+    return MeetingSettings(
+        length=timedelta(minutes=meetings.length_minutes),
+        day_starts=meetings.working_hours_start,
+        day_ends=meetings.working_hours_end,
+        working_days=frozenset(WEEKDAYS.index(day) for day in meetings.working_days),
+        country=meetings.country,
+        region=meetings.region,
+        window=timedelta(days=meetings.window_days),
     )
 
 

@@ -292,6 +292,30 @@ class Rhythm(Section):
     messages: Messages = Field(Messages(), description="switch lifecycle messages off with false")
 
 
+def _country(value: str) -> str:
+    if not re.fullmatch(r"[A-Z]{2}", value):
+        raise ValueError(f"must be a two-letter country code like DE, not {value!r}")
+    return value
+
+
+class Meetings(Section):
+    length_minutes: int = Field(60, ge=15, le=240, description="how long a tandem's meeting "
+                                "is; Find a time proposes slots of this length")
+    working_hours_start: ClockTime = Field(time(9, 0), description="the start of the working "
+                                           "day, in each person's time zone")
+    working_hours_end: ClockTime = Field(time(17, 0), description="the end of the working "
+                                         "day, in each person's time zone")
+    working_days: Annotated[list[Weekday], AfterValidator(_unique)] = Field(
+        ["monday", "tuesday", "wednesday", "thursday", "friday"],
+        description="the days people work; meetings are proposed on these only")
+    country: Annotated[str, AfterValidator(_country)] | None = Field(
+        "DE", description="whose public holidays are skipped (ISO code, e.g. DE, US, IN), "
+        "unless a person's own country is known")
+    region: Text | None = Field(None, description="the country's region for regional "
+                                "holidays (e.g. BY for Bavaria)")
+    window_days: int = Field(14, ge=2, le=60, description="how far ahead Find a time looks")
+
+
 class Report(Section):
     min_group_size: int = Field(5, ge=3, le=100, description='figures over fewer people are '
                                 'shown as "fewer than N", so nobody can be identified')
@@ -326,6 +350,8 @@ class AppYaml(Section):
     matching: Matching = Field(Matching(), description="the matching's rules and weights")
     round: Round = Field(description="the current round's dates")
     rhythm: Rhythm = Field(Rhythm(), description="the round's cadence")
+    meetings: Meetings = Field(Meetings(), description="finding a time for the tandems' "
+                               "meetings")
     report: Report = Field(Report(), description="the programme's figures")
     privacy: Privacy = Field(Privacy(), description="how long personal data is kept")
     announcements: list[Announcement] = Field([], description="channel posts planned ahead")
