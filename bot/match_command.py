@@ -12,7 +12,7 @@ from bot.core.config import AppConfig
 from bot.core.errors import ConfigError, UserError
 from bot.core.i18n import t
 from bot.core.settings import Settings
-from conversations import matching
+from conversations import matching, running_round
 from conversations.context import FlowContext
 from conversations.messages import Facts, Paragraph
 from storage import participants, rounds
@@ -55,12 +55,17 @@ async def run_match(settings: Settings, config: AppConfig, round_name: str, dry_
             raise ConfigError("command line", "--round",
                               f"no round named {round_name!r}; app.yaml's round is "
                               f"{config.round.name!r}")
-        if current.status != RoundStatus.OPEN:
+        if current.status == RoundStatus.ENDED:
             raise UserError("match.already_confirmed", round=current.name, count="?")
         async with db.reading() as session:
-            signed_up = await participants.signups_by_role(session, current.id)
-        if not any(signed_up.values()):
-            out.write(t(language, "match.cli_nobody", round=current.name) + "\n")
+            if current.status == RoundStatus.MATCHED:  # matching into the running round
+                anyone = bool((await running_round.waiting(session, current)).people)
+            else:
+                anyone = any((await participants.signups_by_role(session, current.id)).values())
+        if not anyone:
+            nobody = ("running.cli_nobody" if current.status == RoundStatus.MATCHED
+                      else "match.cli_nobody")
+            out.write(t(language, nobody, round=current.name) + "\n")
             return 0
         _, stored, proposal = await matching.compute(
             ctx, current.id, "cli", save=not dry_run, progress=ProgressBar(sys.stderr)
@@ -68,6 +73,8 @@ async def run_match(settings: Settings, config: AppConfig, round_name: str, dry_
         title = (t(language, "match.title", number=proposal.number) if proposal
                  else t(language, "match.cli_dry_run_title"))
         out.write(title + "\n")
+        if stored.get(running_round.RUNNING):
+            out.write(t(language, "running.proposal_note", round=current.name) + "\n")
         for block in matching.summary_blocks(ctx, stored, language, prefix=None):
             if isinstance(block, Facts):
                 out.writelines(f"{label}: {value}\n" for label, value in block.items)

@@ -15,6 +15,7 @@ retry or a second instance never sends one twice.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Collection
 from datetime import timedelta
 from functools import partial
 
@@ -56,7 +57,9 @@ def guide(ctx: FlowContext, pair: TandemPeople, current: Round, language: str,
             Paragraph(t(language, "intro.roles", mentor=mentor.display_name or mentor.user_id,
                         mentee=mentee.display_name or mentee.user_id)),
             Paragraph(why_they_fit(ctx, pair, reader, language)),
-            Paragraph(t(language, "intro.guide", starts=starts)),
+            Paragraph(t(language, "intro.guide", starts=starts)
+                      if pair.tandem.joined_period is None
+                      else t(language, "running.intro_guide")),
             Paragraph(t(language, "intro.agenda")),
         ),
     )
@@ -81,18 +84,21 @@ def kickoff(ctx: FlowContext, pair: TandemPeople, current: Round, language: str,
     )
 
 
-async def owe_introductions(ctx: FlowContext, session: Session, current: Round
-                            ) -> list[str]:
+async def owe_introductions(ctx: FlowContext, session: Session, current: Round,
+                            only: Collection[int] | None = None) -> list[str]:
     """Record every tandem's introduction, then the channels' announcement, as owed,
-    in the transaction that created the tandems; returns their keys, in order."""
+    in the transaction that created the tandems; returns their keys, in order.
+    With ``only`` (tandems matched into the running round): just theirs, no announcement."""
     pairs = await tandems.active_tandems(session, current.id)
     owed: list[Owed] = []
     for pair in pairs:
-        owed += for_tandem(
-            ctx, pair, current.id, "introduction", f"intro:{pair.tandem.id}",
-            partial(guide, ctx, pair, current, title_key="intro.title"))
-    owed += for_channels(ctx, f"announce:matching:{current.id}", current.id, "announcement",
-                         partial(matching_announcement, ctx, current, pairs))
+        if only is None or pair.tandem.id in only:
+            owed += for_tandem(
+                ctx, pair, current.id, "introduction", f"intro:{pair.tandem.id}",
+                partial(guide, ctx, pair, current, title_key="intro.title"))
+    if only is None:
+        owed += for_channels(ctx, f"announce:matching:{current.id}", current.id,
+                             "announcement", partial(matching_announcement, ctx, current, pairs))
     return await record(session, owed, ctx.clock.now())
 
 

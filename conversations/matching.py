@@ -15,6 +15,8 @@ Who sees what, in order:
    coordinators it is pressed. Every tandem then gets its introduction (see
    ``introductions``) and the programme channels get the matching
    announcement, without any private detail.
+5. Once the round is confirmed, ``match`` does the same for everyone still
+   waiting for a tandem (``conversations.running_round``).
 """
 
 from __future__ import annotations
@@ -30,13 +32,14 @@ from bot.core.i18n import t
 from bot.matching.engine import match as run_engine
 from bot.matching.explain import describe_unmatched, describe_warning
 from bot.matching.model import MatchWarning, Unmatched
-from conversations import introductions, owed, values
+from conversations import introductions, owed, running_round, values
 from conversations.context import FlowContext
 from conversations.coordination import audit, require_coordinator
 from conversations.events import Actor, ButtonPress, Command
 from conversations.match_input import engine_rules, people_and_org, result_to_json
 from conversations.messages import Button, Facts, Message, Paragraph
 from conversations.outcomes import Outcome, Working
+from conversations.schedule import RoundDates
 from conversations.summary import topic_labels
 from storage import audit_log, participants, proposals, rounds, tandems
 from storage.models import MatchProposal, Round, RoundStatus
@@ -53,11 +56,14 @@ async def command(ctx: FlowContext, cmd: Command) -> Outcome:
     action = words[0].lower() if words else "run"
     async with ctx.db.session() as session:
         current = await rounds.sync_round(session, ctx.config.round, ctx.clock.now())
-        if current.status != RoundStatus.OPEN:
+        if current.status == RoundStatus.ENDED:
             done = await proposals.confirmed_proposal(session, current.id)
             raise UserError("match.already_confirmed", round=current.name,
                             count=len(done.result["pairs"]) if done else 0)
         latest = await proposals.latest_proposal(session, current.id)
+        if latest is not None and current.status == RoundStatus.MATCHED \
+                and not running_round.is_running(latest):
+            latest = None  # the first matching's proposals are done with
         if action in ("pin", "block", "drop", "swap"):
             await _adjust(ctx, session, actor, current, latest, action, words[1:])
         elif action == "reset":
@@ -66,7 +72,7 @@ async def command(ctx: FlowContext, cmd: Command) -> Outcome:
             pass
         elif action != "run":
             raise UserError("match.usage", cmd=ctx.messenger(actor.platform).command_prefix)
-        count = len(await participants.round_participants(session, current.id))
+        count = await _to_match(session, current)
     if action == "confirm":
         if latest is None:
             raise UserError("match.nothing_to_confirm")
@@ -77,6 +83,14 @@ async def command(ctx: FlowContext, cmd: Command) -> Outcome:
         await _propose(ctx, actor, current.id)
 
     return Working(Message.text(t(language, "match.working", count=count)), propose)
+
+
+async def _to_match(session: Any, current: Round) -> int:
+    """How many people the matching looks at: everyone signed up, or in a running
+    round everyone still waiting."""
+    if current.status == RoundStatus.MATCHED:
+        return len((await running_round.waiting(session, current)).people)
+    return len(await participants.round_participants(session, current.id))
 
 
 async def _adjust(ctx: FlowContext, session: Any, actor: Actor, current: Round,
@@ -123,14 +137,21 @@ async def compute(
         earlier = await tandems.earlier_pairs(session, round_id)
         rules = await proposals.rules(session, round_id)
         current = await rounds.round_by_id(session, round_id)
-    assert current is not None
+        assert current is not None
+        waiting = (await running_round.waiting(session, current)
+                   if current.status == RoundStatus.MATCHED else None)
+    # Everyone signed up stays in the org chart; a running round matches the waiting.
     people, org = people_and_org(signed_up)
     engine_rules_ = engine_rules(ctx.config, earlier, rules)
+    if waiting is not None:
+        people, engine_rules_ = waiting.restrict(people, engine_rules_)
     # The engine is CPU-bound: keep the event loop answering other people meanwhile.
     result = await asyncio.to_thread(
         run_engine, people, engine_rules_, org, reference=current.starts_at, progress=progress
     )
     stored = result_to_json(result)
+    if waiting is not None:
+        stored[running_round.RUNNING] = True
     if not save:
         return current, stored, None
     async with ctx.db.session() as session:
@@ -154,9 +175,13 @@ async def _propose(ctx: FlowContext, actor: Actor, round_id: int) -> None:
 
 def proposal_message(ctx: FlowContext, proposal: MatchProposal, language: str,
                      prefix: str) -> Message:
+    blocks = summary_blocks(ctx, proposal.result, language, prefix)
+    if running_round.is_running(proposal):
+        blocks = (Paragraph(t(language, "running.proposal_note",
+                              round=ctx.config.round.name)), *blocks)
     return Message(
         title=t(language, "match.title", number=proposal.number),
-        blocks=summary_blocks(ctx, proposal.result, language, prefix),
+        blocks=blocks,
         buttons=_buttons(proposal, language),
     )
 
@@ -254,18 +279,39 @@ async def confirm(ctx: FlowContext, press: ButtonPress) -> Outcome:
         current = await rounds.round_by_id(session, proposal.round_id)
         assert current is not None
         latest = await proposals.latest_proposal(session, proposal.round_id)
-        if current.status == RoundStatus.OPEN and latest is not None and latest.id != proposal.id:
+        running = running_round.is_running(proposal)
+        if (current.status == RoundStatus.OPEN or running) and latest is not None \
+                and latest.id != proposal.id:
             raise UserError("match.outdated", number=latest.number)
-        won = await proposals.confirm(session, proposal, actor.user_id, now)
+        if running:
+            won = await proposals.confirm_running(session, proposal, actor.user_id, now)
+            pairs = (await running_round.still_waiting(session, current,
+                                                       proposal.result["pairs"])
+                     if won else [])
+            joined = running_round.joined_period(
+                current, RoundDates.of(current, ctx.config.timezone), now)
+        else:
+            won = await proposals.confirm(session, proposal, actor.user_id, now)
+            pairs, joined = proposal.result["pairs"], None
         if won:
-            made = await tandems.create_tandems(session, proposal.round_id,
-                                                proposal.result["pairs"], now)
+            made = await tandems.create_tandems(session, proposal.round_id, pairs, now,
+                                                joined_period=joined)
+            if running:
+                new = {(p["mentor"], p["mentee"]) for p in pairs}
+                made = [m for m in made if (m.mentor_id, m.mentee_id) in new]
             await audit_log.record(session, actor.platform, actor.user_id, "match.confirm",
                                    {"proposal": proposal.number, "tandems": len(made)}, now)
-            keys = await introductions.owe_introductions(ctx, session, current)
+            keys = await introductions.owe_introductions(
+                ctx, session, current, only={m.id for m in made} if running else None)
     if not won:
         raise UserError("match.already_confirmed", round=current.name,
                         count=len(proposal.result["pairs"]))
+    if running:
+        async def introduce_new() -> None:
+            await owed.deliver(ctx, keys)
+
+        return Working(Message.text(t(language, "running.confirmed", count=len(made),
+                                      round=current.name)), introduce_new)
 
     async def introduce() -> None:
         await owed.deliver(ctx, keys)

@@ -16,7 +16,9 @@ Who sees what, in the order ``run_due`` sends it:
 5. Every month: each tandem gets its meeting nudge with a topic suggestion and
    "We met" / "Not yet, remind me in a week" / "We need help". A tandem that has
    not met for ``stalled_after_periods`` months is flagged to the coordinators,
-   once. "Remind me" comes back as a one-off reminder a week later.
+   once. "Remind me" comes back as a one-off reminder a week later. While people
+   of a confirmed round wait for a tandem, the coordinators are told so, once,
+   then at most weekly (``conversations.running_round``).
 6. Half-way: each participant gets a short pulse ("How is it going?").
 7. Wrap-up, on the round's last day: each participant gets the closing
    evaluation, then the channels get a thank-you with the round's outcome
@@ -30,7 +32,7 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core.i18n import t
-from conversations import checkin, evaluation
+from conversations import checkin, evaluation, running_round
 from conversations.announce import channel_message
 from conversations.audience import group_capable
 from conversations.context import FlowContext
@@ -155,7 +157,7 @@ async def _nudges(s: Situation) -> list[Due]:
     rhythm, found = s.ctx.config.rhythm, []
     for pair in s.pairs:
         for person, zones in _audiences(s, pair):
-            latest = s.dates.latest_nudge(rhythm, zones, s.now)
+            latest = running_round.latest_nudge(s.dates, rhythm, zones, s.now, pair.tandem)
             if latest is None:
                 continue
             period, due = latest
@@ -190,11 +192,13 @@ def suggested_topic(ctx: FlowContext, pair: TandemPeople, period: int, language:
 def _nudge_message(prefix: str) -> Build:
     def build(s: Situation, due: Due, language: str, _reader: Participant | None) -> Message:
         assert due.pair is not None
+        month, total = running_round.meeting_number(due.pair.tandem, due.params["period"],
+                                                    s.dates.periods)
         period = due.params["period"]
         return Message(
-            title=t(language, f"{prefix}.title", month=period),
+            title=t(language, f"{prefix}.title", month=month),
             blocks=(
-                Paragraph(t(language, f"{prefix}.body", month=period, total=s.dates.periods)),
+                Paragraph(t(language, f"{prefix}.body", month=month, total=total)),
                 Paragraph(t(language, "nudge.topic",
                             topic=suggested_topic(s.ctx, due.pair, period, language))),
             ),
@@ -210,21 +214,24 @@ CHECK_IN = (
 
 
 def stalled_since(answers: Mapping[tuple[int, int], str], tandem_id: int, period: int,
-                  needed: int) -> int | None:
+                  needed: int, first: int = 1) -> int | None:
     """The first month of the current run without a meeting, once that run is
     ``needed`` finished months long (``period`` has just begun). One run is one
-    flag: it is keyed by its first month, so it is sent once, not every day."""
-    met = [p for p in range(1, period) if answers.get((tandem_id, p)) == "met"]
-    since = (met[-1] + 1) if met else 1
+    flag: it is keyed by its first month, so it is sent once, not every day.
+    ``first``: the month the tandem joined the round."""
+    met = [p for p in range(first, period) if answers.get((tandem_id, p)) == "met"]
+    since = (met[-1] + 1) if met else first
     return since if period - since >= needed else None
 
 
 async def _stalled(s: Situation) -> list[Due]:
     rhythm, found = s.ctx.config.rhythm, []
     for pair in s.pairs:
-        latest = s.dates.latest_nudge(rhythm, _zones(s, pair.people), s.now)
+        latest = running_round.latest_nudge(s.dates, rhythm, _zones(s, pair.people), s.now,
+                                            pair.tandem)
         since = latest and stalled_since(s.answers, pair.tandem.id, latest[0],
-                                         rhythm.stalled_after_periods)
+                                         rhythm.stalled_after_periods,
+                                         pair.tandem.joined_period or 1)
         if since:
             found.append(Due({"since": since}, pair=pair))
     return found
@@ -308,6 +315,8 @@ KINDS: tuple[Kind, ...] = (
          key="nudge:{tandem}:{period}", buttons=CHECK_IN, value="{tandem}:{period}"),
     Kind("stalled", None, _stalled, Audience.COORDINATORS, _stalled_message,
          key="stalled:{tandem}:{since}"),
+    Kind(running_round.WAITING, None, running_round.waiting_due, Audience.COORDINATORS,
+         running_round.waiting_message, key="waiting:{round}:{n}"),
     Kind("reminder", None, _reminders, Audience.TANDEM, _nudge_message("reminder"),
          key="reminder:{tandem}:{period}", buttons=CHECK_IN, value="{tandem}:{period}"),
     Kind("pulse", "pulse", _pulse, Audience.PERSON, _pulse_message,

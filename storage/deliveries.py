@@ -167,3 +167,13 @@ async def settled_keys(session: AsyncSession, round_id: int | None, now: datetim
 
 async def status_of(session: AsyncSession, key: str) -> str | None:
     return await session.scalar(select(Delivery.status).where(Delivery.key == key))
+
+
+async def latest_keyed(session: AsyncSession, prefix: str) -> tuple[str, datetime] | None:
+    """The key and time of the newest delivery whose key starts with ``prefix``."""
+    pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    row = (await session.execute(
+        select(Delivery.key, Delivery.created_at)
+        .where(Delivery.key.like(pattern, escape="\\"))
+        .order_by(Delivery.created_at.desc(), Delivery.id.desc()).limit(1))).first()
+    return None if row is None else (row[0], row[1])

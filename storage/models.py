@@ -196,6 +196,9 @@ class Tandem(Base):
     status: Mapped[str] = mapped_column(String(16), default=TandemStatus.ACTIVE)
     conversation_id: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    #: Matched into a running round: the first period of the rhythm it takes part in
+    #: (its first nudge is meeting 1 of what is left). None: from the round's start.
+    joined_period: Mapped[int | None] = mapped_column(Integer)
 
 
 class Delivery(Base):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import dialect_insert
@@ -59,9 +59,11 @@ async def latest_proposal(session: AsyncSession, round_id: int) -> MatchProposal
 
 
 async def confirmed_proposal(session: AsyncSession, round_id: int) -> MatchProposal | None:
+    """The round's first confirmed proposal (later ones matched people into it running)."""
     return await session.scalar(
         select(MatchProposal)
         .where(MatchProposal.round_id == round_id, MatchProposal.status == ProposalStatus.CONFIRMED)
+        .order_by(MatchProposal.number).limit(1)
     )
 
 
@@ -78,4 +80,29 @@ async def confirm(session: AsyncSession, proposal: MatchProposal, by: str, now: 
         update(MatchProposal).where(MatchProposal.id == proposal.id)
         .values(status=ProposalStatus.CONFIRMED, confirmed_by=by, confirmed_at=now)
     )
+    await _forget_adjustments(session, proposal.round_id)
     return True
+
+
+async def confirm_running(session: AsyncSession, proposal: MatchProposal, by: str,
+                          now: datetime) -> bool:
+    """Compare-and-set for a proposal that matches people into a running round: the
+    draft becomes confirmed exactly once, and only while its round is matched."""
+    running = select(Round.id).where(Round.id == proposal.round_id,
+                                     Round.status == RoundStatus.MATCHED)
+    won = await session.execute(
+        update(MatchProposal)
+        .where(MatchProposal.id == proposal.id, MatchProposal.status == ProposalStatus.DRAFT,
+               MatchProposal.round_id.in_(running))
+        .values(status=ProposalStatus.CONFIRMED, confirmed_by=by, confirmed_at=now)
+    )
+    if rows_changed(won) != 1:
+        return False
+    await _forget_adjustments(session, proposal.round_id)
+    return True
+
+
+async def _forget_adjustments(session: AsyncSession, round_id: int) -> None:
+    """Pins and blocks serve one review: the next matching into the round starts afresh."""
+    await session.execute(delete(MatchRule).where(MatchRule.round_id == round_id,
+                                                  MatchRule.kind.in_(("pin", "block"))))

@@ -113,13 +113,13 @@ async def earlier_pairs(session: AsyncSession, round_id: int) -> list[tuple[int,
 
 
 async def create_tandems(session: AsyncSession, round_id: int, pairs: list[dict[str, Any]],
-                         now: datetime) -> list[Tandem]:
+                         now: datetime, joined_period: int | None = None) -> list[Tandem]:
     for pair in pairs:
         await session.execute(
             dialect_insert(session, Tandem)
             .values(round_id=round_id, mentor_id=pair["mentor"], mentee_id=pair["mentee"],
                     score=pair["score"], explanation=pair["explanation"],
-                    status=TandemStatus.ACTIVE, created_at=now)
+                    status=TandemStatus.ACTIVE, created_at=now, joined_period=joined_period)
             .on_conflict_do_nothing(index_elements=["round_id", "mentor_id", "mentee_id"])
         )
     return list(await session.scalars(

@@ -29,6 +29,7 @@ KEYS = {
     "pulse": "pulse:{round}:{person}",
     "evaluation": "evaluation:{round}:{person}",
     "wrapup": "wrapup:{round}",
+    "waiting": "waiting:{round}:{n}",
 }
 
 

@@ -245,19 +245,19 @@ async def test_matching_on_teams(world: TeamsWorld) -> None:
             assert name not in json.dumps(announcement.body, ensure_ascii=False)
 
     # 7. Confirming again later (the card, the outdated card, the command) says so
-    # and changes nothing.
+    # and changes nothing. (``match`` itself now matches whoever still waits: see
+    # tests/test_running_round.py.)
     deliveries = await count(world, Delivery)
     already = t("en", "match.already_confirmed", round="2027-spring", count=2)
     before = len(connector.calls)
     assert await world.driver.submit(CLARA, confirm_data(third), third.activity_id) == 201
     assert await world.driver.submit(CLARA, confirm_data(first), first.activity_id) == 201
     assert await world.driver.say(CLARA, "match confirm") == 201
-    assert await world.driver.say(CLARA, "match") == 201
     await idle(world)
     again = connector.calls[before:]
     assert [(c.kind, c.conversation_id) for c in again] == [
-        ("update", CLARA.chat), ("update", CLARA.chat), ("reply", CLARA.chat),
-        ("reply", CLARA.chat)]
-    assert [c.all_text() for c in again] == [already] * 4
+        ("update", CLARA.chat), ("update", CLARA.chat), ("reply", CLARA.chat)]
+    assert [c.all_text() for c in again] == [already] * 2 + [
+        t("en", "match.nothing_to_confirm")]
     assert await count(world, Tandem) == 2
     assert await count(world, Delivery) == deliveries
