@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from bot.core.config import AppConfig
 from bot.core.i18n import t
 from storage.models import AuditEntry, Delivery, MatchProposal, Participant, Tandem
-from tests.fakes.bot_connector import Call, TeamsUser, TeamsWorld
+from tests.fakes.bot_connector import Call, TeamsWorld
 from tests.helpers.teams import (
     CHANNEL,
     CLARA,
@@ -38,7 +38,7 @@ from tests.helpers.teams import (
     bot_added_to_team,
     confirm_data,
     idle,
-    submit_data,
+    sign_up,
 )
 
 FILE_CONSENT = "application/vnd.microsoft.teams.card.file.consent"
@@ -51,16 +51,6 @@ def config(config: AppConfig) -> AppConfig:
         coordinators={**config.coordinators, "teams": (CLARA.key,)},
         channels={**config.channels, "teams": (CHANNEL,)},
     )
-
-
-async def sign_up(world: TeamsWorld, user: TeamsUser, **answers: str) -> None:
-    """``signup`` in the personal chat, then the survey card submitted."""
-    assert await world.driver.say(user, "signup") == 201
-    form = world.connector.of_kind("reply")[-1]
-    data = {**submit_data(form.card), "role": "mentor", "manager": "", "goals": "",
-            "meeting_mode": "remote", "location": "", "capacity": "1", "consent": "yes",
-            **answers}
-    assert await world.driver.submit(user, data, form.activity_id) == 201
 
 
 async def sign_up_everyone(world: TeamsWorld) -> None:

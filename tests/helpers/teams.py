@@ -54,3 +54,13 @@ def submit_data(card: dict[str, Any]) -> dict[str, Any]:
 
 def action_data(card: dict[str, Any], action_id: str) -> dict[str, Any]:
     return next(a["data"] for a in card["actions"] if a["data"].get("tandem_action") == action_id)
+
+
+async def sign_up(world: TeamsWorld, user: TeamsUser, **answers: str) -> None:
+    """``signup`` in the personal chat, then the survey card submitted."""
+    assert await world.driver.say(user, "signup") == 201
+    form = world.connector.of_kind("reply")[-1]
+    data = {**submit_data(form.card), "role": "mentor", "manager": "", "goals": "",
+            "meeting_mode": "remote", "location": "", "capacity": "1", "consent": "yes",
+            **answers}
+    assert await world.driver.submit(user, data, form.activity_id) == 201
