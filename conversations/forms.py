@@ -48,7 +48,18 @@ class UserInput:
     hint: str | None = None
 
 
-Field = TextInput | SelectInput | UserInput
+@dataclass(frozen=True)
+class DateInput:
+    """Pick a day (a calendar); ``initial`` as YYYY-MM-DD."""
+
+    id: str
+    label: str
+    initial: str = ""
+    required: bool = False
+    hint: str | None = None
+
+
+Field = TextInput | SelectInput | UserInput | DateInput
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from conversations import outbox, owed, privacy
+from conversations import breaks, outbox, owed, privacy
 from conversations.context import FlowContext
 from conversations.outbox import Sent
 from conversations.schedule import RoundDates
@@ -75,6 +75,8 @@ async def run_due(ctx: FlowContext, now: datetime | None = None) -> DueReport:
         if pairs:
             situation.answers = await checkins.checkins(session, current.id)
             situation.reminders = await checkins.due_reminders(session, current.id, now)
+    # Breaks that end now: the resume and its notes are owed together, sent below.
+    await breaks.resume_due(ctx, now)
     # Owed messages a crash, an outage or a dead sender left behind go out first.
     tried = await owed.run_owed(ctx, now)
     if tried:

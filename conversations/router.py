@@ -14,6 +14,7 @@ from typing import TypeVar
 from bot.core.errors import TandemError, user_text
 from conversations import (
     announce,
+    breaks,
     checkin,
     command_list,
     evaluation,
@@ -43,7 +44,7 @@ Handler = Callable[[FlowContext, E], Awaitable[Outcome]]
 HANDLERS: dict[str, Handler[Command]] = {
     "signup": signup.start,
     "status": membership.status,
-    "pause": membership.pause,
+    "pause": breaks.pause,  # membership.pause, then "until when?"
     "resume": membership.resume,
     "leave": membership.leave,
     "help": help_flow.show,
@@ -64,6 +65,7 @@ FORMS: dict[str, Handler[FormSubmission]] = {
     checkin.REFLECTION_FORM: checkin.submit_reflection,
     evaluation.EVALUATION_FORM: evaluation.submit,
     announce.FORM_ID: announce.submit,
+    breaks.FORM_ID: breaks.submit,
 }
 BUTTONS: dict[str, Handler[ButtonPress]] = {
     membership.LEAVE_CONFIRM: membership.leave_answer,
@@ -79,6 +81,7 @@ BUTTONS: dict[str, Handler[ButtonPress]] = {
     round_control.CONTINUE_SAME: round_control.continue_answer,
     round_control.CONTINUE_NO: round_control.continue_answer,
     privacy.FORGET_CONFIRM: privacy.forget_answer,
+    breaks.SET_END: breaks.open_form,
     privacy.FORGET_CANCEL: privacy.forget_answer,
     # The buttons of scheduled messages (nudge, pulse, evaluation, ...) are declared
     # with their kind.

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable, Collection
+from datetime import date
 from typing import TypeVar
 
 from bot.core.errors import UserError
@@ -26,6 +27,7 @@ from storage.db import Session
 #: The largest value of the database's INTEGER columns (PostgreSQL int4).
 MAX_ID = 2**31 - 1
 _DIGITS = re.compile(r"[0-9]{1,10}")
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 STALE_BUTTON = "error.stale_button"
 STALE_FORM = "error.stale_form"
 M = TypeVar("M")
@@ -77,6 +79,16 @@ def choice(value: FormValue, allowed: Collection[str]) -> str | None:
     if isinstance(value, list):
         value = value[0] if len(value) == 1 else None
     return value if isinstance(value, str) and value in allowed else None
+
+
+def day(value: FormValue) -> date | None:
+    """A calendar day as a date picker sends it (YYYY-MM-DD), or None."""
+    if not isinstance(value, str) or _DAY.fullmatch(value) is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
 
 
 def rating(value: FormValue, high: int = 5) -> int | None:

@@ -173,6 +173,8 @@ class Participant(Base):
     status: Mapped[str] = mapped_column(String(16), default=ParticipantStatus.ACTIVE)
     unreachable_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     left_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    #: When a break ends by itself (``paused`` with an end; None: until ``resume``).
+    paused_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 

@@ -16,6 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import STILL_IN, Participant, ParticipantStatus
+from storage.results import rows_changed
 
 
 def preferred(rows: Iterable[Participant], rounds: Collection[int] = ()
@@ -109,8 +110,9 @@ async def signups_by_role(session: AsyncSession, round_id: int) -> dict[str, int
 
 
 def set_status(person: Participant, status: ParticipantStatus, now: datetime) -> None:
-    """Pause, resume or leave: written when the session commits."""
-    person.status, person.updated_at = status, now
+    """Pause, resume or leave: written when the session commits. Any planned end of
+    an earlier break goes (``pause_until`` sets one)."""
+    person.status, person.updated_at, person.paused_until = status, now, None
     if status == ParticipantStatus.LEFT:
         person.left_at = now
 
@@ -126,3 +128,31 @@ async def mark_unreachable(session: AsyncSession, participant_id: int, now: date
         .where(Participant.id == participant_id, Participant.unreachable_at.is_(None))
         .values(unreachable_at=now)
     )
+
+
+def pause_until(person: Participant, resume_at: datetime | None, now: datetime) -> None:
+    """A break, ending at ``resume_at`` (None: until the person resumes)."""
+    person.status, person.paused_until, person.updated_at = (ParticipantStatus.PAUSED,
+                                                             resume_at, now)
+
+
+async def breaks_ending(session: AsyncSession, now: datetime) -> list[int]:
+    """Everyone on a break that ends by ``now``."""
+    return list(await session.scalars(
+        select(Participant.id).where(Participant.status == ParticipantStatus.PAUSED,
+                                     Participant.paused_until <= now)
+        .order_by(Participant.id)))
+
+
+async def resume_if_due(session: AsyncSession, participant_id: int, now: datetime
+                        ) -> Participant | None:
+    """Compare-and-set: end the person's break if it is (still) due; the person, or
+    None if somebody else resumed them first."""
+    won = await session.execute(
+        update(Participant)
+        .where(Participant.id == participant_id, Participant.status == ParticipantStatus.PAUSED,
+               Participant.paused_until <= now)
+        .values(status=ParticipantStatus.ACTIVE, paused_until=None, updated_at=now))
+    if rows_changed(won) != 1:
+        return None
+    return await session.get(Participant, participant_id, populate_existing=True)

@@ -11,7 +11,6 @@ Forged, outdated and already used Confirm buttons are refused kindly.
 from __future__ import annotations
 
 import dataclasses
-import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,18 +25,19 @@ from storage.db import Database
 from storage.models import MatchProposal, Tandem
 from tests.fakes.bot_connector import TeamsUser, TeamsWorld
 from tests.fakes.slack_api import FakeSlack, FakeUser
-from tests.helpers.servers import Served, post
-from tests.helpers.slack_requests import (
-    GOOD,
-    block_action,
-    slash_command,
-    survey_state,
-    view_submission,
+from tests.helpers.roundlife import (
+    blocks,
+    confirms,
+    press_confirm,
+    proposal,
+    slack_sign_up,
+    teams_first_tandem,
+    text_of,
 )
+from tests.helpers.servers import Served
 from tests.helpers.teams import (
     CLARA,
     JAMAL,
-    KATRIN,
     LENA,
     MEHMET,
     SARAH,
@@ -69,43 +69,16 @@ def slack_users() -> list[FakeUser]:
     ]
 
 
-def _blocks(call: dict[str, Any]) -> list[dict[str, Any]]:
-    blocks = call.get("blocks") or []
-    return blocks if isinstance(blocks, list) else json.loads(blocks)
-
-
-def _text(call: dict[str, Any]) -> str:
-    return json.dumps(_blocks(call), ensure_ascii=False) + call.get("text", "")
-
-
-def _confirms(call: dict[str, Any]) -> list[str]:
-    return [e["value"] for b in _blocks(call) if b["type"] == "actions"
-            for e in b["elements"] if e["action_id"] == "match.confirm"]
-
-
-async def _sign_up(server: Served, user: str, **answers: object) -> None:
-    body = view_submission(user, "survey", survey_state(**{**GOOD, "manager": None, **answers}))
-    assert (await post(server, body))[0] == 200
-    await server.runtime.background.idle(10)
+_blocks, _text, _confirms = blocks, text_of, confirms
+_sign_up = slack_sign_up
 
 
 async def _press(server: Served, slack: FakeSlack, user: str, value: str) -> str:
-    before = len(slack.of("response_url"))
-    status, _ = await post(server, block_action(user, "match.confirm", value,
-                                                response_url=slack.response_url()))
-    assert status == 200
-    answer = (await slack.wait_for("response_url", before + 1))[-1]
-    await server.runtime.background.idle(10)
-    return str(answer["text"])
+    return await press_confirm(server, slack, user, value)
 
 
 async def _proposal(server: Served, slack: FakeSlack, text: str) -> dict[str, Any]:
-    before = len(slack.of("files.completeUploadExternal"))
-    status, body = await post(server, slash_command(COORDINATOR, text))
-    assert status == 200, body
-    await slack.wait_for("files.completeUploadExternal", before + 1)
-    return [c for c in slack.of("chat.postMessage")
-            if c["channel"] == COORDINATOR and "Matching proposal" in _text(c)][-1]
+    return await proposal(server, slack, COORDINATOR, text)
 
 
 async def _tandems(db: Database) -> list[tuple[int, int, int, str, float, int | None]]:
@@ -226,14 +199,7 @@ async def test_a_late_sign_up_is_matched_into_the_running_round_on_teams(
     world: TeamsWorld, clock: FixedClock, db: Database
 ) -> None:
     connector = world.connector
-    await _teams_sign_up(world, MEHMET, department="Sales", topics="ai_tools", languages="de")
-    await _teams_sign_up(world, KATRIN, role="mentee", department="Executive Board",
-                         topics="ai_tools", languages="de")
-    assert await world.driver.say(CLARA, "match") == 201
-    await idle(world)
-    first = connector.calls[-2]
-    assert await world.driver.submit(CLARA, confirm_data(first), first.activity_id) == 201
-    await idle(world)
+    await teams_first_tandem(world)
     running = await _tandems(db)
     assert len(running) == 1
 

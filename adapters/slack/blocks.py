@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from conversations.events import FormValue
-from conversations.forms import Form, SelectInput, TextInput, UserInput
+from conversations.forms import DateInput, Field, Form, TextInput, UserInput
 from conversations.messages import Button, Facts, Message, Paragraph
 
 SECTION_TEXT_MAX = 3000
@@ -73,7 +73,7 @@ def _option(value: str, label: str) -> dict[str, Any]:
     return {"text": plain(label, 75), "value": value}
 
 
-def _element(field: TextInput | SelectInput | UserInput) -> dict[str, Any]:
+def _element(field: Field) -> dict[str, Any]:
     if isinstance(field, TextInput):
         element: dict[str, Any] = {
             "type": "plain_text_input", "action_id": field.id,
@@ -81,6 +81,11 @@ def _element(field: TextInput | SelectInput | UserInput) -> dict[str, Any]:
         }
         if field.initial:
             element["initial_value"] = field.initial
+        return element
+    if isinstance(field, DateInput):
+        element = {"type": "datepicker", "action_id": field.id}
+        if field.initial:
+            element["initial_date"] = field.initial
         return element
     if isinstance(field, UserInput):
         element = {"type": "users_select", "action_id": field.id}
@@ -159,5 +164,8 @@ def _element_value(action: dict[str, Any]) -> FormValue:
         return option.get("value") if isinstance(option, dict) else None
     if kind == "users_select":
         return action.get("selected_user")
+    if kind == "datepicker":
+        day = action.get("selected_date")
+        return day if isinstance(day, str) else None
     value = action.get("value")
     return value if isinstance(value, str) else None

@@ -68,6 +68,7 @@ class ElementState(TypedDict):
     selected_options: NotRequired[list[Option] | None]
     selected_user: NotRequired[MaybeStr]
     selected_users: NotRequired[list[StrictStr] | None]
+    selected_date: NotRequired[MaybeStr]
 
 
 class ViewState(TypedDict):

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from conversations.events import FormValue
-from conversations.forms import Field, Form, SelectInput, TextInput, UserInput
+from conversations.forms import DateInput, Field, Form, SelectInput, TextInput, UserInput
 from conversations.messages import Button, Facts, Message, Paragraph
 
 CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -112,6 +112,9 @@ def _input(field: Field, value: str, error: str | None) -> dict[str, Any]:
             "maxLength": field.max_length,
             "isMultiline": field.multiline,
         }
+    elif isinstance(field, DateInput):
+        element = {"type": "Input.Date"}
+        value = value or field.initial
     elif isinstance(field, UserInput):
         element = {
             "type": "Input.ChoiceSet",
