@@ -118,7 +118,7 @@ def configure(log_format: str, level: int, secrets: Iterable[str | None] = ()) -
 
 #: Environment variables whose values must never reach a log line.
 SECRET_VARIABLES = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN",
-                    "MICROSOFT_APP_PASSWORD")
+                    "SLACK_CLIENT_SECRET", "SLACK_TOKEN_KEY", "MICROSOFT_APP_PASSWORD")
 
 
 def secrets_in(env: Mapping[str, str]) -> list[str]:

@@ -393,3 +393,42 @@ class CoordinatorAction(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     decided_by: Mapped[str | None] = mapped_column(String(128))
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class Installation(Base):
+    """An app installation made through a platform's OAuth flow (Slack's OAuth mode):
+    one row per workspace, or per organisation for an org-wide install.
+
+    ``enterprise_id`` and ``team_id`` are '' when absent (an org-wide install has no
+    team, a workspace outside Enterprise Grid no enterprise), so that the unique key
+    holds. ``secrets`` is the tokens as the adapter encrypted them; ``data`` is the
+    rest of what the platform said (names, scopes, ids), never a token.
+    """
+
+    __tablename__ = "installations"
+    __table_args__ = (
+        UniqueConstraint("platform", "enterprise_id", "team_id", name="uq_installation"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    enterprise_id: Mapped[str] = mapped_column(String(64))
+    team_id: Mapped[str] = mapped_column(String(64))
+    is_enterprise_install: Mapped[bool] = mapped_column(default=False)
+    installer_user_id: Mapped[str | None] = mapped_column(String(128))
+    secrets: Mapped[str] = mapped_column(Text)
+    #: When the bot token expires (token rotation); None for a token that does not.
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    installed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class OAuthState(Base):
+    """A state handed to an installer's browser, good once until ``expires_at``."""
+
+    __tablename__ = "oauth_states"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    state: Mapped[str] = mapped_column(String(128), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -14,6 +14,9 @@ from bot.host.platform import Platform
 
 #: Events, slash commands and interactivity all arrive here.
 ROUTE = "/slack/events"
+#: OAuth mode: where an installer starts, and where Slack sends them back.
+INSTALL_ROUTE = "/slack/install"
+REDIRECT_ROUTE = "/slack/oauth_redirect"
 #: Slack's largest payloads are modal submissions: the whole view comes back (ours
 #: are tens of KiB; Slack caps a view at 100 blocks).
 MAX_BODY_BYTES = 256 * 1024

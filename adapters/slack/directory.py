@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack.clients import Clients, OneWorkspace
+from bot.core.errors import PlatformError
 from conversations.events import Actor
 
 log = logging.getLogger(__name__)
@@ -29,8 +31,10 @@ class NotInWorkspace(Exception):
 
 
 class Directory:
-    def __init__(self, client: AsyncWebClient, ttl_seconds: float = 600, size: int = 20_000):
+    def __init__(self, client: AsyncWebClient, ttl_seconds: float = 600, size: int = 20_000,
+                 clients: Clients | None = None):
         self.client, self.ttl, self.size = client, ttl_seconds, size
+        self.clients: Clients = clients or OneWorkspace(client)
         self._cache: OrderedDict[str, tuple[float, Profile]] = OrderedDict()
 
     async def profile(self, user_id: str) -> Profile:
@@ -39,7 +43,12 @@ class Directory:
             self._cache.move_to_end(user_id)
             return hit[1]
         try:
-            response = await self.client.users_info(user=user_id, include_locale=True)
+            reach = await self.clients.for_user(user_id)
+        except PlatformError as error:
+            # OAuth mode: no installation reaches them (any more).
+            raise NotInWorkspace(user_id) from error
+        try:
+            response = await reach.client.users_info(user=user_id, include_locale=True)
         except SlackApiError as error:
             code = error.response.get("error") if isinstance(error.response.data, dict) else None
             if code in ("user_not_found", "users_not_found", "account_inactive"):

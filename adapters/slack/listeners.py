@@ -11,10 +11,11 @@ import logging
 import re
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.blocks import fallback_text, form_values, message_blocks, modal, notice_modal
+from adapters.slack.clients import Installations
 from adapters.slack.directory import Directory, NotInWorkspace
 from bot.core.i18n import t
 from bot.host.runtime import Runtime
@@ -28,13 +29,24 @@ ANY = re.compile(r".+")
 HOME_BLOCKS_MAX = 100
 
 
-def register(app: AsyncApp, runtime: Runtime, directory: Directory) -> None:
+def register(app: AsyncApp, runtime: Runtime, directory: Directory,
+             installations: Installations | None = None) -> None:
     """Listeners answer within the request (bolt's ``process_before_response``):
     the answer goes back as soon as the listener returns, and anything slower
-    than building the answer starts in ``runtime.background`` after it."""
+    than building the answer starts in ``runtime.background`` after it.
+
+    In OAuth mode a person's workspace is their organisation when there is one
+    (Enterprise Grid ids are org-wide, so one person is one participant whichever
+    workspace they write from), and where they were seen is remembered, so that
+    later messages go through the installation that reaches them."""
     later = runtime.background.start
 
-    async def actor_or_refuse(team_id: str, user_id: str) -> Actor | None:
+    async def actor_or_refuse(team_id: str, user_id: str,
+                              context: AsyncBoltContext | None = None) -> Actor | None:
+        if installations is not None and context is not None:
+            enterprise = context.enterprise_id
+            await installations.learn(user_id, enterprise, context.team_id or team_id or None)
+            team_id = enterprise or team_id
         try:
             return await directory.actor(team_id, user_id)
         except NotInWorkspace:
@@ -49,8 +61,9 @@ def register(app: AsyncApp, runtime: Runtime, directory: Directory) -> None:
             later(then(), what)
 
     @app.command("/tandem")
-    async def on_command(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-        actor = await actor_or_refuse(body.get("team_id", ""), body.get("user_id", ""))
+    async def on_command(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
+                         context: AsyncBoltContext) -> None:
+        actor = await actor_or_refuse(body.get("team_id", ""), body.get("user_id", ""), context)
         if actor is None:
             await _ack_message(ack, not_in_workspace())
             return
@@ -71,11 +84,11 @@ def register(app: AsyncApp, runtime: Runtime, directory: Directory) -> None:
         follow_up(outcome, "slack: after a command")
 
     @app.view(ANY)
-    async def on_view(ack: AsyncAck, body: dict[str, Any]) -> None:
+    async def on_view(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
         user = body.get("user") or {}
         actor = await actor_or_refuse(
-            (body.get("team") or {}).get("id") or user.get("team_id") or "", user.get("id", "")
-        )
+            (body.get("team") or {}).get("id") or user.get("team_id") or "", user.get("id", ""),
+            context)
         if actor is None:
             await _ack_notice(ack, runtime.config.default_language, not_in_workspace())
             return
@@ -98,18 +111,19 @@ def register(app: AsyncApp, runtime: Runtime, directory: Directory) -> None:
 
     @app.action(ANY)
     async def on_action(
-        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond,
+        context: AsyncBoltContext,
     ) -> None:
         # A button's answer goes to its response_url or the DMs, never in the ack.
         await ack()
-        later(on_press(body, client, respond), "slack: a button")
+        later(on_press(body, client, respond, context), "slack: a button")
 
-    async def on_press(body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
-                       ) -> None:
+    async def on_press(body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond,
+                       context: AsyncBoltContext) -> None:
         user = body.get("user") or {}
         actor = await actor_or_refuse(
-            (body.get("team") or {}).get("id") or user.get("team_id") or "", user.get("id", "")
-        )
+            (body.get("team") or {}).get("id") or user.get("team_id") or "", user.get("id", ""),
+            context)
         action = (body.get("actions") or [{}])[0]
         if actor is None:
             return
@@ -129,15 +143,17 @@ def register(app: AsyncApp, runtime: Runtime, directory: Directory) -> None:
         await outcomes.follow_through(outcome)
 
     @app.event("message")
-    async def on_direct_message(event: dict[str, Any], client: AsyncWebClient) -> None:
+    async def on_direct_message(event: dict[str, Any], client: AsyncWebClient,
+                                context: AsyncBoltContext) -> None:
         # People may also type commands in their DM with the bot, as on Teams.
         if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
             return
-        later(on_typed(event, client), "slack: a direct message")
+        later(on_typed(event, client, context), "slack: a direct message")
 
-    async def on_typed(event: dict[str, Any], client: AsyncWebClient) -> None:
+    async def on_typed(event: dict[str, Any], client: AsyncWebClient,
+                       context: AsyncBoltContext) -> None:
         user = event.get("user")
-        actor = await actor_or_refuse(event.get("team") or "", user) if isinstance(
+        actor = await actor_or_refuse(event.get("team") or "", user, context) if isinstance(
             user, str) else None
         if actor is None:
             return
@@ -154,11 +170,12 @@ def register(app: AsyncApp, runtime: Runtime, directory: Directory) -> None:
     @app.event("app_home_opened")
     async def on_home(event: dict[str, Any], client: AsyncWebClient, context: Any) -> None:
         if event.get("tab") == "home":
-            later(show_home(event, client, context.get("team_id") or ""), "slack: App Home")
+            later(show_home(event, client, context), "slack: App Home")
 
-    async def show_home(event: dict[str, Any], client: AsyncWebClient, team_id: str) -> None:
+    async def show_home(event: dict[str, Any], client: AsyncWebClient, context: Any) -> None:
         user = event.get("user")
-        actor = await actor_or_refuse(team_id, user) if isinstance(user, str) else None
+        team_id = context.get("team_id") or ""
+        actor = await actor_or_refuse(team_id, user, context) if isinstance(user, str) else None
         if actor is None:
             return
         try:

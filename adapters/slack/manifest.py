@@ -1,12 +1,15 @@
 """The Slack app manifest: paste it at api.slack.com/apps → "From a manifest".
 
 ``tandem slack-manifest --url https://HOST`` prints it; the app is named after
-the programme (app.yaml's ``programme.name``).
+the programme (app.yaml's ``programme.name``). In OAuth mode (``SLACK_MODE=oauth``
+or ``--mode oauth``) it adds the redirect URL, org-wide deployment for
+Enterprise Grid, token rotation and the installation's lifecycle events.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Any
 from urllib.parse import urlparse
 
@@ -34,11 +37,26 @@ BOT_SCOPES = [
 NAME_LENGTH = 35
 
 
-def manifest(url: str, name: str = "Tandem") -> dict[str, Any]:
-    from adapters.slack import ROUTE
+#: Events an OAuth-mode app needs to keep its installations right.
+LIFECYCLE_EVENTS = ["app_uninstalled", "tokens_revoked", "team_access_granted",
+                    "team_access_revoked"]
+
+
+def manifest(url: str, name: str = "Tandem", oauth: bool = False) -> dict[str, Any]:
+    from adapters.slack import REDIRECT_ROUTE, ROUTE
 
     base = url.rstrip("/")
     events = f"{base}{ROUTE}"
+    found = _manifest(events, name)
+    if oauth:
+        found["oauth_config"]["redirect_urls"] = [f"{base}{REDIRECT_ROUTE}"]
+        found["settings"]["event_subscriptions"]["bot_events"] += LIFECYCLE_EVENTS
+        found["settings"]["org_deploy_enabled"] = True
+        found["settings"]["token_rotation_enabled"] = True
+    return found
+
+
+def _manifest(events: str, name: str) -> dict[str, Any]:
     return {
         "display_information": {
             "name": name,
@@ -74,8 +92,8 @@ def manifest(url: str, name: str = "Tandem") -> dict[str, Any]:
     }
 
 
-def manifest_yaml(url: str, name: str = "Tandem") -> str:
-    text: str = yaml.safe_dump(manifest(url, name), sort_keys=False, allow_unicode=True)
+def manifest_yaml(url: str, name: str = "Tandem", oauth: bool = False) -> str:
+    text: str = yaml.safe_dump(manifest(url, name, oauth), sort_keys=False, allow_unicode=True)
     return text
 
 
@@ -83,13 +101,18 @@ def manifest_yaml(url: str, name: str = "Tandem") -> str:
 
 def add_arguments(command: argparse.ArgumentParser) -> None:
     command.add_argument("--url", required=True, help="public base URL, https://HOST")
+    command.add_argument("--mode", choices=("token", "oauth"), default=None,
+                         help="token: one workspace; oauth: installs through /slack/install "
+                              "(default: SLACK_MODE, else token)")
 
 
 def run(args: argparse.Namespace, config: AppConfig) -> str:
     parsed = urlparse(args.url)
     if parsed.scheme != "https" or not parsed.netloc:
         raise ConfigError("command line", "--url", f"must be https://HOST, not {args.url!r}")
-    return manifest_yaml(args.url, name=config.programme_name[:NAME_LENGTH]).rstrip("\n")
+    mode = args.mode or (os.environ.get("SLACK_MODE", "").strip().lower() or "token")
+    return manifest_yaml(args.url, name=config.programme_name[:NAME_LENGTH],
+                         oauth=mode == "oauth").rstrip("\n")
 
 
 COMMAND = Command("slack-manifest", "print the Slack app manifest (YAML)", add_arguments, run)

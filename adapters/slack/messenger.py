@@ -10,6 +10,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.blocks import fallback_text, message_blocks
+from adapters.slack.clients import Clients, OneWorkspace, Reach
 from adapters.slack.directory import Directory, NotInWorkspace
 from bot.core.errors import PlatformError
 from conversations.messages import Message
@@ -29,9 +30,12 @@ class SlackMessenger:
     command_prefix = "/tandem "
     supports_group = True
 
-    def __init__(self, client: AsyncWebClient, directory: Directory | None = None) -> None:
+    def __init__(self, client: AsyncWebClient, directory: Directory | None = None,
+                 clients: Clients | None = None) -> None:
         self.client = client
-        self.directory = directory or Directory(client)
+        #: Which installation reaches whom (one workspace in token mode).
+        self.clients: Clients = clients or OneWorkspace(client)
+        self.directory = directory or Directory(client, clients=self.clients)
         self._groups: OrderedDict[str, str] = OrderedDict()
 
     async def locale_of(self, user_id: str) -> str | None:
@@ -41,14 +45,14 @@ class SlackMessenger:
         except NotInWorkspace:
             return None
 
-    async def _post(self, channel: str, message: Message) -> str:
+    async def _post(self, reach: Reach, channel: str, message: Message) -> str:
         extra: dict[str, Any] = {}
         if message.key:
             # Tagged so that a sender restarted after a crash can see it went out.
             extra["metadata"] = {"event_type": METADATA_EVENT,
                                  "event_payload": {"key": message.key}}
         try:
-            response = await self.client.chat_postMessage(
+            response = await reach.client.chat_postMessage(
                 channel=channel, text=fallback_text(message), blocks=message_blocks(message),
                 unfurl_links=False, unfurl_media=False, **extra,
             )
@@ -58,9 +62,9 @@ class SlackMessenger:
 
     async def send_direct(self, user_id: str, message: Message) -> str:
         # Posting to a user id lands in the bot's DM with that person.
-        return await self._post(user_id, message)
+        return await self._post(await self.clients.for_user(user_id), user_id, message)
 
-    async def _group_channel(self, user_ids: Sequence[str]) -> str:
+    async def _group_channel(self, reach: Reach, user_ids: Sequence[str]) -> str:
         """The group DM of these people. Slack returns the same one for the same
         people every time, so it is asked once per process, not once per message:
         a monthly fan-out makes half the calls and stays clear of the method's own
@@ -69,7 +73,7 @@ class SlackMessenger:
         channel = self._groups.get(people)
         if channel is None:
             try:
-                opened = await self.client.conversations_open(users=people)
+                opened = await reach.client.conversations_open(users=people, **reach.team())
             except SlackApiError as error:
                 raise _platform_error(error) from error
             channel = opened["channel"]["id"]
@@ -79,9 +83,12 @@ class SlackMessenger:
         return channel
 
     async def send_group(self, user_ids: Sequence[str], message: Message) -> list[str]:
-        channel = await self._group_channel(user_ids)
+        # One group DM for people of several workspaces of an org: the first
+        # person's installation opens it (an org-wide one reaches them all).
+        reach = await self.clients.for_user(user_ids[0])
+        channel = await self._group_channel(reach, user_ids)
         try:
-            return [await self._post(channel, message)]
+            return [await self._post(reach, channel, message)]
         except PlatformError as error:
             if error.unreachable:
                 # Someone left the group's workspace: ask Slack afresh next time.
@@ -89,16 +96,19 @@ class SlackMessenger:
             raise
 
     async def post_channel(self, channel_id: str, message: Message) -> str:
-        return await self._post(channel_id, message)
+        return await self._post(await self.clients.for_channel(channel_id), channel_id, message)
 
     async def find_sent(self, targets: Sequence[str], key: str) -> str | None:
         try:
             if len(targets) == 1 and targets[0][:1] not in ("U", "W"):
                 channel = targets[0]
+                reach = await self.clients.for_channel(channel)
             else:
-                opened = await self.client.conversations_open(users=",".join(targets))
+                reach = await self.clients.for_user(targets[0])
+                opened = await reach.client.conversations_open(users=",".join(targets),
+                                                               **reach.team())
                 channel = opened["channel"]["id"]
-            history = await self.client.conversations_history(
+            history = await reach.client.conversations_history(
                 channel=channel, limit=200, include_all_metadata=True
             )
         except SlackApiError as error:
@@ -114,9 +124,10 @@ class SlackMessenger:
         self, user_id: str, filename: str, content: bytes, message: Message
     ) -> str:
         try:
-            opened = await self.client.conversations_open(users=user_id)
+            reach = await self.clients.for_user(user_id)
+            opened = await reach.client.conversations_open(users=user_id, **reach.team())
             channel = opened["channel"]["id"]
-            uploaded = await self.client.files_upload_v2(
+            uploaded = await reach.client.files_upload_v2(
                 channel=channel, filename=filename, title=filename, content=content,
                 initial_comment=fallback_text(message),
             )

@@ -104,9 +104,20 @@ class Nested(TypedDict):
     thread_ts: NotRequired[MaybeStr]
 
 
+class RevokedTokens(TypedDict):
+    """``tokens_revoked``: the user ids whose tokens went (bolt reads both lists)."""
+
+    oauth: NotRequired[list[StrictStr]]
+    bot: NotRequired[list[StrictStr]]
+
+
 class Event(Nested):
     #: The events the app subscribes to (``manifest``): bolt warns of any other.
-    type: Literal["message", "app_home_opened"]
+    #: The last four are the installation's lifecycle (OAuth mode).
+    type: Literal["message", "app_home_opened", "app_uninstalled", "tokens_revoked",
+                  "team_access_granted", "team_access_revoked"]
+    tokens: NotRequired[RevokedTokens]
+    team_ids: NotRequired[list[Id]]
     team: NotRequired[MaybeId]
     user_team: NotRequired[MaybeId]
     enterprise: NotRequired[Id | Ref | None]

@@ -161,6 +161,9 @@ class AppConfig:
     #: listings link to (the Teams package needs both).
     privacy_url: str | None = None
     terms_url: str | None = None
+    #: Per platform, the organisation (Slack: an Enterprise Grid id or workspace ids)
+    #: whose requests and installations are served; empty: any.
+    organisation: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def is_coordinator(self, platform: str, user_id: str) -> bool:
         return (user_id in self.coordinators.get(platform, ())
@@ -233,6 +236,7 @@ def _parse(source: str, raw: dict[str, Any], lines: dict[Location, int]) -> AppC
         coordinator_groups=({"slack": checked.coordinators.slack_usergroup}
                             if checked.coordinators.slack_usergroup else {}),
         channels=_per_platform(checked.channels),
+        organisation=_per_platform(checked.organisation),
         announcements=_announcements(checked, fail),
         survey=_survey(checked.survey, fail),
         matching=_matching(checked.matching),

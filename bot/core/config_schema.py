@@ -200,6 +200,12 @@ class Channels(PerPlatform):
     local: Texts = Field([], description="channels of the in-process platform (tests, demo)")
 
 
+class Organisation(PerPlatform):
+    slack: Texts = Field([], description="the Slack organisation the programme belongs to: its "
+                         "Enterprise Grid id (E…) or its workspaces (T…); requests and installs "
+                         "from elsewhere are refused (left out: any)")
+
+
 class Topic(Section):
     id: Identifier = Field(description="a short id: lower-case letters, digits and _")
     de: Text = Field(description="the topic's German label")
@@ -346,6 +352,8 @@ class AppYaml(Section):
     coordinators: Coordinators = Field(Coordinators(), description="who may match, announce "
                                        "and see the figures")
     channels: Channels = Field(Channels(), description="where announcements go")
+    organisation: Organisation = Field(Organisation(), description="whose workspaces may use "
+                                       "the bot (OAuth installs)")
     survey: Survey = Field(description="the interest survey")
     matching: Matching = Field(Matching(), description="the matching's rules and weights")
     round: Round = Field(description="the current round's dates")
