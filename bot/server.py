@@ -32,7 +32,21 @@ async def healthz(_request: web.Request) -> web.Response:
 async def readyz(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     ready, body = await readiness(runtime.settings, runtime.db)
+    if ready:
+        body["installations"] = await installation_counts(runtime)
     return web.json_response(body, status=200 if ready else 503)
+
+
+async def installation_counts(runtime: Runtime) -> dict[str, int]:
+    """Per platform with installations of its own (Slack in OAuth mode), how many:
+    counted, not required (the first install needs a running server)."""
+    counts = {}
+    for adapter in runtime.adapters:
+        count = getattr(adapter, "installation_count", None)
+        found = await count() if count is not None else None
+        if found is not None:
+            counts[adapter.platform] = found
+    return counts
 
 
 async def metrics_endpoint(_request: web.Request) -> web.Response:

@@ -17,11 +17,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
 from bot.core.clock import FixedClock
 from bot.core.config import AppConfig
 from conversations.rhythm import run_due
 from storage.db import Database
+from storage.models import Installation, Participant
 from tests.fakes.slack_grid import FakeGrid
 from tests.helpers.grid import (
     BERLIN,
@@ -29,9 +31,11 @@ from tests.helpers.grid import (
     MUNICH,
     acme,
     command,
+    event,
     install,
     of_organisation,
     on_grid,
+    post_event,
     serve_oauth,
 )
 from tests.helpers.servers import Served, post
@@ -163,3 +167,56 @@ async def test_a_round_across_two_workspaces_of_one_org(
     # Every call was made with the org's token.
     assert {c.args["_token"] for c in grid.calls
             if c.method not in ("oauth.v2.access", "response_url")} == {org_token}
+
+
+async def unreachable(db: Database) -> set[str]:
+    async with db.session() as session:
+        return set((await session.scalars(select(Participant.user_id).where(
+            Participant.unreachable_at.is_not(None)))).all())
+
+
+def texts_to(grid: FakeGrid, user: str) -> list[str]:
+    return [m["text"] for m in posted(grid, grid.channel_of(user))]
+
+
+async def test_losing_and_regaining_workspaces_mid_round(
+    served: Served, grid: FakeGrid, clock: FixedClock, db: Database
+) -> None:
+    await sign_up_and_match(served, grid, clock)
+    await grid.wait_for("chat.postMessage", 10)
+    clock.set(datetime(2027, 2, 10, 9, 0, tzinfo=UTC))
+    # An Org Admin takes the app away from the Munich workspace.
+    grid.granted[ENTERPRISE].discard(MUNICH)
+    revoked = {"type": "team_access_revoked", "team_ids": [MUNICH]}
+    for event_id in ("EvREVOKE1", "EvREVOKE2"):  # told once, even if it comes twice
+        status, _ = await post_event(served, event(revoked, team_id=None,
+                                                   enterprise_id=ENTERPRISE, org_wide=True,
+                                                   event_id=event_id))
+        assert status == 200
+    await served.runtime.background.idle(10)
+    assert await unreachable(db) == {"W0KATRIN", "W0BEN"}
+    assert sum("Katrin ist vorerst nicht erreichbar" in x for x in texts_to(grid, "W0ANNA")) == 1
+    assert sum("Ben cannot be reached" in x for x in texts_to(grid, "W0SARAH")) == 1
+    assert sum(f"({MUNICH}): 2" in x for x in texts_to(grid, COORDINATOR)) == 1
+    assert not [x for x in texts_to(grid, "W0KATRIN") + texts_to(grid, "W0BEN")
+                if "erreichbar" in x or "reached" in x]
+
+    # Given back: reachable again, silently.
+    grid.granted[ENTERPRISE].add(MUNICH)
+    status, _ = await post_event(served, event(
+        {"type": "team_access_granted", "team_ids": [MUNICH]}, team_id=None,
+        enterprise_id=ENTERPRISE, org_wide=True, event_id="EvGRANT"))
+    assert status == 200 and await unreachable(db) == set()
+
+    # The whole org uninstalls: the installation goes and everybody is unreachable;
+    # a new org-wide install brings them all back.
+    status, _ = await post_event(served, event(
+        {"type": "app_uninstalled"}, team_id=None, enterprise_id=ENTERPRISE, org_wide=True,
+        event_id="EvUNINSTALL"))
+    assert status == 200
+    await served.runtime.background.idle(10)
+    assert await unreachable(db) == set(PEOPLE)
+    async with db.session() as session:
+        assert await session.scalar(select(func.count(Installation.id))) == 0
+    assert (await install(served, f"org:{ENTERPRISE}"))[0] == 200
+    assert await unreachable(db) == set()

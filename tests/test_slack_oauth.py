@@ -163,3 +163,38 @@ def test_the_manifest_of_oauth_mode_has_the_redirect_url_and_org_deploy() -> Non
     assert oauth["settings"]["token_rotation_enabled"] is True
     assert {"app_uninstalled", "tokens_revoked", "team_access_granted",
             "team_access_revoked"} <= set(oauth["settings"]["event_subscriptions"]["bot_events"])
+
+
+async def test_readyz_counts_the_installations(served: Served) -> None:
+    await install(served, f"org:{ENTERPRISE}")
+    await install(served, f"team:{ELSEWHERE}")
+    async with served.http.get(served.url + "/readyz") as response:
+        body = await response.json()
+    assert response.status == 200 and body["installations"] == {"slack": 2}
+
+
+async def test_doctor_asks_slack_about_every_installation(
+    served: Served, grid: FakeGrid, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from adapters.slack.doctor import check
+    from tests.helpers.grid import oauth_settings
+
+    settings = oauth_settings(grid).platforms["slack"]
+    monkeypatch.setenv("DATABASE_URL", db.url)
+    assert (await check(settings)).status == "PROBLEM"  # installed nowhere yet
+    await install(served, f"org:{ENTERPRISE}")
+    await install(served, f"team:{ELSEWHERE}")
+    found = await check(settings)
+    assert found.status == "OK", found.detail
+    assert "org Acme Group (E0ACME, org-wide)" in found.detail and ELSEWHERE in found.detail
+    tokens = {c["_token"] for c in grid.of("auth.test")}
+    assert {grid.token_of(f"{ENTERPRISE}:"), grid.token_of(f":{ELSEWHERE}")} <= tokens
+    grid.tokens[grid.token_of(f":{ELSEWHERE}")].revoked = True
+    found = await check(settings)
+    assert found.status == "PROBLEM" and "Other Corp" in found.detail
+    assert "token_revoked" in found.detail and "Acme Group" not in found.detail
+    assert all(t not in found.detail for t in grid.tokens)
+    grid.scopes = tuple(s for s in grid.scopes if s != "usergroups:read")
+    await install(served, f"team:{ELSEWHERE}")  # reinstalled, short of a scope
+    found = await check(settings)
+    assert found.status == "PROBLEM" and "scopes missing (usergroups:read)" in found.detail

@@ -164,6 +164,10 @@ class SlackAdapter:
                 config.default_language, "grid.outside", programme=config.programme_name)})
         return web.Response(status=200)
 
+    async def installation_count(self) -> int | None:
+        """How many workspaces and orgs installed the app (OAuth mode; None in token mode)."""
+        return None if self.installations is None else await self.installations.count()
+
     async def _first_time(self, delivery: str) -> bool:
         async with self.runtime.db.session() as session:
             return await processed_events.first_time(session, "slack", delivery,

@@ -30,6 +30,13 @@ SLACK_TOKEN_PROBLEMS = {
 
 
 async def check(settings: SlackSettings) -> Check:
+    if settings.oauth:
+        if settings.missing():
+            return Check(PROBLEM, f"SLACK_MODE=oauth, but {', '.join(settings.missing())} "
+                                  "is not set (see the README's OAuth mode)")
+        from adapters.slack.doctor_oauth import check_installations
+
+        return await check_installations(settings)
     token = settings.bot_token
     if not token:
         if settings.variables_set():

@@ -16,6 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.clients import ROTATE_MINUTES, Installations
 from adapters.slack.installation_store import DatabaseInstallationStore, DatabaseStateStore
+from adapters.slack.lifecycle import register_lifecycle
 from adapters.slack.manifest import BOT_SCOPES
 from adapters.slack.oauth import ProgrammeOAuthFlow, pages
 from adapters.slack.settings import SlackSettings
@@ -52,4 +53,5 @@ def oauth_app(runtime: Runtime, settings: SlackSettings, client: AsyncWebClient
     app.enable_token_revocation_listeners()
     installations = Installations(store, runtime.db, runtime.clock, client,
                                   settings.client_id, settings.client_secret)
+    register_lifecycle(app, runtime, installations)
     return app, installations

@@ -116,6 +116,9 @@ class DatabaseInstallationStore(AsyncInstallationStore):
             team_id = None
         async with self.db.reading() as session:
             stored = await installations.find(session, PLATFORM, enterprise_id, team_id)
+            if stored is None and enterprise_id and team_id:
+                # A workspace of an org installed org-wide: the org's installation.
+                stored = await installations.find(session, PLATFORM, enterprise_id, None)
         if stored is None or (user_id is not None and stored.installer_user_id != user_id):
             return None
         tokens = self._open(stored.secrets)

@@ -22,6 +22,7 @@ from typing import Any
 
 from aiohttp import web
 
+from adapters.slack.manifest import BOT_SCOPES
 from tests.fakes.slack_api import FakeSlack, FakeUser
 
 #: Methods Slack wants a ``team_id`` on when called with an org-wide token.
@@ -65,6 +66,8 @@ class FakeGrid(FakeSlack):
     rotation: bool = False
     #: the seconds a rotating token lives
     expires_in: int = 43200
+    #: what an install grants (the manifest's scopes, unless a test takes some away)
+    scopes: tuple[str, ...] = tuple(BOT_SCOPES)
     client_id: str = "111.222"
     client_secret: str = "grid-client-secret"
     _serial: Any = field(default_factory=lambda: itertools.count(1))
@@ -204,7 +207,7 @@ class FakeGrid(FakeSlack):
             return {"ok": False, "error": "invalid_code"}
         answer: dict[str, Any] = {
             "ok": True, "app_id": "A0TANDEM", "access_token": token.value, "token_type": "bot",
-            "scope": "commands,chat:write,im:write,mpim:write,users:read,channels:read",
+            "scope": ",".join(self.scopes),
             "bot_user_id": "UBOT", "authed_user": {"id": "W0ADMIN"}, **installed}
         if self.rotation:
             token.refresh_token = f"xoxe-1-refresh-{serial}"
