@@ -483,6 +483,9 @@ REGISTRY: dict[str, Holds | NoPersonalData] = {
     "processed_events": Holds(_events_export, _events_erase),
     "leases": NoPersonalData("which bot instance holds a lease"),
     "coordinator_actions": Holds(_actions_export, _actions_erase),
+    "installations": NoPersonalData("an app installation of a workspace or org (Slack OAuth "
+                                    "mode): the organisation's, with the installing admin's id"),
+    "oauth_states": NoPersonalData("a one-time state of an install in progress"),
 }
 
 

@@ -198,3 +198,22 @@ async def test_doctor_asks_slack_about_every_installation(
     await install(served, f"team:{ELSEWHERE}")  # reinstalled, short of a scope
     found = await check(settings)
     assert found.status == "PROBLEM" and "scopes missing (usergroups:read)" in found.detail
+
+
+async def test_coordinator_groups_are_read_in_every_workspace_of_an_org_install(
+    grid: FakeGrid, config: AppConfig, clock: FixedClock, db: Database
+) -> None:
+    from dataclasses import replace
+
+    grid.user_groups["S0HR"] = ("mentoring-hr", ("W0ANNA", "W0BEN"))
+    with_group = replace(config, coordinator_groups={"slack": "@mentoring-hr"})
+    async with serve_oauth(grid, with_group, clock, db) as served:
+        await install(served, f"org:{ENTERPRISE}")
+        [adapter] = [a for a in served.runtime.adapters if a.platform == "slack"]
+        members = await adapter.coordinator_group.refresh()  # type: ignore[attr-defined]
+    assert members == {"W0ANNA", "W0BEN"}
+    org_token = grid.token_of(f"{ENTERPRISE}:")
+    asked = grid.of("usergroups.list")
+    # An org token must name the workspace: each of the org's is asked with its id.
+    assert {c["team_id"] for c in asked if c["_token"] == org_token} == {BERLIN, MUNICH}
+    assert all(c.get("team_id") for c in grid.of("usergroups.users.list"))

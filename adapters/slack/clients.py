@@ -18,11 +18,13 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from slack_sdk.errors import SlackApiError, SlackTokenRotationError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.oauth.installation_store import Installation
 from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.installation_store import DatabaseInstallationStore
+from adapters.slack.rate_limits import HoldOnRateLimit, Holds
 from bot.core.clock import Clock
 from bot.core.errors import PlatformError
 from storage import conversation_refs
@@ -103,6 +105,8 @@ class Installations:
         self._installations: dict[str, tuple[float, Installation | None]] = {}
         self._clients: dict[str, AsyncWebClient] = {}
         self._rotating = asyncio.Lock()
+        #: Retry-After per installation: a busy workspace waits alone.
+        self.holds = Holds(clock)
         store.on_saved.append(self._forget_installation)
         store.on_removed.append(self._forget_removed)
 
@@ -181,12 +185,15 @@ class Installations:
             await self.store.async_save(refreshed)
             return refreshed
 
-    def _client(self, token: str) -> AsyncWebClient:
+    def _client(self, token: str, key: str) -> AsyncWebClient:
         client = self._clients.get(token)
         if client is None:
+            # slack_sdk's 429 handler would sleep inside the call: the hold instead.
+            handlers = [h for h in self.base.retry_handlers
+                        if not isinstance(h, AsyncRateLimitErrorRetryHandler)]
             client = AsyncWebClient(token=token, base_url=self.base.base_url,
                                     session=self.base.session,
-                                    retry_handlers=self.base.retry_handlers)
+                                    retry_handlers=[*handlers, HoldOnRateLimit(self.holds, key)])
             self._clients = {**self._clients, token: client}
         return client
 
@@ -196,12 +203,16 @@ class Installations:
             raise NoInstallation(
                 f"slack: no installation for {installation_key(enterprise_id, team_id)}",
                 unreachable=True)
+        key = installation_key(found.enterprise_id,
+                               None if found.is_enterprise_install else found.team_id)
+        left = self.holds.left(key)
+        if left > 0:
+            raise PlatformError(f"slack: {key} is rate limited for {left:.0f} s more",
+                                retry=True)
         found = await self._fresh(found)
         assert found.bot_token
-        return Reach(self._client(found.bot_token),
-                     team_id if found.is_enterprise_install else None,
-                     installation_key(found.enterprise_id,
-                                      None if found.is_enterprise_install else found.team_id))
+        return Reach(self._client(found.bot_token, key),
+                     team_id if found.is_enterprise_install else None, key)
 
     async def every(self) -> list[Reach]:
         reaches = []

@@ -45,8 +45,12 @@ class Directory:
         try:
             reach = await self.clients.for_user(user_id)
         except PlatformError as error:
-            # OAuth mode: no installation reaches them (any more).
-            raise NotInWorkspace(user_id) from error
+            if error.unreachable:  # OAuth mode: no installation reaches them (any more)
+                raise NotInWorkspace(user_id) from error
+            # Their workspace is rate limited or its token is being rotated: as when
+            # Slack has trouble, carry on without name and locale.
+            log.warning("slack: users.info not asked (%s); using defaults", error)
+            return Profile(None, None, None)
         try:
             response = await reach.client.users_info(user=user_id, include_locale=True)
         except SlackApiError as error:

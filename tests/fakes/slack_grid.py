@@ -23,7 +23,7 @@ from typing import Any
 from aiohttp import web
 
 from adapters.slack.manifest import BOT_SCOPES
-from tests.fakes.slack_api import FakeSlack, FakeUser
+from tests.fakes.slack_api import Call, FakeSlack, FakeUser
 
 #: Methods Slack wants a ``team_id`` on when called with an org-wide token.
 NEEDS_TEAM = frozenset({"usergroups.list", "usergroups.users.list", "conversations.list",
@@ -68,6 +68,8 @@ class FakeGrid(FakeSlack):
     expires_in: int = 43200
     #: what an install grants (the manifest's scopes, unless a test takes some away)
     scopes: tuple[str, ...] = tuple(BOT_SCOPES)
+    #: installation ("E1:" or ":T9") -> how many of its next calls get a 429
+    busy: dict[str, int] = field(default_factory=dict)
     client_id: str = "111.222"
     client_secret: str = "grid-client-secret"
     _serial: Any = field(default_factory=lambda: itertools.count(1))
@@ -117,6 +119,18 @@ class FakeGrid(FakeSlack):
                     and not token.is_enterprise_install)
 
     # -- the Web API ------------------------------------------------------------------
+
+    async def _api(self, request: web.Request) -> web.Response:
+        """A busy installation's calls get 429 with Retry-After; the others go on."""
+        bearer = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        token = self.tokens.get(bearer)
+        if token is not None and self.busy.get(token.installation, 0) > 0:
+            self.busy[token.installation] -= 1
+            args = await self._args(request)
+            self.calls.append(Call(f"{request.match_info['method']}:429", args))
+            return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
+                                     headers={"Retry-After": str(self.retry_after)})
+        return await super()._api(request)
 
     async def _args(self, request: web.Request) -> dict[str, Any]:
         args = await super()._args(request)
