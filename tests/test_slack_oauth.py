@@ -217,3 +217,20 @@ async def test_coordinator_groups_are_read_in_every_workspace_of_an_org_install(
     # An org token must name the workspace: each of the org's is asked with its id.
     assert {c["team_id"] for c in asked if c["_token"] == org_token} == {BERLIN, MUNICH}
     assert all(c.get("team_id") for c in grid.of("usergroups.users.list"))
+
+
+async def test_tokens_revoked_deletes_the_bot_installation(
+    served: Served, grid: FakeGrid, db: Database
+) -> None:
+    await install(served, f"team:{ELSEWHERE}")
+    await install(served, f"org:{ENTERPRISE}")
+    revoked = {"type": "tokens_revoked", "tokens": {"oauth": [], "bot": ["UBOT"]}}
+    status, _ = await post_event(served, event(revoked, team_id=ELSEWHERE,
+                                               event_id="EvREVOKED"))
+    assert status == 200
+    async with db.session() as session:
+        left = (await session.scalars(select(Installation))).all()
+    assert [(row.enterprise_id, row.team_id) for row in left] == [(ENTERPRISE, "")]
+    # Requests from there are no longer authorised: nobody is looked up.
+    await post(served, command("U0OTTO", "help", ELSEWHERE))
+    assert not [c for c in grid.of("users.info") if c["user"] == "U0OTTO"]
