@@ -41,7 +41,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import CodeType, FrameType
+from types import CodeType, FrameType, FunctionType, ModuleType
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,6 +70,10 @@ class Mutant:
     field_name: str
     index: int | None
     replacement: ast.AST
+    #: The qualified name of the outermost function whose body holds the change
+    #: (``Export.empty``), or None when the change runs at import: a constant, a
+    #: default, a decorator. A runtime change is swapped into the loaded function.
+    owner: str | None = None
 
     @property
     def key(self) -> str:
@@ -92,9 +96,10 @@ class Mutant:
             getattr(self.parent, self.field_name)[self.index] = node
 
 
-_SWAP = {ast.Eq: [ast.NotEq], ast.NotEq: [ast.Eq], ast.Lt: [ast.LtE, ast.GtE],
-         ast.LtE: [ast.Lt, ast.Gt], ast.Gt: [ast.GtE, ast.LtE], ast.GtE: [ast.Gt, ast.Lt],
-         ast.In: [ast.NotIn], ast.NotIn: [ast.In], ast.Is: [ast.IsNot], ast.IsNot: [ast.Is]}
+_SWAP: dict[type[ast.cmpop], list[type[ast.cmpop]]] = {
+    ast.Eq: [ast.NotEq], ast.NotEq: [ast.Eq], ast.Lt: [ast.LtE, ast.GtE],
+    ast.LtE: [ast.Lt, ast.Gt], ast.Gt: [ast.GtE, ast.LtE], ast.GtE: [ast.Gt, ast.Lt],
+    ast.In: [ast.NotIn], ast.NotIn: [ast.In], ast.Is: [ast.IsNot], ast.IsNot: [ast.Is]}
 
 
 def _short(node: ast.AST) -> str:
@@ -165,8 +170,8 @@ def _negations(parent: ast.AST) -> Iterator[tuple[str, int | None, ast.AST]]:
 def mutants(tree: ast.Module) -> list[Mutant]:
     found: list[Mutant] = []
 
-    def add(scope: str, parent: ast.AST, name: str, index: int | None, old: ast.AST,
-            new: ast.AST) -> None:
+    def add(scope: str, owner: str | None, parent: ast.AST, name: str, index: int | None,
+            old: ast.AST, new: ast.AST) -> None:
         ast.copy_location(new, old)
         ast.fix_missing_locations(new)
         first = getattr(old, "lineno", 0)
@@ -174,26 +179,31 @@ def mutants(tree: ast.Module) -> list[Mutant]:
         found.append(Mutant(scope, _short(old) if not isinstance(old, ast.stmt)
                             else " ".join(ast.unparse(old).split("\n")[0].split())[:90],
                             after, (first, getattr(old, "end_lineno", first) or first),
-                            parent, name, index, new))
+                            parent, name, index, new, owner))
 
-    def visit(node: ast.AST, scope: str) -> None:
+    def visit(node: ast.AST, scope: str, owner: str | None) -> None:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             scope = node.name if scope == "<module>" else f"{scope}.{node.name}"
         for name, index, new in _negations(node):
             old = getattr(node, name) if index is None else getattr(node, name)[index]
-            add(scope, node, name, index, old, new)
+            add(scope, owner, node, name, index, old, new)
         for name, value in ast.iter_fields(node):
             if name in ("annotation", "returns", "decorator_list", "type_comment"):
                 continue
+            # a function's body runs when called; its defaults when it is defined
+            inner = owner
+            if inner is None and name == "body" and isinstance(
+                    node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                inner = scope
             children = list(enumerate(value)) if isinstance(value, list) else [(None, value)]
             for index, child in children:
                 if not isinstance(child, ast.AST) or _skipped(child):
                     continue
                 for new in _replacements(child):
-                    add(scope, node, name, index, child, new)
-                visit(child, scope)
+                    add(scope, inner, node, name, index, child, new)
+                visit(child, scope, inner)
 
-    visit(tree, "<module>")
+    visit(tree, "<module>", None)
     seen: Counter[tuple[str, str, str]] = Counter()
     for mutant in found:
         seen[mutant.function, mutant.before, mutant.after] += 1
@@ -211,7 +221,16 @@ def _skipped(node: ast.AST) -> bool:
     return isinstance(node, ast.Expr) and _is_logging(node.value)
 
 
-# -- running the tests in a fork ------------------------------------------------------
+# -- running the tests in forks -------------------------------------------------------
+#
+# Where the time went: a fresh pytest per mutant spent most of its seconds starting
+# up (plugins, conftest, importing the application, collecting the test files)
+# before its first test. Now one "server" process per module starts pytest and
+# collects once; the traced baseline and then each mutant run in a fork of it.
+# A mutant inside a function body is swapped into the loaded function object
+# (its ``__code__``), so every ``from module import name`` sees it too. Changes
+# that run at import (a module constant, a default) cannot be swapped in; they
+# still get a fresh pytest that imports the changed module.
 
 class _Loader(importlib.machinery.SourceFileLoader):
     code: CodeType
@@ -238,14 +257,92 @@ class _Swap(importlib.abc.MetaPathFinder):
         return spec
 
 
+def _code_objects(code: CodeType) -> dict[str, CodeType]:
+    """Every function's code inside a compiled module, by qualified name."""
+    found: dict[str, CodeType] = {}
+    for const in code.co_consts:
+        if isinstance(const, CodeType):
+            found.setdefault(const.co_qualname, const)
+            found.update((k, v) for k, v in _code_objects(const).items() if k not in found)
+    return found
+
+
+def _functions(module: ModuleType) -> dict[str, FunctionType]:
+    """The loaded module's own functions and methods, by qualified name."""
+    found: dict[str, FunctionType] = {}
+    seen: set[type] = set()
+
+    def add(value: object) -> None:
+        if isinstance(value, (staticmethod, classmethod)):
+            value = value.__func__
+        if isinstance(value, property):
+            for part in (value.fget, value.fset, value.fdel):
+                add(part)
+            return
+        while hasattr(value, "__wrapped__"):  # functools.wraps, cache, ...
+            value = value.__wrapped__
+        if isinstance(value, FunctionType) and value.__code__.co_filename == module.__file__:
+            found.setdefault(value.__code__.co_qualname, value)
+        elif (isinstance(value, type) and value not in seen
+              and value.__module__ == module.__name__):
+            seen.add(value)
+            for member in vars(value).values():
+                add(member)
+
+    for value in vars(module).values():
+        add(value)
+    return found
+
+
+def _fork(job: Callable[[], int], log: str, timeout: float) -> tuple[int | None, float]:
+    """Runs ``job`` in a child writing to ``log``: (its status or None on timeout, seconds)."""
+    started = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        status = 3
+        try:
+            os.setsid()
+            out = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644)
+            os.dup2(out, 1)
+            os.dup2(out, 2)
+            status = job()
+        except BaseException:  # whatever happens, the parent learns it from the status
+            import traceback
+
+            traceback.print_exc()
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(status)
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status), time.monotonic() - started
+        if time.monotonic() - started > timeout:
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            os.waitpid(pid, 0)
+            return None, time.monotonic() - started
+        time.sleep(0.02)
+
+
+def _pytest(args: list[str], plugins: list[object]) -> int:
+    os.environ["TANDEM_TEST_POSTGRES_URL"] = "off"
+    import pytest
+
+    return int(pytest.main(["-q", "-p", "no:cacheprovider", "--no-header", *args],
+                           plugins=plugins))
+
+
 class _Coverage:
-    """A pytest plugin: which test executes which line of one file."""
+    """Which test executes which line of one file."""
 
     def __init__(self, filename: str) -> None:
         self.filename = filename
         self.current = ""
         self.lines: dict[int, set[str]] = {}
-        self.seconds: Counter[str] = Counter()
 
     def trace(self, frame: FrameType, event: str, arg: object) -> Any:
         if frame.f_code.co_filename != self.filename:
@@ -261,71 +358,121 @@ class _Coverage:
     def _hit(self, line: int) -> None:
         self.lines.setdefault(line, set()).add(self.current)
 
-    def pytest_runtest_protocol(self, item: Any) -> None:
-        self.current = item.nodeid  # "" while importing and collecting
+
+@dataclass
+class _Verdicts:
+    """What the server found, by the mutant's position in the module's list."""
+    baseline: float = 0.0
+    error: str = ""
+    killed: list[int] = field(default_factory=list)
+    timed_out: list[int] = field(default_factory=list)
+    survived: list[int] = field(default_factory=list)
+    not_covered: list[int] = field(default_factory=list)
+    at_import: dict[int, list[str]] = field(default_factory=dict)  # -> tests to run
+
+
+class _Server:
+    """A pytest plugin: collects once, then runs the traced baseline and every
+    mutant in a fork of this process, each with only the tests that cover it."""
+
+    def __init__(self, module: str, filename: str, tree: ast.Module,
+                 todo: list[tuple[int, Mutant]], work: Path, say: Callable[[str], None],
+                 total: int) -> None:
+        self.module, self.filename, self.tree, self.todo = module, filename, tree, todo
+        self.work, self.say, self.total = work, say, total
+        self.verdicts = _Verdicts()
+        self.killers: dict[str, Counter[str]] = {}  # function -> test -> mutants killed
+        self.log = work / "baseline.log"  # the running child's; pytest's own output
+        # goes where the server's went (its capture keeps the descriptors it found)
 
     def pytest_runtest_logreport(self, report: Any) -> None:
-        self.seconds[report.nodeid] += report.duration
+        if report.failed:  # in a child: why the mutant was killed, for its log
+            with self.log.open("a") as log:
+                log.write(f"{report.nodeid} ({report.when}):\n{report.longreprtext}\n")
 
+    def pytest_runtestloop(self, session: Any) -> bool:
+        session.config._tmp_path_factory.getbasetemp()  # once, for all forks
+        items = {item.nodeid: item for item in session.items}
+        recorder = _Coverage(self.filename)
+        seconds: dict[str, float] = {}
 
-def _child(args: list[str], module: str | None, code: CodeType | None,
-           coverage: tuple[str, str] | None, log: str) -> None:
-    """Runs in the forked process: never returns."""
-    status = 3
-    try:
-        os.setsid()
-        out = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        os.dup2(out, 1)
-        os.dup2(out, 2)
-        os.environ["TANDEM_TEST_POSTGRES_URL"] = "off"
-        import pytest
-
-        if module is not None and code is not None:
-            sys.meta_path.insert(0, _Swap(module, code))
-        plugins: list[object] = []
-        recorder = None
-        if coverage is not None:
-            recorder = _Coverage(coverage[0])
-            plugins.append(recorder)
+        def baseline() -> int:
             sys.settrace(recorder.trace)
             threading.settrace(recorder.trace)
-        status = int(pytest.main(["-q", "-p", "no:cacheprovider", "--no-header", *args],
-                                 plugins=plugins))
-        if recorder is not None and coverage is not None:
+            failed = self._run(session, list(items.values()), recorder, seconds)
             sys.settrace(None)
-            Path(coverage[1]).write_text(json.dumps({
+            (self.work / "coverage.json").write_text(json.dumps({
                 "lines": {str(k): sorted(v) for k, v in recorder.lines.items()},
-                "seconds": recorder.seconds}))
-    except BaseException:  # whatever happens, the parent learns it from the status
-        import traceback
+                "seconds": seconds}))
+            return failed
 
-        traceback.print_exc()
-    finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(status)
+        status, taken = _fork(baseline, str(self.log), 3600)
+        self.verdicts.baseline = taken
+        if status != 0:
+            self.verdicts.error = f"the unchanged tests fail (status {status})"
+            return True
+        covered = json.loads((self.work / "coverage.json").read_text())
+        lines = {int(k): set(v) for k, v in covered["lines"].items()}
+        seconds = covered["seconds"]
+        self.say(f"  unchanged: {taken:.0f} s traced, {len(items)} tests")
+        loaded = _functions(sys.modules[self.module])
+        for number, mutant in self.todo:
+            hits = set().union(*(lines.get(n, set()) for n in range(mutant.lines[0],
+                                                                      mutant.lines[1] + 1)))
+            # First the tests that killed mutants of the same function, then the
+            # quickest: a killed mutant usually stops after one test.
+            killers = self.killers.setdefault(mutant.owner or "", Counter())
+            chosen = sorted(hits, key=lambda nodeid: (-killers[nodeid],
+                                                      seconds.get(nodeid, 0), nodeid))
+            if mutant.owner is None or mutant.owner not in loaded:
+                self.verdicts.at_import[number] = chosen
+                continue
+            if not chosen:
+                self.verdicts.not_covered.append(number)
+                continue
+            new = _code_objects(mutant.code(self.tree, self.filename))[mutant.owner]
+            function = loaded[mutant.owner]
+            timeout = max(TIMEOUT_MIN_SECONDS,
+                          TIMEOUT_FACTOR * sum(seconds.get(n, 0) for n in chosen))
 
+            def one(function: FunctionType = function, new: CodeType = new,
+                    chosen: list[str] = chosen) -> int:
+                function.__code__ = new
+                return self._run(session, [items[n] for n in chosen], None, {})
 
-def run_forked(args: list[str], timeout: float, log: str, module: str | None = None,
-               code: CodeType | None = None, coverage: tuple[str, str] | None = None
-               ) -> tuple[int | None, float]:
-    """(pytest's exit status or None on timeout, seconds taken)."""
-    started = time.monotonic()
-    pid = os.fork()
-    if pid == 0:
-        _child(args, module, code, coverage, log)
-    while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return os.waitstatus_to_exitcode(status), time.monotonic() - started
-        if time.monotonic() - started > timeout:
-            try:
-                os.killpg(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            os.waitpid(pid, 0)
-            return None, time.monotonic() - started
-        time.sleep(0.05)
+            self.log = self.work / f"{number}.log"
+            status, taken = _fork(one, str(self.log), timeout)
+            verdict = self._verdict(number, status)
+            if verdict == "killed":
+                killers[self.log.read_text().split(" (", 1)[0]] += 1
+            self.say(f"  [{number}/{self.total}] {verdict:9} {taken:5.1f}s  "
+                     f"line {mutant.lines[0]}: {mutant.key}")
+        return True
+
+    def _verdict(self, number: int, status: int | None) -> str:
+        if status is None:
+            self.verdicts.timed_out.append(number)
+            return "timed out"
+        if status == 0:
+            self.verdicts.survived.append(number)
+            return "SURVIVED"
+        self.verdicts.killed.append(number)
+        return "killed"
+
+    @staticmethod
+    def _run(session: Any, items: list[Any], recorder: _Coverage | None,
+             seconds: dict[str, float]) -> int:
+        """pytest's run loop for ``items``, stopping at the first failure: 1, else 0."""
+        for index, item in enumerate(items):
+            if recorder is not None:
+                recorder.current = item.nodeid
+            started = time.monotonic()
+            following = items[index + 1] if index + 1 < len(items) else None
+            item.config.hook.pytest_runtest_protocol(item=item, nextitem=following)
+            seconds[item.nodeid] = time.monotonic() - started
+            if session.testsfailed:
+                return 1
+        return 0
 
 
 # -- one module -----------------------------------------------------------------------
@@ -373,6 +520,7 @@ def load_equivalents() -> dict[str, dict[str, str]]:
 
 def run_module(path: str, tests: list[str], equivalents: dict[str, str],
                function: str | None, say: Callable[[str], None], work: Path) -> Result:
+    started = time.monotonic()
     source_file = ROOT / path
     tree = ast.parse(source_file.read_text(), filename=str(source_file))
     module = path.removesuffix(".py").replace("/", ".")
@@ -382,45 +530,57 @@ def run_module(path: str, tests: list[str], equivalents: dict[str, str],
     unknown = set(equivalents) - {m.key for m in mutants(tree)}
     for key in sorted(unknown):
         say(f"  note: {path} :: {key} is listed as equivalent but no longer exists")
-    covered_file = work / "coverage.json"
-    say(f"{path}: {len(every)} mutants; running {len(tests)} test file(s) once, traced")
-    status, seconds = run_forked(tests, 3600, str(work / "baseline.log"),
-                                 coverage=(str(source_file), str(covered_file)))
-    if status != 0:
-        raise SystemExit(f"{path}: the unchanged tests fail (status {status}); "
-                         f"see {work / 'baseline.log'}")
-    covered = json.loads(covered_file.read_text())
-    lines = {int(k): v for k, v in covered["lines"].items()}
-    seconds_of = covered["seconds"]
-    timeout = max(TIMEOUT_MIN_SECONDS, TIMEOUT_FACTOR * seconds)
-    say(f"  unchanged: {seconds:.0f} s; timeout per mutant {timeout:.0f} s")
-    for number, mutant in enumerate(every, 1):
-        if mutant.key in equivalents:
-            result.equivalent += 1
-            continue
-        hits = set().union(*(lines.get(n, set()) for n in range(mutant.lines[0],
-                                                                  mutant.lines[1] + 1)))
-        # the quickest first: with -x, a killed mutant usually stops after one test
-        chosen = sorted(hits - {""}, key=lambda nodeid: (seconds_of.get(nodeid, 0), nodeid))
-        if not chosen and "" in hits:
-            chosen = tests  # runs at import (a constant, a default): every test may see it
-        if not chosen:
-            result.not_covered.append(mutant)
-            continue
+    todo = [(n, m) for n, m in enumerate(every, 1) if m.key not in equivalents]
+    result.equivalent = len(every) - len(todo)
+    say(f"{path}: {len(every)} mutants ({result.equivalent} equivalent); "
+        f"collecting {len(tests)} test file(s) once")
+    # The server runs in a fork of its own, so that the next module starts afresh;
+    # it reports to this process's stdout, and its verdicts through a file.
+    progress = os.dup(1)
+
+    def tell(text: str) -> None:
+        os.write(progress, f"{text}\n".encode())
+
+    server = _Server(module, str(source_file), tree, todo, work, tell, len(every))
+
+    def serve() -> int:
+        status = _pytest(["--basetemp", str(work / "tmp"), *tests], [server])
+        (work / "verdicts.json").write_text(json.dumps(server.verdicts.__dict__))
+        return status
+
+    _fork(serve, str(work / "server.log"), 24 * 3600)
+    os.close(progress)
+    try:
+        verdicts = _Verdicts(**json.loads((work / "verdicts.json").read_text()))
+    except FileNotFoundError:
+        raise SystemExit(f"{path}: the mutation server failed; see {work / 'server.log'}"
+                         ) from None
+    if verdicts.error:
+        raise SystemExit(f"{path}: {verdicts.error}; see {work / 'baseline.log'}")
+    result.killed, result.timed_out = len(verdicts.killed), len(verdicts.timed_out)
+    result.survived = [every[n - 1] for n in verdicts.survived]
+    result.not_covered = [every[n - 1] for n in verdicts.not_covered]
+    timeout = max(TIMEOUT_MIN_SECONDS, TIMEOUT_FACTOR * verdicts.baseline)
+    for number, chosen in sorted(verdicts.at_import.items(), key=lambda kv: int(kv[0])):
+        mutant = every[int(number) - 1]
         code = mutant.code(tree, str(source_file))
-        status, taken = run_forked(["-x", *chosen], timeout, str(work / f"{number}.log"),
-                                   module=module, code=code)
+        # a change at import may reach every test, not only those that execute its line
+
+        def fresh(chosen: list[str] = chosen, code: CodeType = code) -> int:
+            return _pytest(["-x", *(chosen or tests)], [_Swap(module, code)])
+
+        status, taken = _fork(fresh, str(work / f"{number}.log"), timeout)
         if status is None:
             result.timed_out += 1
-            verdict = "timed out"
         elif status in (0, 5):
             result.survived.append(mutant)
-            verdict = "SURVIVED"
         else:
             result.killed += 1
-            verdict = "killed"
+        verdict = "timed out" if status is None else "SURVIVED" if status in (0, 5) \
+            else "killed"
         say(f"  [{number}/{len(every)}] {verdict:9} {taken:5.1f}s  line {mutant.lines[0]}: "
-            f"{mutant.key}")
+            f"{mutant.key} (at import)")
+    say(f"{path}: {time.monotonic() - started:.0f} s")
     return result
 
 
