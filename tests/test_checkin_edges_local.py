@@ -18,7 +18,7 @@ from conversations.outcomes import Reply
 from conversations.rhythm import run_due
 from conversations.schedule import RoundDates
 from storage.db import Database
-from storage.models import Reminder, Response, Round, Tandem
+from storage.models import Checkin, Reminder, Response, Round, Tandem
 from tests.helpers.local import BEN, CHANNEL, COORDINATOR, SARAH, last_buttons, matched
 
 
@@ -124,3 +124,42 @@ async def test_the_pulse_is_stored_once_per_person_and_help_alerts_coordinators(
     async with db.session() as session:
         (await session.get(Round, current.id)).status = "ended"  # type: ignore[union-attr]
     assert "has ended" in text(await platform.press(SARAH, "pulse.good", round_id))
+
+
+async def test_a_month_is_open_from_its_first_instant_and_none_after_the_last(
+        platform: LocalPlatform, clock: FixedClock, db: Database) -> None:
+    value, ends = await started(platform, clock)
+    tandem = value.split(":")[0]
+    async with db.session() as session:
+        [current] = await session.scalars(select(Round))
+    dates = RoundDates.of(current, platform.ctx.config.timezone)
+    stale = t("en", "error.stale_button")
+    second = dates.period_begins_at(2)
+    clock.set(second - timedelta(seconds=1))  # a forged button for next month
+    assert text(await platform.press(SARAH, "checkin.met", f"{tandem}:2")) == stale
+    clock.set(second)
+    assert text(await platform.press(SARAH, "checkin.met", f"{tandem}:2")) == t(
+        "en", "checkin.met_thanks", month=2)
+    last = dates.periods
+    clock.set(dates.period_begins_at(last))
+    assert text(await platform.press(SARAH, "checkin.met", f"{tandem}:{last}")) == t(
+        "en", "checkin.met_thanks", month=last)
+    # the month after the last begins before the round's closing hour: still no month
+    clock.set(dates.period_begins_at(last + 1))
+    assert clock.now() < ends
+    assert text(await platform.press(SARAH, "checkin.met", f"{tandem}:{last + 1}")) == stale
+    assert text(await platform.press(SARAH, "reflect.open", f"{tandem}:{last + 1}")) == stale
+    async with db.session() as session:
+        answered = sorted(c.period for c in await session.scalars(select(Checkin)))
+    assert answered == [2, last]
+
+
+async def test_buttons_close_when_the_round_is_ended_early(
+        platform: LocalPlatform, clock: FixedClock, db: Database) -> None:
+    value, _ = await started(platform, clock)
+    async with db.session() as session:
+        [current] = await session.scalars(select(Round))
+        current.status = "ended"
+    assert "has ended" in text(await platform.press(SARAH, "checkin.met", value))
+    async with db.session() as session:
+        assert list(await session.scalars(select(Checkin))) == []

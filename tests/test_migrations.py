@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
@@ -24,7 +25,7 @@ async def test_migrated_schema_matches_models(db: Database) -> None:
 
 async def test_sqlite_runs_in_wal_mode_with_busy_timeout(db: Database) -> None:
     if db.dialect != "sqlite":
-        return
+        pytest.skip("WAL and busy_timeout are SQLite settings")
     async with db.engine.connect() as conn:
         mode = (await conn.exec_driver_sql("PRAGMA journal_mode")).scalar()
         timeout = (await conn.exec_driver_sql("PRAGMA busy_timeout")).scalar()
