@@ -8,13 +8,14 @@
 The modules and the tests that cover each live in ``tools/mutation.toml`` (the one
 place to change when a module moves). For one module the script
 
-1. runs its tests once, unchanged, recording which test executes which line;
+1. starts pytest once and collects the tests (SQLite only), then runs them once,
+   unchanged, in a fork, recording which test executes which line;
 2. makes one small change at a time in the module's syntax tree: a flipped
    comparison, a dropped ``and``/``or`` clause, a constant off by one, a negated
    condition, ``return None``, a removed call or ``raise``, ``+`` for ``-``;
-3. runs only the tests that execute the changed lines (SQLite only, ``-x``, a
-   timeout per mutant), in a forked process that imports the changed code
-   instead of the file: nothing on disk is modified;
+3. runs only the tests that execute the changed lines, stopping at the first
+   failure (a timeout per mutant), in a fork of the collected session with the
+   changed function swapped in: nothing on disk is modified;
 4. reports killed / survived / timed out, and lists the survivors.
 
 Mutants listed in ``tools/equivalent_mutants.txt`` (with a one-line reason why no
