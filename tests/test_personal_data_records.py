@@ -57,6 +57,7 @@ async def test_a_user_id_is_looked_up_literally_not_as_a_pattern(db: Database) -
     async with db.session() as session:
         session.add_all([
             delivery("nudge:U_1", "U_1", message_ref="D1:1"),
+            delivery("owed:U_1", "U_1", status="pending", payload={"to": "U_1", "text": "Hi"}),
             delivery("nudge:UX1", "UX1", message_ref="D2:1"),
             delivery("owed:UX1", "UX1", status="pending",
                      payload={"to": "UX1", "text": "Hello"}),
@@ -66,14 +67,16 @@ async def test_a_user_id_is_looked_up_literally_not_as_a_pattern(db: Database) -
                        detail={"about": "UX1", "name": "Ann Lee"}),
         ])
     mine = await export(db, "slack", "U_1")
-    assert [d["key"] for d in mine["deliveries"]] == ["nudge:U_1"]
+    # once each, though the owed one is found both by its recipient and its payload
+    assert [d["key"] for d in mine["deliveries"]] == ["nudge:U_1", "owed:U_1"]
     assert [e["event_id"] for e in mine["processed_events"]] == ["U_1-ev"]
     await erase(db, "slack", "U_1")
     async with db.session() as session:
         theirs = {d.key: (d.status, d.payload, d.message_ref)
                   for d in await session.scalars(select(Delivery))}
         events = set(await session.scalars(select(ProcessedEvent.event_id)))
-    assert theirs == {f"nudge:{TOKEN}": ("sent", None, None), "nudge:UX1": ("sent", None, "D2:1"),
+    assert theirs == {f"nudge:{TOKEN}": ("sent", None, None),
+                      f"owed:{TOKEN}": ("failed", None, None), "nudge:UX1": ("sent", None, "D2:1"),
                       "owed:UX1": ("pending", {"to": "UX1", "text": "Hello"}, None)}
     assert events == {"UX1-ev"}
 
@@ -84,16 +87,19 @@ async def test_a_namesake_keeps_their_name_in_the_audit_log(
     async with db.session() as session:
         for participant in await session.scalars(select(Participant)):
             participant.display_name = "Ann Lee"  # two people, one name
+            # and ids one of which, as a LIKE pattern, matches the other
+            participant.user_id = {"UJ00000": "U_1", "UJ00001": "UX1"}.get(
+                participant.user_id, participant.user_id)
         session.add_all([
             AuditEntry(at=NOW, platform="slack", user_id="UC", action="pin",
-                       detail={"about": "UJ00001", "name": "Ann Lee"}),
+                       detail={"about": "UX1", "name": "Ann Lee"}),
             AuditEntry(at=NOW, platform="slack", user_id="UC", action="pin",
-                       detail={"about": "UJ00000", "name": "Ann Lee"}),
+                       detail={"about": "U_1", "name": "Ann Lee"}),
         ])
-    await erase(db, "slack", "UJ00000")
+    await erase(db, "slack", "U_1")
     async with db.session() as session:
         details = list(await session.scalars(select(AuditEntry.detail).order_by(AuditEntry.id)))
-    assert details == [{"about": "UJ00001", "name": "Ann Lee"},
+    assert details == [{"about": "UX1", "name": "Ann Lee"},
                        {"about": TOKEN, "name": personal_data.ERASED_NAME}]
 
 
@@ -212,3 +218,64 @@ async def test_a_table_nobody_described_stops_export_and_erasure(
         await (export if run == "export" else erase)(db, "slack", "UME")
     async with db.session() as session:
         assert list(await session.scalars(select(AuditEntry.user_id))) == ["UME"]
+
+
+async def test_a_participant_without_a_name_is_found_and_erased(
+        db: Database, config: AppConfig) -> None:
+    await seed_tandems(db, config, 1)
+    async with db.session() as session:
+        [mine] = await session.scalars(select(Participant).where(
+            Participant.user_id == "UJ00000"))
+        mine.display_name = None
+    async with db.session() as session:
+        person = await personal_data.find_person(session, "slack", "UJ00000")
+    assert person.signed_up and person.names == frozenset()
+    await erase(db, "slack", "UJ00000")
+    async with db.session() as session:
+        statuses = {p.user_id: p.status for p in await session.scalars(select(Participant))}
+    assert statuses == {TOKEN: "forgotten", "US00000": "active"}
+
+
+async def test_messages_still_owed_about_me_are_not_sent_after_i_am_forgotten(
+        db: Database, config: AppConfig) -> None:
+    await seed_tandems(db, config, 1)
+    async with db.session() as session:
+        [mine] = await session.scalars(select(Participant).where(
+            Participant.user_id == "UJ00000"))
+        mine.display_name = "Jürgen Groß"  # stored JSON would spell it J\\u00fcrgen
+        session.add_all([
+            delivery("note:1", "UC", status="pending",
+                     payload={"to": "UC", "text": "Jürgen Groß is looking for a partner"}),
+            delivery("note:2", "UC", status="pending",
+                     payload={"to": "UC", "text": "Mentee 0 is looking for a partner"}),
+        ])
+    mine_now = await export(db, "slack", "UJ00000")
+    assert mine_now["deliveries"] == []  # the coordinators' messages are not mine
+    await erase(db, "slack", "UJ00000")
+    async with db.session() as session:
+        after = {d.key: (d.status, d.payload) for d in await session.scalars(select(Delivery))}
+    assert after == {
+        "note:1": ("failed", None),
+        "note:2": ("pending", {"to": "UC", "text": "Mentee 0 is looking for a partner"})}
+
+
+async def test_forget_me_when_unmatched_drops_me_from_drafts_and_my_name_from_history(
+        db: Database, config: AppConfig) -> None:
+    seeded = await seed_tandems(db, config, 2)
+    async with db.session() as session:
+        ids = {p.user_id: p.id for p in await session.scalars(select(Participant))}
+        unmatched = [{"participant": ids["UJ00000"], "name": "Mentor 0", "role": "mentor",
+                      "reason": "capacity", "params": {"name": "Mentor 0"}},
+                     {"participant": ids["UJ00001"], "name": "Mentor 1", "role": "mentor",
+                      "reason": "no_partners", "params": {}}]
+        for number, status in ((1, "draft"), (2, "confirmed")):
+            session.add(MatchProposal(round_id=seeded.round_id, number=number, status=status,
+                                      created_by="UC", created_at=NOW,
+                                      result={"pairs": [], "unmatched": unmatched}))
+    await erase(db, "slack", "UJ00000")
+    async with db.session() as session:
+        draft, confirmed = await session.scalars(select(MatchProposal)
+                                                 .order_by(MatchProposal.number))
+    assert draft.result["unmatched"] == [unmatched[1]]
+    assert confirmed.result["unmatched"] == [
+        {**unmatched[0], "name": personal_data.ERASED_NAME, "params": {}}, unmatched[1]]
