@@ -19,15 +19,18 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from bot.core.config import AppConfig, load_config
+from bot.core.config import AppConfig
 from bot.core.errors import ConfigError, TandemError
-from bot.core.i18n import LANGUAGES
+from bot.core.i18n import LANGUAGES, t
 from bot.core.settings import Settings
 from bot.host.platform import Command
 from bot.logs import configure_from_env
 from bot.platforms import (
     configured,
     discover,
+    explain,
+    load_app_config,
+    needs_line,
     require_complete,
     settings_from_env,
     start_adapters,
@@ -41,20 +44,26 @@ def _load() -> tuple[Settings, AppConfig]:
     that no command runs with a platform silently off."""
     settings = settings_from_env()
     require_complete(settings)
-    return settings, load_config(settings.config_path)
+    return settings, load_app_config(settings.config_path)
+
+
+def _language(args: argparse.Namespace) -> str:
+    """The CLI's language: English unless ``--language`` says otherwise."""
+    return str(getattr(args, "language", None) or "en")
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
+    language = _language(args)
     if args.explain:
-        from bot.core.config_explain import reference
-
-        print(reference(), end="")
+        print(explain(language), end="")
         return 0
     settings, config = _load()
-    print(f"{config.source}: OK — programme {config.programme_name!r}, "
-          f"round {config.round.name!r}, {len(config.survey.topics)} topics")
+    print(t(language, "cli.check.ok", source=config.source, programme=config.programme_name,
+            round=config.round.name, topics=len(config.survey.topics)))
     platforms = [platform.title for platform in configured(settings)]
-    print("platforms: " + (", ".join(platforms) if platforms else "none configured"))
+    print(t(language, "cli.check.platforms",
+            platforms=t(language, "cli.list_separator").join(platforms) if platforms
+            else t(language, "cli.none_configured")))
     return 0
 
 
@@ -64,7 +73,7 @@ def cmd_doctor(_args: argparse.Namespace) -> int:
     return asyncio.run(diagnose(sys.stdout))
 
 
-def cmd_migrate(_args: argparse.Namespace) -> int:
+def cmd_migrate(args: argparse.Namespace) -> int:
     from storage.db import Database
 
     settings = settings_from_env()
@@ -78,11 +87,11 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
             await db.close()
 
     revision = asyncio.run(run())
-    print(f"database is at revision {revision} (head)")
+    print(t(_language(args), "cli.migrated", revision=revision))
     return 0
 
 
-def cmd_serve(_args: argparse.Namespace) -> int:
+def cmd_serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from bot.core.clock import SystemClock
@@ -101,7 +110,7 @@ def cmd_serve(_args: argparse.Namespace) -> int:
             raise
         runtime = Runtime(settings, config, SystemClock(), db)
         start_adapters(runtime)
-        app = create_app(runtime, scheduler=settings.scheduler)
+        app = create_app(runtime, scheduler=settings.scheduler, language=_language(args))
         # Everything alive now (modules, app.yaml, catalogues, SQLAlchemy's mappers)
         # lives as long as the process: the garbage collector need never walk it
         # again. Its full collections were the slowest answers under load.
@@ -111,8 +120,7 @@ def cmd_serve(_args: argparse.Namespace) -> int:
     try:
         web.run_app(make_app(), port=settings.port, access_log=None, print=None)
     except SchemaOutOfDate:
-        print("The database schema is not current: run `tandem migrate` first.",
-              file=sys.stderr)
+        print(t(_language(args), "cli.schema_out_of_date"), file=sys.stderr)
         return EXIT_CONFIG
     return 0
 
@@ -127,10 +135,9 @@ def cmd_run_due(args: argparse.Namespace) -> int:
     at = _instant(args.at)
     settings, config = _load()
 
+    language = _language(args)
     if not configured(settings):
-        print("no platform is configured (SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET, or "
-              "MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD): nothing can be sent, so nothing "
-              "was done")
+        print(t(language, "cli.no_platform", needs=needs_line(language)))
         return 0
 
     async def run() -> str:
@@ -140,7 +147,7 @@ def cmd_run_due(args: argparse.Namespace) -> int:
             runtime = Runtime(settings, config, FixedClock(at), db)
             start_adapters(runtime)
             report = await run_due(runtime.ctx, runtime.clock.now())
-            return report.summary()
+            return report.summary(language)
         finally:
             await db.close()
 
@@ -176,7 +183,7 @@ def cmd_purge(args: argparse.Namespace) -> int:
         try:
             await db.ensure_current()
             ctx = FlowContext(config, SystemClock(), db, {})
-            return (await purge_expired(ctx, dry_run=args.dry_run)).summary()
+            return (await purge_expired(ctx, dry_run=args.dry_run)).summary(_language(args))
         finally:
             await db.close()
 
@@ -213,7 +220,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     path = asyncio.run(write_report(settings, config, args.round, args.format, args.output,
                                     clock))
     as_of = clock.now().astimezone(config.timezone)
-    print(f"wrote {path}: the figures as of {as_of:%Y-%m-%d %H:%M}")
+    print(t(_language(args), "cli.report_written", path=path, as_of=f"{as_of:%Y-%m-%d %H:%M}"))
     return 0
 
 
@@ -221,7 +228,7 @@ def platform_command(command: Command) -> Callable[[argparse.Namespace], int]:
     """A platform's own command (its packaging), run with app.yaml."""
 
     def handler(args: argparse.Namespace) -> int:
-        print(command.run(args, load_config(Settings.from_env().config_path)))
+        print(command.run(args, load_app_config(Settings.from_env().config_path)))
         return 0
 
     return handler
@@ -286,8 +293,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser().parse_args(argv)
     except ConfigError as error:  # TANDEM_ADAPTERS names a package that is not there
-        print(f"configuration error: {error}", file=sys.stderr)
+        print(t("en", "cli.config_error", error=error), file=sys.stderr)
         return EXIT_CONFIG
+    language = _language(args)
     # Alembic narrates every plugin it loads; operators only need our summary line.
     logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
@@ -297,19 +305,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler: Callable[[argparse.Namespace], int] = args.handler
         return handler(args)
     except ConfigError as error:
-        print(f"configuration error: {error}", file=sys.stderr)
+        print(t(language, "cli.config_error", error=error), file=sys.stderr)
         return EXIT_CONFIG
     except TandemError as error:
         from bot.core.errors import user_text
 
-        print(f"error: {user_text(error, args.language or 'en')}", file=sys.stderr)
+        print(t(language, "cli.error", error=user_text(error, language)), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
     except Exception as error:  # the last resort: a sentence, and the traceback with -v
         logging.getLogger("tandem").debug("the command failed", exc_info=error)
-        print(f"error: {args.command} failed: {type(error).__name__}: {error}"
-              + ("" if args.verbose else " (run with -v to see where)"), file=sys.stderr)
+        print(t(language, "cli.failed", command=args.command,
+                problem=f"{type(error).__name__}: {error}")
+              + ("" if args.verbose else t(language, "cli.failed_hint")), file=sys.stderr)
         return 1
 
 

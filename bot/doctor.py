@@ -17,7 +17,7 @@ from typing import TextIO
 from bot.core.errors import ConfigError
 from bot.core.settings import Settings
 from bot.host.platform import NETWORK_TIMEOUT_SECONDS, OK, PROBLEM, SKIP
-from bot.platforms import discover, settings_from_env
+from bot.platforms import discover, needs_line, settings_from_env
 
 
 @dataclass(frozen=True)
@@ -39,10 +39,10 @@ def check_environment() -> tuple[Result, Settings | None]:
 
 
 def check_config(settings: Settings) -> Result:
-    from bot.core.config import load_config
+    from bot.platforms import load_app_config
 
     try:
-        config = load_config(settings.config_path)
+        config = load_app_config(settings.config_path)
     except ConfigError as error:
         return Result(PROBLEM, "app.yaml", f"{error}: fix it, then run `tandem check-config`")
     return Result(OK, "app.yaml", f"{config.source}: programme {config.programme_name!r}, "
@@ -109,7 +109,7 @@ async def diagnose(out: TextIO) -> int:
             report(Result(found.status, platform.name, found.detail))
         names = {platform.name for platform in platforms}
         if all(r.status == SKIP for r in results if r.name in names):
-            needs = ", or ".join(f"{p.needs} ({p.title})" for p in platforms)
+            needs = needs_line("en")
             report(Result(PROBLEM, "platforms", f"no platform is configured: set {needs}"))
     problems = sum(r.status == PROBLEM for r in results)
     print(f"{problems} problem(s) found" if problems else "all checks passed", file=out)

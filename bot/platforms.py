@@ -17,10 +17,15 @@ import os
 import pkgutil
 from collections.abc import Mapping
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pydantic import BaseModel
+
 import adapters
+from bot.core.config import AppConfig, load_config
 from bot.core.errors import ConfigError
+from bot.core.i18n import t, t_or
 from bot.core.settings import Settings, variable
 from bot.host.platform import Platform, half_configured
 
@@ -65,6 +70,21 @@ def discover(env: Mapping[str, str] | None = None) -> tuple[Platform, ...]:
     return tuple(found.values())
 
 
+#: The in-process platform of the tests and the demo (``adapters/local``): app.yaml may
+#: name it, though it is never served.
+LOCAL = "local"
+
+
+def app_yaml_platforms() -> dict[str, type[BaseModel] | None]:
+    """The platform names app.yaml may use, with the schema of each one's own section."""
+    return {LOCAL: None, **{p.name: p.options for p in discover()}}
+
+
+def load_app_config(path: str | Path) -> AppConfig:
+    """app.yaml, with its platform names and the platforms' own sections checked."""
+    return load_config(path, app_yaml_platforms())
+
+
 def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
     """The host's settings with every platform's own (ConfigError on a malformed value)."""
     env = os.environ if env is None else env
@@ -105,3 +125,26 @@ def start_adapters(runtime: Runtime) -> None:
         adapter = platform.build(runtime, platform.settings(runtime.settings.platforms))
         if adapter is not None:
             runtime.add(adapter)
+
+
+def explain(language: str) -> str:
+    """app.yaml's reference (``tandem check-config --explain``) with every platform's
+    lists and its own section."""
+    from bot.core.config_explain import reference
+
+    return reference(language, {p.name: (p.title, p.options) for p in discover()})
+
+
+def needs_line(language: str) -> str:
+    """What configuring a platform takes, each platform in its own words
+    (``cli.needs.<name>`` in its folder's catalogues)."""
+    return t(language, "cli.or").join(
+        t(language, "cli.platform_needs", title=p.title,
+          needs=t_or(language, f"cli.needs.{p.name}", p.needs)) for p in discover())
+
+
+def unconfigured_notes(language: str) -> list[str]:
+    """What platforms that are not configured still do (``cli.unconfigured.<name>``:
+    Teams answers the Bot Framework Emulator)."""
+    return [note for p in discover()
+            if (note := t_or(language, f"cli.unconfigured.{p.name}", ""))]

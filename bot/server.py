@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from bot.core import metrics
+from bot.core.i18n import t
 from bot.health import readiness
 from bot.host.runtime import Runtime
 from bot.limits import body_limits
@@ -54,7 +55,9 @@ async def metrics_endpoint(_request: web.Request) -> web.Response:
     return web.Response(body=body, headers={"Content-Type": content_type})
 
 
-def create_app(runtime: Runtime, *, scheduler: bool = False) -> web.Application:
+def create_app(runtime: Runtime, *, scheduler: bool = False, language: str = "en"
+               ) -> web.Application:
+    """The server; ``language`` is the operator's, for its start and stop lines."""
     # observe first: refusals (413) get a request id and are counted too.
     limits = {route: limit for p in discover() for route, limit in p.routes.items()}
     app = web.Application(client_max_size=MAX_BODY_BYTES,
@@ -75,20 +78,21 @@ def create_app(runtime: Runtime, *, scheduler: bool = False) -> web.Application:
         if rhythm is not None:
             rhythm.start()
             await rhythm.keep_lease()  # so that the startup line can say leader or follower
-        log.info(startup_line(runtime.settings, rhythm.leader if rhythm is not None else None))
+        log.info(startup_line(runtime.settings, rhythm.leader if rhythm is not None else None,
+                              language))
         yield
-        log.info("shutting down: finishing the messages in flight")
+        log.info(t(language, "cli.serve.stopping"))
         if rhythm is not None:
             await rhythm.stop()
         for adapter in runtime.adapters:
             await adapter.stop_receiving()
         # Confirmations and follow-ups of requests already answered still go out.
         if not await runtime.background.idle(BACKGROUND_GRACE_SECONDS):
-            log.warning("shutdown: %d follow-ups were still running", len(runtime.background))
+            log.warning(t(language, "cli.serve.still_running", count=len(runtime.background)))
         for adapter in reversed(runtime.adapters):
             await adapter.stop()
         await runtime.db.close()
-        log.info("stopped cleanly")
+        log.info(t(language, "cli.serve.stopped"))
 
     app.cleanup_ctx.append(lifecycle)
     return app

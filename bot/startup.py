@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import importlib.metadata
 
+from bot.core.i18n import t
 from bot.core.settings import Settings
-from bot.platforms import configured
+from bot.platforms import configured, unconfigured_notes
 
 
-def startup_line(settings: Settings, leader: bool | None) -> str:
+def startup_line(settings: Settings, leader: bool | None, language: str = "en") -> str:
     """What this process does, in one line: version, port, database (without its
     password), platforms and whether it runs the scheduler."""
     try:
@@ -19,9 +20,12 @@ def startup_line(settings: Settings, leader: bool | None) -> str:
     from sqlalchemy.engine import make_url  # here: check-config need not load SQLAlchemy
 
     database = make_url(settings.database_url).render_as_string(hide_password=True)
-    platforms = ", ".join(p.title for p in configured(settings)) or \
-        "none configured (Teams answers the Bot Framework Emulator only)"
-    role = ("off (TANDEM_SCHEDULER=off)" if leader is None
-            else "leader" if leader else "follower (another instance runs the cadence)")
-    return (f"Tandem {version} listening on port {settings.port}; database {database}; "
-            f"platforms: {platforms}; scheduler: {role}")
+    on = [p.title for p in configured(settings)]
+    notes = unconfigured_notes(language)
+    platforms = (t(language, "cli.list_separator").join(on) if on
+                 else t(language, "cli.serve.no_platform_but", notes="; ".join(notes)) if notes
+                 else t(language, "cli.serve.no_platform"))
+    role = t(language, "cli.serve.scheduler_off" if leader is None
+             else "cli.serve.leader" if leader else "cli.serve.follower")
+    return t(language, "cli.serve.started", version=version, port=settings.port,
+             database=database, platforms=platforms, role=role)

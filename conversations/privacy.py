@@ -172,12 +172,12 @@ class Purge:
     people: int = 0
     dry_run: bool = False
 
-    def summary(self) -> str:
-        verb = "would erase" if self.dry_run else "erased"
+    def summary(self, language: str = "en") -> str:
+        """One line for the operator (``tandem purge``), in their language."""
         if not self.rounds:
-            return "retention: no round is past its retention period"
-        return (f"retention: {verb} the personal data of {self.people} people of rounds "
-                + ", ".join(self.rounds))
+            return t(language, "cli.retention.none")
+        return t(language, "cli.retention.would_erase" if self.dry_run
+                 else "cli.retention.erased", people=self.people, rounds=", ".join(self.rounds))
 
 
 async def purge_expired(ctx: FlowContext, now: datetime | None = None,

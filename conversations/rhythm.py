@@ -15,6 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot.core.i18n import t
 from conversations import breaks, outbox, owed, privacy
 from conversations.context import FlowContext
 from conversations.outbox import Sent
@@ -47,15 +48,15 @@ class DueReport:
             kinds.setdefault(kind or outcome, Counter())[outcome if kind else "sent"] += number
         return kinds
 
-    def summary(self) -> str:
-        """One line per kind for the operator (``tandem run-due``, the scheduler's log)."""
-        words = {"sent": "sent", "already": "skipped (already sent or being sent)",
-                 "retry": "postponed", "unreachable": "unreachable"}
-        lines = [f"  {kind}: " + ", ".join(f"{counts[o]} {word}" for o, word in words.items()
+    def summary(self, language: str = "en") -> str:
+        """One line per kind for the operator (``tandem run-due``, the scheduler's log),
+        in the operator's language (``cli.due.*``)."""
+        lines = [f"  {kind}: " + ", ".join(t(language, f"cli.due.{o}", count=counts[o])
+                                           for o in ("sent", "already", "retry", "unreachable")
                                            if counts[o])
                  for kind, counts in self.outcomes().items()]
-        return f"due at {self.at.isoformat()}: " + ("\n" + "\n".join(lines) if lines
-                                                    else "nothing")
+        return t(language, "cli.due.header", at=self.at.isoformat()) + (
+            "\n" + "\n".join(lines) if lines else t(language, "cli.due.nothing"))
 
 
 async def run_due(ctx: FlowContext, now: datetime | None = None) -> DueReport:

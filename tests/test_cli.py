@@ -83,6 +83,34 @@ def test_run_due_says_what_it_did(tmp_path: Path) -> None:
     assert nothing.returncode == 0
     assert nothing.stdout.startswith("no platform is configured")
 
+
+def test_operator_lines_follow_the_cli_language(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/d.db"}
+    migrated = tandem("--language", "de", "migrate", env=env)
+    assert migrated.stdout == "Die Datenbank ist auf Revision 0007 (aktuell)\n"
+    checked = tandem("--language", "de", "check-config", env=env)
+    assert checked.stdout.endswith("Runde '2027-spring', 10 Themen\nPlattformen: keine "
+                                   "eingerichtet\n")
+    # What each platform needs, in its own folder's words and the CLI's language.
+    nothing = tandem("--language", "de", "run-due", "--at", "2026-11-02T10:00:00+01:00", env=env)
+    assert nothing.stdout == (
+        "Keine Plattform ist eingerichtet (SLACK_BOT_TOKEN und SLACK_SIGNING_SECRET (oder "
+        "SLACK_APP_TOKEN) (Slack) oder MICROSOFT_APP_ID und MICROSOFT_APP_PASSWORD (Teams)): "
+        "nichts kann gesendet werden, also wurde nichts getan\n")
+    english = tandem("run-due", "--at", "2026-11-02T10:00:00+01:00", env=env)
+    assert "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN) (Slack), or " \
+        "MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD (Teams)" in english.stdout
+
+
+def test_startup_line_in_german() -> None:
+    from bot.platforms import settings_from_env
+    from bot.startup import startup_line
+
+    line = startup_line(settings_from_env({"PORT": "8080"}), leader=True, language="de")
+    assert line.endswith("Plattformen: keine eingerichtet (Teams antwortet nur dem Bot "
+                         "Framework Emulator); Zeitplan: führt")
+    assert "hört auf Port 8080" in line
+
 def test_slack_manifest_is_complete() -> None:
     result = tandem("slack-manifest", "--url", "https://tandem.example.com/")
     assert result.returncode == 0, result.stderr
@@ -172,4 +200,5 @@ async def test_run_due_summary_tells_sent_from_already_sent(
     again = await run_due(platform.ctx, opened + timedelta(hours=1))
     assert first.summary() == f"due at {opened.isoformat()}: \n  signup_opened: 1 sent"
     assert again.summary().endswith("\n  signup_opened: 1 skipped (already sent or being sent)")
+    assert first.summary("de") == f"fällig am {opened.isoformat()}: \n  signup_opened: 1 gesendet"
     assert len(platform.messenger.channels["C-PROGRAMME"]) == 1

@@ -100,6 +100,11 @@ MISTAKES = [
      "'social_media' is used twice"),
     ("    pulse: true", "    puls: true", "rhythm.messages.puls",
      "is not a known key; did you mean 'pulse'?"),
+    ("slack: [U0COORD01]", "slak: [U0COORD01]", "coordinators.slak",
+     "is not a platform; did you mean 'slack'? (the platforms: local, slack, teams)"),
+    ("teams: []                     # Teams channel", "temas: []  # Teams channel",
+     "channels.temas",
+     "is not a platform; did you mean 'teams'? (the platforms: local, slack, teams)"),
 ]
 
 
@@ -161,7 +166,10 @@ def test_times_dates_and_empty_sections_as_people_write_them(tmp_path: Path) -> 
 
 
 def test_explain_lists_every_key_and_the_readme_carries_it() -> None:
-    from bot.core.config_explain import reference
+    from bot.platforms import explain
+
+    def reference() -> str:
+        return explain("en")
 
     result = tandem("check-config", "--explain")
     assert result.returncode == 0 and result.stdout == reference()
@@ -173,6 +181,28 @@ def test_explain_lists_every_key_and_the_readme_carries_it() -> None:
         assert row in result.stdout
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert reference() in readme, "regenerate the README's reference: tandem check-config --explain"
+
+
+def test_explain_speaks_the_cli_language_and_each_platform_explains_its_keys() -> None:
+    from bot.core.config_schema import AppYaml
+    from bot.platforms import explain
+
+    english = tandem("check-config", "--explain").stdout
+    german = tandem("--language", "de", "check-config", "--explain")
+    assert german.returncode == 0 and german.stdout == explain("de") != english
+    assert german.stdout.startswith("| Schlüssel | Art | Vorgabe | Bedeutung |\n")
+    assert ("| `round.length_months` | ganze Zahl, 1 bis 24 | 6 | wie lange die Tandems "
+            "laufen |") in german.stdout
+    # Every key is explained, in every language (a missing catalogue key would raise).
+    for language in ("de", "en"):
+        rows = explain(language).splitlines()[2:]
+        assert len(rows) == len(english.splitlines()) - 2
+        assert all(row.split(" | ")[-1] != " |" for row in rows)
+    assert {f"`{name}`" for name in AppYaml.model_fields} <= {
+        row.split(" | ")[0].removeprefix("| ") for row in english.splitlines()}
+    # The platforms' rows come from their folders: Slack's own section among them.
+    assert ("| `slack.coordinator_usergroup` | Text | keine | eine Slack-Nutzergruppe, "
+            "deren Mitglieder auch koordinieren (@handle) |") in german.stdout
 
 
 def test_topic_without_german_label(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from urllib.parse import parse_qs
 import pytest
 from sqlalchemy import func, select
 
+from adapters.slack.options import SlackOptions
 from bot.core.config import AppConfig
 from storage.db import Database
 from storage.models import AuditEntry, CoordinatorAction, Delivery, Round
@@ -54,7 +55,7 @@ def hr_group(slack: FakeSlack) -> None:
 def config(config: AppConfig) -> AppConfig:
     """Coordinators: the @hr-mentoring group on Slack, Clara on Teams."""
     return dataclasses.replace(
-        config, coordinator_groups={"slack": "@hr-mentoring"},
+        config, platform_options={"slack": SlackOptions(coordinator_usergroup="@hr-mentoring")},
         coordinators={**config.coordinators, "teams": (CLARA.key,)},
         channels={**config.channels, "teams": (TEAMS_CHANNEL,)})
 

@@ -312,14 +312,24 @@ def test_scheduled_announcements_are_validated(entry: dict[str, object], field: 
     assert caught.value.field == field and problem in caught.value.problem
 
 
-def test_slack_usergroup_is_validated() -> None:
-    raw = _raw()
-    config = parse_config("app.yaml", {**raw, "coordinators": {
-        "slack": ["U0COORD01"], "slack_usergroup": "@hr-mentoring"}})
-    assert config.coordinator_groups == {"slack": "@hr-mentoring"}
+def test_slack_usergroup_is_slacks_own_setting() -> None:
+    from adapters.slack.options import options
+    from bot.platforms import app_yaml_platforms
+
+    raw, platforms = _raw(), app_yaml_platforms()
+    config = parse_config("app.yaml", {**raw, "slack": {
+        "coordinator_usergroup": "@hr-mentoring"}}, platforms)
+    assert options(config).coordinator_usergroup == "@hr-mentoring"
     with pytest.raises(ConfigError) as caught:
-        parse_config("app.yaml", {**raw, "coordinators": {"slack_usergroup": "hr mentoring"}})
+        parse_config("app.yaml", {**raw, "slack": {"coordinator_usergroup": "hr mentoring"}},
+                     platforms)
+    assert caught.value.field == "slack.coordinator_usergroup"
+    # Where app.yaml had it before: refused, saying where it goes now.
+    with pytest.raises(ConfigError) as caught:
+        parse_config("app.yaml", {**raw, "coordinators": {
+            "slack": ["U0COORD01"], "slack_usergroup": "@hr-mentoring"}}, platforms)
     assert caught.value.field == "coordinators.slack_usergroup"
+    assert "`slack:` with `coordinator_usergroup:`" in caught.value.problem
 
 
 clock_start = datetime(2026, 1, 1, tzinfo=UTC)

@@ -2,13 +2,15 @@
 
 Everything Slack-specific is in this folder, and ``PLATFORM`` is how the host
 learns of it: ``settings.py`` reads ``SLACK_*``, ``adapter.py`` serves
-``/slack/events``, ``doctor.py`` asks Slack about the token, ``manifest.py``
+``/slack/events``, ``options.py`` is its section of app.yaml (``slack:``),
+``doctor.py`` asks Slack about the token, ``manifest.py``
 is ``tandem slack-manifest``, ``catalogues/`` holds the Slack-only strings.
 """
 
 from __future__ import annotations
 
 from adapters.slack import manifest
+from adapters.slack.options import SlackOptions
 from adapters.slack.settings import SlackSettings
 from bot.host.platform import Platform
 
@@ -22,4 +24,5 @@ REDIRECT_ROUTE = "/slack/oauth_redirect"
 MAX_BODY_BYTES = 256 * 1024
 
 PLATFORM = Platform.folder(__name__, "Slack", SlackSettings.from_env, {ROUTE: MAX_BODY_BYTES},
-                           commands=(manifest.COMMAND,), noisy_loggers=("slack_sdk",))
+                           commands=(manifest.COMMAND,), noisy_loggers=("slack_sdk",),
+                           options=SlackOptions)

@@ -1,4 +1,4 @@
-"""Coordinators by Slack user group: app.yaml's ``coordinators.slack_usergroup``.
+"""Coordinators by Slack user group: app.yaml's ``slack.coordinator_usergroup``.
 
 The group's members are read with ``usergroups.list`` and
 ``usergroups.users.list`` when the adapter starts and every few minutes
@@ -20,6 +20,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.clients import Clients, OneWorkspace
+from adapters.slack.options import options
 from bot.core.config import AppConfig
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ class CoordinatorGroup:
                  every: float = REFRESH_SECONDS, clients: Clients | None = None) -> None:
         self.client, self.config, self.every = client, config, every
         self.clients: Clients = clients or OneWorkspace(client)
-        self.handle = config.coordinator_groups.get(PLATFORM)
+        self.handle = options(config).coordinator_usergroup
         self._task: asyncio.Task[None] | None = None
 
     async def refresh(self) -> frozenset[str] | None:

@@ -9,14 +9,14 @@ exits with code 2.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from bot.core import config_schema as schema
 from bot.core.config_errors import config_error
@@ -151,8 +151,9 @@ class AppConfig:
     report: ReportSettings = field(default_factory=ReportSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     meetings: MeetingSettings = field(default_factory=MeetingSettings)
-    #: Per platform, a group whose members are coordinators too (Slack: "@hr-mentoring").
-    coordinator_groups: dict[str, str] = field(default_factory=dict)
+    #: Each platform's own section of app.yaml (``slack:``), validated by the schema
+    #: its adapter declares (``Platform.options``); read by that adapter only.
+    platform_options: dict[str, Any] = field(default_factory=dict)
     #: The groups' members, filled in and refreshed by the platform adapters.
     group_members: CoordinatorGroups = field(default_factory=lambda: CoordinatorGroups(),
                                              compare=False, repr=False)
@@ -203,26 +204,50 @@ class ScheduledAnnouncement:
         return self.texts.get(language) or next(iter(self.texts.values()))
 
 
-def load_config(path: str | Path) -> AppConfig:
+#: The platforms app.yaml may name (under ``coordinators:`` and ``channels:``), each
+#: with the schema of its own section (``slack:``), or None if it has none. Given by
+#: the shell, which finds the adapters (``bot.platforms.app_yaml_platforms``); the
+#: core does not know which platforms exist.
+Platforms = Mapping[str, type[BaseModel] | None]
+
+
+def load_config(path: str | Path, platforms: Platforms | None = None) -> AppConfig:
+    """app.yaml, validated; with ``platforms``, also its platform names and sections."""
     raw, lines = read_yaml(path)
     if not isinstance(raw, dict):
         raise ConfigError(str(path), "(file)", "must be a YAML mapping of sections")
-    return _parse(str(path), raw, lines)
+    return _parse(str(path), raw, lines, platforms)
 
 
-def parse_config(source: str, raw: dict[str, Any]) -> AppConfig:
+def parse_config(source: str, raw: dict[str, Any], platforms: Platforms | None = None
+                 ) -> AppConfig:
     """Validate data already read (tests build it in code): problems carry no line."""
-    return _parse(source, raw, {})
+    return _parse(source, raw, {}, platforms)
 
 
-def _parse(source: str, raw: dict[str, Any], lines: dict[Location, int]) -> AppConfig:
+def _parse(source: str, raw: dict[str, Any], lines: dict[Location, int],
+           platforms: Platforms | None) -> AppConfig:
+    def fail(where: Location, problem: str) -> ConfigError:
+        return ConfigError(source, dotted(where), problem, line=line_of(lines, where))
+
+    raw = dict(raw)
+    own: dict[str, Any] = {}
+    if platforms is not None:
+        _check_platform_names(raw, platforms, fail)
+        own = {name: raw.pop(name) for name, options in platforms.items()
+               if options is not None and name in raw}
     try:
         checked = schema.AppYaml.model_validate(raw)
     except ValidationError as error:
         raise config_error(source, error, lines) from None
-
-    def fail(where: Location, problem: str) -> ConfigError:
-        return ConfigError(source, dotted(where), problem, line=line_of(lines, where))
+    options: dict[str, Any] = {}
+    for name, model in (platforms or {}).items():
+        if model is None:
+            continue
+        try:
+            options[name] = model.model_validate(own.get(name) or {})
+        except ValidationError as error:
+            raise config_error(source, error, lines, root=model, at=(name,)) from None
 
     zone = ZoneInfo(checked.programme.timezone)
     return AppConfig(
@@ -233,8 +258,7 @@ def _parse(source: str, raw: dict[str, Any], lines: dict[Location, int]) -> AppC
         default_language=checked.programme.default_language,
         timezone=zone,
         coordinators=_per_platform(checked.coordinators),
-        coordinator_groups=({"slack": checked.coordinators.slack_usergroup}
-                            if checked.coordinators.slack_usergroup else {}),
+        platform_options=options,
         channels=_per_platform(checked.channels),
         organisation=_per_platform(checked.organisation),
         announcements=_announcements(checked, fail),
@@ -248,11 +272,33 @@ def _parse(source: str, raw: dict[str, Any], lines: dict[Location, int]) -> AppC
     )
 
 
-def _per_platform(section: schema.Section) -> dict[str, tuple[str, ...]]:
+def _per_platform(lists: dict[str, list[str]]) -> dict[str, tuple[str, ...]]:
     """Lists keyed by platform name (``slack:``, ``teams:``; ``local:`` in tests and the
     demo). Which platforms exist is the adapters' business, not app.yaml's."""
-    return {key: tuple(value) for key, value in section.model_dump().items()
-            if key not in schema.COORDINATOR_OPTIONS}
+    return {key: tuple(value) for key, value in lists.items()}
+
+
+def _check_platform_names(raw: dict[str, Any], platforms: Platforms, fail: Fail) -> None:
+    """Every key under ``coordinators:``, ``channels:`` and ``organisation:`` names a
+    platform: a typo
+    (``slak:``) would silently leave a platform without coordinators or channels."""
+    names = sorted(platforms)
+    for section in ("coordinators", "channels", "organisation"):
+        lists = raw.get(section)
+        for key in lists if isinstance(lists, dict) else ():
+            if key in platforms:
+                continue
+            problem = (f"is not a platform{schema.close_match(str(key), names)} "
+                       f"(the platforms: {', '.join(names)})")
+            # A platform's own setting written here (coordinators.slack_usergroup, as
+            # app.yaml had it before each platform got its own section).
+            owner, _, rest = str(key).partition("_")
+            model = platforms.get(owner)
+            moved = [name for name in (model.model_fields if model else ()) if rest in name]
+            if rest and moved:
+                problem = (f"is {owner}'s own setting now: write it as `{owner}:` with "
+                           f"`{moved[0]}:` (a top-level section of its own)")
+            raise fail((section, key), problem)
 
 
 def _survey(survey: schema.Survey, fail: Fail) -> Survey:

@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 import annotated_types
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from bot.core.config_schema import close_match, field_at
+from bot.core.config_schema import AppYaml, close_match, field_at
 from bot.core.config_yaml import Location, dotted, line_of
 from bot.core.errors import ConfigError
 
@@ -25,29 +25,32 @@ _KINDS = {
 }
 
 
-def config_error(source: str, error: ValidationError, lines: dict[Location, int]
-                 ) -> ConfigError:
-    """One ConfigError for the first problem in the file, carrying the others."""
-    found = [_one(source, detail, lines) for detail in error.errors()]
+def config_error(source: str, error: ValidationError, lines: dict[Location, int],
+                 root: type[BaseModel] = AppYaml, at: Location = ()) -> ConfigError:
+    """One ConfigError for the first problem in the file, carrying the others.
+    ``root`` is the model that was validated, found at ``at`` in the file (a
+    platform's own section)."""
+    found = [_one(source, detail, lines, root, at) for detail in error.errors()]
     found.sort(key=lambda e: e.line or 0)
     first, *others = found
     first.others = tuple(others)
     return first
 
 
-def _one(source: str, detail: ErrorDetails, lines: dict[Location, int]) -> ConfigError:
+def _one(source: str, detail: ErrorDetails, lines: dict[Location, int],
+         root: type[BaseModel], at: Location) -> ConfigError:
     where: Location = tuple(detail["loc"])
-    return ConfigError(source, dotted(where) or "(file)", _problem(detail, where),
-                       line=line_of(lines, where))
+    return ConfigError(source, dotted(at + where) or "(file)", _problem(detail, where, root),
+                       line=line_of(lines, at + where))
 
 
-def _problem(detail: ErrorDetails, where: Location) -> str:
+def _problem(detail: ErrorDetails, where: Location, root: type[BaseModel]) -> str:
     kind, value = detail["type"], detail.get("input")
     context: dict[str, Any] = dict(detail.get("ctx") or {})
     if kind == "missing":
         return "is missing"
     if kind == "extra_forbidden":
-        model, _ = field_at(where[:-1])
+        model, _ = field_at(where[:-1], root)
         known = list(model.model_fields) if model else []
         key = str(where[-1])
         hint = close_match(key, known) or f"; known keys: {', '.join(known)}"
@@ -60,7 +63,7 @@ def _problem(detail: ErrorDetails, where: Location) -> str:
         return (f"must be one of {', '.join(choices)}, not {_shown(value)}"
                 + close_match(str(value), choices))
     if kind in ("greater_than_equal", "less_than_equal"):
-        return _out_of_range(where, value)
+        return _out_of_range(where, value, root)
     if kind == "too_short" and isinstance(value, list):
         return "must list at least one entry"
     if kind == "string_too_short":
@@ -72,8 +75,8 @@ def _problem(detail: ErrorDetails, where: Location) -> str:
     return f"{detail['msg']} (found {_shown(value)})"
 
 
-def _out_of_range(where: Location, value: Any) -> str:
-    _, info = field_at(where)
+def _out_of_range(where: Location, value: Any, root: type[BaseModel]) -> str:
+    _, info = field_at(where, root)
     low = next((m.ge for m in getattr(info, "metadata", ()) if isinstance(m, annotated_types.Ge)),
                None)
     high = next((m.le for m in getattr(info, "metadata", ()) if isinstance(m, annotated_types.Le)),

@@ -1,4 +1,5 @@
-"""The shape of app.yaml, as pydantic models: the one description of every key.
+"""The shape of app.yaml, as pydantic models: the one statement of every key's type,
+default and limits (what each key means is in the catalogues, ``config.<key>``).
 
 Validation, the error texts of ``tandem check-config`` and the reference of
 ``tandem check-config --explain`` (also in the README) all come from here.
@@ -25,7 +26,7 @@ from pydantic import (
     model_validator,
 )
 
-from bot.core.i18n import FALLBACK, catalogue
+from bot.core.i18n import FALLBACK, LANGUAGES, catalogue
 
 REQUIRED_QUESTIONS = ("role", "topics", "languages")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -34,7 +35,6 @@ _ID = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _DAY = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
            "September", "October", "November", "December")
-_USERGROUP = re.compile(r"^(@[a-z0-9][a-z0-9._-]{0,79}|S[A-Z0-9]{2,20})$")
 
 
 def close_match(word: str, choices: Any) -> str:
@@ -119,12 +119,11 @@ def _lower(value: Any) -> Any:
     return value.lower() if isinstance(value, str) else value
 
 
-def _usergroup(value: str) -> str:
-    if not _USERGROUP.match(value):
-        raise ValueError(f"must be a user group handle like @hr-mentoring, not {value!r}")
-    return value
-
-
+if TYPE_CHECKING:
+    Language = str
+else:
+    #: One of the languages with catalogues (``bot.core.i18n.LANGUAGES``).
+    Language = Literal[tuple(LANGUAGES)]
 Text = Annotated[str, Field(min_length=1)]
 Identifier = Annotated[str, AfterValidator(_identifier)]
 Day = Annotated[date, BeforeValidator(_day)]
@@ -154,106 +153,69 @@ class Section(BaseModel):
 
 
 class Programme(Section):
-    name: Text = Field(description="the programme's name, shown in messages, apps and reports")
-    default_language: Literal["de", "en"] = Field(
-        "de", description="the language of people whose locale is unknown")
+    name: Text = Field()
+    default_language: Language = Field("de")
     privacy_url: Text | None = Field(
-        None, description="the programme's privacy notice (https://…), linked from app listings")
+        None)
     terms_url: Text | None = Field(
-        None, description="the programme's terms of use (https://…), linked from app listings")
+        None)
     timezone: Annotated[str, AfterValidator(_zone)] = Field(
-        "Europe/Berlin", description="an IANA time zone: the dates of round and rhythm are in it")
+        "Europe/Berlin")
 
 
-#: Keys of ``coordinators:`` that are not a platform's list of user ids.
-COORDINATOR_OPTIONS = ("slack_usergroup",)
+def _platform_name(value: str) -> str:
+    if not _ID.match(value):
+        raise ValueError(f"{value!r} must be a platform's name, like slack or teams")
+    return value
 
 
-class PerPlatform(Section):
-    """Lists keyed by platform name: the platforms below are documented; any other
-    adapter's name (lower-case letters, digits, _) is accepted too."""
-
-    model_config = ConfigDict(extra="allow", strict=True, frozen=True)
-
-    @model_validator(mode="after")
-    def _platform_lists(self) -> PerPlatform:
-        for key, value in (self.model_extra or {}).items():
-            if not _ID.match(key):
-                raise ValueError(f"{key!r} must be a platform's name, like slack or teams")
-            if not isinstance(value, list) or not all(
-                    isinstance(item, str) and item for item in value):
-                raise ValueError(f"{key}: must be a list of texts, not {value!r}")
-        return self
-
-
-class Coordinators(PerPlatform):
-    slack: Texts = Field([], description="Slack user ids of the coordinators (U…)")
-    teams: Texts = Field([], description="Teams users by their Entra (AAD) object id")
-    local: Texts = Field([], description="users of the in-process platform (tests, demo)")
-    slack_usergroup: Annotated[str, AfterValidator(_usergroup)] | None = Field(
-        None, description="a Slack user group whose members are coordinators too (@handle)")
-
-
-class Channels(PerPlatform):
-    slack: Texts = Field([], description="Slack channel ids that get the announcements")
-    teams: Texts = Field([], description="Teams channel ids (19:…@thread.tacv2)")
-    local: Texts = Field([], description="channels of the in-process platform (tests, demo)")
-
-
-class Organisation(PerPlatform):
-    slack: Texts = Field([], description="the Slack organisation the programme belongs to: its "
-                         "Enterprise Grid id (E…) or its workspaces (T…); requests and installs "
-                         "from elsewhere are refused (left out: any)")
+#: Lists keyed by platform name (``slack:``, ``teams:``, any adapter's name): which
+#: names exist is the adapters' business, checked by ``bot.core.config`` against the
+#: platforms the shell found.
+PerPlatform = dict[Annotated[str, AfterValidator(_platform_name)], Texts]
 
 
 class Topic(Section):
-    id: Identifier = Field(description="a short id: lower-case letters, digits and _")
-    de: Text = Field(description="the topic's German label")
-    en: Text = Field(description="the topic's English label")
+    id: Identifier = Field()
+    de: Text = Field()
+    en: Text = Field()
 
 
 class Survey(Section):
     questions: Annotated[list[Question], AfterValidator(_unique)] = Field(
-        list(get_args(Question)), description="the questions, in the order they are asked; "
-        "role, topics and languages are needed by the matching")
-    topics: list[Topic] = Field(min_length=1, description="the topics people choose from")
-    departments: Texts = Field([], description="the departments offered in the survey")
+        list(get_args(Question)))
+    topics: list[Topic] = Field(min_length=1)
+    departments: Texts = Field([])
     languages: Annotated[list[Annotated[str, AfterValidator(_two_letters)]],
                          AfterValidator(_unique)] = Field(
-        ["de", "en"], description="languages people may say they speak (two-letter codes)")
-    goals_max_length: int = Field(500, ge=50, le=2000,
-                                  description="the most characters a goal may have")
-    max_capacity: int = Field(4, ge=1, le=20, description="the most juniors one senior may take")
+        ["de", "en"])
+    goals_max_length: int = Field(500, ge=50, le=2000)
+    max_capacity: int = Field(4, ge=1, le=20)
 
 
 class Weights(Section):
-    topics: float | None = Field(None, ge=0, description="shared topics (left out: 50)")
-    meeting_mode: float | None = Field(None, ge=0, description="same meeting mode (left out: 15)")
-    timezone: float | None = Field(None, ge=0, description="close time zones (left out: 15)")
-    location: float | None = Field(None, ge=0, description="same location (left out: 10)")
-    languages: float | None = Field(None, ge=0, description="more shared languages (left out: 10)")
+    topics: float | None = Field(None, ge=0)
+    meeting_mode: float | None = Field(None, ge=0)
+    timezone: float | None = Field(None, ge=0)
+    location: float | None = Field(None, ge=0)
+    languages: float | None = Field(None, ge=0)
 
 
 class Matching(Section):
-    reporting_line_depth: int = Field(2, ge=0, le=20, description="never pair someone with "
-                                      "a manager this many levels up")
-    forbid_same_department: bool = Field(True, description="never pair two people of one "
-                                         "department")
-    allow_repeat_pairs: bool = Field(False, description="allow pairs of an earlier round again")
-    fairness: bool = Field(False, description="first lift the worst tandem's score, then the "
-                           "total")
-    weights: Weights = Field(Weights(), description="how much each criterion counts in a "
-                             "pair's score, relative to the others")
+    reporting_line_depth: int = Field(2, ge=0, le=20)
+    forbid_same_department: bool = Field(True)
+    allow_repeat_pairs: bool = Field(False)
+    fairness: bool = Field(False)
+    weights: Weights = Field(Weights())
 
 
 class Round(Section):
-    name: Text = Field(description="the round's name, used by `--round` and in reports")
-    signup_opens: Day = Field(description="the first day to sign up")
-    signup_closes: Day = Field(description="the last day to sign up; before starts")
-    starts: Day = Field(description="the day the tandems start (kick-off)")
-    length_months: int = Field(6, ge=1, le=24, description="how long the tandems run")
-    meetings_per_month: int = Field(1, ge=1, le=4, description="meetings each tandem is "
-                                    "nudged to have a month")
+    name: Text = Field()
+    signup_opens: Day = Field()
+    signup_closes: Day = Field()
+    starts: Day = Field()
+    length_months: int = Field(6, ge=1, le=24)
+    meetings_per_month: int = Field(1, ge=1, le=4)
 
 
 def message_switches() -> tuple[str, ...]:
@@ -275,27 +237,17 @@ else:
 
 
 class Rhythm(Section):
-    nudge_weekday: Weekday = Field("tuesday", description="the weekday of the monthly nudge")
-    nudge_time: ClockTime = Field(time(10, 0), description="the nudge's local time, in each "
-                                  "person's time zone")
-    lifecycle_time: ClockTime = Field(time(10, 0), description="the time of announcements and "
-                                      "reminders, in programme.timezone")
-    grace_hours: int = Field(72, ge=1, le=24 * 27, description="a message missed while the bot "
-                             "was down goes out late within this many hours, else is skipped")
-    reminder_days: int = Field(7, ge=1, le=21, description='"Not yet, remind me" comes back '
-                               "after this many days")
-    stalled_after_periods: int = Field(2, ge=1, le=12, description="tell the coordinators when "
-                                       "a tandem missed this many months")
-    signup_reminder_days: int = Field(3, ge=1, le=30, description="remind the channels this "
-                                      "many days before sign-up closes")
-    tick_seconds: int = Field(60, ge=5, le=3600, description='how often the scheduler asks '
-                              '"what is due now?"')
-    claim_lease_seconds: int = Field(300, ge=5, le=3600, description="another sender may take "
-                                     "over a claimed message after this many seconds")
-    leader_lease_seconds: int = Field(30, ge=3, le=600, description="with several instances, "
-                                      "another takes over the scheduler this long after the "
-                                      "leader stopped")
-    messages: Messages = Field(Messages(), description="switch lifecycle messages off with false")
+    nudge_weekday: Weekday = Field("tuesday")
+    nudge_time: ClockTime = Field(time(10, 0))
+    lifecycle_time: ClockTime = Field(time(10, 0))
+    grace_hours: int = Field(72, ge=1, le=24 * 27)
+    reminder_days: int = Field(7, ge=1, le=21)
+    stalled_after_periods: int = Field(2, ge=1, le=12)
+    signup_reminder_days: int = Field(3, ge=1, le=30)
+    tick_seconds: int = Field(60, ge=5, le=3600)
+    claim_lease_seconds: int = Field(300, ge=5, le=3600)
+    leader_lease_seconds: int = Field(30, ge=3, le=600)
+    messages: Messages = Field(Messages())
 
 
 def _country(value: str) -> str:
@@ -305,71 +257,59 @@ def _country(value: str) -> str:
 
 
 class Meetings(Section):
-    length_minutes: int = Field(60, ge=15, le=240, description="how long a tandem's meeting "
-                                "is; Find a time proposes slots of this length")
-    working_hours_start: ClockTime = Field(time(9, 0), description="the start of the working "
-                                           "day, in each person's time zone")
-    working_hours_end: ClockTime = Field(time(17, 0), description="the end of the working "
-                                         "day, in each person's time zone")
+    length_minutes: int = Field(60, ge=15, le=240)
+    working_hours_start: ClockTime = Field(time(9, 0))
+    working_hours_end: ClockTime = Field(time(17, 0))
     working_days: Annotated[list[Weekday], AfterValidator(_unique)] = Field(
-        ["monday", "tuesday", "wednesday", "thursday", "friday"],
-        description="the days people work; meetings are proposed on these only")
+        ["monday", "tuesday", "wednesday", "thursday", "friday"])
     country: Annotated[str, AfterValidator(_country)] | None = Field(
-        "DE", description="whose public holidays are skipped (ISO code, e.g. DE, US, IN), "
-        "unless a person's own country is known")
-    region: Text | None = Field(None, description="the country's region for regional "
-                                "holidays (e.g. BY for Bavaria)")
-    window_days: int = Field(14, ge=2, le=60, description="how far ahead Find a time looks")
+        "DE")
+    region: Text | None = Field(None)
+    window_days: int = Field(14, ge=2, le=60)
 
 
 class Report(Section):
-    min_group_size: int = Field(5, ge=3, le=100, description='figures over fewer people are '
-                                'shown as "fewer than N", so nobody can be identified')
+    min_group_size: int = Field(5, ge=3, le=100)
 
 
 class Privacy(Section):
-    retention_months: int | None = Field(None, ge=1, le=120, description="erase a round's "
-                                         "people this many months after it ended (left out: "
-                                         "kept until each person types forget-me)")
+    retention_months: int | None = Field(None, ge=1, le=120)
 
 
 class Announcement(Section):
-    id: Identifier = Field(description="a short id; each announcement is sent once")
-    at: Instant = Field(description="when to post it, with its offset: "
-                        "2027-03-01T10:00:00+01:00")
-    channel: Text | None = Field(None, description="one of the channels above (or use channels)")
-    channels: Texts | None = Field(None, description="several of the channels above (left out: "
-                                   "all)")
-    text_de: AnnouncementText = Field(description="the German text")
-    text_en: AnnouncementText = Field(description="the English text")
-    signup_button: bool = Field(False, description='add a "Sign up" button')
+    id: Identifier = Field()
+    at: Instant = Field()
+    channel: Text | None = Field(None)
+    channels: Texts | None = Field(None)
+    text_de: AnnouncementText = Field()
+    text_en: AnnouncementText = Field()
+    signup_button: bool = Field(False)
 
 
 class AppYaml(Section):
     """The whole file."""
 
-    programme: Programme = Field(description="who runs it, in which language and time zone")
-    coordinators: Coordinators = Field(Coordinators(), description="who may match, announce "
-                                       "and see the figures")
-    channels: Channels = Field(Channels(), description="where announcements go")
-    organisation: Organisation = Field(Organisation(), description="whose workspaces may use "
-                                       "the bot (OAuth installs)")
-    survey: Survey = Field(description="the interest survey")
-    matching: Matching = Field(Matching(), description="the matching's rules and weights")
-    round: Round = Field(description="the current round's dates")
-    rhythm: Rhythm = Field(Rhythm(), description="the round's cadence")
-    meetings: Meetings = Field(Meetings(), description="finding a time for the tandems' "
-                               "meetings")
-    report: Report = Field(Report(), description="the programme's figures")
-    privacy: Privacy = Field(Privacy(), description="how long personal data is kept")
-    announcements: list[Announcement] = Field([], description="channel posts planned ahead")
+    programme: Programme = Field()
+    coordinators: PerPlatform = Field({})
+    channels: PerPlatform = Field({})
+    organisation: PerPlatform = Field({})
+    survey: Survey = Field()
+    matching: Matching = Field(Matching())
+    round: Round = Field()
+    rhythm: Rhythm = Field(Rhythm())
+    meetings: Meetings = Field(Meetings())
+    report: Report = Field(Report())
+    privacy: Privacy = Field(Privacy())
+    announcements: list[Announcement] = Field([])
 
 
-def field_at(where: tuple[str | int, ...]) -> tuple[type[BaseModel] | None, Any]:
-    """The model that holds the key at ``where``, and that key's FieldInfo (None if unknown)."""
+def field_at(where: tuple[str | int, ...], root: type[BaseModel] = AppYaml
+             ) -> tuple[type[BaseModel] | None, Any]:
+    """The model that holds the key at ``where`` (in ``root``), and that key's FieldInfo
+    (None if unknown)."""
     from typing import get_args, get_origin
 
-    model: type[BaseModel] | None = AppYaml
+    model: type[BaseModel] | None = root
     info: Any = None
     for step in where:
         if isinstance(step, int):

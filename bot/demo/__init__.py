@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.core.clock import FixedClock
-from bot.core.config import AppConfig, load_config
+from bot.core.config import AppConfig
 from bot.core.i18n import t
 from bot.core.settings import Settings
 from bot.demo.cast import CHANNEL_ID, CHANNEL_NAME, COORDINATOR, JUNIORS, ORG, Employee
 from bot.demo.script import Story
 from bot.demo.timeline import RecordingMessenger, Timeline
+from bot.platforms import load_app_config
 from conversations import figures as figs
 from conversations.context import FlowContext
 from storage import rounds
@@ -45,7 +46,7 @@ class DemoOptions:
 
 def demo_config(language: str) -> AppConfig:
     path = Path(os.environ.get("TANDEM_CONFIG") or Settings().config_path)
-    config = load_config(path if path.exists() else REPO_CONFIG)
+    config = load_app_config(path if path.exists() else REPO_CONFIG)
     return replace(
         config,
         default_language=language,

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from pydantic import BaseModel
+
 from bot.core.config import AppConfig
 from bot.core.i18n import add_catalogues
 
@@ -109,6 +111,9 @@ class Platform:
     commands: tuple[Command, ...] = ()
     #: The SDK's loggers that narrate retries: quiet while ``tandem doctor`` checks.
     noisy_loggers: tuple[str, ...] = ()
+    #: The schema of the platform's own section of app.yaml (``slack:``), if it has one;
+    #: its keys are explained by ``config.<name>.<key>`` in the folder's catalogues.
+    options: type[BaseModel] | None = None
 
     @classmethod
     def folder(cls, package: str, title: str, read_settings: Callable[[Mapping[str, str]], Any],
@@ -117,7 +122,7 @@ class Platform:
         ``__name__``), laid out as Slack's and Teams' are: ``adapter.build`` and
         ``doctor.check`` in its modules, its strings in ``catalogues/`` (merged now),
         and what it needs named by its settings (their ``missing()`` with nothing set).
-        ``more``: ``commands``, ``noisy_loggers``."""
+        ``more``: ``commands``, ``noisy_loggers``, ``options``."""
         add_catalogues(Path(sys.modules[package].__file__ or "").parent / "catalogues")
         return cls(name=package.rpartition(".")[2], title=title, read_settings=read_settings,
                    build=lazy(f"{package}.adapter", "build"),
