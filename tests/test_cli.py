@@ -17,7 +17,7 @@ import yaml
 
 from bot.core.clock import FixedClock
 from bot.core.config import AppConfig
-from storage.db import Database
+from storage.db import Database, head_revision
 from tests.helpers import ROOT
 from tests.helpers.cli import tandem
 from tests.helpers.live import free_port
@@ -87,7 +87,7 @@ def test_run_due_says_what_it_did(tmp_path: Path) -> None:
 def test_operator_lines_follow_the_cli_language(tmp_path: Path) -> None:
     env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/d.db"}
     migrated = tandem("--language", "de", "migrate", env=env)
-    assert migrated.stdout == "Die Datenbank ist auf Revision 0007 (aktuell)\n"
+    assert migrated.stdout == f"Die Datenbank ist auf Revision {head_revision()} (aktuell)\n"
     checked = tandem("--language", "de", "check-config", env=env)
     assert checked.stdout.endswith("Runde '2027-spring', 10 Themen\nPlattformen: keine "
                                    "eingerichtet\n")
