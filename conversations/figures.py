@@ -29,12 +29,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from bot.core.config import AppConfig
 from conversations.schedule import RoundDates, add_months
-from storage import checkins, participants, responses, tandems
+from storage import checkins, meetings, participants, responses, tandems
 from storage.db import Database
 from storage.models import Participant, ParticipantStatus, Response, Round, Tandem, TandemStatus
 
@@ -52,6 +52,8 @@ class MonthFigures:
     #: meetings held (check-ins "met") and meetings expected; None when hidden
     meetings: int | None
     expected: int
+    #: meetings put in the calendar with Find a time; None when hidden
+    scheduled: int | None = None
 
     @property
     def rate(self) -> float | None:
@@ -144,6 +146,8 @@ class RoundData:
     tandems: tuple[Tandem, ...]
     checkins: dict[tuple[int, int], str]
     responses: tuple[Response, ...]
+    #: meetings in the calendar (Find a time) per period: counts only
+    scheduled: Counter[int] = field(default_factory=Counter)
 
 
 async def load(db: Database, current: Round) -> RoundData:
@@ -153,7 +157,8 @@ async def load(db: Database, current: Round) -> RoundData:
         people = tuple(await participants.in_round_or_tandems(session, current.id, member_ids))
         answers = await checkins.checkins(session, current.id)
         written = tuple(await responses.round_responses(session, current.id))
-    return RoundData(current, people, pairs, answers, written)
+        scheduled = await meetings.scheduled_by_period(session, current.id)
+    return RoundData(current, people, pairs, answers, written, scheduled)
 
 
 def _hide(value: int, group: int, k: int) -> int | None:
@@ -212,6 +217,7 @@ def programme(config: AppConfig, data: RoundData, now: datetime) -> Figures:
             finished=all(p <= calendar.finished for p in periods), tandems=len(data.tandems),
             meetings=_hide(held, len(data.tandems), k) if started else None,
             expected=len(data.tandems) * calendar.per_month if started else 0,
+            scheduled=_hide(sum(data.scheduled[p] for p in periods), len(data.tandems), k),
         ))
 
     finished = calendar.finished

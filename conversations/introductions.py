@@ -16,13 +16,16 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection
+from dataclasses import replace
 from datetime import timedelta
 from functools import partial
 
 from bot.core.i18n import t
 from bot.matching.explain import describe_tandem
+from conversations.audience import Compose
 from conversations.context import FlowContext
 from conversations.match_input import key, tandem_from_json
+from conversations.meetings import find_button
 from conversations.messages import Message, Paragraph
 from conversations.owed import Owed, for_channels, for_tandem, record
 from conversations.schedule import RoundDates
@@ -84,6 +87,15 @@ def kickoff(ctx: FlowContext, pair: TandemPeople, current: Round, language: str,
     )
 
 
+def with_find_a_time(compose: Compose, tandem_id: int) -> Compose:
+    """The introduction with a "Find a time" button for the first meeting."""
+    def composed(language: str, reader: Participant) -> Message:
+        message = compose(language, reader)
+        return replace(message, buttons=(*message.buttons,
+                                         find_button(language, tandem_id, 1)))
+    return composed
+
+
 async def owe_introductions(ctx: FlowContext, session: Session, current: Round,
                             only: Collection[int] | None = None) -> list[str]:
     """Record every tandem's introduction, then the channels' announcement, as owed,
@@ -95,7 +107,8 @@ async def owe_introductions(ctx: FlowContext, session: Session, current: Round,
         if only is None or pair.tandem.id in only:
             owed += for_tandem(
                 ctx, pair, current.id, "introduction", f"intro:{pair.tandem.id}",
-                partial(guide, ctx, pair, current, title_key="intro.title"))
+                with_find_a_time(partial(guide, ctx, pair, current, title_key="intro.title"),
+                                 pair.tandem.id))
     if only is None:
         owed += for_channels(ctx, f"announce:matching:{current.id}", current.id,
                              "announcement", partial(matching_announcement, ctx, current, pairs))

@@ -19,6 +19,7 @@ and the coordinators are told once, as for every other message.
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -47,7 +48,7 @@ from storage.tandems import TandemPeople
 
 log = logging.getLogger(__name__)
 
-DIRECT, GROUP, CHANNEL = "direct", "group", "channel"
+DIRECT, GROUP, CHANNEL, FILE = "direct", "group", "channel", "file"
 #: How many owed messages the safety net sends at once.
 PARALLEL_SENDS = 16
 
@@ -64,13 +65,16 @@ class Owed:
     participant_id: int | None = None
     #: For a group message: one private message per partner, should the group fail.
     fallback: tuple[Owed, ...] = ()
+    #: For a file: its name and its content, base64.
+    file: tuple[str, str] | None = None
 
     def payload(self) -> dict[str, Any]:
         return {"to": self.to, "targets": list(self.targets),
                 "message": message_to_json(self.message),
                 "participant": self.participant_id,
                 "fallback": [{**f.payload(), "key": f.claim.key, "kind": f.claim.kind,
-                              "recipient": f.claim.recipient} for f in self.fallback]}
+                              "recipient": f.claim.recipient} for f in self.fallback],
+                **({"file": list(self.file)} if self.file else {})}
 
 
 async def record(session: Session, owed: Sequence[Owed], now: datetime) -> list[str]:
@@ -90,6 +94,20 @@ def for_person(ctx: FlowContext, person: Participant, round_id: int | None, kind
     message = compose(ctx.language(person.locale), person)
     claim = Claim(key, kind, person.platform, person.user_id, round_id)
     return [Owed(claim, DIRECT, (person.user_id,), message, person.id)]
+
+
+def file_for(ctx: FlowContext, person: Participant, round_id: int | None, kind: str,
+             key: str, filename: str, content: Callable[[str], str], compose: Compose
+             ) -> list[Owed]:
+    """A file for a participant (a calendar invite), with ``compose``'s message beside
+    it; ``content(language)`` is the file, base64. Files cannot be found again in a
+    chat's history: one whose sender died before recording it may come twice."""
+    if person.status == "forgotten":
+        return []
+    language = ctx.language(person.locale)
+    claim = Claim(key, kind, person.platform, person.user_id, round_id)
+    return [Owed(claim, FILE, (person.user_id,), compose(language, person), person.id,
+                 file=(filename, content(language)))]
 
 
 def for_tandem(ctx: FlowContext, pair: TandemPeople, round_id: int, kind: str, key: str,
@@ -165,6 +183,10 @@ async def _deliver(ctx: FlowContext, key: str) -> Sent:
             return await messenger.send_group(targets, message)
         if data["to"] == CHANNEL:
             return await messenger.post_channel(targets[0], message)
+        if data["to"] == FILE:
+            name, content = data["file"]
+            return await messenger.send_file(targets[0], str(name),
+                                             base64.b64decode(str(content)), message)
         return await messenger.send_direct(targets[0], message)
 
     async def recover() -> str | None:

@@ -97,6 +97,8 @@ def figure_blocks(config: AppConfig, f: Figures, language: str) -> tuple[Block, 
         else:
             value = t(language, "figures.month_value", meetings=m.meetings,
                       expected=m.expected, percent=percent(m.meetings, m.expected, language))
+        if m.scheduled:
+            value += " · " + t(language, "meetings.figures_scheduled", count=m.scheduled)
         months.append((label, value))
     blocks.append(Facts(tuple(months)))
     blocks.append(Paragraph(t(language, "figures.funnel_title")))

@@ -22,7 +22,7 @@ from conversations.outbox import Sent
 from conversations.schedule import RoundDates
 from conversations.scheduled import BY_NAME, KINDS, wrapup_outcome
 from conversations.scheduling import Due, Kind, Situation, deliver
-from storage import checkins, deliveries, processed_events, rounds, tandems
+from storage import checkins, deliveries, meetings, processed_events, rounds, tandems
 from storage.models import Participant, Round, RoundStatus
 from storage.tandems import TandemPeople
 
@@ -76,6 +76,7 @@ async def run_due(ctx: FlowContext, now: datetime | None = None) -> DueReport:
         if pairs:
             situation.answers = await checkins.checkins(session, current.id)
             situation.reminders = await checkins.due_reminders(session, current.id, now)
+            situation.meetings = await meetings.scheduled(session, current.id)
     # Breaks that end now: the resume and its notes are owed together, sent below.
     await breaks.resume_due(ctx, now)
     # Owed messages a crash, an outage or a dead sender left behind go out first.

@@ -19,6 +19,7 @@ from conversations import (
     command_list,
     evaluation,
     matching,
+    meetings,
     membership,
     privacy,
     round_control,
@@ -83,6 +84,11 @@ BUTTONS: dict[str, Handler[ButtonPress]] = {
     privacy.FORGET_CONFIRM: privacy.forget_answer,
     breaks.SET_END: breaks.open_form,
     privacy.FORGET_CANCEL: privacy.forget_answer,
+    meetings.MORE: meetings.find_a_time,
+    meetings.PICK: meetings.pick,
+    meetings.ACCEPT: meetings.accept,
+    meetings.DECLINE: meetings.decline,
+    meetings.CANCEL: meetings.cancel,
     # The buttons of scheduled messages (nudge, pulse, evaluation, ...) are declared
     # with their kind.
     **scheduled.button_handlers(),

@@ -28,17 +28,17 @@ Who sees what, in the order ``run_due`` sends it:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core.i18n import t
-from conversations import checkin, evaluation, running_round
+from conversations import checkin, evaluation, meetings, running_round
 from conversations.announce import channel_message
 from conversations.audience import group_capable
 from conversations.context import FlowContext
 from conversations.introductions import kickoff
 from conversations.messages import Message, Paragraph, command_button
-from conversations.schedule import in_grace, zone_of
+from conversations.schedule import in_grace, local_instant, zone_of
 from conversations.scheduling import (
     Audience,
     Build,
@@ -161,6 +161,8 @@ async def _nudges(s: Situation) -> list[Due]:
             if latest is None:
                 continue
             period, due = latest
+            if (pair.tandem.id, period) in s.meetings:
+                continue  # the month is covered: its check-in follows the meeting
             if in_grace(due, s.now, rhythm) and s.answers.get((pair.tandem.id, period)) != "met":
                 found.append(Due({"period": period}, pair=pair, person=person))
     return found
@@ -175,6 +177,7 @@ async def _reminders(s: Situation) -> list[Due]:
             for reminder in s.reminders
             if reminder.tandem_id in by_id
             and s.answers.get((reminder.tandem_id, reminder.period)) != "met"
+            and (reminder.tandem_id, reminder.period) not in s.meetings
             and in_grace(reminder.due_at, s.now, rhythm)]  # long overdue helps nobody
 
 
@@ -211,6 +214,50 @@ CHECK_IN = (
     ButtonSpec(checkin.CHECKIN_LATER, "checkin.later_button", checkin.answer),
     ButtonSpec(checkin.CHECKIN_HELP, "checkin.help_button", checkin.answer),
 )
+#: The nudge and the reminder also offer to find a time.
+NUDGE = (*CHECK_IN, ButtonSpec(meetings.FIND, "meetings.find_button", meetings.find_a_time))
+
+
+def _meeting_ahead(s: Situation, tandem_id: int) -> bool:
+    """A meeting in the calendar, or held less than a week ago (its check-in is out)."""
+    return any(m.tandem_id == tandem_id and m.starts_at is not None
+               and m.starts_at >= s.now - timedelta(days=7) for m in s.meetings.values())
+
+
+def meeting_checkin_at(s: Situation, people: tuple[Participant, ...], start: datetime
+                       ) -> datetime:
+    """The morning (nudge time) of the first working day after the meeting, for the
+    latest of ``people``: each counts working days and holidays of their own."""
+    hours = [meetings.working_time(s.ctx, p) for p in people]
+    return max(local_instant(day, s.ctx.config.rhythm.nudge_time, person.zone)
+               for person, day in meetings.first_working_day_after(hours, start))
+
+
+async def _meeting_checkins(s: Situation) -> list[Due]:
+    """"Did you meet?" the working day after a scheduled meeting, in each one's morning."""
+    found, by_id = [], {pair.tandem.id: pair for pair in s.pairs}
+    for (tandem_id, period), meeting in s.meetings.items():
+        pair = by_id.get(tandem_id)
+        if pair is None or meeting.starts_at is None or meeting.starts_at > s.now \
+                or s.answers.get((tandem_id, period)) == "met":
+            continue
+        audiences = [None] if group_capable(s.ctx, pair) else list(pair.people)
+        for person in audiences:
+            people = pair.people if person is None else (person,)
+            if in_grace(meeting_checkin_at(s, people, meeting.starts_at), s.now,
+                        s.ctx.config.rhythm):
+                found.append(Due({"period": period}, pair=pair, person=person))
+    return found
+
+
+def _meeting_checkin_message(s: Situation, due: Due, language: str, reader: Participant | None
+                             ) -> Message:
+    assert due.pair is not None
+    meeting = s.meetings[(due.pair.tandem.id, due.params["period"])]
+    assert meeting.starts_at is not None
+    where = meetings.zone(s.ctx, reader) if reader is not None else s.ctx.config.timezone
+    return Message(title=t(language, "meetings.checkin_title"), blocks=(Paragraph(t(
+        language, "meetings.checkin", day=meetings.when(language, meeting.starts_at, where))),))
 
 
 def stalled_since(answers: Mapping[tuple[int, int], str], tandem_id: int, period: int,
@@ -227,6 +274,8 @@ def stalled_since(answers: Mapping[tuple[int, int], str], tandem_id: int, period
 async def _stalled(s: Situation) -> list[Due]:
     rhythm, found = s.ctx.config.rhythm, []
     for pair in s.pairs:
+        if _meeting_ahead(s, pair.tandem.id):
+            continue  # a meeting in the calendar (or just held) is no stalled tandem
         latest = running_round.latest_nudge(s.dates, rhythm, _zones(s, pair.people), s.now,
                                             pair.tandem)
         since = latest and stalled_since(s.answers, pair.tandem.id, latest[0],
@@ -312,13 +361,15 @@ KINDS: tuple[Kind, ...] = (
     Kind("kickoff", "kickoff", _kickoff, Audience.TANDEM, _kickoff_message,
          key="kickoff:{tandem}"),
     Kind("nudge", None, _nudges, Audience.TANDEM, _nudge_message("nudge"),
-         key="nudge:{tandem}:{period}", buttons=CHECK_IN, value="{tandem}:{period}"),
+         key="nudge:{tandem}:{period}", buttons=NUDGE, value="{tandem}:{period}"),
+    Kind("meeting_checkin", None, _meeting_checkins, Audience.TANDEM, _meeting_checkin_message,
+         key="meeting-checkin:{tandem}:{period}", buttons=CHECK_IN, value="{tandem}:{period}"),
     Kind("stalled", None, _stalled, Audience.COORDINATORS, _stalled_message,
          key="stalled:{tandem}:{since}"),
     Kind(running_round.WAITING, None, running_round.waiting_due, Audience.COORDINATORS,
          running_round.waiting_message, key="waiting:{round}:{n}"),
     Kind("reminder", None, _reminders, Audience.TANDEM, _nudge_message("reminder"),
-         key="reminder:{tandem}:{period}", buttons=CHECK_IN, value="{tandem}:{period}"),
+         key="reminder:{tandem}:{period}", buttons=NUDGE, value="{tandem}:{period}"),
     Kind("pulse", "pulse", _pulse, Audience.PERSON, _pulse_message,
          key="pulse:{round}:{person}", value="{round}", buttons=(
              ButtonSpec(checkin.PULSE_GOOD, "pulse.good", checkin.pulse_answer, "primary"),

@@ -32,7 +32,7 @@ from conversations.outbox import Sent
 from conversations.outcomes import Outcome
 from conversations.schedule import RoundDates
 from conversations.tandem_delivery import to_channels, to_coordinators, to_person, to_tandem
-from storage.models import Participant, ParticipantStatus, Reminder, Round
+from storage.models import Meeting, Participant, ParticipantStatus, Reminder, Round
 from storage.tandems import TandemPeople
 
 ButtonHandler = Callable[[FlowContext, ButtonPress], Awaitable[Outcome]]
@@ -69,6 +69,8 @@ class Situation:
     #: check-in answers by (tandem id, period)
     answers: dict[tuple[int, int], str] = field(default_factory=dict)
     reminders: list[Reminder] = field(default_factory=list)
+    #: agreed meetings by (tandem id, period)
+    meetings: dict[tuple[int, int], Meeting] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -103,6 +103,15 @@ class ActionStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class MeetingStatus(StrEnum):
+    """``open`` while times are offered, ``scheduled`` once a partner accepted one
+    (a move keeps it scheduled), ``cancelled`` when a partner called it off."""
+
+    OPEN = "open"
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
@@ -432,3 +441,30 @@ class OAuthState(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     state: Mapped[str] = mapped_column(String(128), unique=True)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Meeting(Base):
+    """A tandem's meeting for one month: the slots offered, a partner's pick, the agreed
+    time and the invite's SEQUENCE. One row per tandem and period, so a month has one
+    meeting; ``version`` makes every change a compare-and-set."""
+
+    __tablename__ = "meetings"
+    __table_args__ = (UniqueConstraint("tandem_id", "period", name="uq_meeting_period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tandem_id: Mapped[int] = mapped_column(ForeignKey("tandems.id", ondelete="CASCADE"))
+    period: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default=MeetingStatus.OPEN)
+    #: the starts on offer now, and every start offered for this month (ISO, UTC)
+    offered: Mapped[list[str]] = mapped_column(JSON, default=list)
+    shown: Mapped[list[str]] = mapped_column(JSON, default=list)
+    picked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    picked_by: Mapped[int | None] = mapped_column(
+        ForeignKey("participants.id", ondelete="SET NULL"))
+    starts_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    ends_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    #: the SEQUENCE of the last invite sent (None: none yet)
+    sequence: Mapped[int | None] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -36,6 +36,7 @@ from storage.models import (
     Delivery,
     MatchProposal,
     MatchRule,
+    Meeting,
     Participant,
     ParticipantStatus,
     ProcessedEvent,
@@ -467,6 +468,20 @@ async def _actions_erase(session: AsyncSession, person: Person, token: str,
         action.payload = scrub(action.payload, person, token)
 
 
+async def _meetings_export(session: AsyncSession, person: Person) -> list[Row]:
+    if not person.tandem_ids:
+        return []
+    return [as_row(m) for m in await session.scalars(
+        select(Meeting).where(Meeting.tandem_id.in_(person.tandem_ids)).order_by(Meeting.id))]
+
+
+async def _meetings_erase(session: AsyncSession, person: Person, token: str,
+                          now: datetime) -> None:
+    """A meeting's time is the two partners' together: gone with either of them."""
+    if person.tandem_ids:
+        await session.execute(delete(Meeting).where(Meeting.tandem_id.in_(person.tandem_ids)))
+
+
 REGISTRY: dict[str, Holds | NoPersonalData] = {
     "workspaces": NoPersonalData("a Slack workspace or Teams tenant: the organisation"),
     "rounds": NoPersonalData("a round's name and dates"),
@@ -486,6 +501,7 @@ REGISTRY: dict[str, Holds | NoPersonalData] = {
     "installations": NoPersonalData("an app installation of a workspace or org (Slack OAuth "
                                     "mode): the organisation's, with the installing admin's id"),
     "oauth_states": NoPersonalData("a one-time state of an install in progress"),
+    "meetings": Holds(_meetings_export, _meetings_erase),
 }
 
 

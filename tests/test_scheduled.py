@@ -24,6 +24,7 @@ KEYS = {
     "signup_closed": "signup-closed:{round}",
     "kickoff": "kickoff:{tandem}",
     "nudge": "nudge:{tandem}:{period}",
+    "meeting_checkin": "meeting-checkin:{tandem}:{period}",
     "stalled": "stalled:{tandem}:{since}",
     "reminder": "reminder:{tandem}:{period}",
     "pulse": "pulse:{round}:{person}",

@@ -1,0 +1,138 @@
+"""Find a time on Slack, over HTTP: introduction -> Find a time -> pick -> accept
+-> the invite file reaches both DMs (files upload v2 against the fake Slack) ->
+the month's nudge is skipped -> the check-in arrives the working day after."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import icalendar
+import pytest
+import vobject
+
+from bot.core.clock import FixedClock
+from conversations.rhythm import run_due
+from storage.db import Database
+from tests.fakes.slack_api import FakeSlack, FakeUser
+from tests.helpers.servers import Served, post
+from tests.helpers.slack_requests import (
+    GOOD,
+    block_action,
+    slash_command,
+    survey_state,
+    view_submission,
+)
+
+COORDINATOR = "U0COORD01"
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+@pytest.fixture
+def slack_users() -> list[FakeUser]:
+    return [
+        FakeUser(COORDINATOR, "Clara", locale="en-US"),
+        FakeUser("U0ANNA", "Anna", locale="de-DE", tz="Europe/Berlin"),
+        FakeUser("U0KATRIN", "Katrin", locale="en-US", tz="America/New_York"),
+    ]
+
+
+def blocks_of(call: dict[str, Any]) -> list[dict[str, Any]]:
+    blocks = call.get("blocks") or []
+    return blocks if isinstance(blocks, list) else json.loads(blocks)
+
+
+def buttons_in(calls: list[dict[str, Any]], action: str) -> list[str]:
+    return [e["value"] for call in calls for b in blocks_of(call) if b["type"] == "actions"
+            for e in b["elements"] if e["action_id"] == action]
+
+
+def posted(slack: FakeSlack, channel: str) -> list[dict[str, Any]]:
+    return [c for c in slack.of("chat.postMessage") if slack.channel_of(c["channel"]) == channel]
+
+
+async def press(server: Served, slack: FakeSlack, user: str, action: str, value: str
+                ) -> dict[str, Any]:
+    before = len(slack.of("response_url"))
+    status, _ = await post(server, block_action(user, action, value,
+                                                response_url=slack.response_url()))
+    assert status == 200
+    return (await slack.wait_for("response_url", before + 1))[-1]
+
+
+async def test_find_a_time_to_invite_on_slack(
+        server: Served, slack: FakeSlack, clock: FixedClock, db: Database) -> None:
+    ctx = server.runtime.ctx
+    clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
+    for user, answers in (
+        ("U0ANNA", {"department": "Marketing", "topics": ["ai_tools"], "languages": ["de",
+                                                                                  "en"]}),
+        ("U0KATRIN", {"role": "mentee", "department": "Finance", "topics": ["ai_tools"],
+                      "languages": ["de", "en"], "capacity": "1"}),
+    ):
+        body = view_submission(user, "survey", survey_state(**{**GOOD, "manager": None,
+                                                                **answers}))
+        assert (await post(server, body))[0] == 200
+    clock.set(datetime(2027, 1, 16, 9, 30, tzinfo=UTC))
+    await post(server, slash_command(COORDINATOR, "match"))
+    await slack.wait_for("files.completeUploadExternal")
+    [confirm] = buttons_in(posted(slack, "D0COORD01"), "match.confirm")
+    await press(server, slack, COORDINATOR, "match.confirm", confirm)
+    group = "G" + "ANNA" + "TRIN"
+    await slack.wait_for("chat.postMessage", 5)  # the introduction and the announcement
+
+    # 1. The introduction's Find a time: three slots in Anna's zone, Katrin's time beside.
+    [find] = buttons_in(posted(slack, group), "meeting.find")
+    offer = await press(server, slack, "U0ANNA", "meeting.find", find)
+    picks = buttons_in([offer], "meeting.pick")
+    assert len(picks) == 3
+    assert "Katrin:" in json.dumps(offer["blocks"], ensure_ascii=False)
+    # 2. Anna takes the first; Katrin is asked in her DM, in English, in her time.
+    picked = await press(server, slack, "U0ANNA", "meeting.pick", picks[0])
+    assert "Katrin" in picked["text"]
+    await slack.wait_for("chat.postMessage", 6)
+    [accept] = buttons_in(posted(slack, "D0KATRIN"), "meeting.accept")
+    assert "Anna proposes" in json.dumps(posted(slack, "D0KATRIN")[-1]["blocks"])
+    # 3. Katrin accepts: both get the invite in their DM as a file (upload v2).
+    accepted = await press(server, slack, "U0KATRIN", "meeting.accept", accept)
+    assert "Done" in accepted["text"]
+    completed = await slack.wait_for("files.completeUploadExternal", 3)
+    invites = completed[1:]
+    assert sorted(c["channel_id"] for c in invites) == ["D0ANNA", "D0KATRIN"]
+    starts = set()
+    for call in invites:
+        files = call["files"] if isinstance(call["files"], list) else json.loads(call["files"])
+        content = slack.uploads[files[0]["id"]]
+        calendar = icalendar.Calendar.from_ical(content)
+        assert calendar["METHOD"] == "REQUEST"
+        parsed = vobject.readOne(content.decode("utf-8"))
+        assert parsed.vevent.uid.value == str(calendar.walk("VEVENT")[0]["UID"])
+        starts.add(parsed.vevent.dtstart.value.astimezone(UTC))
+    [start] = starts
+    new_york = start.astimezone(ZoneInfo("America/New_York"))
+    assert 9 <= new_york.hour and (new_york + timedelta(hours=1)).hour <= 17
+    assert 9 <= start.astimezone(BERLIN).hour < 17
+    assert any("outlook.office.com" in c["text"] for c in posted(slack, "D0ANNA"))
+
+    # 4. and 5. The check-in comes the working day after, in the later of the two mornings.
+    day = start.astimezone(BERLIN).date() + timedelta(days=1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    morning = datetime.combine(day, datetime.min.time(), tzinfo=ZoneInfo(
+        "America/New_York")).replace(hour=10)
+    clock.set(morning - timedelta(minutes=5))
+    await run_due(ctx)
+    assert not buttons_in(posted(slack, group), "checkin.met")
+    clock.set(morning)
+    await run_due(ctx)
+    [met] = buttons_in(posted(slack, group), "checkin.met")
+    # 6. The first month's nudge is skipped: the meeting covers it.
+    clock.set(datetime(2027, 2, 9, 16, 0, tzinfo=UTC))
+    await run_due(ctx)
+    assert not any("Zeit für Treffen 1" in c["text"] or "time for meeting 1" in c["text"]
+                   for c in posted(slack, group))
+    assert buttons_in(posted(slack, group), "checkin.met") == [met]
+    answer = await press(server, slack, "U0KATRIN", "checkin.met", met)
+    assert "recorded" in answer["text"]

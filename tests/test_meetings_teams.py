@@ -1,0 +1,157 @@
+"""Find a time on Teams, over HTTP against the fake Bot Connector: introduction ->
+Find a time -> pick -> accept -> the invite is offered to both as a file (consent
+card; on "Allow" it is uploaded) -> the month's nudge is skipped -> the check-in
+arrives the working day after, in each partner's own morning."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import icalendar
+import pytest
+
+from bot.core.clock import FixedClock
+from bot.core.config import AppConfig
+from conversations.rhythm import run_due
+from tests.fakes.bot_connector import TENANT, Call, TeamsUser, TeamsWorld
+from tests.helpers.teams import confirm_data, idle
+
+CLARA = TeamsUser("aad-clara", "Clara Koch", locale="en-US")
+LENA = TeamsUser("aad-lena", "Lena Weber", locale="de-DE")
+SARAH = TeamsUser("aad-sarah", "Sarah Miller", locale="en-US", timezone="America/New_York")
+SURVEYS = {
+    LENA: {"role": "mentor", "department": "Marketing", "topics": "ai_tools",
+           "languages": "en"},
+    SARAH: {"role": "mentee", "department": "Human Resources", "topics": "ai_tools",
+            "languages": "en"},
+}
+CONSENT = "application/vnd.microsoft.teams.card.file.consent"
+
+
+@pytest.fixture
+def config(config: AppConfig) -> AppConfig:
+    return dataclasses.replace(config, coordinators={**config.coordinators,
+                                                     "teams": (CLARA.key,)})
+
+
+async def post(world: TeamsWorld, user: TeamsUser, **fields: Any) -> None:
+    activity = world.driver.activity(user, **fields)
+    activity["conversation"] = {"id": user.chat, "conversationType": "personal",
+                                "tenantId": TENANT}
+    status, _ = await world.driver.post(activity)
+    assert status == 201
+
+
+def actions(call: Call, action: str) -> list[dict[str, Any]]:
+    return [a["data"] for a in (call.card or {}).get("actions", [])
+            if a.get("data", {}).get("tandem_action") == action]
+
+
+def newest(world: TeamsWorld, user: TeamsUser, action: str) -> tuple[Call, dict[str, Any]]:
+    for call in reversed(world.connector.messages(user.chat)):
+        found = actions(call, action)
+        if found:
+            return call, found[0]
+    raise AssertionError(f"{user.key} has no {action} button")
+
+
+async def press(world: TeamsWorld, user: TeamsUser, call: Call, data: dict[str, Any]) -> Call:
+    before = len(world.connector.calls)
+    await post(world, user, value=data, replyToId=call.activity_id)
+    await idle(world)
+    [answer] = [c for c in world.connector.calls[before:]
+                if c.conversation_id == user.chat and c.kind in ("update", "reply")]
+    return answer
+
+
+async def sign_up(world: TeamsWorld, user: TeamsUser) -> None:
+    before = len(world.connector.calls)
+    await post(world, user, text="signup")
+    [form] = world.connector.calls[before:]
+    assert form.card is not None
+    data = next(a["data"] for a in form.card["actions"] if "tandem_form" in a["data"])
+    values = {"manager": "", "goals": "", "meeting_mode": "remote", "location": "",
+              "capacity": "1", "consent": "yes", **SURVEYS[user]}
+    await post(world, user, value={**data, **values}, replyToId=form.activity_id)
+    await world.runtime.background.idle(10)
+
+
+async def test_find_a_time_to_invite_on_teams(world: TeamsWorld, clock: FixedClock) -> None:
+    ctx = world.runtime.ctx
+    clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
+    for user in (LENA, SARAH, CLARA):
+        await post(world, user, text="help")
+    await sign_up(world, LENA)
+    await sign_up(world, SARAH)
+    clock.set(datetime(2027, 1, 16, 9, 30, tzinfo=UTC))
+    before = len(world.connector.calls)
+    await post(world, CLARA, text="match")
+    await idle(world)
+    proposal = next(c for c in world.connector.calls[before:] if actions(c, "match.confirm"))
+    await post(world, CLARA, value=confirm_data(proposal), replyToId=proposal.activity_id)
+    await idle(world)
+
+    # The introduction (each privately on Teams) carries Find a time.
+    intro, find = newest(world, SARAH, "meeting.find")
+    offer = await press(world, SARAH, intro, find)
+    picks = actions(offer, "meeting.pick")
+    assert len(picks) == 3 and "Lena Weber" in offer.all_text()
+    await press(world, SARAH, offer, picks[0])
+    proposal_card, accept = newest(world, LENA, "meeting.accept")
+    assert "Sarah Miller" in proposal_card.all_text()
+    accepted = await press(world, LENA, proposal_card, accept)
+    assert "Erledigt" in accepted.all_text()
+    await idle(world)
+
+    # Both are offered the invite as a file; Lena allows it and it is uploaded.
+    consents = {}
+    for user in (LENA, SARAH):
+        [card] = [c for c in world.connector.messages(user.chat)
+                  if any(a.get("contentType") == CONSENT
+                         for a in c.body.get("attachments", []))]
+        consents[user.key] = next(a for a in card.body["attachments"]
+                                  if a["contentType"] == CONSENT)
+        assert consents[user.key]["name"].endswith(".ics")
+    consent = consents[LENA.key]
+    answer = world.driver.activity(
+        LENA, type="invoke", name="fileConsent/invoke",
+        value={"type": "fileUpload", "action": "accept",
+               "context": consent["content"]["acceptContext"],
+               "uploadInfo": {"name": consent["name"], "fileType": "ics",
+                              "uploadUrl": world.connector.url + "upload/" + consent["name"],
+                              "contentUrl": "https://drive.example/invite.ics",
+                              "uniqueId": "u1"}})
+    assert (await world.driver.post(answer))[0] == 200
+    calendar = icalendar.Calendar.from_ical(world.connector.uploads[consent["name"]])
+    assert calendar["METHOD"] == "REQUEST"
+    start = calendar.walk("VEVENT")[0].decoded("DTSTART").astimezone(UTC)
+    new_york = ZoneInfo("America/New_York")
+    assert 9 <= start.astimezone(new_york).hour < 17
+    assert 9 <= start.astimezone(ZoneInfo("Europe/Berlin")).hour < 17
+
+    # The check-in: Lena at 10:00 Berlin, Sarah at 10:00 New York, the working day after.
+    day = start.astimezone(new_york).date() + timedelta(days=1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    berlin_morning = datetime.combine(day, datetime.min.time(),
+                                      tzinfo=ZoneInfo("Europe/Berlin")).replace(hour=10)
+    clock.set(berlin_morning)
+    await run_due(ctx)
+    newest(world, LENA, "checkin.met")
+    with pytest.raises(AssertionError):
+        newest(world, SARAH, "checkin.met")
+    clock.set(datetime.combine(day, datetime.min.time(), tzinfo=new_york).replace(hour=10))
+    await run_due(ctx)
+    card, met = newest(world, SARAH, "checkin.met")
+    assert "take place" in card.all_text()
+
+    # The first month's nudge never comes: the meeting covers it.
+    clock.set(datetime(2027, 2, 9, 16, 0, tzinfo=UTC))
+    await run_due(ctx)
+    assert not any("time for meeting 1" in c.all_text() for c in
+                   world.connector.messages(SARAH.chat))
+    answered = await press(world, SARAH, card, met)
+    assert "recorded" in answered.all_text()
