@@ -22,6 +22,7 @@ from functools import partial
 
 from bot.core.i18n import t
 from bot.matching.explain import describe_tandem
+from conversations import org_notes
 from conversations.audience import Compose
 from conversations.context import FlowContext
 from conversations.match_input import key, tandem_from_json
@@ -46,7 +47,9 @@ def why_they_fit(ctx: FlowContext, pair: TandemPeople, reader: Participant,
         "score": pair.tandem.score, "explanation": pair.tandem.explanation,
     })
     labels = {tp.id: dict(tp.labels) for tp in ctx.config.survey.topics}
-    return describe_tandem(engine_tandem, key(reader.id), language, labels)
+    why = describe_tandem(engine_tandem, key(reader.id), language, labels)
+    source = org_notes.why_source(pair.tandem.explanation, language)
+    return why if source is None else f"{why} {source}"
 
 
 def guide(ctx: FlowContext, pair: TandemPeople, current: Round, language: str,

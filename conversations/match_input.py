@@ -99,7 +99,9 @@ def _plain(value: Any) -> Any:
 
 
 def tandem_from_json(pair: dict[str, Any]) -> Tandem:
-    why = dict(pair["explanation"])
+    known = Explanation.__dataclass_fields__
+    # Stored explanations may carry more (where the org facts came from): not the engine's.
+    why = {name: value for name, value in pair["explanation"].items() if name in known}
     for name in ("offered_wished", "shared_topics", "languages"):
         why[name] = tuple(why.get(name) or ())
     return Tandem(

@@ -32,7 +32,7 @@ from bot.core.i18n import t
 from bot.matching.engine import match as run_engine
 from bot.matching.explain import describe_unmatched, describe_warning
 from bot.matching.model import MatchWarning, Unmatched
-from conversations import introductions, owed, running_round, values
+from conversations import introductions, org_chart, org_notes, owed, running_round, values
 from conversations.context import FlowContext
 from conversations.coordination import audit, require_coordinator
 from conversations.events import Actor, ButtonPress, Command
@@ -41,7 +41,7 @@ from conversations.messages import Button, Facts, Message, Paragraph
 from conversations.outcomes import Outcome, Working
 from conversations.schedule import RoundDates
 from conversations.summary import topic_labels
-from storage import audit_log, participants, proposals, rounds, tandems
+from storage import audit_log, directory, participants, proposals, rounds, tandems
 from storage.models import MatchProposal, Round, RoundStatus
 
 CONFIRM = "match.confirm"
@@ -140,18 +140,23 @@ async def compute(
         assert current is not None
         waiting = (await running_round.waiting(session, current)
                    if current.status == RoundStatus.MATCHED else None)
-    # Everyone signed up stays in the org chart; a running round matches the waiting.
-    people, org = people_and_org(signed_up)
+        chart = await directory.org_chart(session)
+    # Everyone signed up stays in the org chart (with the whole company directory);
+    # a running round matches the waiting.
+    view = org_chart.apply_directory(signed_up, *people_and_org(signed_up), chart)
     engine_rules_ = engine_rules(ctx.config, earlier, rules)
     if waiting is not None:
-        people, engine_rules_ = waiting.restrict(people, engine_rules_)
+        view.people, engine_rules_ = waiting.restrict(view.people, engine_rules_)
     # The engine is CPU-bound: keep the event loop answering other people meanwhile.
     result = await asyncio.to_thread(
-        run_engine, people, engine_rules_, org, reference=current.starts_at, progress=progress
+        run_engine, view.people, engine_rules_, view.org, reference=current.starts_at,
+        progress=progress
     )
     stored = result_to_json(result)
     if waiting is not None:
         stored[running_round.RUNNING] = True
+    org_chart.annotate(stored, view, ctx.config.matching.reporting_line_depth,
+                       {p.id: p.role for p in view.people}, used_directory=bool(chart))
     if not save:
         return current, stored, None
     async with ctx.db.session() as session:
@@ -213,13 +218,15 @@ def summary_blocks(ctx: FlowContext, result: dict[str, Any], language: str,
     for warning in result["warnings"]:
         blocks.append(Paragraph("⚠ " + describe_warning(MatchWarning(
             warning["code"], tuple(warning["people"]), warning["params"]), language)))
+    blocks += org_notes.paragraphs(result, language)
     lines = []
     for number, pair in enumerate(pairs[:SHOWN_PAIRS], start=1):
         topics = topic_labels(ctx.config, list(pair["explanation"]["offered_wished"]), language)
         lines.append(t(language, "match.pair_line", number=number, mentor=pair["mentor_name"],
                        mentee=pair["mentee_name"], score=_score(pair["score"]),
                        topics=topics or "–",
-                       pinned=t(language, "match.pinned") if pair["pinned"] else ""))
+                       pinned=t(language, "match.pinned") if pair["pinned"] else "")
+                     + org_notes.pair_source(pair, language))
     if len(pairs) > SHOWN_PAIRS:
         lines.append(t(language, "match.more_pairs", count=len(pairs) - SHOWN_PAIRS))
     if lines:

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
@@ -468,3 +469,51 @@ class Meeting(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+class DirectoryPerson(Base):
+    """One employee as the company directory knows them (an HR export, Microsoft
+    Graph, Slack profiles), kept apart from sign-ups: the org chart the matching
+    reads, whether or not the person ever signed up.
+
+    ``key`` is the source's stable id (employee id, Entra object id or the e-mail,
+    lower-case); ``manager_key`` names the manager's ``key`` and may name nobody
+    known (a dangling manager, reported to the coordinators).
+    """
+
+    __tablename__ = "directory_people"
+    __table_args__ = (
+        UniqueConstraint("key", name="uq_directory_people_key"),
+        Index("ix_directory_people_email", "email"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(320))
+    email: Mapped[str | None] = mapped_column(String(320))
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    department: Mapped[str | None] = mapped_column(String(200))
+    manager_key: Mapped[str | None] = mapped_column(String(320))
+    job_title: Mapped[str | None] = mapped_column(String(200))
+    location: Mapped[str | None] = mapped_column(String(200))
+    preferred_language: Mapped[str | None] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: ``csv``, ``graph`` or ``slack``: the source that last wrote the record.
+    source: Mapped[str] = mapped_column(String(16))
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    #: When a sync first found the person deactivated or gone.
+    left_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class DirectoryAccount(Base):
+    """A directory person's user id on one platform (Slack user id, Teams/Entra
+    object id, the local platform's id): how a sign-up finds its record."""
+
+    __tablename__ = "directory_accounts"
+    __table_args__ = (
+        UniqueConstraint("platform", "user_id", name="uq_directory_account"),
+        Index("ix_directory_accounts_person", "person_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("directory_people.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(128))

@@ -34,6 +34,8 @@ from storage.models import (
     ConversationRef,
     CoordinatorAction,
     Delivery,
+    DirectoryAccount,
+    DirectoryPerson,
     MatchProposal,
     MatchRule,
     Meeting,
@@ -67,6 +69,8 @@ class Person:
     tandem_ids: frozenset[int] = frozenset()
     #: Their personal chats with the bot (Teams), which inbound event ids contain.
     chats: frozenset[str] = frozenset()
+    #: Their records in the company directory (found by this platform user id).
+    directory_ids: frozenset[int] = frozenset()
 
     @property
     def signed_up(self) -> bool:
@@ -109,14 +113,21 @@ async def find_person(session: AsyncSession, platform: str, user_id: str) -> Per
     tandems = frozenset(await session.scalars(
         select(Tandem.id).where(or_(Tandem.mentor_id.in_(ids), Tandem.mentee_id.in_(ids)))
     )) if ids else frozenset()
-    names = frozenset(p.display_name for p in rows if p.display_name and p.display_name.strip())
+    listed = list(await session.scalars(
+        select(DirectoryPerson).join(DirectoryAccount,
+                                     DirectoryAccount.person_id == DirectoryPerson.id)
+        .where(DirectoryAccount.platform == platform, DirectoryAccount.user_id == user_id)))
+    names = frozenset(name for name in [*(p.display_name for p in rows),
+                                        *(d.display_name for d in listed)]
+                      if name and name.strip())
     refs = await session.scalars(select(ConversationRef.reference).where(
         ConversationRef.platform == platform, ConversationRef.kind == "user",
         ConversationRef.key == user_id))
     chats = frozenset(chat for ref in refs
                       if isinstance(chat := ((ref or {}).get("conversation") or {}).get("id"), str)
                       and chat)
-    return Person(platform, user_id, ids, names, tandems, chats)
+    return Person(platform, user_id, ids, names, tandems, chats,
+                  frozenset(d.id for d in listed))
 
 
 def as_row(obj: Any) -> Row:
@@ -480,6 +491,31 @@ async def _meetings_erase(session: AsyncSession, person: Person, token: str,
     """A meeting's time is the two partners' together: gone with either of them."""
     if person.tandem_ids:
         await session.execute(delete(Meeting).where(Meeting.tandem_id.in_(person.tandem_ids)))
+# the company directory ------------------------------------------------------------------
+# A sync brings a record back, but only with what the directory itself holds.
+
+async def _directory_export(session: AsyncSession, person: Person) -> list[Row]:
+    rows = await session.scalars(select(DirectoryPerson).where(
+        DirectoryPerson.id.in_(person.directory_ids)).order_by(DirectoryPerson.id))
+    return [as_row(row) for row in rows]
+
+
+async def _directory_erase(session: AsyncSession, person: Person, token: str,
+                           now: datetime) -> None:
+    await session.execute(delete(DirectoryPerson).where(
+        DirectoryPerson.id.in_(person.directory_ids)))
+
+
+async def _accounts_export(session: AsyncSession, person: Person) -> list[Row]:
+    rows = await session.scalars(select(DirectoryAccount).where(
+        DirectoryAccount.person_id.in_(person.directory_ids)).order_by(DirectoryAccount.id))
+    return [as_row(row) for row in rows]
+
+
+async def _accounts_erase(session: AsyncSession, person: Person, token: str,
+                          now: datetime) -> None:
+    await session.execute(delete(DirectoryAccount).where(
+        DirectoryAccount.person_id.in_(person.directory_ids)))
 
 
 REGISTRY: dict[str, Holds | NoPersonalData] = {
@@ -502,6 +538,8 @@ REGISTRY: dict[str, Holds | NoPersonalData] = {
                                     "mode): the organisation's, with the installing admin's id"),
     "oauth_states": NoPersonalData("a one-time state of an install in progress"),
     "meetings": Holds(_meetings_export, _meetings_erase),
+    "directory_people": Holds(_directory_export, _directory_erase),
+    "directory_accounts": Holds(_accounts_export, _accounts_erase),
 }
 
 

@@ -21,7 +21,7 @@ from bot.core.i18n import t
 from conversations import privacy
 from conversations.outcomes import FormDone, Reply, ShowForm
 from conversations.rhythm import run_due
-from storage import personal_data
+from storage import directory, personal_data
 from storage.db import Database
 from storage.models import (
     AuditEntry,
@@ -66,6 +66,11 @@ def last_value(platform: LocalPlatform, user: str, action: str) -> str:
 async def a_tandem_with_history(platform: LocalPlatform, clock: FixedClock) -> None:
     """Annegret and Katrin in a tandem with a month behind them; Ben and Sarah too.
     Annegret has a row in every table that can hold something about a person."""
+    async with platform.ctx.db.session() as session:
+        await directory.save_snapshot(session, "csv", [directory.Record(
+            key="e-4711", email="annegret.quist@example.com", display_name="Annegret Quist",
+            department=DEPARTMENT, job_title=f"{MARKER} title",
+            accounts=(("local", ANNEGRET.user_id),))], clock.now())
     await signed_up(platform, ANNEGRET, department=DEPARTMENT, topics=["ai_tools"],
                     goals=f"{MARKER} my goal", languages=["de"])
     await signed_up(platform, KATRIN, role="mentee", department="Finance",
@@ -136,6 +141,9 @@ async def test_my_data_holds_every_tables_rows_about_the_person(
     assert empty == [], f"the scenario has no row about Annegret in {empty}"
     [me] = data["tables"]["participants"]
     assert (me["department"], me["goals"]) == (DEPARTMENT, f"{MARKER} my goal")
+    [record] = data["tables"]["directory_people"]
+    assert (record["email"], record["job_title"]) == ("annegret.quist@example.com",
+                                                      f"{MARKER} title")
     [tandem] = data["tables"]["tandems"]
     assert tandem["partner"] == KATRIN.display_name and tandem["my_role"] == "mentor"
     [reflection] = [r for r in data["tables"]["responses"] if r["kind"] == "reflection"]

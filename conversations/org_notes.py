@@ -1,0 +1,63 @@
+"""The org chart's part of a matching proposal, in words, for the coordinators:
+where people's departments and managers came from, what the directory and the
+survey disagree on, broken directory data, and which pairs the org chart kept
+apart and why."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.core.i18n import t
+from conversations.messages import Paragraph
+
+#: Lines per list in a proposal; the rest is counted.
+SHOWN = 15
+
+
+def paragraphs(result: dict[str, Any], language: str) -> list[Paragraph]:
+    org = result.get("org") or {}
+    if not org.get("directory"):
+        return []
+    found = [Paragraph(t(language, "directory.proposal.sources",
+                         directory=org["from_directory"], survey=org["from_survey"]))]
+    notes = [t(language, f"directory.note.{note['code']}",
+               **{k: v for k, v in note.items() if k != "code"}) for note in org["notes"]]
+    if notes:
+        found.append(Paragraph(_listed(t(language, "directory.proposal.notes"), notes,
+                                       language, "⚠ ")))
+    apart = [_apart(item, language) for item in org["kept_apart"]]
+    if apart:
+        found.append(Paragraph(_listed(t(language, "directory.proposal.kept_apart"), apart,
+                                       language, "• ")))
+    return found
+
+
+def _apart(item: dict[str, Any], language: str) -> str:
+    source = t(language, f"directory.source.{item['source']}")
+    if item["code"] == "line":
+        levels = "one" if item["levels"] == 1 else "many"
+        return t(language, f"directory.apart.line.{levels}", lower=item["lower"],
+                 upper=item["upper"], levels=item["levels"], source=source)
+    return t(language, "directory.apart.team", mentor=item["mentor"], mentee=item["mentee"],
+             manager=item["manager"], source=source)
+
+
+def _listed(title: str, lines: list[str], language: str, bullet: str) -> str:
+    shown = [bullet + line for line in lines[:SHOWN]]
+    if len(lines) > SHOWN:
+        shown.append(t(language, "directory.proposal.more", count=len(lines) - SHOWN))
+    return "\n".join([title, *shown])
+
+
+def pair_source(pair: dict[str, Any], language: str) -> str:
+    """" · org chart: company directory" after a pair's line, when it was consulted."""
+    source = pair["explanation"].get("org_source")
+    if source is None:
+        return ""
+    return t(language, "directory.pair_source", source=t(language, f"directory.source.{source}"))
+
+
+def why_source(explanation: dict[str, Any], language: str) -> str | None:
+    """The sentence of a "why you two" saying where departments and managers came from."""
+    source = explanation.get("org_source")
+    return None if source is None else t(language, f"directory.why.{source}")
