@@ -224,6 +224,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_directory(args: argparse.Namespace) -> int:
+    from bot.directory_command import run_import
+
+    settings, config = _load()
+    return run_import(settings, config, args.file, args.dry_run, args.language or "en")
+
+
 def platform_command(command: Command) -> Callable[[argparse.Namespace], int]:
     """A platform's own command (its packaging), run with app.yaml."""
 
@@ -283,6 +290,9 @@ def parser() -> argparse.ArgumentParser:
     report.add_argument("-o", "--output", type=Path, required=True, help="the file to write")
     report.add_argument("--at", help="the figures as of this ISO-8601 instant with a time "
                         "zone (default: now)")
+    from bot.directory_command import add_commands
+
+    add_commands(sub, cmd_directory)
     for platform in discover():
         for command in platform.commands:
             command.add_arguments(add(command.name, platform_command(command), command.help))

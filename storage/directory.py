@@ -93,6 +93,16 @@ async def accounts_of(session: AsyncSession, person_id: int) -> list[Account]:
     return [(platform, user_id) for platform, user_id in rows]
 
 
+async def accounts_by_key(session: AsyncSession) -> dict[str, list[Account]]:
+    """Every person's platform accounts, by their key (what earlier imports found)."""
+    found: dict[str, list[Account]] = {}
+    for person_key, platform, user_id in await session.execute(
+            select(DirectoryPerson.key, DirectoryAccount.platform, DirectoryAccount.user_id)
+            .join(DirectoryAccount, DirectoryAccount.person_id == DirectoryPerson.id)):
+        found.setdefault(person_key, []).append((platform, user_id))
+    return found
+
+
 async def count_people(session: AsyncSession) -> int:
     from sqlalchemy import func
 

@@ -137,6 +137,13 @@ class PrivacySettings:
 
 
 @dataclass(frozen=True)
+class DirectorySettings:
+    """The company directory's sources: for the CSV import, field -> column header."""
+
+    csv_columns: dict[str, str] | None = None
+
+
+@dataclass(frozen=True)
 class AppConfig:
     source: str
     programme_name: str
@@ -154,6 +161,7 @@ class AppConfig:
     #: Each platform's own section of app.yaml (``slack:``), validated by the schema
     #: its adapter declares (``Platform.options``); read by that adapter only.
     platform_options: dict[str, Any] = field(default_factory=dict)
+    directory: DirectorySettings = field(default_factory=DirectorySettings)
     #: The groups' members, filled in and refreshed by the platform adapters.
     group_members: CoordinatorGroups = field(default_factory=lambda: CoordinatorGroups(),
                                              compare=False, repr=False)
@@ -269,7 +277,15 @@ def _parse(source: str, raw: dict[str, Any], lines: dict[Location, int],
         report=ReportSettings(min_group_size=checked.report.min_group_size),
         privacy=PrivacySettings(retention_months=checked.privacy.retention_months),
         meetings=_meetings(checked.meetings, fail),
+        directory=_directory(checked.directory),
     )
+
+
+def _directory(section: schema.Directory) -> DirectorySettings:
+    csv = section.csv
+    return DirectorySettings(
+        csv_columns=None if csv is None else {
+            name: column for name, column in csv.columns.model_dump().items() if column})
 
 
 def _per_platform(lists: dict[str, list[str]]) -> dict[str, tuple[str, ...]]:

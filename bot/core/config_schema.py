@@ -286,6 +286,36 @@ class Announcement(Section):
     signup_button: bool = Field(False)
 
 
+class DirectoryColumns(Section):
+    """Which column of the HR system's CSV export holds what (the header's text)."""
+
+    email: Text = Field()
+    key: Text | None = Field(None)
+    name: Text | None = Field(None)
+    department: Text | None = Field(None)
+    manager: Text | None = Field(None)
+    job_title: Text | None = Field(None)
+    location: Text | None = Field(None)
+    language: Text | None = Field(None)
+    active: Text | None = Field(None)
+    slack_id: Text | None = Field(None)
+    teams_id: Text | None = Field(None)
+
+
+class DirectoryCsv(Section):
+    columns: DirectoryColumns = Field()
+
+
+class DirectoryGraph(Section):
+    tenant_id: Text = Field()
+    nightly: bool = Field(True)
+
+
+class Directory(Section):
+    csv: DirectoryCsv | None = Field(None)
+    graph: DirectoryGraph | None = Field(None)
+
+
 class AppYaml(Section):
     """The whole file."""
 
@@ -301,6 +331,7 @@ class AppYaml(Section):
     report: Report = Field(Report())
     privacy: Privacy = Field(Privacy())
     announcements: list[Announcement] = Field([])
+    directory: Directory = Field(Directory())
 
 
 def field_at(where: tuple[str | int, ...], root: type[BaseModel] = AppYaml

@@ -33,6 +33,7 @@ class FakeUser:
     locale: str = "en-US"
     tz: str = "Europe/Berlin"
     deleted: bool = False
+    email: str | None = None
 
 
 @dataclass
@@ -178,6 +179,16 @@ class FakeSlack:
                 "locale": user.locale,
                 "profile": {"display_name": user.name, "real_name": user.name},
             }}
+        if method == "users.lookupByEmail":
+            wanted = str(args.get("email", "")).lower()
+            found = next((u for u in self.users.values()
+                          if u.email and u.email.lower() == wanted), None)
+            if found is None:
+                return {"ok": False, "error": "users_not_found"}
+            return {"ok": True, "user": {
+                "id": found.id, "name": found.name.lower(), "real_name": found.name,
+                "deleted": found.deleted, "is_bot": False, "tz": found.tz,
+                "profile": {"email": found.email, "real_name": found.name}}}
         if method == "chat.postMessage":
             channel = self.channel_of(args.get("channel", ""))
             ts = f"{next(self._ts)}.000100"

@@ -1,0 +1,97 @@
+"""``tandem directory import FILE``: the HR system's CSV export into the company
+directory, with a progress bar on large files and one report at the end."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+
+from bot.core.clock import SystemClock
+from bot.core.config import AppConfig
+from bot.core.errors import ConfigError
+from bot.core.i18n import t
+from bot.core.settings import Settings
+from conversations.context import FlowContext
+from conversations.directory_import import AccountFinder, import_csv
+from storage.db import Database
+
+#: Below this many lines a progress bar would only flicker.
+BAR_FROM_LINES = 5000
+
+
+def finders(settings: Settings) -> list[AccountFinder]:
+    """The platforms that can find people by e-mail: Slack, when it is configured."""
+    found: list[AccountFinder] = []
+    slack = settings.platforms.get("slack")
+    if slack is not None and getattr(slack, "bot_token", None):
+        from adapters.slack.adapter import make_client
+        from adapters.slack.email_lookup import SlackEmailLookup
+
+        found.append(SlackEmailLookup(make_client(slack.bot_token, slack.api_url)))
+    return found
+
+
+class Bars:
+    """One rich progress bar per step (reading, each platform's look-ups), on stderr."""
+
+    def __init__(self, show: bool) -> None:
+        self.progress = Progress(TextColumn("{task.description}"), BarColumn(),
+                                 MofNCompleteColumn(), transient=True,
+                                 disable=not show or not sys.stderr.isatty())
+        self.tasks: dict[str, TaskID] = {}
+
+    def __call__(self, step: str, done: int, total: int) -> None:
+        if step not in self.tasks:
+            self.tasks[step] = self.progress.add_task(step, total=total)
+        self.progress.update(self.tasks[step], completed=done, total=total)
+
+    def __enter__(self) -> Bars:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.progress.stop()
+
+
+def run_import(settings: Settings, config: AppConfig, path: Path, dry_run: bool,
+               language: str) -> int:
+    if config.directory.csv_columns is None:
+        raise ConfigError(config.source, "directory.csv.columns",
+                          t(language, "directory.import.no_mapping"))
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise ConfigError("command line", "FILE", f"cannot read {path}: {error.strerror}"
+                          ) from None
+
+    async def run() -> int:
+        db = Database(settings.database_url, **settings.database_options)
+        try:
+            await db.ensure_current()
+            ctx = FlowContext(config, SystemClock(), db, {})
+            with Bars(data.count(b"\n") >= BAR_FROM_LINES) as bars:
+                report = await import_csv(ctx, data, finders(settings), dry_run=dry_run,
+                                          progress=bars)
+            print(report.text(language))
+            return 0 if report.ok else 1
+        finally:
+            await db.close()
+
+    return asyncio.run(run())
+
+
+def add_commands(sub: Any, handler: Any) -> None:
+    """``tandem directory import``: added to the CLI's parser by ``bot.cli``."""
+    top = sub.add_parser("directory", help="the company directory: import it from the HR "
+                         "system", description="the company directory (the org chart)")
+    actions = top.add_subparsers(dest="directory_command", required=True, metavar="ACTION")
+    read = actions.add_parser("import", help="import an HR system's CSV export "
+                              "(columns: directory.csv in app.yaml); all or nothing")
+    read.add_argument("file", type=Path, help="the CSV file")
+    read.add_argument("--dry-run", action="store_true", help="check and report, write nothing")
+    read.set_defaults(handler=handler)
+

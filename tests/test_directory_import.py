@@ -1,0 +1,204 @@
+"""``tandem directory import``: CSV files as HR systems write them, and broken ones.
+
+The import flow runs on the real database with the real slack_sdk client against
+the fake Slack (``users.lookupByEmail``); one test runs the command itself."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import yaml
+
+from adapters.slack.adapter import make_client
+from adapters.slack.email_lookup import SlackEmailLookup
+from bot.core.clock import FixedClock
+from bot.core.config import AppConfig, DirectorySettings
+from conversations.context import FlowContext
+from conversations.directory_import import ImportReport, import_csv
+from storage import directory
+from storage.db import Database
+from tests.fakes.slack_api import FakeSlack, FakeUser
+from tests.helpers import ROOT
+
+COLUMNS = {"key": "Personalnummer", "email": "E-Mail", "name": "Name",
+           "department": "Abteilung", "manager": "Vorgesetzte(r)", "location": "Standort",
+           "active": "Aktiv"}
+HEADER = "Personalnummer;Name;E-Mail;Abteilung;Vorgesetzte(r);Standort;Aktiv\r\n"
+GERMAN_OFFICE = (
+    HEADER
+    + "1001;Jürgen Müller;juergen.mueller@example.com;Geschäftsführung;;München;ja\r\n"
+    + "1002;Ännchen Groß;aennchen.gross@example.com;Forschung & Entwicklung;1001;"
+      "\"Werk 1\r\nHalle 3; Büro 2\";ja\r\n"
+    + "1003;\"Weiß, Björn\";bjoern.weiss@example.com;Vertrieb;aennchen.gross@example.com;"
+      "Köln;ja\r\n"
+)
+
+
+@pytest.fixture
+def slack_users() -> list[FakeUser]:
+    return [FakeUser("U1001", "Jürgen", email="Juergen.Mueller@example.com"),
+            FakeUser("U1003", "Björn", email="bjoern.weiss@example.com")]
+
+
+@pytest.fixture
+def config(config: AppConfig) -> AppConfig:
+    return replace(config, directory=DirectorySettings(csv_columns=COLUMNS))
+
+
+async def _import(config: AppConfig, clock: FixedClock, db: Database, data: bytes,
+                  slack: FakeSlack | None = None, dry_run: bool = False) -> ImportReport:
+    ctx = FlowContext(config, clock, db, {})
+    finders = [] if slack is None else [
+        SlackEmailLookup(make_client("xoxb-test", slack.base_url + "api/"))]
+    return await import_csv(ctx, data, finders, dry_run=dry_run)
+
+
+async def _people(db: Database) -> dict[str, tuple[str | None, ...]]:
+    async with db.session() as session:
+        chart = await directory.org_chart(session)
+    return {e.key: (e.name, e.department, e.manager_key, e.email, *sorted(
+        f"{p}:{u}" for p, u in e.accounts)) for e in chart}
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "utf-8-sig", "utf-8"])
+async def test_a_german_office_export_is_read_whole(
+        config: AppConfig, clock: FixedClock, db: Database, slack: FakeSlack,
+        encoding: str) -> None:
+    report = await _import(config, clock, db, GERMAN_OFFICE.encode(encoding), slack)
+    assert report.ok, report.text("en")
+    text = report.text("en")
+    assert "Read 3 rows" in text and "separator ';'" in text
+    assert {"cp1252": "Windows-1252", "utf-8-sig": "UTF-8 (BOM)", "utf-8": "UTF-8"}[
+        encoding] in text
+    assert "People: 3 new, 0 changed" in text
+    assert "Matched to slack users: 2 of 3." in text
+    people = await _people(db)
+    assert people["1001"] == ("Jürgen Müller", "Geschäftsführung", None,
+                              "juergen.mueller@example.com", "slack:U1001")
+    # A manager named by e-mail is resolved to their id; the quoted name keeps its comma.
+    assert people["1003"][:3] == ("Weiß, Björn", "Vertrieb", "1002")
+    assert people["1002"][2] == "1001"
+    async with db.session() as session:
+        record = await directory.person_by_key(session, "1002")
+        assert record is not None and record.location == "Werk 1\nHalle 3; Büro 2"
+        assert await directory.person_for(session, "slack", "U1003") is not None
+    assert len(slack.of("users.lookupByEmail")) == 3
+
+
+async def test_commas_and_a_second_import_that_marks_leavers(
+        config: AppConfig, clock: FixedClock, db: Database) -> None:
+    first = GERMAN_OFFICE.replace(";", ",").replace("\"Werk 1\r\nHalle 3, Büro 2\"", "Werk 1")
+    first = first.replace("\"Weiß, Björn\"", "Björn Weiß")
+    report = await _import(config, clock, db, first.encode())
+    assert report.ok, report.text("en")
+    assert "separator ','" in report.text("en")
+    # Björn left: the next export lacks him; Ännchen moved department.
+    second = HEADER + GERMAN_OFFICE.split("\r\n", 1)[1].split("1003;")[0].replace(
+        "Forschung & Entwicklung", "IT")
+    dry = await _import(config, clock, db, second.encode("cp1252"), dry_run=True)
+    assert "People: 0 new, 1 changed, 1 unchanged, 1 no longer in the export" in dry.text("en")
+    assert "Dry run: nothing was written." in dry.text("en")
+    assert set(await _people(db)) == {"1001", "1002", "1003"}
+    done = await _import(config, clock, db, second.encode("cp1252"))
+    assert done.counts is not None and done.counts.left == ["1003"]
+    people = await _people(db)
+    assert set(people) == {"1001", "1002"} and people["1002"][1] == "IT"
+    async with db.session() as session:
+        gone = await directory.person_by_key(session, "1003")
+        assert gone is not None and not gone.active and gone.left_at == clock.now()
+
+
+BROKEN = {
+    "missing column": (
+        "Personalnummer;Name;Mail;Abteilung;Vorgesetzte(r);Standort;Aktiv\n1;A;a@x.de;;;;ja\n",
+        ['line 1, column "E-Mail": is missing']),
+    "unknown manager": (
+        HEADER + "1;A;a@x.de;IT;;;ja\n2;B;b@x.de;IT;7;;ja\n3;C;c@x.de;IT;nobody@x.de;;ja\n",
+        ['line 3, column "Vorgesetzte(r)": names the manager "7", who is not in the file',
+         'line 4, column "Vorgesetzte(r)": names the manager "nobody@x.de"']),
+    "duplicate e-mails": (
+        HEADER + "1;A;a@x.de;IT;;;ja\n2;B;A@X.DE;IT;;;ja\n",
+        ['line 3, column "E-Mail": "a@x.de" is listed twice (first on line 2)']),
+    "a cycle": (
+        HEADER + "1;A;a@x.de;IT;3;;ja\n2;B;b@x.de;IT;1;;ja\n3;C;c@x.de;IT;2;;ja\n"
+        "4;D;d@x.de;IT;;;ja\n",
+        ['line 2, column "Vorgesetzte(r)": the managers form a cycle: 1 → 3 → 2 → 1']),
+    "an empty file": ("", ["the file: is empty"]),
+    "only a header": (HEADER, ["the file: has a header but no rows"]),
+    "bad values": (
+        HEADER + "1;A;not-an-address;IT;;;ja\n2;B;b@x.de;IT;;;vielleicht\n",
+        ['line 2, column "E-Mail": "not-an-address" is not an e-mail address',
+         'line 3, column "Aktiv": "vielleicht" is not yes or no']),
+    "an unclosed quote": (HEADER + "1;\"A;a@x.de;IT;;;ja\n", ["line 2: cannot be read as CSV"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+async def test_broken_files_import_nothing_and_say_where(
+        config: AppConfig, clock: FixedClock, db: Database, case: str) -> None:
+    await _import(config, clock, db, GERMAN_OFFICE.encode())
+    before = await _people(db)
+    data, expected = BROKEN[case]
+    report = await _import(config, clock, db, data.encode("cp1252"))
+    text = report.text("en")
+    assert not report.ok and "Nothing was imported" in text
+    for line in expected:
+        assert line in text, text
+    assert await _people(db) == before
+
+
+async def test_a_50_mb_file_with_one_bad_line_at_the_end_imports_nothing(
+        config: AppConfig, clock: FixedClock, tmp_path: Path) -> None:
+    # Reading 50 MB is the point, not the database: one run, on its own SQLite file.
+    db = Database(f"sqlite+aiosqlite:///{tmp_path}/big.db")
+    await db.migrate()
+    rows: list[str] = []
+    size = len(HEADER)
+    while size <= 50_000_000:
+        n = len(rows) + 1
+        rows.append(f"{n};Person {n};p{n}@example.com;Department {n % 300};{n // 10 or ''};"
+                    f"\"Site {n % 40}\nBuilding {n % 7}\";ja\r\n")
+        size += len(rows[-1])
+    count = len(rows)
+    data = HEADER + "".join(rows) + "9999999;Twice;p5@example.com;X;;;ja\r\n"
+    assert len(data) > 50_000_000
+    report = await _import(config, clock, db, data.encode("cp1252"))
+    assert not report.ok and report.parsed.rows == count + 1
+    assert f'line {2 + 2 * count}, column "E-Mail": "p5@example.com" is listed twice ' \
+           f'(first on line 10)' in report.text("en")
+    assert await _people(db) == {}
+    await db.close()
+
+
+async def test_the_command_imports_and_reports(tmp_path: Path, slack: FakeSlack) -> None:
+    data = yaml.safe_load((ROOT / "app.yaml").read_text())
+    data["directory"] = {"csv": {"columns": COLUMNS}}
+    app_yaml = tmp_path / "app.yaml"
+    app_yaml.write_text(yaml.safe_dump(data, allow_unicode=True))
+    export = tmp_path / "export.csv"
+    export.write_bytes(GERMAN_OFFICE.encode("cp1252"))
+    env = {**os.environ, "TANDEM_CONFIG": str(app_yaml),
+           "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/t.db",
+           "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "secret",
+           "SLACK_API_URL": slack.base_url + "api/"}
+
+    async def tandem(*args: str) -> tuple[int, str]:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", *args, cwd=ROOT, env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        out, _ = await process.communicate()
+        return process.returncode or 0, out.decode()
+
+    assert (await tandem("migrate"))[0] == 0
+    code, out = await tandem("directory", "import", str(export), "--dry-run")
+    assert code == 0 and "People: 3 new" in out and "Dry run" in out, out
+    code, out = await tandem("directory", "import", str(export))
+    assert code == 0 and "Matched to slack users: 2 of 3." in out and "Imported" in out, out
+    export.write_bytes(b"")
+    code, out = await tandem("--language", "de", "directory", "import", str(export))
+    assert code == 1 and "Nichts wurde importiert" in out and "die Datei: ist leer" in out, out
