@@ -28,6 +28,7 @@ from conversations.context import FlowContext
 from conversations.match_input import key, tandem_from_json
 from conversations.meetings import find_button
 from conversations.messages import Message, Paragraph
+from conversations.org_notes import Contacts
 from conversations.owed import Owed, for_channels, for_tandem, record
 from conversations.schedule import RoundDates
 from conversations.summary import format_day, topic_labels
@@ -53,16 +54,19 @@ def why_they_fit(ctx: FlowContext, pair: TandemPeople, reader: Participant,
 
 
 def guide(ctx: FlowContext, pair: TandemPeople, current: Round, language: str,
-          reader: Participant, title_key: str) -> Message:
-    """Roles, why they fit, how the programme works, and a first-meeting agenda."""
+          reader: Participant, title_key: str, contacts: Contacts | None = None) -> Message:
+    """Roles, why they fit, how to reach a partner on another platform, how the
+    programme works, and a first-meeting agenda."""
     mentor, mentee = pair.people
     starts = format_day(current.starts_at.astimezone(ctx.config.timezone), language)
+    reach = org_notes.how_to_reach(pair, reader, contacts or {}, language)
     return Message(
         title=t(language, title_key),
         blocks=(
             Paragraph(t(language, "intro.roles", mentor=mentor.display_name or mentor.user_id,
                         mentee=mentee.display_name or mentee.user_id)),
             Paragraph(why_they_fit(ctx, pair, reader, language)),
+            *([Paragraph(reach)] if reach else []),
             Paragraph(t(language, "intro.guide", starts=starts)
                       if pair.tandem.joined_period is None
                       else t(language, "running.intro_guide")),
@@ -105,13 +109,14 @@ async def owe_introductions(ctx: FlowContext, session: Session, current: Round,
     in the transaction that created the tandems; returns their keys, in order.
     With ``only`` (tandems matched into the running round): just theirs, no announcement."""
     pairs = await tandems.active_tandems(session, current.id)
+    contacts = await org_notes.contacts(session, pairs)
     owed: list[Owed] = []
     for pair in pairs:
         if only is None or pair.tandem.id in only:
             owed += for_tandem(
                 ctx, pair, current.id, "introduction", f"intro:{pair.tandem.id}",
-                with_find_a_time(partial(guide, ctx, pair, current, title_key="intro.title"),
-                                 pair.tandem.id))
+                with_find_a_time(partial(guide, ctx, pair, current, title_key="intro.title",
+                                         contacts=contacts), pair.tandem.id))
     if only is None:
         owed += for_channels(ctx, f"announce:matching:{current.id}", current.id,
                              "announcement", partial(matching_announcement, ctx, current, pairs))

@@ -76,7 +76,8 @@ def apply_directory(participants: Sequence[Participant], people: Sequence[Person
         view.names[person.id] = person.name
         entry = found.get(person.id)
         if entry is None:
-            view.people.append(person)
+            # Reachable only where they signed up: never paired across platforms.
+            view.people.append(replace(person, reach=participant.platform))
             view.sources[person.id] = SURVEY
             typed = survey_org.get(person.id)
             if typed is not None:
@@ -86,7 +87,8 @@ def apply_directory(participants: Sequence[Participant], people: Sequence[Person
         if entry.manager_key in node and node[entry.key] != person.id:
             view.org[person.id] = node[entry.manager_key]  # a second sign-up of one person
         view.notes += _disagreements(person, participant, entry, by_key, by_account)
-        view.people.append(replace(person, department=entry.department or person.department))
+        view.people.append(replace(person, department=entry.department or person.department,
+                                   reach=None if entry.email else participant.platform))
     for typed_id in set(view.org.values()):
         if typed_id.startswith("ext:"):
             view.names.setdefault(typed_id, typed_id.split(":", 2)[2])

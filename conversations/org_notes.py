@@ -5,10 +5,19 @@ apart and why."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from bot.core.i18n import t
 from conversations.messages import Paragraph
+from storage import directory
+from storage.db import Session
+from storage.models import Participant
+from storage.tandems import TandemPeople
+
+#: participant id -> their e-mail in the company directory (partners on two platforms)
+Contacts = dict[int, str]
+PLATFORM_NAMES = {"slack": "Slack", "teams": "Microsoft Teams"}
 
 #: Lines per list in a proposal; the rest is counted.
 SHOWN = 15
@@ -61,3 +70,28 @@ def why_source(explanation: dict[str, Any], language: str) -> str | None:
     """The sentence of a "why you two" saying where departments and managers came from."""
     source = explanation.get("org_source")
     return None if source is None else t(language, f"directory.why.{source}")
+
+
+async def contacts(session: Session, pairs: Sequence[TandemPeople]) -> Contacts:
+    """Directory e-mails of the people whose partner uses another platform."""
+    found: Contacts = {}
+    for pair in pairs:
+        if pair.mentor.platform == pair.mentee.platform:
+            continue
+        for person in pair.people:
+            record = await directory.person_for(session, person.platform, person.user_id)
+            if record is not None and record.email:
+                found[person.id] = record.email
+    return found
+
+
+def how_to_reach(pair: TandemPeople, reader: Participant, known: Contacts, language: str
+                 ) -> str | None:
+    """"Anna uses Microsoft Teams, not Slack: write to anna@…" for a partner elsewhere."""
+    partner = pair.mentee if reader.id == pair.mentor.id else pair.mentor
+    if partner.platform == reader.platform or partner.id not in known:
+        return None
+    return t(language, "directory.intro.reach", name=partner.display_name or partner.user_id,
+             platform=PLATFORM_NAMES.get(partner.platform, partner.platform),
+             own=PLATFORM_NAMES.get(reader.platform, reader.platform),
+             email=known[partner.id])

@@ -8,13 +8,15 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import insert
 
 from adapters.local.platform import LocalPlatform, LocalUser
 from bot.core.clock import FixedClock
 from bot.core.config import AppConfig
-from storage import directory
+from storage import directory, rounds, workspaces
 from storage.db import Database
 from storage.directory import Record
+from storage.models import Participant
 from tests.helpers.local import local_platform, signed_up
 
 COORDINATOR = LocalUser("coord", "Clara Coordinator", locale="en")
@@ -188,3 +190,43 @@ async def test_the_introduction_says_where_the_org_facts_came_from(
     assert "Departments and reporting lines were checked against the company directory" \
         in intro
 
+
+
+async def _teams_senior(db: Database, config: AppConfig, clock: FixedClock) -> None:
+    """Tom signed up on Teams (written as the Teams sign-up writes him)."""
+    async with db.session() as session:
+        current = await rounds.sync_round(session, config.round, clock.now())
+        space = await workspaces.workspace_id(session, "teams", "tenant-1", clock.now())
+        await session.execute(insert(Participant).values(
+            workspace_id=space, platform="teams", user_id="aad-tom", display_name="Tom",
+            round_id=current.id, role="mentee", department="Finance", topics=["ai_tools"],
+            languages=["en"], meeting_mode="either", capacity=1, locale="en",
+            consent_at=clock.now(), status="active", created_at=clock.now(),
+            updated_at=clock.now()))
+
+
+async def test_slack_or_local_and_teams_people_are_never_paired_without_emails(
+        config: AppConfig, platform: LocalPlatform, db: Database, clock: FixedClock) -> None:
+    await signed_up(platform, LENA, department="Marketing", topics=["ai_tools"],
+                    languages=["en"])
+    await _teams_senior(db, config, clock)
+    text = await _proposal(platform)
+    assert "Lena → Tom" not in text
+    assert "Everyone left to pair you with uses another chat platform" in text
+
+
+async def test_with_directory_emails_they_are_paired_and_told_how_to_reach_each_other(
+        config: AppConfig, platform: LocalPlatform, db: Database, clock: FixedClock) -> None:
+    tom = Record(key="tom@example.com", email="tom@example.com", display_name="Tom",
+                 department="Finance", accounts=(("teams", "aad-tom"),))
+    await _load(db, [_person(LENA, None, "Marketing"), tom])
+    await signed_up(platform, LENA, department="Marketing", topics=["ai_tools"],
+                    languages=["en"])
+    await _teams_senior(db, config, clock)
+    await platform.command(COORDINATOR, "match")
+    proposal = platform.messenger.inbox["coord"][-2].message
+    assert proposal is not None and "Lena → Tom" in proposal.plain()
+    button = next(b for b in proposal.buttons if b.action_id == "match.confirm")
+    await platform.press(COORDINATOR, button.action_id, button.value)
+    intro = platform.transcript("lena")[-1]
+    assert "Tom uses Microsoft Teams, not local: write to tom@example.com" in intro

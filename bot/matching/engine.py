@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from bot.matching import reach
 from bot.matching.encode import (
     NO_TZ,
     Vocabulary,
@@ -215,6 +216,8 @@ def _pin_problem(
     parts = scorer.components(np.array([j]), np.array([s]))
     if int(parts["shared_languages"][0]) == 0:
         return "no_language"
+    if reach.is_apart(scorer.reach_codes, j, s):
+        return reach.CODE
     if int(scorer.points(np.array([j]), np.array([s]))[0]) == INFEASIBLE:
         same_dept = scorer.mentors.department[j] == scorer.mentees.department[s]
         return "same_department" if same_dept else "same_team"

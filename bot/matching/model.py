@@ -34,6 +34,8 @@ class Person:
     language: Language = "en"
     available: bool = True
     interests: frozenset[str] = frozenset()
+    #: The one platform this person can be reached on; None: from any (``reach``).
+    reach: str | None = None
 
 
 @dataclass(frozen=True)

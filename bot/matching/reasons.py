@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from bot.matching import reach
 from bot.matching.model import Person, Unmatched
 from bot.matching.scoring import shared_bits
 
@@ -93,6 +94,9 @@ def _reason(
     if not left.any():
         return _entry(person, "no_language", languages=langs)
     steps = []
+    unreachable = reach.apart(scorer.reach_codes, jj, sj)
+    if unreachable is not None:
+        steps.append((reach.CODE, ~unreachable))
     if rules.forbid_same_department:
         steps.append(("same_department", scorer.mentors.department[jj]
                       != scorer.mentees.department[sj]))

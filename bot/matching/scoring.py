@@ -13,6 +13,7 @@ from functools import cached_property
 
 import numpy as np
 
+from bot.matching import reach
 from bot.matching.encode import NO_TZ, Side
 from bot.matching.model import Rules, Weights
 
@@ -138,6 +139,9 @@ class Scorer:
             total[self.mentors.department[j] == self.mentees.department[s]] = INFEASIBLE
         if self.rules.forbid_same_manager:
             total[self.mentors.manager[j] == self.mentees.manager[s]] = INFEASIBLE
+        unreachable = reach.apart(self.reach_codes, j, s)
+        if unreachable is not None:
+            total[np.broadcast_to(unreachable, total.shape)] = INFEASIBLE
         np.maximum(total, INFEASIBLE, out=total)
         return total
 
@@ -149,6 +153,10 @@ class Scorer:
         total += self._location_base(j, s)
         total[shared == 0] = NO_LANGUAGE
         return total
+
+    @cached_property
+    def reach_codes(self) -> tuple[np.ndarray, np.ndarray] | None:
+        return reach.reach_codes(self.mentors.people, self.mentees.people)
 
     @cached_property
     def _profile_ids(self) -> np.ndarray:
