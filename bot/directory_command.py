@@ -6,18 +6,17 @@ from __future__ import annotations
 import asyncio
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
-
-from bot.core.clock import SystemClock
 from bot.core.config import AppConfig
 from bot.core.errors import ConfigError
 from bot.core.i18n import t
 from bot.core.settings import Settings
-from conversations.context import FlowContext
-from conversations.directory_import import AccountFinder, import_csv
-from storage.db import Database
+
+if TYPE_CHECKING:
+    # Imported where used: ``tandem --help`` and ``serve`` build the parser and
+    # must not pay for the database layer and rich.
+    from conversations.directory_import import AccountFinder
 
 #: Below this many lines a progress bar would only flicker.
 BAR_FROM_LINES = 5000
@@ -39,6 +38,8 @@ class Bars:
     """One rich progress bar per step (reading, each platform's look-ups), on stderr."""
 
     def __init__(self, show: bool) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+
         self.progress = Progress(TextColumn("{task.description}"), BarColumn(),
                                  MofNCompleteColumn(), transient=True,
                                  disable=not show or not sys.stderr.isatty())
@@ -67,6 +68,11 @@ def run_import(settings: Settings, config: AppConfig, path: Path, dry_run: bool,
     except OSError as error:
         raise ConfigError("command line", "FILE", f"cannot read {path}: {error.strerror}"
                           ) from None
+
+    from bot.core.clock import SystemClock
+    from conversations.context import FlowContext
+    from conversations.directory_import import import_csv
+    from storage.db import Database
 
     async def run() -> int:
         db = Database(settings.database_url, **settings.database_options)
