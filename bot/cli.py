@@ -225,9 +225,11 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_directory(args: argparse.Namespace) -> int:
-    from bot.directory_command import run_import
+    from bot.directory_command import run_import, run_sync
 
     settings, config = _load()
+    if args.directory_command == "sync":
+        return run_sync(settings, config, args.language or "en")
     return run_import(settings, config, args.file, args.dry_run, args.language or "en")
 
 

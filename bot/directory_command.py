@@ -1,5 +1,6 @@
-"""``tandem directory import FILE``: the HR system's CSV export into the company
-directory, with a progress bar on large files and one report at the end."""
+"""``tandem directory import FILE`` (the HR system's CSV export) and ``tandem
+directory sync`` (Microsoft Graph): the company directory from the command line,
+with a progress bar on large files and one report at the end."""
 
 from __future__ import annotations
 
@@ -90,6 +91,47 @@ def run_import(settings: Settings, config: AppConfig, path: Path, dry_run: bool,
     return asyncio.run(run())
 
 
+def graph_source(settings: Settings, config: AppConfig, env: Any = None) -> Any:
+    """The Microsoft Graph source app.yaml names, or None."""
+    import os
+
+    from bot.graph_directory import GraphSettings, GraphSource
+
+    tenant = config.directory.graph_tenant
+    if tenant is None:
+        return None
+    return GraphSource(GraphSettings.from_env(tenant, os.environ if env is None else env))
+
+
+def run_sync(settings: Settings, config: AppConfig, language: str) -> int:
+    from bot.core.clock import SystemClock
+    from bot.host.runtime import Runtime
+    from bot.platforms import start_adapters
+    from conversations.directory_sync import sync
+    from storage.db import Database
+
+    source = graph_source(settings, config)
+    if source is None:
+        raise ConfigError(config.source, "directory.graph", t(language,
+                                                              "directory.sync.no_source"))
+
+    async def run() -> int:
+        db = Database(settings.database_url, **settings.database_options)
+        try:
+            await db.ensure_current()
+            # The platforms, so that leavers' partners and the coordinators are told.
+            runtime = Runtime(settings, config, SystemClock(), db)
+            start_adapters(runtime)
+            with Bars(True) as bars:
+                report = await sync(runtime.ctx, source, bars)
+            print(report.text(language))
+            return 0
+        finally:
+            await db.close()
+
+    return asyncio.run(run())
+
+
 def add_commands(sub: Any, handler: Any) -> None:
     """``tandem directory import``: added to the CLI's parser by ``bot.cli``."""
     top = sub.add_parser("directory", help="the company directory: import it from the HR "
@@ -100,4 +142,7 @@ def add_commands(sub: Any, handler: Any) -> None:
     read.add_argument("file", type=Path, help="the CSV file")
     read.add_argument("--dry-run", action="store_true", help="check and report, write nothing")
     read.set_defaults(handler=handler)
+    sync = actions.add_parser("sync", help="read the directory from Microsoft Graph "
+                              "(directory.graph in app.yaml) and mark leavers")
+    sync.set_defaults(handler=handler)
 

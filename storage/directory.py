@@ -9,7 +9,7 @@ areas look a person's record up by platform user id (``person_for``) or e-mail
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import DirectoryAccount, DirectoryPerson
+from storage.models import DirectoryAccount, DirectoryPerson, Participant
 
 #: The fields a source may fill; the directory keeps nothing else about a person.
 FIELDS = ("email", "display_name", "department", "manager_key", "job_title", "location",
@@ -197,3 +197,18 @@ async def _save_accounts(session: AsyncSession, wanted: dict[str, Record]) -> No
            or current[(platform, user_id)][1] != person_id]
     for start in range(0, len(new), 2000):
         await session.execute(insert(DirectoryAccount), new[start:start + 2000])
+
+
+async def participants_of(session: AsyncSession, keys: Collection[str],
+                          statuses: Collection[str]) -> list[Participant]:
+    """Sign-ups (in one of ``statuses``) of the directory people with these keys,
+    found by their platform accounts."""
+    if not keys:
+        return []
+    return list(await session.scalars(
+        select(Participant)
+        .join(DirectoryAccount, (DirectoryAccount.platform == Participant.platform)
+              & (DirectoryAccount.user_id == Participant.user_id))
+        .join(DirectoryPerson, DirectoryPerson.id == DirectoryAccount.person_id)
+        .where(DirectoryPerson.key.in_(list(keys)), Participant.status.in_(list(statuses)))
+        .order_by(Participant.id)))

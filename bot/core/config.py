@@ -141,6 +141,9 @@ class DirectorySettings:
     """The company directory's sources: for the CSV import, field -> column header."""
 
     csv_columns: dict[str, str] | None = None
+    #: Microsoft Graph: the tenant whose users are read, and whether nightly.
+    graph_tenant: str | None = None
+    graph_nightly: bool = False
 
 
 @dataclass(frozen=True)
@@ -282,10 +285,12 @@ def _parse(source: str, raw: dict[str, Any], lines: dict[Location, int],
 
 
 def _directory(section: schema.Directory) -> DirectorySettings:
-    csv = section.csv
+    csv, graph = section.csv, section.graph
     return DirectorySettings(
         csv_columns=None if csv is None else {
-            name: column for name, column in csv.columns.model_dump().items() if column})
+            name: column for name, column in csv.columns.model_dump().items() if column},
+        graph_tenant=None if graph is None else graph.tenant_id,
+        graph_nightly=graph is not None and graph.nightly)
 
 
 def _per_platform(lists: dict[str, list[str]]) -> dict[str, tuple[str, ...]]:

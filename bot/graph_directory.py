@@ -1,0 +1,175 @@
+"""The company directory from Microsoft Graph: every user of the tenant with their
+manager, read app-only with the bot's own app registration.
+
+The token comes from MSAL (client credentials: ``MICROSOFT_APP_ID``,
+``MICROSOFT_APP_PASSWORD``; the tenant grants ``User.Read.All``); ``GET /users``
+with ``$select`` of the directory's fields and ``$expand=manager``, 999 a page,
+following ``@odata.nextLink``. A 429 or 503 is retried after its ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+
+from bot.core.errors import ConfigError, TandemError
+from bot.core.settings import variable
+from storage.directory import Record
+
+log = logging.getLogger(__name__)
+LOGIN = "https://login.microsoftonline.com"
+GRAPH = "https://graph.microsoft.com/v1.0"
+SCOPE = "https://graph.microsoft.com/.default"
+FIELDS = ("id", "displayName", "mail", "userPrincipalName", "department", "jobTitle",
+          "officeLocation", "preferredLanguage", "accountEnabled")
+PAGE = 999
+RETRIES = 8
+LONGEST_WAIT = 120.0
+RETRY_STATUS = (429, 502, 503, 504)
+
+
+class GraphError(TandemError):
+    """Microsoft Graph refused or kept failing; ``detail`` says what it answered."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__("directory.graph_failed", detail=detail)
+
+
+@dataclass(frozen=True)
+class GraphSettings:
+    tenant: str
+    client_id: str = field(repr=False)
+    secret: str = field(repr=False)
+    login_url: str = LOGIN
+    graph_url: str = GRAPH
+    #: A CA bundle for a TLS-inspecting proxy (or a test's own certificate authority).
+    ca_bundle: str | None = None
+
+    @classmethod
+    def from_env(cls, tenant: str, env: Mapping[str, str]) -> GraphSettings:
+        client_id, secret = variable(env, "MICROSOFT_APP_ID"), variable(
+            env, "MICROSOFT_APP_PASSWORD")
+        if not client_id or not secret:
+            raise ConfigError("environment", "MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD",
+                              "are needed to read the directory from Microsoft Graph")
+        return cls(tenant, client_id, secret,
+                   (variable(env, "MICROSOFT_LOGIN_URL") or LOGIN).rstrip("/"),
+                   (variable(env, "MICROSOFT_GRAPH_URL") or GRAPH).rstrip("/"),
+                   variable(env, "MICROSOFT_GRAPH_CA_BUNDLE"))
+
+
+class GraphSource:
+    """``people()``: the tenant's users as directory records."""
+
+    name = "graph"
+
+    def __init__(self, settings: GraphSettings,
+                 sleep: Callable[[float], Any] = asyncio.sleep) -> None:
+        self.settings = settings
+        self.sleep = sleep
+        self.app: Any = None
+        self.ssl: ssl.SSLContext | bool = (
+            ssl.create_default_context(cafile=settings.ca_bundle) if settings.ca_bundle
+            else True)
+
+    def _token(self) -> str:
+        """An app-only token (blocking: MSAL uses requests; called in a thread)."""
+        if self.app is None:
+            import msal
+
+            settings = self.settings
+            http: Any = None
+            if settings.ca_bundle:
+                import requests
+
+                # requests would prefer REQUESTS_CA_BUNDLE from the environment over
+                # the bundle named for Graph: this session does not read it.
+                http = requests.Session()
+                http.trust_env, http.verify = False, settings.ca_bundle
+            # Building the app already asks the tenant's OpenID configuration.
+            self.app = msal.ConfidentialClientApplication(
+                settings.client_id, client_credential=settings.secret,
+                authority=f"{settings.login_url}/{settings.tenant}",
+                # Only the public cloud's authority is known to MSAL's instance
+                # discovery; another (MICROSOFT_LOGIN_URL) is taken as given.
+                instance_discovery=None if settings.login_url == LOGIN else False,
+                http_client=http, timeout=60)
+        answer = self.app.acquire_token_for_client(scopes=[SCOPE])
+        token = answer.get("access_token") if isinstance(answer, dict) else None
+        if not token:
+            error = answer.get("error_description") or answer.get("error") if isinstance(
+                answer, dict) else "no answer"
+            raise GraphError(f"no token for tenant {self.settings.tenant}: {error}")
+        return str(token)
+
+    async def people(self, progress: Callable[[str, int, int], None] | None = None
+                     ) -> list[Record]:
+        token = await asyncio.to_thread(self._token)
+        query = urlencode({"$select": ",".join(FIELDS), "$expand": "manager($select=id)",
+                           "$top": str(PAGE)})
+        url: str | None = f"{self.settings.graph_url}/users?{query}"
+        records: list[Record] = []
+        async with aiohttp.ClientSession(
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=aiohttp.ClientTimeout(total=120)) as http:
+            while url is not None:
+                page = await self._page(http, url)
+                records += [record for user in page.get("value", [])
+                            if (record := _record(user)) is not None]
+                if progress is not None:
+                    progress("graph", len(records), 0)
+                link = page.get("@odata.nextLink")
+                url = link if isinstance(link, str) else None
+        return records
+
+    async def _page(self, http: aiohttp.ClientSession, url: str) -> dict[str, Any]:
+        for attempt in range(RETRIES):
+            async with http.get(url, ssl=self.ssl) as answer:
+                if answer.status in RETRY_STATUS and attempt + 1 < RETRIES:
+                    wait = _retry_after(answer.headers.get("Retry-After"), attempt)
+                    log.info("microsoft graph answered %s: retrying in %.0f s",
+                             answer.status, wait)
+                    await self.sleep(wait)
+                    continue
+                if answer.status != 200:
+                    raise GraphError(f"GET /users answered {answer.status}: "
+                                     f"{(await answer.text())[:300]}")
+                page: dict[str, Any] = await answer.json()
+                return page
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def _retry_after(header: str | None, attempt: int) -> float:
+    try:
+        return min(max(float(header or ""), 0.0), LONGEST_WAIT)
+    except ValueError:
+        return min(2.0 ** attempt, LONGEST_WAIT)
+
+
+def _text(user: Mapping[str, Any], name: str) -> str | None:
+    value = user.get(name)
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def _record(user: Mapping[str, Any]) -> Record | None:
+    """A Graph user as a record: the object id is the key and the Teams user."""
+    object_id = _text(user, "id")
+    if object_id is None:
+        return None
+    manager = user.get("manager")
+    manager_id = _text(manager, "id") if isinstance(manager, Mapping) else None
+    return Record(
+        key=object_id, email=_text(user, "mail") or _text(user, "userPrincipalName"),
+        display_name=_text(user, "displayName"), department=_text(user, "department"),
+        manager_key=manager_id, job_title=_text(user, "jobTitle"),
+        location=_text(user, "officeLocation"),
+        preferred_language=(_text(user, "preferredLanguage") or "")[:16] or None,
+        active=user.get("accountEnabled") is not False,
+        accounts=(("teams", object_id),))

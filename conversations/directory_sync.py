@@ -1,0 +1,100 @@
+"""A directory sync (Microsoft Graph): the tenant's people into the directory, and
+what follows for those who left.
+
+Who sees what, in order:
+1. Whoever runs it (``tandem directory sync``, or the scheduler at night) gets
+   one line: people read, new, changed, unchanged, gone, participants marked left.
+2. Each participant the sync finds deactivated or gone is marked as left (their
+   active tandems end) in the transaction that saves the sync. Their partner
+   gets a kind private note; the coordinators are told who left and whose
+   partner needs a new one. Both are owed with that change, so each is sent once,
+   whichever instance syncs and however often, and a crash or restart loses none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from bot.core.i18n import t
+from conversations.audience import Languages, coordinator_languages
+from conversations.context import FlowContext
+from conversations.messages import Message
+from conversations.owed import Owed, deliver, for_coordinators, for_person, record
+from storage import directory, participants, rounds, tandems
+from storage.db import Session
+from storage.directory import Record, SnapshotCounts
+from storage.models import STILL_IN, Participant, ParticipantStatus
+
+
+class DirectorySource(Protocol):
+    """A directory that can be read whole (Microsoft Graph)."""
+
+    name: str
+
+    async def people(self, progress: Callable[[str, int, int], None] | None = None
+                     ) -> list[Record]: ...
+
+
+@dataclass
+class SyncReport:
+    source: str
+    people: int
+    counts: SnapshotCounts
+    leavers: list[int] = field(default_factory=list)
+
+    def text(self, language: str) -> str:
+        counts = self.counts
+        return t(language, "directory.sync.report", source=self.source, people=self.people,
+                 added=counts.added, updated=counts.updated, unchanged=counts.unchanged,
+                 left=len(counts.left), leavers=len(self.leavers))
+
+
+async def sync(ctx: FlowContext, source: DirectorySource,
+               progress: Callable[[str, int, int], None] | None = None) -> SyncReport:
+    """Read the source whole, save it, and mark and tell about leavers (module doc)."""
+    records = await source.people(progress)
+    languages = await coordinator_languages(ctx)
+    now = ctx.clock.now()
+    async with ctx.db.session() as session:
+        counts = await directory.save_snapshot(session, source.name, records, now)
+        gone = await directory.participants_of(session, counts.left, STILL_IN)
+        owed: list[Owed] = []
+        for person in gone:
+            owed += await _leaver(ctx, session, person, languages)
+        keys = await record(session, owed, now)
+    await deliver(ctx, keys)
+    return SyncReport(source.name, len(records), counts, [p.id for p in gone])
+
+
+async def _leaver(ctx: FlowContext, session: Session, person: Participant,
+                  languages: Languages) -> list[Owed]:
+    """Mark one participant as left; their partners' notes and the coordinators' note."""
+    now = ctx.clock.now()
+    participants.set_status(person, ParticipantStatus.LEFT, now)
+    owed: list[Owed] = []
+    partners: list[str] = []
+    for tandem in await tandems.end_tandems_of(session, person):
+        other_id = tandem.mentee_id if tandem.mentor_id == person.id else tandem.mentor_id
+        other = await participants.participant_by_id(session, other_id)
+        if other is None or other.status not in STILL_IN:
+            continue
+        partners.append(other.display_name or other.user_id)
+        owed += for_person(ctx, other, tandem.round_id, "partner_left",
+                           f"directory-partner-left:{tandem.id}:{other.id}",
+                           lambda lang, _reader: Message.text(
+                               t(lang, "directory.leaver.partner")))
+    current = await rounds.round_by_id(session, person.round_id) if person.round_id else None
+    name = person.display_name or person.user_id
+    round_name = current.name if current else "–"
+
+    def note(language: str) -> Message:
+        more = t(language, "directory.leaver.partners", partners=", ".join(partners)) \
+            if partners else ""
+        return Message.text(t(language, "directory.leaver.coordinators", name=name,
+                              round=round_name, partners=more))
+
+    owed += for_coordinators(ctx, languages, f"directory-left:{person.id}", person.round_id,
+                             note)
+    return owed

@@ -1,0 +1,157 @@
+"""A fake Microsoft Entra login and Microsoft Graph on loopback, over HTTPS with a
+certificate made for the test (MSAL accepts https authorities only).
+
+It serves the tenant's OpenID configuration and token endpoint (client
+credentials), and ``GET /v1.0/users`` in pages (``$top``, ``@odata.nextLink``),
+with the manager only when ``$expand=manager`` is asked. Failures can be
+injected: 429s with ``Retry-After`` before the first page, a 503 on one page.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import ssl
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+TOKEN = "graph-token-1"
+
+
+def make_certificate(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 (its own CA) and its key, as PEM files."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fake graph")])
+    now = datetime.datetime.now(datetime.UTC)
+    public = key.public_key()
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(public)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=2))
+        .add_extension(x509.SubjectAlternativeName(
+            [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(
+            digital_signature=True, key_cert_sign=True, crl_sign=True,
+            content_commitment=False, key_encipherment=False, data_encipherment=False,
+            key_agreement=False, encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(public),
+                       critical=False)
+        .sign(key, hashes.SHA256()))
+    cert_path, key_path = folder / "graph-cert.pem", folder / "graph-key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+@dataclass
+class FakeGraph:
+    folder: Path
+    tenant: str = "contoso.example"
+    client_id: str = "app-id-1"
+    secret: str = "app-secret-1"
+    #: Graph user objects; ``manager`` (an id) is expanded into ``{"id": ...}``.
+    users: list[dict[str, Any]] = field(default_factory=list)
+    #: 429s answered before the first page
+    throttle: int = 0
+    retry_after: str = "1"
+    #: the page (0-based) answered once with a 503 (with Retry-After)
+    fail_page: int | None = None
+    #: what was asked, in order: "token", "users:<page>", "users:<page>:429", ...
+    calls: list[str] = field(default_factory=list)
+    runner: web.AppRunner | None = None
+    base_url: str = ""
+    ca_bundle: str = ""
+
+    async def start(self) -> str:
+        cert, key = make_certificate(self.folder)
+        self.ca_bundle = str(cert)
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(cert, key)
+        app = web.Application()
+        app.router.add_get("/{tenant}/v2.0/.well-known/openid-configuration", self._openid)
+        app.router.add_post("/{tenant}/oauth2/v2.0/token", self._token)
+        app.router.add_get("/v1.0/users", self._users)
+        self.runner = web.AppRunner(app)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0, ssl_context=context)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.base_url = f"https://127.0.0.1:{port}"
+        return self.base_url
+
+    async def stop(self) -> None:
+        if self.runner:
+            await self.runner.cleanup()
+
+    def env(self) -> dict[str, str]:
+        """The variables that point the real clients here."""
+        return {"MICROSOFT_APP_ID": self.client_id, "MICROSOFT_APP_PASSWORD": self.secret,
+                "MICROSOFT_LOGIN_URL": self.base_url,
+                "MICROSOFT_GRAPH_URL": f"{self.base_url}/v1.0",
+                "MICROSOFT_GRAPH_CA_BUNDLE": self.ca_bundle}
+
+    async def _openid(self, request: web.Request) -> web.Response:
+        tenant = request.match_info["tenant"]
+        if tenant != self.tenant:
+            return web.json_response({"error": "invalid_tenant"}, status=400)
+        root = f"{self.base_url}/{tenant}"
+        return web.json_response({
+            "authorization_endpoint": f"{root}/oauth2/v2.0/authorize",
+            "token_endpoint": f"{root}/oauth2/v2.0/token",
+            "issuer": f"{root}/v2.0"})
+
+    async def _token(self, request: web.Request) -> web.Response:
+        form = await request.post()
+        self.calls.append("token")
+        if (form.get("grant_type") != "client_credentials"
+                or form.get("client_id") != self.client_id
+                or form.get("client_secret") != self.secret
+                or form.get("scope") != "https://graph.microsoft.com/.default"):
+            return web.json_response({"error": "invalid_client"}, status=401)
+        return web.json_response({"access_token": TOKEN, "token_type": "Bearer",
+                                  "expires_in": 3599})
+
+    async def _users(self, request: web.Request) -> web.Response:
+        if request.headers.get("Authorization") != f"Bearer {TOKEN}":
+            return web.json_response({"error": {"code": "InvalidAuthenticationToken"}},
+                                     status=401)
+        page = int(request.query.get("$skiptoken", "0"))
+        top = min(int(request.query.get("$top", "100")), 999)
+        if self.throttle > 0:
+            self.throttle -= 1
+            self.calls.append(f"users:{page}:429")
+            return web.json_response({"error": {"code": "TooManyRequests"}}, status=429,
+                                     headers={"Retry-After": self.retry_after})
+        if page == self.fail_page:
+            self.fail_page = None
+            self.calls.append(f"users:{page}:503")
+            return web.Response(status=503, text="Service Unavailable",
+                                headers={"Retry-After": self.retry_after})
+        self.calls.append(f"users:{page}")
+        expand = "manager" in request.query.get("$expand", "")
+        chosen = request.query.get("$select", "").split(",")
+        start = page * top
+        value = []
+        for user in self.users[start:start + top]:
+            shown = {k: v for k, v in user.items() if k in chosen}
+            if expand:
+                shown["manager"] = {"id": user["manager"]} if user.get("manager") else None
+            value.append(shown)
+        body: dict[str, Any] = {"value": value}
+        if start + top < len(self.users):
+            query = {k: v for k, v in request.query.items() if k != "$skiptoken"}
+            rest = "&".join(f"{k}={v}" for k, v in query.items())
+            body["@odata.nextLink"] = f"{self.base_url}/v1.0/users?{rest}&$skiptoken={page + 1}"
+        return web.json_response(body)
