@@ -110,6 +110,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             raise
         runtime = Runtime(settings, config, SystemClock(), db)
         start_adapters(runtime)
+        _nightly_directory(settings, config)
         app = create_app(runtime, scheduler=settings.scheduler, language=_language(args))
         # Everything alive now (modules, app.yaml, catalogues, SQLAlchemy's mappers)
         # lives as long as the process: the garbage collector need never walk it
@@ -146,6 +147,7 @@ def cmd_run_due(args: argparse.Namespace) -> int:
             await db.ensure_current()
             runtime = Runtime(settings, config, FixedClock(at), db)
             start_adapters(runtime)
+            _nightly_directory(settings, config)
             report = await run_due(runtime.ctx, runtime.clock.now())
             return report.summary(language)
         finally:
@@ -153,6 +155,16 @@ def cmd_run_due(args: argparse.Namespace) -> int:
 
     print(asyncio.run(run()))
     return 0
+
+
+def _nightly_directory(settings: Settings, config: AppConfig) -> None:
+    """The directory source the scheduler syncs from at night, when app.yaml has one."""
+    if config.directory.graph_tenant is None or not config.directory.graph_nightly:
+        return
+    from bot.directory_command import graph_source
+    from conversations.directory_sync import use_nightly
+
+    use_nightly(graph_source(settings, config))
 
 
 def _instant(text: str) -> datetime:

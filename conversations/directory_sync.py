@@ -13,8 +13,11 @@ Who sees what, in order:
 
 from __future__ import annotations
 
+import logging
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
 from typing import Protocol
 
 from bot.core.i18n import t
@@ -22,10 +25,15 @@ from conversations.audience import Languages, coordinator_languages
 from conversations.context import FlowContext
 from conversations.messages import Message
 from conversations.owed import Owed, deliver, for_coordinators, for_person, record
-from storage import directory, participants, rounds, tandems
+from storage import directory, leases, participants, rounds, tandems
 from storage.db import Session
 from storage.directory import Record, SnapshotCounts
 from storage.models import STILL_IN, Participant, ParticipantStatus
+
+log = logging.getLogger(__name__)
+#: The nightly sync starts at this local time (programme.timezone), within a window.
+NIGHT = time(2, 0)
+WINDOW = timedelta(hours=4)
 
 
 class DirectorySource(Protocol):
@@ -98,3 +106,37 @@ async def _leaver(ctx: FlowContext, session: Session, person: Participant,
     owed += for_coordinators(ctx, languages, f"directory-left:{person.id}", person.round_id,
                              note)
     return owed
+
+
+_nightly: list[DirectorySource] = []
+
+
+def use_nightly(source: DirectorySource | None) -> None:
+    """The source the scheduler syncs from at night (set by the process at start)."""
+    _nightly[:] = [source] if source is not None else []
+
+
+async def nightly(ctx: FlowContext, now: datetime) -> SyncReport | None:
+    """Once a night, on whichever instance asks first: the sync, or None.
+
+    A lease named after the night makes it once across instances; a failed sync
+    gives the lease back, so the next tick tries again.
+    """
+    if not ctx.config.directory.graph_nightly or not _nightly:
+        return None
+    zone = ctx.config.timezone
+    day = now.astimezone(zone).date()
+    start = datetime.combine(day, NIGHT, zone)
+    if not start <= now < start + WINDOW:
+        return None
+    name, holder = f"directory-sync:{day.isoformat()}", secrets.token_hex(8)
+    async with ctx.db.session() as session:
+        if not await leases.hold_lease(session, name, holder, now, timedelta(hours=20)):
+            return None
+    try:
+        return await sync(ctx, _nightly[0])
+    except Exception:
+        log.exception("directory: the nightly sync failed; the next tick tries again")
+        async with ctx.db.session() as session:
+            await leases.release_lease(session, name, holder)
+        return None

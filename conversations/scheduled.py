@@ -32,7 +32,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core.i18n import t
-from conversations import checkin, evaluation, meetings, running_round
+from conversations import checkin, directory_sync, evaluation, meetings, running_round
 from conversations.announce import channel_message
 from conversations.audience import group_capable
 from conversations.context import FlowContext
@@ -349,6 +349,26 @@ def _wrapup_message(s: Situation, due: Due, language: str, _reader: Participant 
 
 # -- the registry -----------------------------------------------------------------------
 
+# -- the company directory, at night: synced, and the coordinators told what changed ----
+
+
+async def _directory_sync(s: Situation) -> list[Due]:
+    report = await directory_sync.nightly(s.ctx, s.now)
+    if report is None or not (report.leavers or report.counts.left or report.counts.added):
+        return []
+    counts = report.counts
+    return [Due({"day": s.now.astimezone(s.ctx.config.timezone).date().isoformat(),
+                 "source": report.source, "people": report.people, "added": counts.added,
+                 "updated": counts.updated, "unchanged": counts.unchanged,
+                 "left": len(counts.left), "leavers": len(report.leavers)})]
+
+
+def _directory_message(_s: Situation, due: Due, language: str, _reader: Participant | None
+                       ) -> Message:
+    params = {k: v for k, v in due.params.items() if k != "day"}
+    return Message.text(t(language, "directory.sync.report", **params))
+
+
 KINDS: tuple[Kind, ...] = (
     Kind("scheduled_announcement", None, _planned, Audience.CHANNELS, _planned_message,
          key="scheduled-announcement:{announcement}"),
@@ -381,6 +401,8 @@ KINDS: tuple[Kind, ...] = (
                         "primary"),)),
     Kind("wrapup", "wrapup", _wrapup, Audience.CHANNELS, _wrapup_message,
          key="wrapup:{round}"),
+    Kind("directory_sync", None, _directory_sync, Audience.COORDINATORS, _directory_message,
+         key="directory-sync:{day}"),
 )
 
 BY_NAME: Mapping[str, Kind] = {kind.name: kind for kind in KINDS}

@@ -18,7 +18,9 @@ from bot.core.clock import FixedClock
 from bot.core.config import AppConfig, DirectorySettings
 from bot.graph_directory import GraphSettings, GraphSource
 from conversations.context import FlowContext
+from conversations import directory_sync
 from conversations.directory_sync import sync
+from conversations.rhythm import run_due
 from storage import directory, rounds, workspaces
 from storage.db import Database
 from storage.models import Delivery, Participant, Tandem
@@ -161,3 +163,32 @@ async def test_a_leaver_is_marked_and_partner_and_coordinators_told_once(
     assert tandem is not None and tandem.status == "ended"
     assert sent == 2
     await second_db.close()
+
+
+async def test_the_nightly_sync_runs_once_a_night_across_instances(
+        graph: FakeGraph, config: AppConfig, clock: FixedClock, db: Database) -> None:
+    graph.users = users(30)
+    directory_sync.use_nightly(source(graph))
+    second_db = Database(db.engine.url.render_as_string(hide_password=False))
+    teams = LocalMessenger()
+    try:
+        one = FlowContext(config, clock, db, {"teams": teams})
+        two = FlowContext(config, clock, second_db, {"teams": teams})
+        clock.set(datetime(2027, 2, 2, 0, 30, tzinfo=UTC))  # 01:30 in Berlin: not yet
+        await run_due(one)
+        assert graph.calls == []
+        clock.set(datetime(2027, 2, 2, 1, 30, tzinfo=UTC))  # 02:30 in Berlin
+        await asyncio.gather(run_due(one), run_due(two))
+        clock.set(datetime(2027, 2, 2, 3, 0, tzinfo=UTC))
+        await run_due(two)
+        assert graph.calls.count("users:0") == 1
+        [note] = [seen.message.plain() for seen in teams.inbox["aad-coord"] if seen.message]
+        assert "30 Personen gelesen; 30 neu" in note
+        clock.set(datetime(2027, 2, 3, 1, 30, tzinfo=UTC))  # the next night
+        await run_due(one)
+        assert graph.calls.count("users:0") == 2
+        # Nothing changed: the coordinators are not told again.
+        assert len([s for s in teams.inbox["aad-coord"] if s.message]) == 1
+    finally:
+        directory_sync.use_nightly(None)
+        await second_db.close()
