@@ -17,8 +17,8 @@ from adapters.local.platform import LocalMessenger
 from bot.core.clock import FixedClock
 from bot.core.config import AppConfig, DirectorySettings
 from bot.graph_directory import GraphSettings, GraphSource
-from conversations.context import FlowContext
 from conversations import directory_sync
+from conversations.context import FlowContext
 from conversations.directory_sync import sync
 from conversations.rhythm import run_due
 from storage import directory, rounds, workspaces
