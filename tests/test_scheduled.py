@@ -31,6 +31,7 @@ KEYS = {
     "evaluation": "evaluation:{round}:{person}",
     "wrapup": "wrapup:{round}",
     "waiting": "waiting:{round}:{n}",
+    "directory_sync": "directory-sync:{day}",
 }
 
 
