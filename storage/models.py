@@ -469,6 +469,8 @@ class Meeting(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class DirectoryPerson(Base):
     """One employee as the company directory knows them (an HR export, Microsoft
     Graph, Slack profiles), kept apart from sign-ups: the org chart the matching
