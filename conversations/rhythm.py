@@ -19,10 +19,12 @@ from bot.core.i18n import t
 from conversations import breaks, outbox, owed, privacy
 from conversations.context import FlowContext
 from conversations.outbox import Sent
+from conversations.owed import Owed
 from conversations.schedule import RoundDates
 from conversations.scheduled import BY_NAME, KINDS, wrapup_outcome
-from conversations.scheduling import Due, Kind, Situation, deliver
+from conversations.scheduling import Due, Kind, Situation, deliver, owe
 from storage import checkins, deliveries, meetings, processed_events, rounds, tandems
+from storage.db import Session
 from storage.models import Participant, Round, RoundStatus
 from storage.tandems import TandemPeople
 
@@ -111,15 +113,14 @@ async def _send_all(s: Situation, kind: Kind, occasions: list[Due], report: DueR
     await asyncio.gather(*(run(due) for due in occasions))
 
 
-async def wrap_up_now(ctx: FlowContext, current: Round, people: list[Participant],
-                      pairs: list[TandemPeople]) -> None:
+async def wrap_up_owed(ctx: FlowContext, session: Session, current: Round,
+                       people: list[Participant], pairs: list[TandemPeople]) -> list[Owed]:
     """The round's end, now (a coordinator ended it early): the evaluation to
-    ``people`` and the channels' thank-you, with the same delivery keys as at its
-    planned end, so nobody gets them twice."""
-    async with ctx.db.session() as session:
-        answers = await checkins.checkins(session, current.id)
+    ``people`` and the channels' thank-you, as owed in the transaction that ends the
+    round, with the same delivery keys as at its planned end, so nobody gets them
+    twice."""
+    answers = await checkins.checkins(session, current.id)
     s = Situation(ctx, ctx.clock.now(), current, RoundDates.of(current, ctx.config.timezone),
                   pairs, answers)
-    for person in people:
-        await deliver(s, BY_NAME["evaluation"], Due(person=person))
-    await deliver(s, BY_NAME["wrapup"], wrapup_outcome(s))
+    messages = [o for person in people for o in owe(s, BY_NAME["evaluation"], Due(person=person))]
+    return messages + owe(s, BY_NAME["wrapup"], wrapup_outcome(s))

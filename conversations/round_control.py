@@ -16,6 +16,9 @@ Who sees what, in order:
    round privately whether they want to continue: with a new partner, with
    the same partner, or not this time. Their answers are recorded; two
    partners who both want to stay together are pinned for the matching.
+   These notices are owed in the transaction that ends or starts the round
+   (``conversations.owed``), then sent: a crash loses none, ``run_due`` sends
+   what is left, and nobody gets one twice.
 """
 
 from __future__ import annotations
@@ -26,15 +29,15 @@ from typing import Any
 
 from bot.core.errors import UserError
 from bot.core.i18n import t
-from conversations import rhythm, values
+from conversations import owed, rhythm, values
 from conversations.context import FlowContext
 from conversations.coordination import audit, require_coordinator
 from conversations.events import Actor, ButtonPress, Command
 from conversations.messages import Button, Facts, Message, Paragraph
 from conversations.outcomes import Outcome, Reply, Working, reply
+from conversations.owed import Owed
 from conversations.schedule import RoundDates, add_months
 from conversations.summary import format_day
-from conversations.tandem_delivery import to_person
 from storage import audit_log, coordination, participants, proposals, responses, rounds, tandems
 from storage.models import (
     STILL_IN,
@@ -44,7 +47,6 @@ from storage.models import (
     Round,
     RoundStatus,
 )
-from storage.tandems import TandemPeople
 
 CONFIRM, CANCEL = "round.confirm", "round.cancel"
 CONTINUE_NEW, CONTINUE_SAME, CONTINUE_NO = "continue.new", "continue.same", "continue.no"
@@ -217,8 +219,7 @@ async def confirm(ctx: FlowContext, press: ButtonPress) -> Outcome:
     op = action.kind.removeprefix("round.")
     now = ctx.clock.now()
     payload = action.payload
-    people: list[Participant] = []
-    pairs: list[TandemPeople] = []
+    notices: list[Owed] = []
     async with ctx.db.session() as session:
         current = await rounds.round_by_id(session, action.round_id)
         if current is None:
@@ -240,22 +241,28 @@ async def confirm(ctx: FlowContext, press: ButtonPress) -> Outcome:
             await rounds.override_round(session, current.id, {"length_months": payload["to"]})
         elif op == "end":
             pairs = await tandems.active_tandems(session, current.id)
-            people = [p for pair in pairs for p in pair.people]
+            people = [p for pair in pairs for p in pair.people
+                      if p.unreachable_at is None and p.status in STILL_IN]
             await rounds.override_round(session, current.id, {
                 "signup_closes_at": min(current.signup_closes_at, now),
                 "status": RoundStatus.ENDED})
             await tandems.end_tandems(session, current.id)
+            notices = await rhythm.wrap_up_owed(ctx, session, current, people, pairs)
         elif op == "next":
             following = await _start_next(ctx, session, current, payload, now)
-            people = await participants.still_in_round(session, current.id)
+            notices = await _continue_questions(
+                ctx, session, current, following,
+                await participants.still_in_round(session, current.id))
         await audit_log.record(session, actor.platform, actor.user_id, f"round.{op}",
                                {"round": current.name, "action": action.id, **payload}, now)
+        keys = await owed.record(session, notices, now)
     done = Message.text(_describe(ctx, current, op, payload, language),
                         t(language, f"round.done.{op}"))
-    if op == "end":
-        return Working(done, lambda: _wrap_up(ctx, current, people, pairs))
-    if op == "next":
-        return Working(done, lambda: _ask_to_continue(ctx, current, following, people))
+    if op in ("end", "next"):
+        async def send() -> None:
+            await owed.deliver(ctx, keys)
+
+        return Working(done, send)
     return reply(*(p.text for p in done.blocks if isinstance(p, Paragraph)), replace=True)
 
 
@@ -275,28 +282,22 @@ async def _start_next(ctx: FlowContext, session: Any, current: Round, payload: d
     }, now)
 
 
-async def _wrap_up(ctx: FlowContext, current: Round, people: list[Participant],
-                   pairs: list[TandemPeople]) -> None:
-    """The round's end, now: the same messages (and outbox keys) as at its planned end."""
-    await rhythm.wrap_up_now(ctx, current, [
-        p for p in people if p.unreachable_at is None and p.status in STILL_IN
-    ], pairs)
-
-
-async def _ask_to_continue(ctx: FlowContext, previous: Round, following: Round,
-                           people: list[Participant]) -> None:
-    async with ctx.db.session() as session:
-        partners = {p.id: await tandems.partner_of(session, p.id, previous.id) for p in people}
+async def _continue_questions(ctx: FlowContext, session: Any, previous: Round,
+                              following: Round, people: list[Participant]) -> list[Owed]:
+    """Each reachable participant of ``previous``: will they continue in ``following``?"""
+    asked: list[Owed] = []
     for person in people:
         if person.unreachable_at is not None:
             continue
+        partner = await tandems.partner_of(session, person.id, previous.id)
 
-        def compose(language: str, _reader: Participant, person: Participant = person
+        def compose(language: str, _reader: Participant, partner: Participant | None = partner
                     ) -> Message:
-            return continue_question(following, language, partners.get(person.id))
+            return continue_question(following, language, partner)
 
-        await to_person(ctx, person, following.id, "continue",
-                        f"continue:{following.id}:{person.id}", compose)
+        asked += owed.for_person(ctx, person, following.id, "continue",
+                                 f"continue:{following.id}:{person.id}", compose)
+    return asked
 
 
 def continue_question(following: Round, language: str, partner: Participant | None

@@ -30,6 +30,7 @@ from conversations.events import ButtonPress
 from conversations.messages import Button, Message
 from conversations.outbox import Sent
 from conversations.outcomes import Outcome
+from conversations.owed import Owed, for_channels, for_person, for_tandem
 from conversations.schedule import RoundDates
 from conversations.tandem_delivery import to_channels, to_coordinators, to_person, to_tandem
 from storage.models import Meeting, Participant, ParticipantStatus, Reminder, Round
@@ -166,3 +167,32 @@ async def deliver(s: Situation, kind: Kind, due: Due) -> list[Sent]:
         key = f"{key}:{person.id}"
     assert person is not None
     return [await to_person(ctx, person, round_id, kind.name, key, personal)]
+
+
+def owe(s: Situation, kind: Kind, due: Due) -> list[Owed]:
+    """The messages of one occasion as owed (``conversations.owed``), for a change
+    that causes it now (a round ended early): the same audience and delivery keys as
+    ``deliver``, so the rhythm never sends them again. Not for coordinators: their
+    languages are asked of the platform, which a transaction must not wait for."""
+    ctx, key, round_id = s.ctx, kind.delivery_key(s, due), s.round.id
+
+    def shared(language: str) -> Message:
+        return kind.render(s, due, language, None)
+
+    def personal(language: str, reader: Participant) -> Message:
+        return kind.render(s, due, language, reader)
+
+    if kind.audience is Audience.CHANNELS:
+        channels = set(due.channels) if due.channels is not None else None
+        return [o for o in for_channels(ctx, key, round_id, "announcement", shared)
+                if channels is None or (o.claim.platform, o.targets[0]) in channels]
+    if kind.audience is Audience.COORDINATORS:
+        raise ValueError(f"{kind.name}: coordinators' messages are not owed from here")
+    person = due.person
+    if kind.audience is Audience.TANDEM and person is None:
+        assert due.pair is not None
+        return for_tandem(ctx, due.pair, round_id, kind.name, key, personal)
+    assert person is not None
+    if kind.audience is Audience.TANDEM:
+        key = f"{key}:{person.id}"
+    return for_person(ctx, person, round_id, kind.name, key, personal)

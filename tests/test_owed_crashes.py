@@ -35,7 +35,7 @@ from bot.core.config import AppConfig, load_config
 from conversations.context import FlowContext
 from conversations.matching import compute
 from conversations.scheduled import SWITCHES
-from storage import rounds, workspaces
+from storage import coordination, rounds, workspaces
 from storage.db import Database
 from storage.models import Base, Delivery, Participant, Tandem
 from tests.fakes.bot_connector import FakeConnector, TeamsDriver, TeamsUser
@@ -324,6 +324,73 @@ async def test_forget_me_notices_survive_a_kill_and_nothing_of_the_person_is_lef
     assert [m["text"] for m in slack.history["D0S0000"]] != []
     await assert_forgotten(db, [person, "D0J0000", "MentorName0000",
                                 "secret goal of U0J0000"])
+
+
+async def round_action(db: Database, round_id: int, op: str, payload: dict[str, Any]
+                       ) -> int:
+    """A coordinator's ``round end`` / ``round next``, asked and waiting for Confirm."""
+    async with db.session() as session:
+        action = await coordination.create_action(
+            session, f"round.{op}", "slack", COORDINATOR, round_id, payload, datetime.now(UTC))
+        return action.id
+
+
+@pytest.mark.parametrize(("nth", "when"), [(1, "before"), (2, "after"), (5, "before"),
+                                           (5, "after")])
+async def test_round_end_notices_survive_a_kill_on_slack(
+    db: Database, app_yaml: Path, slack: CrashingSlack, nth: int, when: str
+) -> None:
+    """``round end`` confirmed -> the evaluation to each of 4 partners -> the channel's
+    thank-you (5 posts); the server dies at the ``nth``. The round stays ended and
+    each arrives once."""
+    config = load_config(app_yaml)
+    slack.add_user(COORDINATOR, "Clara")
+    round_id, pairs = await seed_people(db, config, "slack", 2, tandems=True)
+    action = await round_action(db, round_id, "end", {})
+    server = await start(db, slack, app_yaml)
+    slack.victim = Victim("chat.postMessage", nth, when, server.process)
+    assert await post_slack(server, block_action(
+        COORDINATOR, "round.confirm", str(action), response_url=slack.response_url())) == 200
+    await killed(server, slack.victim)
+
+    await restart_and_run_due(server)
+    people = [person for pair in pairs for person in pair]
+    owed = {f"evaluation:{round_id}:{p}" for p in people} | {f"wrapup:{round_id}:slack:{CHANNEL}"}
+    sent = keys_in_slack(slack)
+    assert {key: sent[key] for key in owed} == dict.fromkeys(owed, 1)
+    assert await statuses(db) == {"sent": 5}
+    async with db.session() as session:
+        ended = await rounds.round_by_id(session, round_id)
+        assert ended is not None and ended.status == "ended"
+
+
+@pytest.mark.parametrize(("nth", "when"), [(1, "before"), (3, "after")])
+async def test_round_next_questions_survive_a_kill_on_slack(
+    db: Database, app_yaml: Path, slack: CrashingSlack, nth: int, when: str
+) -> None:
+    """``round next`` confirmed -> "will you continue?" to each of 4 participants; the
+    server dies at the ``nth``. The next round exists and each is asked once."""
+    config = load_config(app_yaml)
+    slack.add_user(COORDINATOR, "Clara")
+    round_id, pairs = await seed_people(db, config, "slack", 2, tandems=True)
+    today = datetime.now(UTC).date()
+    action = await round_action(db, round_id, "next", {
+        "name": "next-round", "closes": str(today + timedelta(days=60)),
+        "starts": str(today + timedelta(days=70))})
+    server = await start(db, slack, app_yaml)
+    slack.victim = Victim("chat.postMessage", nth, when, server.process)
+    assert await post_slack(server, block_action(
+        COORDINATOR, "round.confirm", str(action), response_url=slack.response_url())) == 200
+    await killed(server, slack.victim)
+
+    await restart_and_run_due(server)
+    async with db.session() as session:
+        following = await rounds.round_by_name(session, "next-round")
+    assert following is not None
+    owed = {f"continue:{following.id}:{person}" for pair in pairs for person in pair}
+    sent = keys_in_slack(slack)
+    assert {key: sent[key] for key in owed} == dict.fromkeys(owed, 1)
+    assert await statuses(db) == {"sent": 4}
 
 
 async def assert_forgotten(db: Database, needles: list[str]) -> None:
