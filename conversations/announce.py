@@ -8,7 +8,11 @@ Who sees what, in order:
    "add a Sign up button".
 3. The preview arrives in the coordinator's DM: exactly the message the
    channel will see, with "Post", "Edit" and "Cancel". The draft is kept in the
-   database, not in the button.
+   database, not in the button. The preview is the answer to the form, sent
+   directly, not owed: a draft changes nothing anybody else sees (nothing is
+   posted before "Post"), and when the preview is lost (a crash before it was
+   sent) the form never says "preview sent", so the coordinator knows to send it
+   again; the draft left behind is never posted. What "Post" causes is owed.
 4. "Post" posts it once through the outbox, however often and by however many
    coordinators it is pressed; "Edit" reopens the form with the draft;
    "Cancel" drops it. The "Sign up" button starts the sign-up for whoever

@@ -52,6 +52,11 @@ class Messenger(Protocol):
         proposal's CSV); returns the platform's message id."""
         ...
 
+    async def find_file(self, user_id: str, filename: str) -> str | None:
+        """The id of a file named ``filename`` already in the person's chat with the bot,
+        if the platform lets the bot look (after a sender died before recording it)."""
+        ...
+
     async def locale_of(self, user_id: str) -> str | None:
         """The person's locale as the platform knows it (cached), or None."""
         ...

@@ -165,17 +165,27 @@ async def compute(
 
 
 async def _propose(ctx: FlowContext, actor: Actor, round_id: int) -> None:
-    current, stored, proposal = await compute(ctx, round_id, actor.user_id)
-    assert proposal is not None
+    """The new proposal is stored with its message and CSV owed to the coordinator
+    who asked, in one transaction, then sent: a crash loses neither, and the
+    "Confirm" it carries is never missing. Should the engine fail, nothing is stored
+    and the router tells the coordinator (an answer to their request, not owed)."""
+    current, stored, _ = await compute(ctx, round_id, actor.user_id, save=False)
     language = ctx.language(actor.locale)
-    messenger = ctx.messenger(actor.platform)
-    await messenger.send_direct(actor.user_id, proposal_message(ctx, proposal, language,
-                                                                messenger.command_prefix))
-    await messenger.send_file(
-        actor.user_id, f"tandem-{current.name}-proposal-{proposal.number}.csv",
-        proposal_csv(ctx, stored, language),
-        Message.text(t(language, "match.csv_comment", number=proposal.number)),
-    )
+    prefix = ctx.messenger(actor.platform).command_prefix
+    now = ctx.clock.now()
+    async with ctx.db.session() as session:
+        proposal = await proposals.save_proposal(session, round_id, actor.user_id, now, stored)
+        key = f"proposal:{proposal.id}"
+        csv_file = (f"tandem-{current.name}-proposal-{proposal.number}.csv",
+                    proposal_csv(ctx, stored, language))
+        keys = await owed.record(session, [
+            *owed.for_user(actor.platform, actor.user_id, round_id, "proposal", key,
+                           proposal_message(ctx, proposal, language, prefix)),
+            *owed.for_user(actor.platform, actor.user_id, round_id, "proposal", f"{key}:csv",
+                           Message.text(t(language, "match.csv_comment",
+                                          number=proposal.number)), file=csv_file),
+        ], now)
+    await owed.deliver(ctx, keys)
 
 
 def proposal_message(ctx: FlowContext, proposal: MatchProposal, language: str,

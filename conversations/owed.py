@@ -2,8 +2,9 @@
 
 A flow that changes state and owes people a message (introductions when a round
 is confirmed, the sign-up summary, a "need help" alert, the notices after
-forget-me) builds the messages first (``for_person``, ``for_tandem``,
-``for_coordinators``, ``for_channels``: each rendered in its reader's language),
+forget-me, a matching proposal and its CSV) builds the messages first
+(``for_person``, ``for_tandem``, ``for_user``, ``for_coordinators``,
+``for_channels``: each rendered in its reader's language),
 writes them as pending deliveries in the same transaction as the change
 (``record``), and after the commit sends them at once (``deliver``, the fast
 path). Whatever a crash, a restart or an outage left pending, or claimed by a
@@ -65,8 +66,11 @@ class Owed:
     participant_id: int | None = None
     #: For a group message: one private message per partner, should the group fail.
     fallback: tuple[Owed, ...] = ()
-    #: For a file: its name and its content, base64.
+    #: For a file: its name (unique among the recipient's files) and content, base64.
     file: tuple[str, str] | None = None
+    #: Whether no other file to this recipient has the name (then a sender that takes
+    #: over a dead one's claim looks for it first, where the platform lets it).
+    file_name_unique: bool = False
 
     def payload(self) -> dict[str, Any]:
         return {"to": self.to, "targets": list(self.targets),
@@ -74,7 +78,8 @@ class Owed:
                 "participant": self.participant_id,
                 "fallback": [{**f.payload(), "key": f.claim.key, "kind": f.claim.kind,
                               "recipient": f.claim.recipient} for f in self.fallback],
-                **({"file": list(self.file)} if self.file else {})}
+                **({"file": list(self.file)} if self.file else {}),
+                **({"file_name_unique": True} if self.file_name_unique else {})}
 
 
 async def record(session: Session, owed: Sequence[Owed], now: datetime) -> list[str]:
@@ -123,6 +128,17 @@ def for_tandem(ctx: FlowContext, pair: TandemPeople, round_id: int, kind: str, k
     claim = Claim(key, kind, pair.mentor.platform, ",".join(users), round_id)
     return [Owed(claim, GROUP, users, in_their_languages(ctx, people, compose),
                  fallback=tuple(singles))]
+
+
+def for_user(platform: str, user_id: str, round_id: int | None, kind: str, key: str,
+             message: Message, file: tuple[str, bytes] | None = None) -> list[Owed]:
+    """A private message (with ``file``: a file, its name unique among the person's
+    files, and the message beside it) to someone who need not be a participant, e.g.
+    the coordinator who asked for a proposal."""
+    claim = Claim(key, kind, platform, user_id, round_id)
+    return [Owed(claim, FILE if file is not None else DIRECT, (user_id,), message,
+                 file=None if file is None else (file[0], base64.b64encode(file[1]).decode()),
+                 file_name_unique=file is not None)]
 
 
 def for_coordinators(ctx: FlowContext, languages: Languages, key: str, round_id: int | None,
@@ -190,6 +206,10 @@ async def _deliver(ctx: FlowContext, key: str) -> Sent:
         return await messenger.send_direct(targets[0], message)
 
     async def recover() -> str | None:
+        if data["to"] == FILE:
+            # A name used before (a re-planned meeting's invite) could find the old file.
+            return (await messenger.find_file(targets[0], str(data["file"][0]))
+                    if data.get("file_name_unique") else None)
         return await messenger.find_sent(targets, key)
 
     async def take() -> str:

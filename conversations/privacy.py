@@ -4,7 +4,11 @@ Who sees what, in order:
 - ``my-data`` (``meine-daten``): the person privately gets one JSON file in their
   DM with every row Tandem stores about them, table by table (their tandem
   partner appears by name only), and a short private reply saying so. Someone
-  about whom nothing is stored is told that instead.
+  about whom nothing is stored is told that instead. The file is the answer to
+  the request, sent directly, not owed: asking changes nothing, so a lost file
+  costs nothing but asking again (the reply "sent" comes only after the file),
+  and an owed copy would keep a second copy of all their data in the delivery
+  table until sent.
 - ``forget-me`` (``vergessen``): a private question with "Yes, forget me" /
   "Keep my data". "Keep" changes nothing. "Yes" erases their personal data
   (``storage.personal_data.erase``: anonymous counts stay) and the answer

@@ -147,7 +147,13 @@ async def _guarded(ctx: FlowContext, actor: Actor, handler: Handler[E], event: E
 def _guarded_later(
     ctx: FlowContext, actor: Actor, work: Callable[[], Awaitable[None]]
 ) -> Callable[[], Awaitable[None]]:
-    """Slow work that fails after the first answer is reported in the person's DMs."""
+    """Slow work that fails after the first answer is reported in the person's DMs.
+
+    That note is an answer to the person's request, sent directly, not owed: each
+    flow commits its change together with the messages it owes, in one
+    transaction, so failed work either changed nothing (the person asks again) or
+    its messages are owed already and ``run_due`` sends them; the note owes nobody
+    anything."""
 
     async def run() -> None:
         try:

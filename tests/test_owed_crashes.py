@@ -37,12 +37,18 @@ from conversations.matching import compute
 from conversations.scheduled import SWITCHES
 from storage import coordination, rounds, workspaces
 from storage.db import Database
-from storage.models import Base, Delivery, Participant, Tandem
+from storage.models import Base, Delivery, MatchProposal, Participant, Tandem
 from tests.fakes.bot_connector import FakeConnector, TeamsDriver, TeamsUser
 from tests.fakes.slack_api import FakeSlack
 from tests.helpers import ROOT
 from tests.helpers.live import SURVEY, env_for, free_port, run_due_process, until_ready
-from tests.helpers.slack_requests import block_action, sign, survey_state, view_submission
+from tests.helpers.slack_requests import (
+    block_action,
+    sign,
+    slash_command,
+    survey_state,
+    view_submission,
+)
 
 COORDINATOR = "U0COORD01"
 CHANNEL = "C0PROGRAM1"
@@ -163,8 +169,13 @@ async def start(db: Database, slack: FakeSlack, config: Path, **extra: str) -> S
         sys.executable, "-m", "bot.cli", "serve", cwd=ROOT, env=env,
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    async with aiohttp.ClientSession() as http:
-        await until_ready(http, url + "/readyz")
+    try:
+        async with aiohttp.ClientSession() as http:
+            await until_ready(http, url + "/readyz")
+    except BaseException:
+        process.kill()  # never left running by a test that gave up on it
+        await process.wait()
+        raise
     return Server(process, url, env)
 
 
@@ -324,6 +335,36 @@ async def test_forget_me_notices_survive_a_kill_and_nothing_of_the_person_is_lef
     assert [m["text"] for m in slack.history["D0S0000"]] != []
     await assert_forgotten(db, [person, "D0J0000", "MentorName0000",
                                 "secret goal of U0J0000"])
+
+
+@pytest.mark.parametrize(("method", "when"), [
+    ("chat.postMessage", "before"), ("chat.postMessage", "after"),
+    ("files.completeUploadExternal", "before"), ("files.completeUploadExternal", "after")])
+async def test_a_proposal_and_its_csv_survive_a_kill_on_slack(
+    db: Database, app_yaml: Path, slack: CrashingSlack, method: str, when: str
+) -> None:
+    """``match`` -> the proposal stored -> its message -> its CSV; the server dies
+    sending the message or sharing the file. Both reach the coordinator once."""
+    config = load_config(app_yaml)
+    slack.add_user(COORDINATOR, "Clara")
+    round_id, _ = await seed_people(db, config, "slack", 3)
+    server = await start(db, slack, app_yaml)
+    slack.victim = Victim(method, 1, when, server.process)
+    assert await post_slack(server, slash_command(
+        COORDINATOR, "match", response_url=slack.response_url())) == 200
+    await killed(server, slack.victim)
+
+    await restart_and_run_due(server)
+    async with db.session() as session:
+        proposal_ids = list(await session.scalars(select(MatchProposal.id)))
+        current = await rounds.round_by_id(session, round_id)
+    assert len(proposal_ids) == 1 and current is not None
+    dm = slack.history[FakeSlack.channel_of(COORDINATOR)]
+    assert [(m["metadata"] or {}).get("event_payload", {}).get("key") for m in dm
+            if not m.get("files")] == [f"proposal:{proposal_ids[0]}"]
+    assert [f["name"] for m in dm for f in m.get("files", [])] \
+        == [f"tandem-{current.name}-proposal-1.csv"]
+    assert await statuses(db) == {"sent": 2}
 
 
 async def round_action(db: Database, round_id: int, op: str, payload: dict[str, Any]

@@ -90,12 +90,17 @@ class LocalMessenger:
                 return f"local-found-{key}"
         return None
 
+    async def find_file(self, user_id: str, filename: str) -> str | None:
+        return f"local-found-{filename}" if any(
+            name == filename for name, _ in self.files.get(user_id, [])) else None
+
     async def send_file(
         self, user_id: str, filename: str, content: bytes, message: Message
     ) -> str:
         self.files[user_id].append((filename, content))
         self.inbox[user_id].append(Seen("file", Message(
             title=message.title, blocks=(*message.blocks, Paragraph(f"📎 {filename}")),
+            key=message.key,
         )))
         return self._id()
 

@@ -120,6 +120,21 @@ class SlackMessenger:
                 return f"{channel}:{item['ts']}"
         return None
 
+    async def find_file(self, user_id: str, filename: str) -> str | None:
+        """A file shared in the person's DM under this name (names of owed files are
+        unique: a proposal's CSV carries the round and the proposal's number)."""
+        try:
+            opened = await self.client.conversations_open(users=user_id)
+            channel = opened["channel"]["id"]
+            history = await self.client.conversations_history(channel=channel, limit=200)
+        except SlackApiError as error:
+            raise _platform_error(error) from error
+        for item in history.get("messages") or []:
+            for shared in item.get("files") or []:
+                if filename in (shared.get("name"), shared.get("title")):
+                    return f"{channel}:{shared.get('id', '')}"
+        return None
+
     async def send_file(
         self, user_id: str, filename: str, content: bytes, message: Message
     ) -> str:

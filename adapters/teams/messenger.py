@@ -138,6 +138,11 @@ class TeamsMessenger:
         # after sending and before recording it cannot be found; it is sent again.
         return None
 
+    async def find_file(self, user_id: str, filename: str) -> str | None:
+        # As for messages: a chat's history is closed to bots; a file offer whose
+        # sender died after sending it is offered again.
+        return None
+
     async def send_file(
         self, user_id: str, filename: str, content: bytes, message: Message
     ) -> str:

@@ -63,6 +63,9 @@ class WebchatMessenger:
     async def find_sent(self, targets: Sequence[str], key: str) -> str | None:
         return None  # nothing is kept across restarts: a crashed send goes out again
 
+    async def find_file(self, user_id: str, filename: str) -> str | None:
+        return None
+
 
 class WebchatAdapter:
     platform = PLATFORM.name

@@ -58,6 +58,8 @@ class FakeSlack:
     user_groups: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
     _ts: Any = field(default_factory=lambda: itertools.count(1))
     uploads: dict[str, bytes] = field(default_factory=dict)
+    #: file id -> the file's name, as given when its upload was asked for
+    file_names: dict[str, str] = field(default_factory=dict)
     #: channel -> posted messages, newest first (what conversations.history returns)
     history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     runner: web.AppRunner | None = None
@@ -210,12 +212,19 @@ class FakeSlack:
             return {"ok": True, "messages": shown, "has_more": False}
         if method == "files.getUploadURLExternal":
             file_id = f"F{next(self._ts)}"
+            self.file_names[file_id] = str(args.get("filename", ""))
             upload_url = f"{self.base_url}upload/{file_id}"
             return {"ok": True, "file_id": file_id, "upload_url": upload_url}
         if method == "files.completeUploadExternal":
             files = args.get("files")
             files = json.loads(files) if isinstance(files, str) else files
-            return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files]}
+            shared = [{"id": f["id"], "title": f.get("title"),
+                       "name": self.file_names.get(f["id"], "")} for f in files]
+            if args.get("channel_id"):
+                self.history.setdefault(args["channel_id"], []).insert(0, {
+                    "ts": f"{next(self._ts)}.000100", "text": args.get("initial_comment", ""),
+                    "metadata": None, "files": shared})
+            return {"ok": True, "files": shared}
         if method in ("views.open", "views.publish", "views.update"):
             view = args.get("view")
             view = json.loads(view) if isinstance(view, str) else view
