@@ -108,6 +108,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         except SchemaOutOfDate:
             await db.close()
             raise
+        # A process killed between an erasure's commit and its checkpoint left the
+        # erased text in the SQLite files: scrubbed before anything else happens.
+        await db.scrub_files()
         runtime = Runtime(settings, config, SystemClock(), db)
         start_adapters(runtime)
         _nightly_directory(settings, config)
@@ -145,6 +148,7 @@ def cmd_run_due(args: argparse.Namespace) -> int:
         db = Database(settings.database_url, **settings.database_options)
         try:
             await db.ensure_current()
+            await db.scrub_files()  # as at ``serve``: what a killed erasure left behind
             runtime = Runtime(settings, config, FixedClock(at), db)
             start_adapters(runtime)
             _nightly_directory(settings, config)

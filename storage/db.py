@@ -121,8 +121,11 @@ class Database:
 
     async def scrub_files(self) -> None:
         """After an erasure: on SQLite, copy the write-ahead log into the database and
-        truncate it, so the erased rows' old versions are in neither file. (PostgreSQL
-        reclaims dead rows with its autovacuum.)"""
+        truncate it, so the erased rows' old versions are in neither file (with
+        ``secure_delete`` the new pages hold zeros where the text was). Also at the
+        start of ``serve`` and ``run-due``: a process killed after an erasure's commit
+        and before this checkpoint left the text in both files until then.
+        (PostgreSQL reclaims dead rows with its autovacuum.)"""
         if self.dialect != "sqlite":
             return
         async with self.engine.connect() as conn:

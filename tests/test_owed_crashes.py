@@ -38,7 +38,7 @@ from conversations.scheduled import SWITCHES
 from storage import coordination, rounds, workspaces
 from storage.db import Database
 from storage.models import Base, Delivery, MatchProposal, Participant, Tandem
-from tests.fakes.bot_connector import FakeConnector, TeamsDriver, TeamsUser
+from tests.fakes.bot_connector import BOT_ID, TENANT, FakeConnector, TeamsDriver, TeamsUser
 from tests.fakes.slack_api import FakeSlack
 from tests.helpers import ROOT
 from tests.helpers.live import SURVEY, env_for, free_port, run_due_process, until_ready
@@ -49,6 +49,8 @@ from tests.helpers.slack_requests import (
     survey_state,
     view_submission,
 )
+from tests.helpers.teams import CHANNEL as TEAMS_CHANNEL
+from tests.helpers.teams import submit_data
 
 COORDINATOR = "U0COORD01"
 CHANNEL = "C0PROGRAM1"
@@ -452,6 +454,74 @@ async def assert_forgotten(db: Database, needles: list[str]) -> None:
                 assert needle.encode() not in content, (file.name, needle)
 
 
+#: forget-me through the real flow, in a process that dies (SIGKILL) between the
+#: erasure's commit and the checkpoint that would have scrubbed the SQLite files.
+KILLED_BEFORE_THE_CHECKPOINT = """
+import asyncio, os, signal, sys
+from datetime import UTC, datetime
+from bot.core.clock import FixedClock
+from bot.core.config import load_config
+from conversations import privacy
+from conversations.context import FlowContext
+from conversations.events import Actor, ButtonPress
+from storage.db import Database
+
+async def main() -> None:
+    db = Database(sys.argv[1])
+    async def die() -> None:
+        os.kill(os.getpid(), signal.SIGKILL)
+    db.scrub_files = die
+    ctx = FlowContext(load_config(sys.argv[2]), FixedClock(datetime.now(UTC)), db, {})
+    await privacy.forget_answer(ctx, ButtonPress(Actor("slack", "T1", sys.argv[3]),
+                                                 privacy.FORGET_CONFIRM, ""))
+
+asyncio.run(main())
+"""
+
+
+def sqlite_bytes(db: Database) -> bytes:
+    """The database file and its write-ahead log, as they are on disk."""
+    path = Path(db.url.split("///", 1)[1])
+    return b"".join(f.read_bytes() for f in (path, Path(f"{path}-wal")) if f.exists())
+
+
+@pytest.mark.parametrize("restart", ["run-due", "serve"])
+async def test_an_erasure_killed_before_its_checkpoint_is_scrubbed_at_the_restart(
+    db: Database, app_yaml: Path, slack: CrashingSlack, restart: str
+) -> None:
+    """forget-me commits, then the process is killed before the checkpoint: the
+    erased text is still in the SQLite files (the database's old pages, the WAL's
+    frames). The next ``run-due`` or ``serve`` checkpoints and truncates the WAL
+    before anything else: then no byte of either file holds the person."""
+    if db.dialect != "sqlite":
+        pytest.skip("the write-ahead log is SQLite's")
+    config = load_config(app_yaml)
+    await seed_people(db, config, "slack", 1, tandems=True)
+    person, needles = "U0J0000", ["MentorName0000", "secret goal of U0J0000"]
+    killed_process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", KILLED_BEFORE_THE_CHECKPOINT, db.url, str(app_yaml), person,
+        cwd=ROOT, stderr=asyncio.subprocess.PIPE)
+    _, err = await killed_process.communicate()
+    assert killed_process.returncode == -signal.SIGKILL, err.decode()
+    async with db.session() as session:  # the erasure was committed ...
+        assert await session.scalar(select(Participant.id).where(
+            Participant.user_id == person)) is None
+    left = sqlite_bytes(db)  # ... and its text is still on disk
+    assert all(needle.encode() in left for needle in needles)
+
+    if restart == "run-due":
+        await restart_and_run_due(Server(killed_process, "", env_for(
+            db, slack, TANDEM_CONFIG=str(app_yaml), TANDEM_SCHEDULER="off")))
+        await assert_forgotten(db, [person, *needles])
+        return
+    server = await start(db, slack, app_yaml)
+    try:
+        await assert_forgotten(db, [person, *needles])
+    finally:
+        server.process.terminate()
+        await server.process.wait()
+
+
 async def test_forget_me_leaves_no_byte_in_the_sqlite_files_while_the_server_runs(
     db: Database, app_yaml: Path, slack: CrashingSlack
 ) -> None:
@@ -511,3 +581,146 @@ async def test_confirm_introductions_survive_a_kill_on_teams(
     assert len(twice) <= (1 if when == "after" else 0) and max(intros.values()) <= 2
     # and the matching announcement in the Slack channel: the programme has both.
     assert await statuses(db) == {"sent": 5}
+
+
+@pytest.fixture
+def teams_channel_yaml(teams_app_yaml: Path) -> Path:
+    """Clara coordinates on Teams, and the programme's only channel is a Teams one."""
+    data = yaml.safe_load(teams_app_yaml.read_text())
+    data["channels"] = {"slack": [], "teams": [TEAMS_CHANNEL]}
+    teams_app_yaml.write_text(yaml.safe_dump(data))
+    return teams_app_yaml
+
+
+async def bot_in_the_team(driver: TeamsDriver, by: TeamsUser) -> None:
+    """The app is added to the programme's team: the bot learns its channel."""
+    status, _ = await driver.post(driver.activity(
+        by, type="conversationUpdate",
+        conversation={"id": TEAMS_CHANNEL, "conversationType": "channel", "isGroup": True,
+                      "tenantId": TENANT},
+        membersAdded=[{"id": BOT_ID}],
+        channelData={"tenant": {"id": TENANT}, "team": {"id": TEAMS_CHANNEL},
+                     "eventType": "teamMemberAdded"}))
+    assert status in (200, 201)
+
+
+@pytest.mark.parametrize("flow", ["matching", "post"])
+@pytest.mark.parametrize("when", ["before", "after"])
+async def test_teams_channel_announcements_survive_a_kill(
+    db: Database, teams_channel_yaml: Path, slack: CrashingSlack,
+    connector: CrashingConnector, flow: str, when: str
+) -> None:
+    """A Teams channel post dies with the server: the matching announcement after
+    Confirm (the 3rd send, after both partners' introductions), or a coordinator's
+    announcement after "Post" (the only send). After a restart it is in the channel:
+    once if the server died before sending it, twice if it died after sending and
+    before recording it (Teams cannot be asked; README: reliability)."""
+    config = load_config(teams_channel_yaml)
+    round_id, _ = await seed_people(db, config, "teams", 1)
+    people = [TeamsUser("aad-junior0000", "junior"), TeamsUser("aad-senior0000", "senior")]
+    server = await start(db, slack, teams_channel_yaml)
+    async with aiohttp.ClientSession() as http:
+        driver = TeamsDriver(server.url, connector, http)
+        for user in (*people, CLARA):
+            assert await driver.say(user, "help") in (200, 201)
+        await bot_in_the_team(driver, CLARA)
+        if flow == "matching":
+            data = {"tandem_action": "match.confirm",
+                    "value": str(await proposal_for(db, config, round_id))}
+            key = f"announce:matching:{round_id}:teams:{TEAMS_CHANNEL}"
+            connector.victim = Victim("send", 3, when, server.process)
+        else:
+            async with db.session() as session:
+                action = await coordination.create_action(
+                    session, "announcement", "teams", CLARA.key, round_id,
+                    {"channel": TEAMS_CHANNEL, "text": "Kick-off on Friday",
+                     "signup_button": False}, datetime.now(UTC))
+            data = {"tandem_action": "announce.post", "value": str(action.id)}
+            key = f"announcement:{action.id}"
+            connector.victim = Victim("send", 1, when, server.process)
+        try:
+            assert await driver.submit(CLARA, data, None) in (200, 201)
+        except aiohttp.ServerDisconnectedError:
+            assert connector.victim.killed.is_set()  # killed before it had answered
+        await killed(server, connector.victim)
+
+    await restart_and_run_due(server)
+    posts = connector.of_kind("send")
+    in_channel = [c for c in posts if c.conversation_id == TEAMS_CHANNEL]
+    assert len(in_channel) == (1 if when == "before" else 2)
+    async with db.session() as session:
+        assert await session.scalar(select(Delivery.status).where(Delivery.key == key)) \
+            == "sent"
+    assert await statuses(db) == {"sent": 3 if flow == "matching" else 1}
+    if flow == "matching":
+        intros = Counter(c.conversation_id for c in posts
+                         if c.conversation_id in {p.chat for p in people})
+        assert intros == dict.fromkeys([p.chat for p in people], 1)
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+async def test_the_sign_up_summary_survives_a_kill_on_teams(
+    db: Database, teams_app_yaml: Path, slack: CrashingSlack, connector: CrashingConnector,
+    when: str
+) -> None:
+    """Teams: the survey's answers are stored and the summary owed; the server dies
+    sending it. It arrives after the restart: once, or twice when the server died
+    after sending it (README: reliability)."""
+    nele = TeamsUser("aad-nele", "Nele Brandt")
+    server = await start(db, slack, teams_app_yaml)
+    async with aiohttp.ClientSession() as http:
+        driver = TeamsDriver(server.url, connector, http)
+        assert await driver.say(nele, "signup") in (200, 201)
+        form = connector.of_kind("reply")[-1]
+        assert form.card is not None
+        answers = {**submit_data(form.card), "role": "mentor", "department": "IT",
+                   "topics": "ai_tools", "languages": "en", "meeting_mode": "remote",
+                   "consent": "yes"}
+        connector.victim = Victim("send", 1, when, server.process)
+        try:
+            assert await driver.submit(nele, answers, form.activity_id) in (200, 201)
+        except aiohttp.ServerDisconnectedError:
+            assert connector.victim.killed.is_set()
+        await killed(server, connector.victim)
+
+    await restart_and_run_due(server)
+    summaries = [c for c in connector.of_kind("send") if c.conversation_id == nele.chat]
+    assert len(summaries) == (1 if when == "before" else 2)
+    assert await statuses(db) == {"sent": 1}
+
+
+@pytest.mark.parametrize(("nth", "when"), [(1, "before"), (1, "after"), (2, "before")])
+async def test_forget_me_notices_survive_a_kill_on_teams(
+    db: Database, teams_app_yaml: Path, slack: CrashingSlack, connector: CrashingConnector,
+    nth: int, when: str
+) -> None:
+    """Teams: forget-me -> the partner's note -> Clara's note (2 sends; the Slack
+    coordinator's note goes to Slack); the server dies at the ``nth``. The erasure
+    stands and both notes arrive (the one sent just before the kill twice)."""
+    config = load_config(teams_app_yaml)
+    await seed_people(db, config, "teams", 1, tandems=True)
+    junior, senior = (TeamsUser("aad-junior0000", "junior"),
+                      TeamsUser("aad-senior0000", "senior"))
+    slack.add_user(COORDINATOR, "Clara")
+    server = await start(db, slack, teams_app_yaml)
+    async with aiohttp.ClientSession() as http:
+        driver = TeamsDriver(server.url, connector, http)
+        for user in (junior, senior, CLARA):
+            assert await driver.say(user, "help") in (200, 201)
+        connector.victim = Victim("send", nth, when, server.process)
+        try:
+            assert await driver.submit(junior, {"tandem_action": "forget.confirm",
+                                                "value": ""}, None) in (200, 201)
+        except aiohttp.ServerDisconnectedError:
+            assert connector.victim.killed.is_set()
+        await killed(server, connector.victim)
+
+    await restart_and_run_due(server)
+    notes = Counter(c.conversation_id for c in connector.of_kind("send"))
+    doubled = 1 if when == "after" else 0
+    assert 1 <= notes[senior.chat] <= 1 + doubled and 1 <= notes[CLARA.chat] <= 1 + doubled
+    assert notes[senior.chat] + notes[CLARA.chat] == 2 + doubled
+    assert notes[junior.chat] == 0
+    assert await statuses(db) == {"sent": 3}
+    await assert_forgotten(db, [junior.key, junior.chat, "MentorName0000",
+                                "secret goal of aad-junior0000"])

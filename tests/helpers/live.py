@@ -112,7 +112,9 @@ async def until_ready(http: aiohttp.ClientSession, url: str) -> None:
         except aiohttp.ClientError:
             return False
 
-    deadline = asyncio.get_running_loop().time() + 30
+    # Only turns a hang into a failure: a loaded machine can take half a minute to
+    # import and start a server.
+    deadline = asyncio.get_running_loop().time() + 120
     while not await ready():
         assert asyncio.get_running_loop().time() < deadline, "the server did not start"
         await asyncio.sleep(0.1)
