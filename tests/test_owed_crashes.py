@@ -38,7 +38,7 @@ from conversations.scheduled import SWITCHES
 from storage import coordination, rounds, workspaces
 from storage.db import Database
 from storage.models import Base, Delivery, MatchProposal, Participant, Tandem
-from tests.fakes.bot_connector import BOT_ID, TENANT, FakeConnector, TeamsDriver, TeamsUser
+from tests.fakes.bot_connector import FakeConnector, TeamsDriver, TeamsUser, TeamsWorld
 from tests.fakes.slack_api import FakeSlack
 from tests.helpers import ROOT
 from tests.helpers.live import SURVEY, env_for, free_port, run_due_process, until_ready
@@ -50,7 +50,7 @@ from tests.helpers.slack_requests import (
     view_submission,
 )
 from tests.helpers.teams import CHANNEL as TEAMS_CHANNEL
-from tests.helpers.teams import submit_data
+from tests.helpers.teams import bot_added_to_team, submit_data
 
 COORDINATOR = "U0COORD01"
 CHANNEL = "C0PROGRAM1"
@@ -592,18 +592,6 @@ def teams_channel_yaml(teams_app_yaml: Path) -> Path:
     return teams_app_yaml
 
 
-async def bot_in_the_team(driver: TeamsDriver, by: TeamsUser) -> None:
-    """The app is added to the programme's team: the bot learns its channel."""
-    status, _ = await driver.post(driver.activity(
-        by, type="conversationUpdate",
-        conversation={"id": TEAMS_CHANNEL, "conversationType": "channel", "isGroup": True,
-                      "tenantId": TENANT},
-        membersAdded=[{"id": BOT_ID}],
-        channelData={"tenant": {"id": TENANT}, "team": {"id": TEAMS_CHANNEL},
-                     "eventType": "teamMemberAdded"}))
-    assert status in (200, 201)
-
-
 @pytest.mark.parametrize("flow", ["matching", "post"])
 @pytest.mark.parametrize("when", ["before", "after"])
 async def test_teams_channel_announcements_survive_a_kill(
@@ -623,7 +611,8 @@ async def test_teams_channel_announcements_survive_a_kill(
         driver = TeamsDriver(server.url, connector, http)
         for user in (*people, CLARA):
             assert await driver.say(user, "help") in (200, 201)
-        await bot_in_the_team(driver, CLARA)
+        # The app is added to the programme's team: the bot learns its channel.
+        await bot_added_to_team(TeamsWorld(driver, connector, None), CLARA)
         if flow == "matching":
             data = {"tandem_action": "match.confirm",
                     "value": str(await proposal_for(db, config, round_id))}
@@ -687,40 +676,3 @@ async def test_the_sign_up_summary_survives_a_kill_on_teams(
     summaries = [c for c in connector.of_kind("send") if c.conversation_id == nele.chat]
     assert len(summaries) == (1 if when == "before" else 2)
     assert await statuses(db) == {"sent": 1}
-
-
-@pytest.mark.parametrize(("nth", "when"), [(1, "before"), (1, "after"), (2, "before")])
-async def test_forget_me_notices_survive_a_kill_on_teams(
-    db: Database, teams_app_yaml: Path, slack: CrashingSlack, connector: CrashingConnector,
-    nth: int, when: str
-) -> None:
-    """Teams: forget-me -> the partner's note -> Clara's note (2 sends; the Slack
-    coordinator's note goes to Slack); the server dies at the ``nth``. The erasure
-    stands and both notes arrive (the one sent just before the kill twice)."""
-    config = load_config(teams_app_yaml)
-    await seed_people(db, config, "teams", 1, tandems=True)
-    junior, senior = (TeamsUser("aad-junior0000", "junior"),
-                      TeamsUser("aad-senior0000", "senior"))
-    slack.add_user(COORDINATOR, "Clara")
-    server = await start(db, slack, teams_app_yaml)
-    async with aiohttp.ClientSession() as http:
-        driver = TeamsDriver(server.url, connector, http)
-        for user in (junior, senior, CLARA):
-            assert await driver.say(user, "help") in (200, 201)
-        connector.victim = Victim("send", nth, when, server.process)
-        try:
-            assert await driver.submit(junior, {"tandem_action": "forget.confirm",
-                                                "value": ""}, None) in (200, 201)
-        except aiohttp.ServerDisconnectedError:
-            assert connector.victim.killed.is_set()
-        await killed(server, connector.victim)
-
-    await restart_and_run_due(server)
-    notes = Counter(c.conversation_id for c in connector.of_kind("send"))
-    doubled = 1 if when == "after" else 0
-    assert 1 <= notes[senior.chat] <= 1 + doubled and 1 <= notes[CLARA.chat] <= 1 + doubled
-    assert notes[senior.chat] + notes[CLARA.chat] == 2 + doubled
-    assert notes[junior.chat] == 0
-    assert await statuses(db) == {"sent": 3}
-    await assert_forgotten(db, [junior.key, junior.chat, "MentorName0000",
-                                "secret goal of aad-junior0000"])
