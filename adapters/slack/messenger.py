@@ -124,9 +124,10 @@ class SlackMessenger:
         """A file shared in the person's DM under this name (names of owed files are
         unique: a proposal's CSV carries the round and the proposal's number)."""
         try:
-            opened = await self.client.conversations_open(users=user_id)
+            reach = await self.clients.for_user(user_id)
+            opened = await reach.client.conversations_open(users=user_id, **reach.team())
             channel = opened["channel"]["id"]
-            history = await self.client.conversations_history(channel=channel, limit=200)
+            history = await reach.client.conversations_history(channel=channel, limit=200)
         except SlackApiError as error:
             raise _platform_error(error) from error
         for item in history.get("messages") or []:
