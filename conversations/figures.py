@@ -93,6 +93,15 @@ class EvaluationFigures:
 
 
 @dataclass(frozen=True)
+class FitFigures:
+    """Answers to "Does this pairing work for you?" (``conversations.fit_check``)."""
+
+    respondents: int = 0
+    #: yes, not sure, no; None when hidden
+    counts: tuple[int, int, int] | None = None
+
+
+@dataclass(frozen=True)
 class Figures:
     round_name: str
     as_of: datetime
@@ -114,6 +123,7 @@ class Figures:
     funnel: tuple[tuple[str, int], ...]
     topics: tuple[TopicFigures, ...]
     evaluation: EvaluationFigures
+    fit: FitFigures = FitFigures()
 
     def role(self, role: str) -> int:
         return dict(self.signups_by_role).get(role, 0)
@@ -262,7 +272,17 @@ def programme(config: AppConfig, data: RoundData, now: datetime) -> Figures:
         funnel=funnel,
         topics=_topics(config, data, signed, by_id, met, k),
         evaluation=_evaluation(data.responses, k),
+        fit=_fit(data.responses, k),
     )
+
+
+def _fit(responses: Sequence[Response], k: int) -> FitFigures:
+    """Counts only, and only over ``k`` people or more: a "no" is never traceable."""
+    answers = Counter(str(r.answers.get("fit")) for r in responses if r.kind == "fit")
+    total = sum(answers.values())
+    if total < k or not total:
+        return FitFigures(total, None)
+    return FitFigures(total, (answers["yes"], answers["unsure"], answers["no"]))
 
 
 def _ratings(responses: Sequence[Response], k: int) -> Ratings:

@@ -118,6 +118,9 @@ def figure_blocks(config: AppConfig, f: Figures, language: str) -> tuple[Block, 
             for tp in topics)))
     blocks.append(Paragraph(t(language, "figures.evaluation_title")))
     blocks.append(evaluation_facts(f, language))
+    blocks.append(Facts(((t(language, "fit.report", count=f.fit.respondents),
+                          " / ".join(map(str, f.fit.counts)) if f.fit.counts is not None
+                          else t(language, "figures.hidden_average", k=k)),)))
     blocks.append(Paragraph(t(language, "figures.privacy", k=k)))
     return tuple(blocks)
 

@@ -18,7 +18,9 @@ Who sees what, in the order ``run_due`` sends it:
    not met for ``stalled_after_periods`` months is flagged to the coordinators,
    once. "Remind me" comes back as a one-off reminder a week later. While people
    of a confirmed round wait for a tandem, the coordinators are told so, once,
-   then at most weekly (``conversations.running_round``).
+   then at most weekly (``conversations.running_round``). A few days after a
+   tandem's first meeting each partner is asked privately whether the pairing
+   works (``conversations.fit_check``).
 6. Half-way: each participant gets a short pulse ("How is it going?").
 7. Wrap-up, on the round's last day: each participant gets the closing
    evaluation, then the channels get a thank-you with the round's outcome
@@ -32,7 +34,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core.i18n import t
-from conversations import checkin, directory_sync, evaluation, meetings, running_round
+from conversations import checkin, directory_sync, evaluation, fit_check, meetings, running_round
 from conversations.announce import channel_message
 from conversations.audience import group_capable
 from conversations.context import FlowContext
@@ -386,6 +388,11 @@ KINDS: tuple[Kind, ...] = (
          key="meeting-checkin:{tandem}:{period}", buttons=CHECK_IN, value="{tandem}:{period}"),
     Kind("stalled", None, _stalled, Audience.COORDINATORS, _stalled_message,
          key="stalled:{tandem}:{since}"),
+    Kind(fit_check.KIND, None, fit_check.fit_due, Audience.PERSON, fit_check.fit_message,
+         key="fit:{tandem}:{person}", value="{tandem}", buttons=(
+             ButtonSpec(fit_check.FIT_YES, "fit.yes_button", fit_check.answer, "primary"),
+             ButtonSpec(fit_check.FIT_UNSURE, "fit.unsure_button", fit_check.answer),
+             ButtonSpec(fit_check.FIT_NO, "fit.no_button", fit_check.answer))),
     Kind(running_round.WAITING, None, running_round.waiting_due, Audience.COORDINATORS,
          running_round.waiting_message, key="waiting:{round}:{n}"),
     Kind("reminder", None, _reminders, Audience.TANDEM, _nudge_message("reminder"),

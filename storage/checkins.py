@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.clock import ensure_aware
 from storage.dialect import dialect_insert
 from storage.models import Checkin, Reminder, Tandem, TandemStatus
 from storage.results import rows_changed
@@ -70,3 +71,14 @@ async def due_reminders(session: AsyncSession, round_id: int, now: datetime
                Reminder.due_at <= now)
         .order_by(Reminder.id)
     ))
+
+
+async def first_meetings(session: AsyncSession, round_id: int) -> dict[int, datetime]:
+    """When each active tandem of the round first said "we met"."""
+    rows = await session.execute(
+        select(Checkin.tandem_id, func.min(Checkin.answered_at))
+        .join(Tandem, Tandem.id == Checkin.tandem_id)
+        .where(Tandem.round_id == round_id, Tandem.status == TandemStatus.ACTIVE,
+               Checkin.answer == "met")
+        .group_by(Checkin.tandem_id))
+    return {tandem: ensure_aware(at) for tandem, at in rows}

@@ -15,6 +15,7 @@ from sqlalchemy.orm import aliased
 
 from storage.dialect import dialect_insert
 from storage.models import Participant, Round, Tandem, TandemStatus
+from storage.results import rows_changed
 
 
 @dataclass(frozen=True)
@@ -140,3 +141,11 @@ async def end_tandems(session: AsyncSession, round_id: int) -> None:
         update(Tandem).where(Tandem.round_id == round_id, Tandem.status == TandemStatus.ACTIVE)
         .values(status=TandemStatus.ENDED)
     )
+
+
+async def end_tandem(session: AsyncSession, tandem_id: int) -> bool:
+    """Compare-and-set: end one active tandem (a re-match); False if it had ended."""
+    ended = await session.execute(
+        update(Tandem).where(Tandem.id == tandem_id, Tandem.status == TandemStatus.ACTIVE)
+        .values(status=TandemStatus.ENDED))
+    return rows_changed(ended) == 1

@@ -30,6 +30,7 @@ KEYS = {
     "pulse": "pulse:{round}:{person}",
     "evaluation": "evaluation:{round}:{person}",
     "wrapup": "wrapup:{round}",
+    "fit": "fit:{tandem}:{person}",
     "waiting": "waiting:{round}:{n}",
     "directory_sync": "directory-sync:{day}",
 }

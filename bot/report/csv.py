@@ -70,6 +70,9 @@ def render(config: AppConfig, f: Figures, language: str) -> bytes:
     for index, choice in enumerate(("same", "new", "no")):
         rows.append((section["evaluation"], t(language, f"report.evaluation.continue.{choice}"),
                      *value(e.continue_counts[index] if e.continue_counts else None)))
+    for index, fit in enumerate(("yes", "unsure", "no")):
+        rows.append((section["evaluation"], t(language, f"fit.report.{fit}"),
+                     *value(f.fit.counts[index] if f.fit.counts else None)))
     out = io.StringIO()
     csv.writer(out).writerows(rows)
     return out.getvalue().encode("utf-8-sig")
