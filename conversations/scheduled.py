@@ -388,7 +388,7 @@ KINDS: tuple[Kind, ...] = (
          key="meeting-checkin:{tandem}:{period}", buttons=CHECK_IN, value="{tandem}:{period}"),
     Kind("stalled", None, _stalled, Audience.COORDINATORS, _stalled_message,
          key="stalled:{tandem}:{since}"),
-    Kind(fit_check.KIND, None, fit_check.fit_due, Audience.PERSON, fit_check.fit_message,
+    Kind(fit_check.KIND, "fit_check", fit_check.fit_due, Audience.PERSON, fit_check.fit_message,
          key="fit:{tandem}:{person}", value="{tandem}", buttons=(
              ButtonSpec(fit_check.FIT_YES, "fit.yes_button", fit_check.answer, "primary"),
              ButtonSpec(fit_check.FIT_UNSURE, "fit.unsure_button", fit_check.answer),

@@ -52,8 +52,10 @@ def slack_users() -> list[FakeUser]:
 
 @pytest.fixture
 def config(config: AppConfig) -> AppConfig:
-    return dataclasses.replace(config, coordinators={**config.coordinators,
-                                                     "teams": (CLARA.key,)})
+    # The example app.yaml leaves the fit check off; this programme asks.
+    rhythm = dataclasses.replace(config.rhythm, enabled=config.rhythm.enabled | {"fit_check"})
+    return dataclasses.replace(config, rhythm=rhythm, coordinators={**config.coordinators,
+                                                                     "teams": (CLARA.key,)})
 
 
 def _to(slack: FakeSlack, channel: str) -> list[dict[str, Any]]:
