@@ -43,7 +43,7 @@ from conversations.messages import Message, message_from_json, message_to_json
 from conversations.outbox import Sent
 from storage import deliveries, participants
 from storage.db import Session
-from storage.deliveries import Claim
+from storage.deliveries import Claim, Taken
 from storage.models import Participant
 from storage.tandems import TandemPeople
 
@@ -179,19 +179,36 @@ async def run_owed(ctx: FlowContext, now: datetime) -> int:
     return len(keys)
 
 
+def claimed(ctx: FlowContext, owed: Owed, now: datetime) -> dict[str, Any]:
+    """The row of ``owed`` written already claimed by this sender (``record`` it in
+    the change's transaction, then ``deliver_claimed``): the fast path needs no
+    claim of its own, and a crash leaves it to ``run_owed`` once the lease ran out."""
+    return deliveries.owed_row(owed.claim, owed.payload(), now, ctx.config.rhythm.claim_lease)
+
+
+async def deliver_claimed(ctx: FlowContext, owed: Owed) -> Sent:
+    """Send an owed message whose row was written claimed (``claimed``), after the
+    commit of that write: no read and no claim, only the send and the mark."""
+    return await _send(ctx, Taken(deliveries.NEW, owed.claim, owed.payload()))
+
+
 async def _deliver(ctx: FlowContext, key: str) -> Sent:
     async with ctx.db.session() as session:
         taken = await deliveries.claim_owed(session, key, ctx.clock.now(),
                                             ctx.config.rhythm.claim_lease)
     if taken is None:
         return Sent.ALREADY
+    return await _send(ctx, taken)
+
+
+async def _send(ctx: FlowContext, taken: Taken) -> Sent:
     item, data = taken.claim, taken.payload
     messenger = ctx.messengers.get(item.platform)
     if messenger is None:
         # Its platform is not configured on this instance: left to its lease, then
         # to whichever instance runs it.
         return Sent.RETRY
-    message = replace(message_from_json(data["message"]), key=key)
+    message = replace(message_from_json(data["message"]), key=item.key)
     targets = [str(t) for t in data["targets"]]
 
     async def send() -> str | list[str]:
@@ -210,7 +227,7 @@ async def _deliver(ctx: FlowContext, key: str) -> Sent:
             # A name used before (a re-planned meeting's invite) could find the old file.
             return (await messenger.find_file(targets[0], str(data["file"][0]))
                     if data.get("file_name_unique") else None)
-        return await messenger.find_sent(targets, key)
+        return await messenger.find_sent(targets, item.key)
 
     async def take() -> str:
         return taken.mode

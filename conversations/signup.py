@@ -31,7 +31,7 @@ from conversations.outbox import Sent
 from conversations.outcomes import FormDone, FormInvalid, Outcome, ShowForm
 from conversations.owed import DIRECT, Owed
 from conversations.summary import answer_facts, format_day
-from storage.deliveries import Claim, owed_row
+from storage.deliveries import Claim
 from storage.models import Participant, ParticipantStatus, Round
 from storage.people import SurveyAnswers, people
 
@@ -118,12 +118,14 @@ async def submit(ctx: FlowContext, submission: FormSubmission) -> Outcome:
     summary = Claim(f"summary:{uuid.uuid4().hex}", "summary", actor.platform, actor.user_id,
                     current.id)
     message = _summary(ctx, actor, Participant(**columns), current, language, editing)
-    row = owed_row(summary, Owed(summary, DIRECT, (actor.user_id,), message).payload(), now)
+    owed_summary = Owed(summary, DIRECT, (actor.user_id,), message)
+    # Written already claimed by this instance: sent right after the answer without
+    # another round trip to claim it; ``run_due`` takes it over if this one died.
     await people(ctx.db).save_survey(SurveyAnswers(workspace, actor.user_id, columns, now,
-                                                   (row,)))
+                                                   (owed.claimed(ctx, owed_summary, now),)))
     return FormDone(
         Message.text(t(language, "signup.saved_inline")),
-        then=lambda: _send_summary(ctx, actor, summary.key),
+        then=lambda: _send_summary(ctx, actor, owed_summary),
     )
 
 
@@ -150,8 +152,8 @@ def _summary(ctx: FlowContext, actor: Actor, participant: Participant, current: 
     )
 
 
-async def _send_summary(ctx: FlowContext, actor: Actor, key: str) -> None:
-    [sent] = await owed.deliver(ctx, [key])
+async def _send_summary(ctx: FlowContext, actor: Actor, summary: Owed) -> None:
+    sent = await owed.deliver_claimed(ctx, summary)
     if sent in (Sent.RETRY, Sent.UNREACHABLE):
         # The answers are saved and the form said so; ``run_due`` tries again later
         # (unless the person cannot be reached), and operators should see it.

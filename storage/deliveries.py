@@ -65,12 +65,18 @@ async def claim(
     return TAKEOVER if rows_changed(taken_over) == 1 else None
 
 
-def owed_row(item: Claim, payload: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """The pending row of a message owed from now on (for ``owe``)."""
+def owed_row(item: Claim, payload: dict[str, Any], now: datetime,
+             lease: timedelta | None = None) -> dict[str, Any]:
+    """The pending row of a message owed from now on (for ``owe``). With a ``lease``
+    it is written already claimed by the writer, who sends it right after the commit
+    without a claim of its own; should the writer die, it is taken over (and looked
+    for before sending again) once the lease ran out, like any dead sender's claim."""
+    claimed = lease is not None
     return {"key": item.key, "kind": item.kind, "platform": item.platform,
             "recipient": item.recipient[:255], "round_id": item.round_id,
-            "period": item.period, "status": PENDING, "lease_until": None, "attempts": 0,
-            "payload": payload, "created_at": now}
+            "period": item.period, "status": CLAIMED if claimed else PENDING,
+            "lease_until": now + lease if lease is not None else None,
+            "attempts": 1 if claimed else 0, "payload": payload, "created_at": now}
 
 
 async def owe(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
