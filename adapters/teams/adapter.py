@@ -21,6 +21,7 @@ from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 from botframework.connector.auth import (
+    AuthenticationConstants,
     BotFrameworkAuthenticationFactory,
     PasswordServiceClientCredentialFactory,
 )
@@ -39,9 +40,24 @@ from storage import processed_events
 log = logging.getLogger(__name__)
 
 
-def cloud_adapter(app_id: str | None, password: str | None, tenant_id: str | None) -> CloudAdapter:
-    credentials = PasswordServiceClientCredentialFactory(app_id, password, tenant_id)
-    return CloudAdapter(BotFrameworkAuthenticationFactory.create(credential_factory=credentials))
+def cloud_adapter(settings: TeamsSettings) -> CloudAdapter:
+    credentials = PasswordServiceClientCredentialFactory(
+        settings.app_id, settings.app_password, settings.tenant_id)
+    endpoints = settings.endpoints
+    if not endpoints.custom():
+        return CloudAdapter(BotFrameworkAuthenticationFactory.create(
+            credential_factory=credentials))
+    return CloudAdapter(BotFrameworkAuthenticationFactory.create(
+        to_bot_from_channel_open_id_metadata_url=endpoints.openid_metadata_url
+        or AuthenticationConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL,
+        to_bot_from_channel_token_issuer=endpoints.token_issuer
+        or AuthenticationConstants.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER,
+        to_channel_from_bot_login_url=endpoints.login_url
+        or AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL,
+        to_channel_from_bot_oauth_scope=AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE,
+        to_bot_from_emulator_open_id_metadata_url=(
+            AuthenticationConstants.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL),
+        credential_factory=credentials))
 
 
 class TeamsAdapter:
@@ -49,7 +65,7 @@ class TeamsAdapter:
 
     def __init__(self, runtime: Runtime, settings: TeamsSettings) -> None:
         self.app_id = settings.app_id
-        self.cloud = cloud_adapter(settings.app_id, settings.app_password, settings.tenant_id)
+        self.cloud = cloud_adapter(settings)
         self.references = References(runtime.db, runtime.clock)
         self.messenger = TeamsMessenger(self.cloud, self.references, self.app_id)
         self.bot = TeamsBot(runtime, self.messenger, self.references)

@@ -9,6 +9,27 @@ from dataclasses import dataclass, field
 from bot.core.settings import variable
 
 VARIABLES = ("MICROSOFT_APP_ID", "MICROSOFT_APP_PASSWORD", "MICROSOFT_APP_TENANT_ID")
+#: Where tokens come from, for a private cloud or a local test issuer (the load
+#: benchmark's); unset, botbuilder uses the public Bot Framework's.
+ENDPOINT_VARIABLES = ("MICROSOFT_OPENID_METADATA_URL", "MICROSOFT_TOKEN_ISSUER",
+                      "MICROSOFT_LOGIN_URL")
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """The OpenID metadata that signs the channel's tokens, their issuer, and the
+    authority the bot gets its own tokens from."""
+
+    openid_metadata_url: str | None = None
+    token_issuer: str | None = None
+    login_url: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Endpoints:
+        return cls(*(variable(env, name) for name in ENDPOINT_VARIABLES))
+
+    def custom(self) -> bool:
+        return any((self.openid_metadata_url, self.token_issuer, self.login_url))
 
 
 @dataclass(frozen=True)
@@ -18,10 +39,12 @@ class TeamsSettings:
     app_password: str | None = field(default=None, repr=False)
     #: Only for a single-tenant app registration.
     tenant_id: str | None = None
+    endpoints: Endpoints = field(default_factory=Endpoints)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> TeamsSettings:
-        return cls(*(variable(env, name) for name in VARIABLES))
+        app_id, password, tenant_id = (variable(env, name) for name in VARIABLES)
+        return cls(app_id, password, tenant_id, Endpoints.from_env(env))
 
     def variables_set(self) -> list[str]:
         values = (self.app_id, self.app_password, self.tenant_id)
