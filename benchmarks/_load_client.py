@@ -1,4 +1,4 @@
-"""The load generator of benchmarks/load.py: pre-signed Slack requests over raw HTTP/1.1.
+"""The load generator of benchmarks/load.py: pre-signed requests over raw HTTP/1.1.
 
 It shares the machine's two cores with the servers under test, so it must cost
 little: requests are built and signed before the clock starts, and each client
@@ -22,8 +22,10 @@ Connection = tuple[asyncio.StreamReader, asyncio.StreamWriter]
 
 @dataclass(frozen=True)
 class Request:
-    kind: str  # "help", "status" or "survey"
+    kind: str  # "help", "status", "signup" or "survey"
     body: str
+    #: Headers of its own (Teams: JSON and a bearer token); none: a signed Slack form.
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -62,6 +64,8 @@ class Run:
 
 def judge(request: Request, status: int, text: str, bare: bool) -> str | None:
     """What is wrong with an answer, or None."""
+    if request.headers:  # Teams: the answers go to the connector; 200 or 201 here
+        return None if status in (200, 201) else f"{request.kind}: HTTP {status} {text[:120]}"
     if status != 200:
         return f"{request.kind}: HTTP {status} {text[:120]}"
     if bare:  # the bare app only acks: an empty 200 is all it says
@@ -83,7 +87,7 @@ async def drive(urls: list[str], requests: list[Request], clients: int, rate: fl
     run = Run(name)
     targets = [_split(url) for url in urls]
     # Every target serves the same path; aiohttp does not check the Host header.
-    wire = [(request, _wire(*targets[0], request.body, secret)) for request in requests]
+    wire = [(request, _wire(*targets[0], request, secret)) for request in requests]
     count = min(clients, len(wire))
     connections = [await asyncio.open_connection(*targets[i % len(targets)][:2])
                    for i in range(count)]
@@ -138,11 +142,12 @@ def _split(url: str) -> tuple[str, int, str]:
     return parts.hostname or "127.0.0.1", parts.port or 80, parts.path or "/"
 
 
-def _wire(host: str, port: int, path: str, body: str, secret: str) -> bytes:
-    """One request as Slack sends it: form-encoded, signed, keep-alive."""
-    payload = body.encode()
-    headers = {"Host": f"{host}:{port}", "Content-Type": FORM,
-               "Content-Length": str(len(payload)), **sign(body, secret=secret)}
+def _wire(host: str, port: int, path: str, request: Request, secret: str) -> bytes:
+    """One request as Slack sends it (form-encoded, signed) or with its own headers,
+    keep-alive."""
+    payload = request.body.encode()
+    own = dict(request.headers) or {"Content-Type": FORM, **sign(request.body, secret=secret)}
+    headers = {"Host": f"{host}:{port}", "Content-Length": str(len(payload)), **own}
     head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
     return f"POST {path} HTTP/1.1\r\n{head}\r\n".encode() + payload
 

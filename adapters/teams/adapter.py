@@ -36,13 +36,37 @@ from adapters.teams.turns import TeamsBot
 from bot.host import wire
 from bot.host.runtime import Runtime
 from storage import processed_events
+from storage.group_commit import group_commit
 
 log = logging.getLogger(__name__)
 
 
+class ReusedCredentials(PasswordServiceClientCredentialFactory):  # type: ignore[misc]
+    """The bot's credentials for the connector, made once per audience and endpoint.
+
+    botbuilder asks for credentials on every turn and every proactive send, and each
+    new ``MicrosoftAppCredentials`` starts an MSAL application of its own: the
+    authority's metadata and a new token fetched from Entra ID (blocking the event
+    loop) before each reply. Kept, MSAL's token cache serves them until the token
+    is about to expire, and renews it then."""
+
+    def __init__(self, app_id: str | None, password: str | None, tenant_id: str | None
+                 ) -> None:
+        super().__init__(app_id, password, tenant_id)
+        self._made: dict[tuple[str, str, str, bool], Any] = {}
+
+    async def create_credentials(self, app_id: str, oauth_scope: str, login_endpoint: str,
+                                 validate_authority: bool) -> Any:
+        key = (app_id, oauth_scope, login_endpoint, validate_authority)
+        made = self._made.get(key)
+        if made is None:
+            made = self._made[key] = await super().create_credentials(
+                app_id, oauth_scope, login_endpoint, validate_authority)
+        return made
+
+
 def cloud_adapter(settings: TeamsSettings) -> CloudAdapter:
-    credentials = PasswordServiceClientCredentialFactory(
-        settings.app_id, settings.app_password, settings.tenant_id)
+    credentials = ReusedCredentials(settings.app_id, settings.app_password, settings.tenant_id)
     endpoints = settings.endpoints
     if not endpoints.custom():
         return CloudAdapter(BotFrameworkAuthenticationFactory.create(
@@ -128,9 +152,10 @@ class TeamsAdapter:
         activity = turn.activity
         if activity.id and activity.type in ("message", "invoke"):
             key = f"{activity.conversation.id}|{activity.id}"
-            async with self.runtime.db.session() as session:
-                first = await processed_events.first_time(session, PLATFORM, key,
-                                                          self.runtime.clock.now())
+            now = self.runtime.clock.now()
+            # Every turn does this: the turns in flight together share one transaction.
+            first = await group_commit(self.runtime.db).run(
+                lambda session: processed_events.first_time(session, PLATFORM, key, now))
             if not first:
                 log.info("teams: ignored a redelivered %s activity", activity.type)
                 return

@@ -21,6 +21,7 @@ from botbuilder.schema import (
     ConversationAccount,
     ConversationReference,
 )
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.teams.identity import (
     PLATFORM,
@@ -33,6 +34,7 @@ from adapters.teams.identity import (
 from bot.core.clock import Clock
 from storage import conversation_refs as repo
 from storage.db import Database
+from storage.group_commit import group_commit
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +131,9 @@ class References:
         if not found:
             return
         tenant = tenant_of(activity)
-        async with self.db.session() as session:
+        now = self.clock.now()
+
+        async def write(session: AsyncSession) -> None:
             for kind, key, reference in found:
                 data = serialise(reference)
                 existing = await repo.find_ref(session, PLATFORM, kind, key)
@@ -140,9 +144,10 @@ class References:
                         deserialise(existing.reference)
                     ):
                         continue
-                await repo.save_ref(
-                    session, PLATFORM, kind, key, tenant, data, self.clock.now()
-                )
+                await repo.save_ref(session, PLATFORM, kind, key, tenant, data, now)
+
+        # Every turn does this: the turns in flight together share one transaction.
+        await group_commit(self.db).run(write)
 
     async def save(self, kind: str, key: str, tenant: str | None,
                    reference: ConversationReference) -> None:
