@@ -186,9 +186,10 @@ def run_bare(port: int, keep_credentials: bool = False) -> None:
         made: dict[tuple[Any, ...], Any] = {}
         create = factory.create_credentials
 
-        async def kept(*key: Any) -> Any:
+        async def kept(*args: Any, **kwargs: Any) -> Any:
+            key = (*args, *sorted(kwargs.items()))
             if key not in made:
-                made[key] = await create(*key)
+                made[key] = await create(*args, **kwargs)
             return made[key]
 
         factory.create_credentials = kept
