@@ -16,10 +16,12 @@ person wrote, where the bot could reach them and their names are gone.
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Text, cast, delete, or_, select
@@ -135,13 +137,25 @@ def as_row(obj: Any) -> Row:
     return {attr.key: getattr(obj, attr.key) for attr in obj.__mapper__.column_attrs}
 
 
+@cache
+def _id_pattern(user_id: str) -> re.Pattern[str]:
+    # An id inside a longer one is somebody else's: erasing U1 must leave U12 alone.
+    return re.compile(rf"(?<![A-Za-z0-9]){re.escape(user_id)}(?![A-Za-z0-9])")
+
+
+def names_id(text: str | None, user_id: str) -> bool:
+    """Whether ``text`` contains ``user_id`` as a whole id, not as part of a longer one."""
+    return bool(text and user_id and _id_pattern(user_id).search(text))
+
+
 def scrub(value: Any, person: Person, token: str) -> Any:
     """``value`` with the person's user id replaced by ``token`` and their names erased,
     walking JSON (dicts and lists)."""
     if isinstance(value, str):
         if value in person.names:
             return ERASED_NAME
-        return value.replace(person.user_id, token) if person.user_id else value
+        return _id_pattern(person.user_id).sub(lambda _: token, value) \
+            if person.user_id else value
     if isinstance(value, dict):
         return {k: scrub(v, person, token) for k, v in value.items()}
     if isinstance(value, list):
@@ -267,6 +281,9 @@ async def _deliveries(session: AsyncSession, person: Person) -> list[Delivery]:
         select(Delivery).where(Delivery.platform == person.platform, or_(
             *(column.contains(person.user_id, autoescape=True) for column in _DELIVERY_TEXT)))
         .order_by(Delivery.id)))
+    # SQL finds a superset (U1 inside U12); only whole ids are theirs.
+    found = [d for d in found if any(names_id(getattr(d, column.key), person.user_id)
+                                     for column in _DELIVERY_TEXT)]
     # Messages still owed carry their text; the few that mention the person go too.
     # (Matched here, not in SQL: JSON as text escapes non-ASCII names.)
     owed = await session.scalars(select(Delivery).where(Delivery.payload.is_not(None))
@@ -278,7 +295,7 @@ async def _deliveries(session: AsyncSession, person: Person) -> list[Delivery]:
 
 def _mentions(payload: Any, person: Person) -> bool:
     text = json.dumps(payload, ensure_ascii=False)
-    return any(needle in text for needle in (person.user_id, *person.names) if needle)
+    return names_id(text, person.user_id) or any(name in text for name in person.names if name)
 
 
 async def _deliveries_export(session: AsyncSession, person: Person) -> list[Row]:
@@ -322,11 +339,12 @@ async def _refs_erase(session: AsyncSession, person: Person, token: str, now: da
 
 
 async def _events(session: AsyncSession, person: Person) -> list[ProcessedEvent]:
-    needles = [person.user_id, *person.chats]
-    return list(await session.scalars(select(ProcessedEvent).where(
+    needles = [n for n in (person.user_id, *person.chats) if n]
+    found = await session.scalars(select(ProcessedEvent).where(
         ProcessedEvent.source == person.platform,
         or_(*(ProcessedEvent.event_id.contains(n, autoescape=True) for n in needles)))
-        .order_by(ProcessedEvent.id)))
+        .order_by(ProcessedEvent.id))
+    return [e for e in found if any(names_id(e.event_id, n) for n in needles)]
 
 
 async def _events_export(session: AsyncSession, person: Person) -> list[Row]:
@@ -442,7 +460,9 @@ async def _audit(session: AsyncSession, person: Person, mentions: bool) -> list[
     mine = (AuditEntry.platform == person.platform) & (AuditEntry.user_id == person.user_id)
     where = or_(mine, cast(AuditEntry.detail, Text).contains(person.user_id, autoescape=True)) \
         if mentions else mine
-    return list(await session.scalars(select(AuditEntry).where(where).order_by(AuditEntry.id)))
+    found = await session.scalars(select(AuditEntry).where(where).order_by(AuditEntry.id))
+    return [a for a in found if (a.platform == person.platform and a.user_id == person.user_id)
+            or (mentions and names_id(json.dumps(a.detail, ensure_ascii=False), person.user_id))]
 
 
 async def _audit_export(session: AsyncSession, person: Person) -> list[Row]:

@@ -81,6 +81,40 @@ async def test_a_user_id_is_looked_up_literally_not_as_a_pattern(db: Database) -
     assert events == {"UX1-ev"}
 
 
+async def test_an_id_inside_a_longer_id_is_somebody_else(db: Database) -> None:
+    """Slack ids differ in length: forgetting U1 must leave U12's records whole."""
+    async with db.session() as session:
+        session.add_all([
+            delivery("nudge:U1", "U1", message_ref="D1:1"),
+            delivery("nudge:U12", "U12", message_ref="D12:1"),
+            delivery("intro:U12,U7", "U12,U7", message_ref="G1:1"),
+            delivery("owed:U12", "U12", status="pending",
+                     payload={"to": "U12", "text": "Hi <@U12>"}),
+            ProcessedEvent(source="slack", event_id="U1-ev", received_at=NOW),
+            ProcessedEvent(source="slack", event_id="U12-ev", received_at=NOW),
+            AuditEntry(at=NOW, platform="slack", user_id="UC", action="pin",
+                       detail={"about": "U12", "with": "<@U1>"}),
+            AuditEntry(at=NOW, platform="slack", user_id="UC", action="block",
+                       detail={"about": "U12"}),
+        ])
+    mine = await export(db, "slack", "U1")
+    assert [d["key"] for d in mine["deliveries"]] == ["nudge:U1"]
+    assert [e["event_id"] for e in mine["processed_events"]] == ["U1-ev"]
+    await erase(db, "slack", "U1")
+    async with db.session() as session:
+        keys = {d.key: (d.recipient, d.message_ref, d.payload)
+                for d in await session.scalars(select(Delivery))}
+        events = set(await session.scalars(select(ProcessedEvent.event_id)))
+        details = [a.detail for a in await session.scalars(
+            select(AuditEntry).order_by(AuditEntry.id))]
+    assert keys == {f"nudge:{TOKEN}": (TOKEN, None, None),
+                    "nudge:U12": ("U12", "D12:1", None),
+                    "intro:U12,U7": ("U12,U7", "G1:1", None),
+                    "owed:U12": ("U12", None, {"to": "U12", "text": "Hi <@U12>"})}
+    assert events == {"U12-ev"}
+    assert details == [{"about": "U12", "with": f"<@{TOKEN}>"}, {"about": "U12"}]
+
+
 async def test_a_namesake_keeps_their_name_in_the_audit_log(
         db: Database, config: AppConfig) -> None:
     await seed_tandems(db, config, 2)
