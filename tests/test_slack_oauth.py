@@ -6,10 +6,12 @@ programme's organisation. Everything over HTTP with signed requests."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import func, select
 
+from adapters.slack.options import SlackOptions
 from bot.core.clock import FixedClock
 from bot.core.config import AppConfig
 from storage.db import Database
@@ -203,10 +205,9 @@ async def test_doctor_asks_slack_about_every_installation(
 async def test_coordinator_groups_are_read_in_every_workspace_of_an_org_install(
     grid: FakeGrid, config: AppConfig, clock: FixedClock, db: Database
 ) -> None:
-    from dataclasses import replace
-
     grid.user_groups["S0HR"] = ("mentoring-hr", ("W0ANNA", "W0BEN"))
-    with_group = replace(config, coordinator_groups={"slack": "@mentoring-hr"})
+    with_group = replace(
+        config, platform_options={"slack": SlackOptions(coordinator_usergroup="@mentoring-hr")})
     async with serve_oauth(grid, with_group, clock, db) as served:
         await install(served, f"org:{ENTERPRISE}")
         [adapter] = [a for a in served.runtime.adapters if a.platform == "slack"]
