@@ -240,17 +240,21 @@ async def _keep(session: AsyncSession, person: Person, token: str, now: datetime
     """Kept as an anonymous count: the row only points at the anonymised participant."""
 
 
-async def _reminders_export(session: AsyncSession, person: Person) -> list[Row]:
-    if not person.tandem_ids:
-        return []
-    return [as_row(r) for r in await session.scalars(
-        select(Reminder).where(Reminder.tandem_id.in_(person.tandem_ids)).order_by(Reminder.id))]
+def _of_their_tandems(model: type[Reminder] | type[Meeting]) -> Holds:
+    """Rows that belong to a tandem as a whole: exported to either partner, and gone
+    with either of them (a reminder or a meeting time is the two partners' together)."""
 
+    async def export(session: AsyncSession, person: Person) -> list[Row]:
+        if not person.tandem_ids:
+            return []
+        return [as_row(row) for row in await session.scalars(
+            select(model).where(model.tandem_id.in_(person.tandem_ids)).order_by(model.id))]
 
-async def _reminders_erase(session: AsyncSession, person: Person, token: str,
-                           now: datetime) -> None:
-    if person.tandem_ids:
-        await session.execute(delete(Reminder).where(Reminder.tandem_id.in_(person.tandem_ids)))
+    async def erase(session: AsyncSession, person: Person, token: str, now: datetime) -> None:
+        if person.tandem_ids:
+            await session.execute(delete(model).where(model.tandem_id.in_(person.tandem_ids)))
+
+    return Holds(export, erase)
 
 
 async def _responses_export(session: AsyncSession, person: Person) -> list[Row]:
@@ -499,18 +503,6 @@ async def _actions_erase(session: AsyncSession, person: Person, token: str,
         action.payload = scrub(action.payload, person, token)
 
 
-async def _meetings_export(session: AsyncSession, person: Person) -> list[Row]:
-    if not person.tandem_ids:
-        return []
-    return [as_row(m) for m in await session.scalars(
-        select(Meeting).where(Meeting.tandem_id.in_(person.tandem_ids)).order_by(Meeting.id))]
-
-
-async def _meetings_erase(session: AsyncSession, person: Person, token: str,
-                          now: datetime) -> None:
-    """A meeting's time is the two partners' together: gone with either of them."""
-    if person.tandem_ids:
-        await session.execute(delete(Meeting).where(Meeting.tandem_id.in_(person.tandem_ids)))
 # the company directory ------------------------------------------------------------------
 # A sync brings a record back, but only with what the directory itself holds.
 
@@ -549,7 +541,7 @@ REGISTRY: dict[str, Holds | NoPersonalData] = {
     "match_rules": Holds(_rules_export, _rules_erase),
     "audit_log": Holds(_audit_export, _audit_erase),
     "checkins": Holds(_checkins_export, _keep),
-    "reminders": Holds(_reminders_export, _reminders_erase),
+    "reminders": _of_their_tandems(Reminder),
     "responses": Holds(_responses_export, _responses_erase),
     "processed_events": Holds(_events_export, _events_erase),
     "leases": NoPersonalData("which bot instance holds a lease"),
@@ -557,7 +549,7 @@ REGISTRY: dict[str, Holds | NoPersonalData] = {
     "installations": NoPersonalData("an app installation of a workspace or org (Slack OAuth "
                                     "mode): the organisation's, with the installing admin's id"),
     "oauth_states": NoPersonalData("a one-time state of an install in progress"),
-    "meetings": Holds(_meetings_export, _meetings_erase),
+    "meetings": _of_their_tandems(Meeting),
     "directory_people": Holds(_directory_export, _directory_erase),
     "directory_accounts": Holds(_accounts_export, _accounts_erase),
 }
