@@ -11,13 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TextIO
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, TextIO
 
-from bot.core.errors import ConfigError
+from bot.core.errors import ConfigError, TandemError
 from bot.core.settings import Settings
 from bot.host.platform import NETWORK_TIMEOUT_SECONDS, OK, PROBLEM, SKIP
 from bot.platforms import discover, needs_line, settings_from_env
+
+if TYPE_CHECKING:
+    from conversations.calendars import Calendar
 
 
 @dataclass(frozen=True)
@@ -88,6 +94,58 @@ async def check_database(settings: Settings) -> Result:
     return Result(OK, "database", f"{shown} is reachable and its schema is current")
 
 
+async def check_calendar(settings: Settings, env: Mapping[str, str]) -> Result | None:
+    """The Outlook calendars app.yaml names (``meetings.graph_tenant_id``): can Tandem
+    read free/busy? Asked for one mailbox of the directory."""
+    from bot.graph_calendar import calendar_for
+    from bot.platforms import load_app_config
+    from storage import directory
+    from storage.db import Database
+
+    try:
+        tenant = load_app_config(settings.config_path).meetings.graph_tenant
+        calendar = calendar_for(tenant, env)
+    except ConfigError as error:
+        return Result(PROBLEM, "calendar", str(error)) if "app.yaml" not in str(
+            error) else None
+    if calendar is None:
+        return Result(SKIP, "calendar", "no meetings.graph_tenant_id: invites go out as .ics "
+                                        "files and slots use working hours only")
+    db = Database(settings.database_url, **settings.database_options)
+    try:
+        async with db.session() as session:
+            mailbox = await directory.some_email(session)
+    except Exception as error:
+        return Result(SKIP, "calendar", f"no directory to ask ({type(error).__name__})")
+    finally:
+        await db.close()
+    return await probe_calendar(calendar, mailbox)
+
+
+async def probe_calendar(calendar: Calendar, mailbox: str | None) -> Result:
+    """One free/busy question for ``mailbox``: granted, refused, or failing."""
+    from conversations.calendars import CalendarDenied
+
+    if mailbox is None:
+        return Result(PROBLEM, "calendar", "the directory has no e-mail to ask the calendars "
+                                           "about: run `tandem directory sync` first")
+    start = datetime.now(UTC)
+    try:
+        await asyncio.wait_for(calendar.busy([mailbox], start, start + timedelta(hours=1)),
+                               NETWORK_TIMEOUT_SECONDS * 4)
+    except CalendarDenied as refused:
+        return Result(PROBLEM, "calendar", f"Microsoft Graph refuses calendar access "
+                      f"({refused.detail}): grant the app Calendars.Read and "
+                      "Calendars.ReadWrite (application permissions, admin consent); until "
+                      "then slots use working hours only and invites go out as .ics files")
+    except TimeoutError:
+        return Result(PROBLEM, "calendar", "Microsoft Graph did not answer in time")
+    except TandemError as error:
+        return Result(PROBLEM, "calendar", f"Microsoft Graph calendars failed: {error.params}")
+    return Result(OK, "calendar", "free/busy readable through Microsoft Graph (creating "
+                                  "events needs Calendars.ReadWrite as well)")
+
+
 async def diagnose(out: TextIO) -> int:
     # The clients narrate their retries; the lines printed here say what matters.
     for noisy in ("urllib3", *(name for p in discover() for name in p.noisy_loggers)):
@@ -103,6 +161,9 @@ async def diagnose(out: TextIO) -> int:
     if settings is not None:
         report(check_config(settings))
         report(await check_database(settings))
+        calendar = await check_calendar(settings, os.environ)
+        if calendar is not None:
+            report(calendar)
         platforms = discover()
         for platform in platforms:
             found = await platform.doctor(platform.settings(settings.platforms))

@@ -130,20 +130,27 @@ class GraphSource:
         return records
 
     async def _page(self, http: aiohttp.ClientSession, url: str) -> dict[str, Any]:
+        status, page = await self.call(http, "GET", url)
+        if status != 200:
+            raise GraphError(f"GET /users answered {status}: {str(page)[:300]}")
+        return page if isinstance(page, dict) else {}
+
+    async def call(self, http: aiohttp.ClientSession, method: str, url: str,
+                   body: Mapping[str, Any] | None = None) -> tuple[int, Any]:
+        """One request, retried after its ``Retry-After`` on a 429 or 5xx; the last
+        answer's status and its JSON (or its text, when it is not JSON)."""
         for attempt in range(RETRIES):
-            async with http.get(url, ssl=self.ssl) as answer:
+            async with http.request(method, url, json=body, ssl=self.ssl) as answer:
                 if answer.status in RETRY_STATUS and attempt + 1 < RETRIES:
                     wait = _retry_after(answer.headers.get("Retry-After"), attempt)
                     log.info("microsoft graph answered %s: retrying in %.0f s",
                              answer.status, wait)
                     await self.sleep(wait)
                     continue
-                if answer.status != 200:
-                    raise GraphError(f"GET /users answered {answer.status}: "
-                                     f"{(await answer.text())[:300]}")
-                page: dict[str, Any] = await answer.json()
-                return page
-        raise AssertionError("unreachable: the last attempt returns or raises")
+                if answer.content_type == "application/json":
+                    return answer.status, await answer.json()
+                return answer.status, await answer.text()
+        raise AssertionError("unreachable: the last attempt returns")
 
 
 def _retry_after(header: str | None, attempt: int) -> float:

@@ -120,7 +120,13 @@ def configured(settings: Settings) -> list[Platform]:
 
 def start_adapters(runtime: Runtime) -> None:
     """Build each platform's adapter for this process and add it to ``runtime``;
-    a platform's ``build`` returns None when it is not to run."""
+    a platform's ``build`` returns None when it is not to run. The company's calendars
+    (Microsoft Graph) come with them when app.yaml configures them."""
+    import os
+
+    from bot.graph_calendar import calendar_for
+
+    runtime.calendar = calendar_for(runtime.config.meetings.graph_tenant, os.environ)
     for platform in discover():
         adapter = platform.build(runtime, platform.settings(runtime.settings.platforms))
         if adapter is not None:

@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bot.core.clock import Clock
 from bot.core.config import AppConfig
 from bot.core.i18n import language_of
 from conversations.messages import Message
 from storage.db import Database
+
+if TYPE_CHECKING:
+    from conversations.calendars import Calendar
 
 
 class Messenger(Protocol):
@@ -70,6 +73,8 @@ class FlowContext:
     messengers: Mapping[str, Messenger]
     #: Set on shutdown: long batches stop starting new sends (in-flight ones finish).
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    #: The company's calendars (Microsoft Graph) when app.yaml configures them.
+    calendar: Calendar | None = None
 
     def messenger(self, platform: str) -> Messenger:
         return self.messengers[platform]

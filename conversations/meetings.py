@@ -15,6 +15,10 @@ Who sees what, in order:
    "Find a time" to try again. Moving = Find a time again: the accepted new slot
    is sent with the same UID and SEQUENCE + 1, so calendars move the event.
 4. Cancel: both are told, with a METHOD:CANCEL invite.
+With the company's calendars configured (``conversations.calendars``), the slots
+also avoid both people's busy times, and instead of the ``.ics`` files the event
+goes into the organiser's Outlook calendar with a Teams link (moved and cancelled
+there too); the chat messages say so.
 Every value is checked against the meeting's row: a stale or forged slot, a slot
 that has passed, or two partners pressing at once get a kind answer, and a month
 keeps one meeting.
@@ -23,6 +27,7 @@ keeps one meeting.
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -31,7 +36,7 @@ from bot.core.errors import UserError
 from bot.core.i18n import t
 from bot.core.invites import Attendee, Invite, build_ics, google_link, meeting_uid, outlook_link
 from bot.core.slots import WorkingTime, propose
-from conversations import values
+from conversations import calendars, values
 from conversations.context import FlowContext
 from conversations.events import Actor, ButtonPress
 from conversations.messages import Button, Facts, Message, Paragraph
@@ -39,6 +44,7 @@ from conversations.outcomes import Outcome, Reply, reply
 from conversations.owed import Owed, deliver, file_for, for_person, record
 from conversations.schedule import RoundDates, zone_of
 from storage import meetings, rounds, tandems
+from storage.db import Session
 from storage.models import Meeting, MeetingStatus, Participant, Round, RoundStatus, TandemStatus
 from storage.tandems import TandemPeople
 
@@ -123,6 +129,12 @@ async def find_a_time(ctx: FlowContext, press: ButtonPress) -> Outcome:
     now = ctx.clock.now()
     ends = dates.end_at(ctx.config.rhythm)
     people = [found.me, found.partner]
+    length = ctx.config.meetings.length
+    # Not before the month begins: its check-in could not be answered.
+    earliest = max(now + LEAD, dates.period_begins_at(period))
+    latest = min(earliest + ctx.config.meetings.window, ends - length)
+    # Asked before the transaction opens: it goes to the calendars.
+    outside = await calendars.busy(ctx, people, earliest, latest + length)
     async with ctx.db.session() as session:
         earlier = await meetings.shown_before(session, tandem_id, period) \
             if press.action_id == MORE else []
@@ -130,11 +142,8 @@ async def find_a_time(ctx: FlowContext, press: ButtonPress) -> Outcome:
         busy = await meetings.busy_of(session, [p.id for p in people], now,
                                       but=own[(tandem_id, period)].id
                                       if (tandem_id, period) in own else None)
-        # Not before the month begins: its check-in could not be answered.
-        earliest = max(now + LEAD, dates.period_begins_at(period))
-        latest = min(earliest + ctx.config.meetings.window, ends - ctx.config.meetings.length)
         slots = propose([working_time(ctx, p) for p in people], earliest, latest,
-                        ctx.config.meetings.length, busy, SLOTS, exclude=earlier)
+                        length, [*busy, *outside], SLOTS, exclude=earlier)
         if not slots:
             return reply(t(found.language, "meetings.none", partner=_name(found.partner)))
         meeting = await meetings.offer(session, tandem_id, period,
@@ -249,8 +258,17 @@ async def accept(ctx: FlowContext, press: ButtonPress) -> Outcome:
             raise values.Stale(f"meeting {meeting.id} changed meanwhile")
         agreed = await meetings.meeting_by_id(session, meeting.id)
         assert agreed is not None
-        keys = await record(session, _invites(ctx, found, agreed, now), now)
+        boxes = await mailboxes(session, found.pair)
+        # A new meeting (or one found again after a cancel) goes into Outlook when
+        # the organiser's mailbox is known; a moved one stays where it was made.
+        outlook = ctx.calendar is not None and boxes.get(found.pair.mentee.id) is not None \
+            and (meeting.status != MeetingStatus.SCHEDULED or in_outlook(meeting))
+        if outlook:
+            await meetings.owe_calendar(session, agreed.id, agreed.sequence)
+        keys = await record(session, _invites(ctx, found, agreed, now, boxes, outlook), now)
     await deliver(ctx, keys)
+    if outlook:
+        await _make_event(ctx, agreed.id)
     return reply(t(lang, "meetings.accepted", when=when(lang, start, zone(ctx, found.me))),
                  replace=True)
 
@@ -291,23 +309,47 @@ async def cancel(ctx: FlowContext, press: ButtonPress) -> Outcome:
         return reply(t(lang, "meetings.already_cancelled"))
     if version != meeting.version or meeting.status != MeetingStatus.SCHEDULED:
         raise values.Stale(f"meeting {meeting.id} is not at version {version}")
+    outlook = ctx.calendar is not None and in_outlook(meeting)
     async with ctx.db.session() as session:
         if not await meetings.cancel(session, meeting, version, now):
             raise values.Stale(f"meeting {meeting.id} changed meanwhile")
         cancelled = await meetings.meeting_by_id(session, meeting.id)
         assert cancelled is not None
-        keys = await record(session, _invites(ctx, found, cancelled, now), now)
+        if outlook:
+            await meetings.owe_calendar(session, cancelled.id, cancelled.sequence)
+        boxes = await mailboxes(session, found.pair)
+        keys = await record(session, _invites(ctx, found, cancelled, now, boxes, outlook), now)
     await deliver(ctx, keys)
+    if outlook:
+        await _make_event(ctx, cancelled.id)
     return reply(t(lang, "meetings.cancelled_ok"), buttons=(
         find_button(lang, meeting.tandem_id, meeting.period),), replace=True)
 
 
 # the invite ----------------------------------------------------------------------------
 
+def in_outlook(meeting: Meeting) -> bool:
+    """Whether the meeting's event is (or is being) made in the organiser's calendar."""
+    return meeting.calendar_event_id is not None or meeting.calendar_owed is not None
+
+
+async def mailboxes(session: Session, pair: TandemPeople) -> dict[int, str | None]:
+    """Both partners' e-mails from the directory, by participant id."""
+    return {p.id: await calendars.mailbox_of(session, p) for p in pair.people}
+
+
+async def _make_event(ctx: FlowContext, meeting_id: int) -> None:
+    from conversations.meeting_events import make_event
+
+    await make_event(ctx, meeting_id)
+
+
 def invite_for(ctx: FlowContext, found: Pair, meeting: Meeting, language: str,
-               now: datetime, topic: str) -> Invite:
+               now: datetime, topic: str, boxes: Mapping[int, str | None] | None = None
+               ) -> Invite:
     assert meeting.starts_at is not None and meeting.ends_at is not None
     mentor, mentee = found.pair.people
+    boxes = boxes or {}
     # The senior organises: it is usually their calendar that is full.
     return Invite(
         uid=meeting_uid(meeting.tandem_id, meeting.period),
@@ -316,54 +358,74 @@ def invite_for(ctx: FlowContext, found: Pair, meeting: Meeting, language: str,
         summary=t(language, "meetings.summary", mentor=_name(mentor), mentee=_name(mentee)),
         description=t(language, "meetings.description", programme=ctx.config.programme_name,
                       month=meeting.period, topic=topic),
-        organizer=Attendee(_name(mentee)), attendees=(Attendee(_name(mentee)),
-                                                      Attendee(_name(mentor))),
+        organizer=Attendee(_name(mentee), boxes.get(mentee.id)),
+        attendees=(Attendee(_name(mentee), boxes.get(mentee.id)),
+                   Attendee(_name(mentor), boxes.get(mentor.id))),
         stamp=now, cancelled=meeting.status == MeetingStatus.CANCELLED)
 
 
-def _invites(ctx: FlowContext, found: Pair, meeting: Meeting, now: datetime) -> list[Owed]:
-    """Per partner: the message with links and buttons, then the ``.ics`` file."""
-    from conversations.scheduled import suggested_topic
-
-    cancelled = meeting.status == MeetingStatus.CANCELLED
-    stem = f"meeting-{'cancel' if cancelled else 'invite'}:{meeting.id}:{meeting.sequence}"
+def _invites(ctx: FlowContext, found: Pair, meeting: Meeting, now: datetime,
+             boxes: Mapping[int, str | None], outlook: bool = False) -> list[Owed]:
+    """Per partner: the message with links and buttons, then the ``.ics`` file; with
+    ``outlook`` (the event is made in the organiser's calendar) the message only."""
+    cancelled, stem = meeting.status == MeetingStatus.CANCELLED, _stem(meeting)
     owed: list[Owed] = []
     for person in found.pair.people:
         other = found.partner if person is found.me else found.me
 
         def compose(language: str, reader: Participant, other: Participant = other
                     ) -> Message:
-            invite = invite_for(ctx, found, meeting, language, now,
-                                suggested_topic(ctx, found.pair, meeting.period, language))
+            invite = _invite(ctx, found, meeting, language, now, boxes)
             at = when(language, invite.start, zone(ctx, reader))
             if cancelled:
-                return Message(blocks=(Paragraph(t(language, "meetings.cancelled",
-                                                   when=at, partner=_name(other))),),
-                               buttons=(find_button(language, meeting.tandem_id,
-                                                    meeting.period),))
+                return Message(blocks=(Paragraph(t(
+                    language, "meetings.cancelled_outlook" if outlook else "meetings.cancelled",
+                    when=at, partner=_name(other))),), buttons=(find_button(
+                        language, meeting.tandem_id, meeting.period),))
             return Message(
                 title=t(language, "meetings.fixed_title"),
-                blocks=(Paragraph(t(language, "meetings.fixed", when=at,
-                                    partner=_name(other))),
-                        Paragraph(t(language, "meetings.links", outlook=outlook_link(invite),
-                                    google=google_link(invite)))),
+                blocks=(Paragraph(t(language, "meetings.fixed_outlook", when=at,
+                                    partner=_name(other))),) if outlook else (
+                    Paragraph(t(language, "meetings.fixed", when=at, partner=_name(other))),
+                    Paragraph(t(language, "meetings.links", outlook=outlook_link(invite),
+                                google=google_link(invite)))),
                 buttons=(Button(FIND, t(language, "meetings.move_button"),
                                 f"{meeting.tandem_id}:{meeting.period}"),
                          Button(CANCEL, t(language, "meetings.cancel_button"),
                                 f"{meeting.id}:{meeting.version}", "danger")))
 
-        def ics(language: str) -> bytes:
-            return build_ics(invite_for(ctx, found, meeting, language, now, suggested_topic(
-                ctx, found.pair, meeting.period, language)))
-
         owed += for_person(ctx, person, found.current.id, "meeting", f"{stem}:{person.id}",
                            compose)
-        owed += file_for(ctx, person, found.current.id, "meeting_ics",
-                         f"{stem}:ics:{person.id}", f"tandem-{meeting.period}.ics",
-                         lambda language: base64.b64encode(ics(language)).decode("ascii"),
-                         lambda language, _reader: Message.text(
-                             t(language, "meetings.ics_note")))
-    return owed
+    return owed if outlook else owed + ics_files(ctx, found, meeting, now, boxes)
+
+
+def _stem(meeting: Meeting) -> str:
+    cancelled = meeting.status == MeetingStatus.CANCELLED
+    return f"meeting-{'cancel' if cancelled else 'invite'}:{meeting.id}:{meeting.sequence}"
+
+
+def _invite(ctx: FlowContext, found: Pair, meeting: Meeting, language: str, now: datetime,
+            boxes: Mapping[int, str | None]) -> Invite:
+    from conversations.scheduled import suggested_topic
+
+    return invite_for(ctx, found, meeting, language, now,
+                      suggested_topic(ctx, found.pair, meeting.period, language), boxes)
+
+
+def ics_files(ctx: FlowContext, found: Pair, meeting: Meeting, now: datetime,
+              boxes: Mapping[int, str | None]) -> list[Owed]:
+    """The ``.ics`` invite (or cancel) for each partner, in their language."""
+    stem = _stem(meeting)
+
+    def ics(language: str) -> str:
+        return base64.b64encode(build_ics(_invite(ctx, found, meeting, language, now, boxes))
+                                ).decode("ascii")
+
+    return [owed for person in found.pair.people
+            for owed in file_for(ctx, person, found.current.id, "meeting_ics",
+                                 f"{stem}:ics:{person.id}", f"tandem-{meeting.period}.ics",
+                                 ics, lambda language, _reader: Message.text(
+                                     t(language, "meetings.ics_note")))]
 
 
 def first_working_day_after(people: list[WorkingTime], moment: datetime

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.core.i18n import t
-from conversations import breaks, outbox, owed, privacy
+from conversations import breaks, meeting_events, outbox, owed, privacy
 from conversations.context import FlowContext
 from conversations.outbox import Sent
 from conversations.owed import Owed
@@ -85,6 +85,8 @@ async def run_due(ctx: FlowContext, now: datetime | None = None) -> DueReport:
     tried = await owed.run_owed(ctx, now)
     if tried:
         report.sent["owed"] += tried
+    # Calendar events owed (Microsoft Graph) that a crash or an outage left unmade.
+    await meeting_events.run_owed_events(ctx)
     token = outbox.settled.set(frozenset(known))
     try:
         for kind in KINDS:

@@ -82,6 +82,14 @@ async def person_by_email(session: AsyncSession, email: str) -> DirectoryPerson 
         select(DirectoryPerson).where(DirectoryPerson.email == normal_email(email)))
 
 
+async def some_email(session: AsyncSession) -> str | None:
+    """One active person's e-mail (for ``tandem doctor`` to ask a calendar about)."""
+    return await session.scalar(
+        select(DirectoryPerson.email).where(DirectoryPerson.email.is_not(None),
+                                            DirectoryPerson.active.is_(True))
+        .order_by(DirectoryPerson.id).limit(1))
+
+
 async def person_by_key(session: AsyncSession, key: str) -> DirectoryPerson | None:
     return await session.scalar(select(DirectoryPerson).where(DirectoryPerson.key == key))
 

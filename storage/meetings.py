@@ -123,3 +123,29 @@ async def scheduled_by_period(session: AsyncSession, round_id: int) -> Counter[i
         .where(Tandem.round_id == round_id, Meeting.status == MeetingStatus.SCHEDULED))
     return Counter(rows)
 
+
+
+async def owe_calendar(session: AsyncSession, meeting_id: int, sequence: int | None) -> None:
+    """The organiser's calendar is owed this version of the meeting (created, moved
+    or cancelled): written in the transaction of the change."""
+    await session.execute(update(Meeting).where(Meeting.id == meeting_id)
+                          .values(calendar_owed=sequence))
+
+
+async def calendar_owed(session: AsyncSession) -> list[int]:
+    """The meetings whose calendar change is still to be made."""
+    return list(await session.scalars(select(Meeting.id).where(
+        Meeting.calendar_owed.is_not(None)).order_by(Meeting.id)))
+
+
+async def calendar_made(session: AsyncSession, meeting_id: int, sequence: int,
+                        event_id: str | None) -> bool:
+    """The calendar holds ``sequence`` now (``event_id`` None: the event is gone, or
+    it went out as the ``.ics`` instead). A newer change owed meanwhile stays owed;
+    the event's id is kept either way."""
+    await session.execute(update(Meeting).where(Meeting.id == meeting_id)
+                          .values(calendar_event_id=event_id))
+    done = await session.execute(update(Meeting).where(
+        Meeting.id == meeting_id, Meeting.calendar_owed == sequence)
+        .values(calendar_owed=None))
+    return rows_changed(done) == 1

@@ -466,6 +466,10 @@ class Meeting(Base):
     ends_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     #: the SEQUENCE of the last invite sent (None: none yet)
     sequence: Mapped[int | None] = mapped_column(Integer)
+    #: the Microsoft Graph event in the organiser's calendar, once created
+    calendar_event_id: Mapped[str | None] = mapped_column(String(500))
+    #: the SEQUENCE the Graph calendar is owed (set with the change, cleared once made)
+    calendar_owed: Mapped[int | None] = mapped_column(Integer)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -25,6 +25,7 @@ from storage import directory, rounds, workspaces
 from storage.db import Database
 from storage.models import Delivery, Participant, Tandem
 from tests.fakes.graph import FakeGraph
+from tests.helpers.graph import Waits, running_graph
 
 TENANT = "contoso.example"
 
@@ -40,27 +41,14 @@ def users(count: int) -> list[dict[str, object]]:
 
 @pytest.fixture
 async def graph(tmp_path: Path) -> AsyncIterator[FakeGraph]:
-    fake = FakeGraph(tmp_path, tenant=TENANT)
-    await fake.start()
-    yield fake
-    await fake.stop()
+    async with running_graph(tmp_path, TENANT) as fake:
+        yield fake
 
 
 @pytest.fixture
 def config(config: AppConfig) -> AppConfig:
     return replace(config, coordinators={**config.coordinators, "teams": ("aad-coord",)},
                    directory=DirectorySettings(graph_tenant=TENANT, graph_nightly=True))
-
-
-class Waits:
-    """Records what the client waited, and yields to the loop instead of sleeping."""
-
-    def __init__(self) -> None:
-        self.seconds: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.seconds.append(seconds)
-        await asyncio.sleep(0)
 
 
 def source(graph: FakeGraph, waits: Waits | None = None) -> GraphSource:

@@ -118,6 +118,8 @@ class MeetingSettings:
     country: str | None = "DE"
     region: str | None = None
     window: timedelta = timedelta(days=14)
+    #: Microsoft Graph calendars (free/busy, Outlook events) of this tenant, if any.
+    graph_tenant: str | None = None
 
 
 @dataclass(frozen=True)
@@ -422,6 +424,7 @@ def _meetings(meetings: schema.Meetings, fail: Fail) -> MeetingSettings:
         country=meetings.country,
         region=meetings.region,
         window=timedelta(days=meetings.window_days),
+        graph_tenant=meetings.graph_tenant_id,
     )
 
 

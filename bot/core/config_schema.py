@@ -266,6 +266,7 @@ class Meetings(Section):
         "DE")
     region: Text | None = Field(None)
     window_days: int = Field(14, ge=2, le=60)
+    graph_tenant_id: Text | None = Field(None)
 
 
 class Report(Section):

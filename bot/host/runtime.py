@@ -12,6 +12,7 @@ from bot.core.clock import Clock
 from bot.core.config import AppConfig
 from bot.core.settings import Settings
 from bot.host.background import Background
+from conversations.calendars import Calendar
 from conversations.context import FlowContext, Messenger
 from storage.db import Database
 
@@ -56,10 +57,13 @@ class Runtime:
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     #: Work started after a request was answered; shutdown waits for it.
     background: Background = field(default_factory=Background)
+    #: The company's calendars, when app.yaml configures Microsoft Graph for meetings.
+    calendar: Calendar | None = None
 
     @property
     def ctx(self) -> FlowContext:
-        return FlowContext(self.config, self.clock, self.db, self.messengers, self.stopping)
+        return FlowContext(self.config, self.clock, self.db, self.messengers, self.stopping,
+                           self.calendar)
 
     def add(self, adapter: PlatformAdapter) -> None:
         self.adapters.append(adapter)

@@ -5,6 +5,14 @@ It serves the tenant's OpenID configuration and token endpoint (client
 credentials), and ``GET /v1.0/users`` in pages (``$top``, ``@odata.nextLink``),
 with the manager only when ``$expand=manager`` is asked. Failures can be
 injected: 429s with ``Retry-After`` before the first page, a 503 on one page.
+
+The calendars: ``POST /users/{id}/calendar/getSchedule`` answers each mailbox's
+``busy`` items (UTC), ``POST /users/{id}/events`` creates an event once per
+``transactionId`` (a repeat returns the same event, as Graph does), ``PATCH`` and
+``DELETE /users/{id}/events/{event}``. ``deny`` answers every calendar call 403
+(permission not granted); ``calendar_throttle`` answers that many 429s with
+``Retry-After`` first; ``lose_created`` answers a create with a 503 after making it
+(the client never heard; its retry must not make a second).
 """
 
 from __future__ import annotations
@@ -70,6 +78,19 @@ class FakeGraph:
     fail_page: int | None = None
     #: what was asked, in order: "token", "users:<page>", "users:<page>:429", ...
     calls: list[str] = field(default_factory=list)
+    #: mailbox -> its busy items (start, end, status), aware datetimes
+    busy: dict[str, list[tuple[datetime.datetime, datetime.datetime, str]]] = field(
+        default_factory=dict)
+    #: event id -> {"organiser": mailbox, **the event's JSON}; the deleted ones go
+    events: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: every event ever created (also deleted ones), in order
+    created: list[str] = field(default_factory=list)
+    #: the getSchedule bodies asked
+    schedule_asks: list[dict[str, Any]] = field(default_factory=list)
+    deny: bool = False
+    calendar_throttle: int = 0
+    lose_created: int = 0
+    transactions: dict[str, str] = field(default_factory=dict)
     runner: web.AppRunner | None = None
     base_url: str = ""
     ca_bundle: str = ""
@@ -83,6 +104,10 @@ class FakeGraph:
         app.router.add_get("/{tenant}/v2.0/.well-known/openid-configuration", self._openid)
         app.router.add_post("/{tenant}/oauth2/v2.0/token", self._token)
         app.router.add_get("/v1.0/users", self._users)
+        app.router.add_post("/v1.0/users/{user}/calendar/getSchedule", self._schedule)
+        app.router.add_post("/v1.0/users/{user}/events", self._create)
+        app.router.add_patch("/v1.0/users/{user}/events/{event}", self._update)
+        app.router.add_delete("/v1.0/users/{user}/events/{event}", self._delete)
         self.runner = web.AppRunner(app)
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0, ssl_context=context)
@@ -155,3 +180,94 @@ class FakeGraph:
             rest = "&".join(f"{k}={v}" for k, v in query.items())
             body["@odata.nextLink"] = f"{self.base_url}/v1.0/users?{rest}&$skiptoken={page + 1}"
         return web.json_response(body)
+
+    # the calendars ------------------------------------------------------------------
+
+    def _refusal(self, request: web.Request, name: str) -> web.Response | None:
+        """401 without the token, 429 while throttled, 403 when denied."""
+        if request.headers.get("Authorization") != f"Bearer {TOKEN}":
+            return web.json_response({"error": {"code": "InvalidAuthenticationToken"}},
+                                     status=401)
+        if self.calendar_throttle > 0:
+            self.calendar_throttle -= 1
+            self.calls.append(f"{name}:429")
+            return web.json_response({"error": {"code": "TooManyRequests"}}, status=429,
+                                     headers={"Retry-After": self.retry_after})
+        if self.deny:
+            self.calls.append(f"{name}:403")
+            return web.json_response({"error": {
+                "code": "ErrorAccessDenied",
+                "message": "Access is denied. Check credentials and try again."}}, status=403)
+        return None
+
+    async def _schedule(self, request: web.Request) -> web.Response:
+        refused = self._refusal(request, "getSchedule")
+        if refused is not None:
+            return refused
+        body = await request.json()
+        self.calls.append("getSchedule")
+        self.schedule_asks.append(body)
+        start, end = _instant(body["startTime"]), _instant(body["endTime"])
+        value = []
+        for mailbox in body["schedules"]:
+            items = [{"status": status, "isPrivate": False,
+                      "start": _graph_time(b), "end": _graph_time(e)}
+                     for b, e, status in self.busy.get(mailbox, []) if b < end and start < e]
+            value.append({"scheduleId": mailbox, "availabilityView": "",
+                          "scheduleItems": items})
+        return web.json_response({"value": value})
+
+    async def _create(self, request: web.Request) -> web.Response:
+        refused = self._refusal(request, "events:post")
+        if refused is not None:
+            return refused
+        body = await request.json()
+        transaction = body.get("transactionId")
+        event_id = self.transactions.get(transaction) if transaction else None
+        if event_id is None:
+            event_id = f"AAMkAD-{len(self.created) + 1}"
+            self.created.append(event_id)
+            self.events[event_id] = {"organiser": request.match_info["user"], **body,
+                                     "onlineMeeting": {"joinUrl": "https://teams.invalid/j/1"}}
+            if transaction:
+                self.transactions[transaction] = event_id
+        self.calls.append("events:post")
+        if self.lose_created > 0:
+            self.lose_created -= 1
+            self.calls.append("events:post:503")
+            return web.Response(status=503, text="Service Unavailable",
+                                headers={"Retry-After": self.retry_after})
+        return web.json_response({"id": event_id, **self.events.get(event_id, {})},
+                                 status=201)
+
+    async def _update(self, request: web.Request) -> web.Response:
+        refused = self._refusal(request, "events:patch")
+        if refused is not None:
+            return refused
+        event_id = request.match_info["event"]
+        if event_id not in self.events:
+            return web.json_response({"error": {"code": "ErrorItemNotFound"}}, status=404)
+        self.events[event_id].update(await request.json())
+        self.calls.append(f"events:patch:{event_id}")
+        return web.json_response({"id": event_id, **self.events[event_id]})
+
+    async def _delete(self, request: web.Request) -> web.Response:
+        refused = self._refusal(request, "events:delete")
+        if refused is not None:
+            return refused
+        event_id = request.match_info["event"]
+        self.calls.append(f"events:delete:{event_id}")
+        if self.events.pop(event_id, None) is None:
+            return web.json_response({"error": {"code": "ErrorItemNotFound"}}, status=404)
+        return web.Response(status=204)
+
+
+def _instant(value: dict[str, str]) -> datetime.datetime:
+    assert value["timeZone"] == "UTC", value
+    return datetime.datetime.fromisoformat(value["dateTime"]).replace(tzinfo=datetime.UTC)
+
+
+def _graph_time(moment: datetime.datetime) -> dict[str, str]:
+    """As Graph writes it: UTC, seven decimal places, no offset."""
+    text = moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.0000000")
+    return {"dateTime": text, "timeZone": "UTC"}
