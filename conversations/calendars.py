@@ -73,6 +73,12 @@ async def mailbox_of(session: Session, person: Participant) -> str | None:
     return found.email if found is not None else None
 
 
+async def location_of(session: Session, person: Participant) -> str | None:
+    """The person's location as the directory knows it (office, city, country), or None."""
+    found = await directory.person_for(session, person.platform, person.user_id)
+    return found.location if found is not None else None
+
+
 async def busy(ctx: FlowContext, people: Sequence[Participant], start: datetime,
                end: datetime) -> list[tuple[datetime, datetime]]:
     """When these people are busy in their calendars; nothing when no calendar is

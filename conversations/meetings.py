@@ -29,13 +29,13 @@ from __future__ import annotations
 import base64
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core.errors import UserError
 from bot.core.i18n import t
 from bot.core.invites import Attendee, Invite, build_ics, google_link, meeting_uid, outlook_link
-from bot.core.slots import WorkingTime, propose
+from bot.core.slots import WorkingTime, parse_country, propose
 from conversations import calendars, values
 from conversations.context import FlowContext
 from conversations.events import Actor, ButtonPress
@@ -71,12 +71,20 @@ def find_button(language: str, tandem_id: int, period: int) -> Button:
     return Button(FIND, t(language, "meetings.find_button"), f"{tandem_id}:{period}")
 
 
-def working_time(ctx: FlowContext, person: Participant) -> WorkingTime:
-    """app.yaml's working time, in the person's own zone."""
+def working_time(ctx: FlowContext, person: Participant, located: str | None = None
+                 ) -> WorkingTime:
+    """The person's working time in their own zone: their survey's hours, days and
+    country where they gave them; else the country of their directory ``located``
+    (its location, e.g. "Munich, Germany") when it names one; else app.yaml's."""
     settings = ctx.config.meetings
-    return WorkingTime(zone_of(person.timezone, ctx.config.timezone), settings.day_starts,
-                       settings.day_ends, settings.working_days, settings.country,
-                       settings.region)
+    country = (person.country, person.region) if person.country else parse_country(
+        located) or (settings.country, settings.region)
+    return WorkingTime(
+        zone_of(person.timezone, ctx.config.timezone),
+        time.fromisoformat(person.work_start) if person.work_start else settings.day_starts,
+        time.fromisoformat(person.work_end) if person.work_end else settings.day_ends,
+        frozenset(person.work_days) if person.work_days else settings.working_days,
+        *country)
 
 
 def zone(ctx: FlowContext, person: Participant) -> ZoneInfo:
@@ -142,7 +150,9 @@ async def find_a_time(ctx: FlowContext, press: ButtonPress) -> Outcome:
         busy = await meetings.busy_of(session, [p.id for p in people], now,
                                       but=own[(tandem_id, period)].id
                                       if (tandem_id, period) in own else None)
-        slots = propose([working_time(ctx, p) for p in people], earliest, latest,
+        located = [await calendars.location_of(session, p) for p in people]
+        slots = propose([working_time(ctx, p, where) for p, where in zip(
+            people, located, strict=True)], earliest, latest,
                         length, [*busy, *outside], SLOTS, exclude=earlier)
         if not slots:
             return reply(t(found.language, "meetings.none", partner=_name(found.partner)))

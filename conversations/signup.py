@@ -107,7 +107,8 @@ async def submit(ctx: FlowContext, submission: FormSubmission) -> Outcome:
         "platform": actor.platform,
         "display_name": actor.display_name,
         "round_id": current.id,
-        "timezone": actor.timezone,
+        # The platform's zone wins; the survey's is for platforms that tell none.
+        "timezone": actor.timezone or answers.timezone,
         "locale": language,
         "consent_at": now,  # the first consent is kept on later edits
         "status": ParticipantStatus.ACTIVE,

@@ -9,10 +9,15 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from datetime import time
+from functools import cache
+from typing import Any
+from zoneinfo import available_timezones
 
-from bot.core.config import Survey
+from bot.core.config import WEEKDAYS, Survey
 from bot.core.i18n import t, t_or
+from bot.core.slots import parse_country
 from conversations.events import FormValue
 from conversations.forms import Choice, Field, Form, SelectInput, TextInput, UserInput
 from conversations.values import number_or_none
@@ -25,6 +30,9 @@ LOCATION_MAX = 100
 DEPARTMENT_MAX = 60
 _DEPARTMENT = re.compile(r"^[\w][\w .,&'()/+-]*$")
 _USER_ID = re.compile(r"^[\w:.@+-]{1,128}$")
+_HOURS = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?\s*[-–]\s*(\d{1,2})(?:[:.](\d{2}))?$")
+#: The fields of the ``working_time`` question (each optional: empty is app.yaml's).
+WORKING_TIME = ("work_hours", "work_days", "timezone", "country")
 
 
 @dataclass(frozen=True)
@@ -39,10 +47,19 @@ class Answers:
     location: str | None
     capacity: int
     consent: bool
+    #: Their own working time (``working_time``); None: app.yaml's.
+    work_start: str | None = None
+    work_end: str | None = None
+    work_days: list[int] | None = None
+    country: str | None = None
+    region: str | None = None
+    #: A zone typed in the survey: used when the platform does not tell one.
+    timezone: str | None = field(default=None)
 
     def as_columns(self) -> dict[str, object]:
         columns = dict(self.__dict__)
         columns.pop("consent")
+        columns.pop("timezone")
         return columns
 
 
@@ -114,7 +131,10 @@ def build_form(survey: Survey, language: str, earlier: Participant | None) -> Fo
             hint=tr("survey.capacity.hint"),
         ),
     }
-    fields: list[Field] = [builders[q]() for q in survey.questions]
+    fields: list[Field] = []
+    for question in survey.questions:
+        fields += _working_time(tr, initial) if question == "working_time" else [
+            builders[question]()]
     fields.append(
         SelectInput(
             "consent",
@@ -133,6 +153,39 @@ def build_form(survey: Survey, language: str, earlier: Participant | None) -> Fo
         fields=tuple(fields),
         intro=tr("survey.intro_edit" if earlier else "survey.intro"),
     )
+
+
+def _working_time(tr: Callable[..., str], initial: Participant | None) -> list[Field]:
+    """Hours, days, zone and country: each optional, empty is the programme's."""
+    hours = f"{initial.work_start}-{initial.work_end}" if initial and initial.work_start \
+        else ""
+    country = (initial.country or "") + (f"-{initial.region}" if initial and initial.region
+                                         else "") if initial else ""
+    return [
+        TextInput("work_hours", tr("survey.work_hours.label"), initial=hours, required=False,
+                  max_length=20, hint=tr("survey.work_hours.hint")),
+        SelectInput("work_days", tr("survey.work_days.label"),
+                    tuple(Choice(day, tr(f"meetings.weekday.{n}"))
+                          for n, day in enumerate(WEEKDAYS)),
+                    initial=tuple(WEEKDAYS[d] for d in initial.work_days or ())
+                    if initial else (), multi=True, required=False,
+                    hint=tr("survey.work_days.hint")),
+        TextInput("timezone", tr("survey.timezone.label"),
+                  initial=(initial.timezone or "") if initial else "", required=False,
+                  max_length=64, hint=tr("survey.timezone.hint")),
+        TextInput("country", tr("survey.country.label"), initial=country, required=False,
+                  max_length=40, hint=tr("survey.country.hint")),
+    ]
+
+
+@cache
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def _clock(hour: str, minute: str | None) -> time | None:
+    h, m = int(hour), int(minute or 0)
+    return time(h, m) if h < 24 and m < 60 else (time(23, 59) if (h, m) == (24, 0) else None)
 
 
 def _department_field(survey: Survey, tr: Callable[..., str], initial: Participant | None) -> Field:
@@ -240,6 +293,10 @@ def validate(
         else:
             capacity = chosen
 
+    work: dict[str, Any] = {}
+    if "working_time" in asked:
+        work = _working_answers(values, err)
+
     consent = "yes" in _many(values.get("consent"))
     if not consent:
         err("consent", "survey.error.consent")
@@ -247,7 +304,7 @@ def validate(
     if errors:
         return None, errors
     assert role is not None
-    return Answers(
+    return replace(Answers(
         role=role,
         department=department,
         manager_user_id=manager,
@@ -258,4 +315,38 @@ def validate(
         location=location,
         capacity=capacity,
         consent=consent,
-    ), {}
+    ), **work), {}
+
+
+def _working_answers(values: Mapping[str, FormValue], err: Callable[..., None]
+                     ) -> dict[str, Any]:
+    """The ``working_time`` fields, checked: each empty one stays None."""
+    found: dict[str, Any] = {}
+    hours = _one(values.get("work_hours"))
+    if hours is not None:
+        match = _HOURS.match(hours)
+        start = _clock(match[1], match[2]) if match else None
+        end = _clock(match[3], match[4]) if match else None
+        if start is None or end is None or end <= start:
+            err("work_hours", "survey.error.work_hours")
+        else:
+            found["work_start"], found["work_end"] = f"{start:%H:%M}", f"{end:%H:%M}"
+    days = _many(values.get("work_days"))
+    if any(day not in WEEKDAYS for day in days):
+        err("work_days", "survey.error.work_days")
+    elif days:
+        found["work_days"] = sorted(WEEKDAYS.index(day) for day in days)
+    zone = _one(values.get("timezone"))
+    if zone is not None:
+        if zone not in _zones():
+            err("timezone", "survey.error.timezone")
+        else:
+            found["timezone"] = zone
+    country = _one(values.get("country"))
+    if country is not None:
+        parsed = parse_country(country)
+        if parsed is None:
+            err("country", "survey.error.country")
+        else:
+            found["country"], found["region"] = parsed
+    return found

@@ -178,6 +178,13 @@ class Participant(Base):
     meeting_mode: Mapped[str] = mapped_column(String(16), default="either")
     location: Mapped[str | None] = mapped_column(String(100))
     capacity: Mapped[int] = mapped_column(Integer, default=1)
+    #: Their own working time for Find a time ("09:00", "17:00", Monday = 0) and the
+    #: country (ISO) and region whose holidays they keep; None: app.yaml's.
+    work_start: Mapped[str | None] = mapped_column(String(5))
+    work_end: Mapped[str | None] = mapped_column(String(5))
+    work_days: Mapped[list[int] | None] = mapped_column(JSON)
+    country: Mapped[str | None] = mapped_column(String(2))
+    region: Mapped[str | None] = mapped_column(String(10))
     locale: Mapped[str | None] = mapped_column(String(16))
     consent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     status: Mapped[str] = mapped_column(String(16), default=ParticipantStatus.ACTIVE)

@@ -187,6 +187,8 @@ async def _participants_erase(session: AsyncSession, person: Person, token: str,
         p.user_id, p.display_name = token, None
         p.department = p.manager_user_id = p.goals = p.timezone = None
         p.location = p.locale = None
+        p.work_start = p.work_end = p.country = p.region = None
+        p.work_days = None
         p.topics, p.languages, p.meeting_mode = [], [], "either"
         p.consent_at = p.unreachable_at = None
         p.status, p.left_at, p.updated_at = ParticipantStatus.FORGOTTEN, p.left_at or now, now

@@ -75,6 +75,32 @@ def is_known_country(country: str, region: str | None = None) -> bool:
     return True
 
 
+def parse_country(text: str | None) -> tuple[str, str | None] | None:
+    """A country (and region) from ``DE``, ``de-by``, ``Germany`` or a directory's
+    location such as ``Munich, Germany`` or ``Bangalore, IN``: the last part that names
+    a country the ``holidays`` package knows; None when none does."""
+    for part in reversed([p.strip() for p in (text or "").split(",") if p.strip()]):
+        code, _, region = part.partition("-")
+        found = _countries().get(code.strip().replace(" ", "").lower())
+        if found is not None and region and len(code.strip()) == 2:
+            region = region.strip().upper()
+            return (found, region) if is_known_country(found, region) else None
+        if found is not None and not region:
+            return found, None
+    return None
+
+
+@lru_cache(maxsize=1)
+def _countries() -> dict[str, str]:
+    """Lower-case ISO alpha-2 and English name (no spaces) -> alpha-2 (not alpha-3: a
+    city's short name could read as one)."""
+    found: dict[str, str] = {}
+    for name, (title, alpha2, *_rest) in holidays.registry.COUNTRIES.items():
+        for key in (alpha2, title, name.replace("_", "")):
+            found[key.lower()] = alpha2
+    return found
+
+
 @lru_cache(maxsize=256)
 def _holidays(country: str, region: str | None, year: int) -> frozenset[date]:
     return frozenset(holidays.country_holidays(country, subdiv=region, years=year))

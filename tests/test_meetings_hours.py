@@ -1,0 +1,105 @@
+"""Each person's own working time on the local platform with a real database: the
+survey's hours, days, zone and country, and the country of the directory's
+location, decide which slots Find a time proposes; bad answers get a message per
+field; app.yaml's defaults stay for everyone who leaves them empty."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from adapters.local.platform import LocalPlatform, LocalUser
+from bot.core.clock import FixedClock
+from bot.core.config import AppConfig
+from conversations.outcomes import FormInvalid
+from storage import directory
+from storage.db import Database
+from storage.directory import Record
+from storage.models import Participant
+from tests.helpers.local import (
+    ANNA,
+    BEN,
+    KATRIN,
+    SARAH,
+    match_and_confirm,
+    newest_button,
+    signed_up,
+)
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+@pytest.fixture
+def config(config: AppConfig) -> AppConfig:
+    survey = replace(config.survey, questions=(*config.survey.questions, "working_time"))
+    return replace(config, survey=survey,
+                   coordinators={**config.coordinators, "local": ("coord",)})
+
+
+async def participant(db: Database, user_id: str) -> Participant:
+    async with db.session() as session:
+        found = await session.scalar(select(Participant).where(Participant.user_id == user_id))
+    assert found is not None
+    return found
+
+
+async def test_own_hours_days_and_the_directory_country_decide_the_slots(
+        platform: LocalPlatform, clock: FixedClock, db: Database) -> None:
+    # Anna works Thursday afternoons only; Katrin keeps app.yaml's hours, and the
+    # directory places her in Tokyo: Japan's National Foundation Day, Thursday
+    # 11 February 2027, is a holiday for her.
+    await signed_up(platform, ANNA, department="Marketing", topics=["ai_tools"],
+                    languages=["de"], work_hours="13:00 - 15:00", work_days=["thursday"])
+    await signed_up(platform, BEN, department="IT", topics=["sustainability"],
+                    languages=["en"])
+    await signed_up(platform, KATRIN, role="mentee", department="Finance",
+                    topics=["ai_tools", "agile"], languages=["de"])
+    await signed_up(platform, SARAH, role="mentee", department="Sales",
+                    topics=["sustainability"], languages=["en"], country="us")
+    async with db.session() as session:
+        await directory.save_snapshot(session, "csv", [
+            Record("k-1", email="katrin@example.com", location="Tokyo, Japan",
+                   accounts=(("local", "katrin"),))], clock.now())
+    anna = await participant(db, "anna")
+    assert (anna.work_start, anna.work_end, anna.work_days) == ("13:00", "15:00", [3])
+    sarah = await participant(db, "sarah")
+    assert (sarah.country, sarah.region, sarah.work_start) == ("US", None, None)
+    await match_and_confirm(platform, clock)
+
+    outcome = await platform.press(ANNA, "meeting.find",
+                                   newest_button(platform, "anna", "meeting.find") or "")
+    slots = [datetime.fromtimestamp(int(b.value.rsplit(":", 1)[1]) * 60, UTC)
+             for b in outcome.message.buttons  # type: ignore[union-attr]
+             if b.action_id == "meeting.pick"]
+    assert len(slots) == 3
+    for start in slots:
+        local = start.astimezone(BERLIN)
+        assert local.weekday() == 3
+        assert time(13, 0) <= local.time() and (local + timedelta(hours=1)).time() <= time(15, 0)
+    # Without Katrin's country, the second Thursday would be offered first.
+    assert {s.astimezone(BERLIN).date() for s in slots} == {date(2027, 2, 4)}
+
+
+async def test_bad_answers_are_named_and_a_zone_is_taken_when_the_platform_has_none(
+        platform: LocalPlatform, db: Database) -> None:
+    await platform.command(ANNA, "signup")
+    outcome = await platform.submit(ANNA, {
+        "role": "mentor", "department": "IT", "topics": ["ai_tools"], "languages": ["de"],
+        "consent": ["yes"], "work_hours": "17:00-09:00", "work_days": ["someday"],
+        "timezone": "Mars/Olympus", "country": "Narnia"})
+    assert isinstance(outcome, FormInvalid)
+    assert set(outcome.errors) == {"work_hours", "work_days", "timezone", "country"}
+
+    lena = LocalUser("lena", "Lena", locale="en", timezone=None)  # type: ignore[arg-type]
+    await signed_up(platform, lena, timezone="Asia/Kolkata", country="DE-BY",
+                    work_hours="8-16")
+    found = await participant(db, "lena")
+    assert (found.timezone, found.country, found.region) == ("Asia/Kolkata", "DE", "BY")
+    assert (found.work_start, found.work_end, found.work_days) == ("08:00", "16:00", None)
+    # The platform's zone wins over a typed one.
+    await signed_up(platform, BEN, timezone="Asia/Tokyo")
+    assert (await participant(db, "ben")).timezone == "America/New_York"
