@@ -7,8 +7,10 @@ kind answer and leaves one meeting."""
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -18,6 +20,8 @@ from sqlalchemy import func, select
 from adapters.local.platform import LocalPlatform, LocalUser
 from bot.core.clock import FixedClock
 from bot.core.config import AppConfig, ReportSettings
+from bot.core.settings import Settings
+from bot.report import write_report
 from conversations.outcomes import Reply
 from conversations.rhythm import run_due
 from storage.db import Database
@@ -68,7 +72,7 @@ async def scheduled(platform: LocalPlatform) -> tuple[str, str]:
 
 
 async def test_from_introduction_to_invite_then_the_check_in_follows(
-        platform: LocalPlatform, clock: FixedClock, db: Database) -> None:
+        platform: LocalPlatform, clock: FixedClock, db: Database, tmp_path: Path) -> None:
     await matched(platform, clock)
     # The introduction carries Find a time for the first month.
     assert newest_button(platform, "anna", "meeting.find", ) is not None
@@ -140,6 +144,16 @@ async def test_from_introduction_to_invite_then_the_check_in_follows(
     shown = report.message.plain()  # type: ignore[union-attr]
     assert "1 put in the calendar" in shown
     assert f"{local:%H:%M}" not in shown
+    # So does the HTML report: month 1 has one meeting scheduled and one held (Ben's
+    # tandem neither), month 2 has not begun.
+    config = platform.ctx.config
+    html = (await write_report(Settings(database_url=db.url), config, config.round.name,
+                               "html", tmp_path / "r.html", clock=clock)).read_text()
+    rows = dict((month, (scheduled, held)) for month, scheduled, held in re.findall(
+        r'<tr id="meetings-month-(\d+)"><th scope="row">[^<]+</th>'
+        r'<td class="num">([^<]+)</td><td class="num">([^<]+)</td></tr>', html))
+    assert rows["1"] == ("1", "1") and rows["2"] == ("–", "–")
+    assert f"{local:%H:%M}" not in html
 
 
 async def test_move_keeps_the_uid_and_cancel_removes_it(

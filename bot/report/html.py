@@ -79,7 +79,8 @@ def render(config: AppConfig, f: Figures, language: str) -> str:
         "</header>",
         _kpis(f, language),
         _section("meetings", t(language, "report.chart.meetings"),
-                 t(language, "report.chart.meetings_note"), _meetings_chart(f, language)),
+                 t(language, "report.chart.meetings_note"),
+                 _meetings_chart(f, language) + _meetings_table(f, language)),
         _section("funnel", t(language, "report.chart.funnel"),
                  t(language, "report.chart.funnel_note"), charts.funnel(
                      [(t(language, f"figures.funnel.{stage}"), count,
@@ -157,6 +158,25 @@ def _meetings_chart(f: Figures, language: str) -> str:
     return charts.columns(bars, title=t(language, "report.chart.meetings"), maximum=1.0,
                           chart_id="chart-meetings", axis=axis,
                           empty=t(language, "report.chart.empty"))
+
+
+def _meetings_table(f: Figures, language: str) -> str:
+    """Per month: meetings put in the calendar with Find a time beside meetings held
+    (check-ins "we met"), as the chat report and the dashboard show them: counts only."""
+    hidden = t(language, "figures.hidden", k=f.min_group)
+
+    def shown(count: int | None, started: bool) -> str:
+        return "–" if not started else hidden if count is None else str(count)
+
+    head = "".join(f'<th scope="col">{escape(t(language, f"report.meetings_table.{c}"))}</th>'
+                   for c in ("month", "scheduled", "held"))
+    rows = "".join(
+        f'<tr id="meetings-month-{m.month}"><th scope="row">'
+        f"{escape(month_label(m.first_day, language))}</th>"
+        f'<td class="num">{escape(shown(m.scheduled, m.started))}</td>'
+        f'<td class="num">{escape(shown(m.meetings, m.started))}</td></tr>'
+        for m in f.months)
+    return f'<table id="meetings-table"><tr>{head}</tr>{rows}</table>'
 
 
 def _ratings_chart(f: Figures, language: str) -> str:
