@@ -13,7 +13,8 @@ Who sees what, in the order ``run_due`` sends it:
 3. Sign-up closes: the coordinators are told how many juniors and seniors
    signed up and are asked to run the matching.
 4. Kick-off, on the round's first day: each tandem gets the kick-off guide.
-5. Every month: each tandem gets its meeting nudge with a topic suggestion and
+5. Every month: each tandem gets its meeting nudge with a meeting guide (one idea
+   for the hour, never the same twice: ``conversations.guides``) and
    "We met" / "Not yet, remind me in a week" / "We need help". A tandem that has
    not met for ``stalled_after_periods`` months is flagged to the coordinators,
    once. "Remind me" comes back as a one-off reminder a week later. While people
@@ -34,7 +35,15 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core.i18n import t
-from conversations import checkin, directory_sync, evaluation, fit_check, meetings, running_round
+from conversations import (
+    checkin,
+    directory_sync,
+    evaluation,
+    fit_check,
+    guides,
+    meetings,
+    running_round,
+)
 from conversations.announce import channel_message
 from conversations.audience import group_capable
 from conversations.context import FlowContext
@@ -51,6 +60,7 @@ from conversations.scheduling import (
     Situation,
 )
 from conversations.summary import format_day, topic_labels
+from storage import guides as stored_guides
 from storage import participants
 from storage.models import Participant
 from storage.tandems import TandemPeople
@@ -175,12 +185,17 @@ async def _reminders(s: Situation) -> list[Due]:
     if s.now >= s.dates.end_at(rhythm):
         return []  # a reminder after the round helps nobody
     by_id = {pair.tandem.id: pair for pair in s.pairs}
-    return [Due({"period": reminder.period}, pair=by_id[reminder.tandem_id])
-            for reminder in s.reminders
-            if reminder.tandem_id in by_id
-            and s.answers.get((reminder.tandem_id, reminder.period)) != "met"
-            and (reminder.tandem_id, reminder.period) not in s.meetings
-            and in_grace(reminder.due_at, s.now, rhythm)]  # long overdue helps nobody
+    due = [reminder for reminder in s.reminders
+           if reminder.tandem_id in by_id
+           and s.answers.get((reminder.tandem_id, reminder.period)) != "met"
+           and (reminder.tandem_id, reminder.period) not in s.meetings
+           and in_grace(reminder.due_at, s.now, rhythm)]  # long overdue helps nobody
+    if not due:
+        return []
+    async with s.ctx.db.reading() as session:  # the month's guide, as its nudge showed it
+        given = await stored_guides.given(session, {r.tandem_id for r in due})
+    return [Due({"period": r.period, "guide": given.get((r.tandem_id, r.period))},
+                pair=by_id[r.tandem_id]) for r in due]
 
 
 def suggested_topic(ctx: FlowContext, pair: TandemPeople, period: int, language: str) -> str:
@@ -200,12 +215,13 @@ def _nudge_message(prefix: str) -> Build:
         month, total = running_round.meeting_number(due.pair.tandem, due.params["period"],
                                                     s.dates.periods)
         period = due.params["period"]
+        idea = guides.paragraph(s.ctx.config, due.params.get("guide"), language)
         return Message(
             title=t(language, f"{prefix}.title", month=month),
             blocks=(
                 Paragraph(t(language, f"{prefix}.body", month=month, total=total)),
-                Paragraph(t(language, "nudge.topic",
-                            topic=suggested_topic(s.ctx, due.pair, period, language))),
+                idea or Paragraph(t(language, "nudge.topic", topic=suggested_topic(
+                    s.ctx, due.pair, period, language))),
             ),
         )
     return build
@@ -383,7 +399,8 @@ KINDS: tuple[Kind, ...] = (
     Kind("kickoff", "kickoff", _kickoff, Audience.TANDEM, _kickoff_message,
          key="kickoff:{tandem}"),
     Kind("nudge", None, _nudges, Audience.TANDEM, _nudge_message("nudge"),
-         key="nudge:{tandem}:{period}", buttons=NUDGE, value="{tandem}:{period}"),
+         key="nudge:{tandem}:{period}", buttons=NUDGE, value="{tandem}:{period}",
+         decide=guides.decide),
     Kind("meeting_checkin", None, _meeting_checkins, Audience.TANDEM, _meeting_checkin_message,
          key="meeting-checkin:{tandem}:{period}", buttons=CHECK_IN, value="{tandem}:{period}"),
     Kind("stalled", None, _stalled, Audience.COORDINATORS, _stalled_message,

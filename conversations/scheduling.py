@@ -28,11 +28,13 @@ from bot.core.i18n import t
 from conversations.context import FlowContext
 from conversations.events import ButtonPress
 from conversations.messages import Button, Message
-from conversations.outbox import Sent
+from conversations.outbox import Sent, settled
 from conversations.outcomes import Outcome
-from conversations.owed import Owed, for_channels, for_person, for_tandem
+from conversations.owed import Owed, for_channels, for_person, for_tandem, record
+from conversations.owed import deliver as deliver_owed
 from conversations.schedule import RoundDates
 from conversations.tandem_delivery import to_channels, to_coordinators, to_person, to_tandem
+from storage.db import Session
 from storage.models import Meeting, Participant, ParticipantStatus, Reminder, Round
 from storage.tandems import TandemPeople
 
@@ -88,6 +90,9 @@ class Due:
 
 When = Callable[[Situation], Awaitable[list[Due]]]
 Build = Callable[[Situation, Due, str, Participant | None], Message]
+#: A decision recorded with the message, in the transaction that owes it (which guide a
+#: nudge shows): the occasion with what was decided in its params.
+Decide = Callable[[Session, Situation, Due], Awaitable[Due]]
 
 
 @dataclass(frozen=True)
@@ -104,7 +109,10 @@ class Kind:
       and the occasion's params. Never change a kind's key: the outbox of every
       running database remembers what it sent under it;
     - ``buttons`` and ``value``: the buttons under the message, the template of
-      their value, and who answers them (the router's button table comes from here).
+      their value, and who answers them (the router's button table comes from here);
+    - ``decide``: for a message that shows a decision which must be kept (a nudge's
+      guide): made and written in the transaction that records the message as owed
+      (``conversations.owed``), then sent.
     """
 
     name: str
@@ -115,6 +123,7 @@ class Kind:
     key: str
     buttons: tuple[ButtonSpec, ...] = ()
     value: str = ""
+    decide: Decide | None = None
 
     def delivery_key(self, s: Situation, due: Due) -> str:
         return self.key.format(**_fields(s, due))
@@ -158,15 +167,32 @@ async def deliver(s: Situation, kind: Kind, due: Due) -> list[Sent]:
         return await to_coordinators(ctx, key, round_id,
                                      lambda language, _messenger: shared(language))
     person = due.person
+    if person is not None and kind.audience is Audience.TANDEM and (
+            person.unreachable_at is not None or person.status == ParticipantStatus.LEFT):
+        return []
+    if kind.decide is not None:
+        return await _decided(s, kind, due)
     if kind.audience is Audience.TANDEM:
         assert due.pair is not None
         if person is None:
             return await to_tandem(ctx, due.pair, round_id, kind.name, key, personal)
-        if person.unreachable_at is not None or person.status == ParticipantStatus.LEFT:
-            return []
         key = f"{key}:{person.id}"
     assert person is not None
     return [await to_person(ctx, person, round_id, kind.name, key, personal)]
+
+
+async def _decided(s: Situation, kind: Kind, due: Due) -> list[Sent]:
+    """Decide, and owe the message, in one transaction; then send it."""
+    assert kind.decide is not None
+    key = kind.delivery_key(s, due)
+    if kind.audience is Audience.TANDEM and due.person is not None:
+        key = f"{key}:{due.person.id}"
+    if key in settled.get():
+        return [Sent.ALREADY]
+    async with s.ctx.db.session() as session:
+        decided = await kind.decide(session, s, due)
+        keys = await record(session, owe(s, kind, decided), s.ctx.clock.now())
+    return await deliver_owed(s.ctx, keys)
 
 
 def owe(s: Situation, kind: Kind, due: Due) -> list[Owed]:

@@ -344,6 +344,23 @@ class Reminder(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
+class TandemGuide(Base):
+    """Which meeting guide a tandem got with its nudge for one period: written in the
+    transaction that owes the nudge, so no guide comes twice to one tandem."""
+
+    __tablename__ = "tandem_guides"
+    __table_args__ = (
+        UniqueConstraint("tandem_id", "period", name="uq_tandem_guide_period"),
+        UniqueConstraint("tandem_id", "guide", name="uq_tandem_guide_once"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tandem_id: Mapped[int] = mapped_column(ForeignKey("tandems.id", ondelete="CASCADE"))
+    period: Mapped[int] = mapped_column(Integer)
+    guide: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class Response(Base):
     """What a participant answered to a prompt: a reflection, the pulse, the evaluation.
 

@@ -48,6 +48,7 @@ from storage.models import (
     Reminder,
     Response,
     Tandem,
+    TandemGuide,
     TandemStatus,
 )
 
@@ -242,7 +243,7 @@ async def _keep(session: AsyncSession, person: Person, token: str, now: datetime
     """Kept as an anonymous count: the row only points at the anonymised participant."""
 
 
-def _of_their_tandems(model: type[Reminder] | type[Meeting]) -> Holds:
+def _of_their_tandems(model: type[Reminder] | type[Meeting] | type[TandemGuide]) -> Holds:
     """Rows that belong to a tandem as a whole: exported to either partner, and gone
     with either of them (a reminder or a meeting time is the two partners' together)."""
 
@@ -552,6 +553,7 @@ REGISTRY: dict[str, Holds | NoPersonalData] = {
                                     "mode): the organisation's, with the installing admin's id"),
     "oauth_states": NoPersonalData("a one-time state of an install in progress"),
     "meetings": _of_their_tandems(Meeting),
+    "tandem_guides": _of_their_tandems(TandemGuide),
     "directory_people": Holds(_directory_export, _directory_erase),
     "directory_accounts": Holds(_accounts_export, _accounts_erase),
 }

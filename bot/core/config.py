@@ -171,6 +171,9 @@ class AppConfig:
     group_members: CoordinatorGroups = field(default_factory=lambda: CoordinatorGroups(),
                                              compare=False, repr=False)
     announcements: tuple[ScheduledAnnouncement, ...] = ()
+    #: The company's own meeting guides (app.yaml ``guides``), added to the built-in
+    #: ones or replacing one by id (``conversations.guides``).
+    guides: tuple[GuideSettings, ...] = ()
     #: The programme's privacy notice and terms of use (https://...), which app
     #: listings link to (the Teams package needs both).
     privacy_url: str | None = None
@@ -215,6 +218,18 @@ class ScheduledAnnouncement:
 
     def text(self, language: str) -> str:
         return self.texts.get(language) or next(iter(self.texts.values()))
+
+
+@dataclass(frozen=True)
+class GuideSettings:
+    """A meeting guide from app.yaml: for a survey topic (None: any tandem) and a
+    meeting (``first``, ``last`` or ``any`` month between), its title and text."""
+
+    id: str
+    topic: str | None
+    meeting: str
+    titles: dict[str, str]
+    texts: dict[str, str]
 
 
 #: The platforms app.yaml may name (under ``coordinators:`` and ``channels:``), each
@@ -275,6 +290,7 @@ def _parse(source: str, raw: dict[str, Any], lines: dict[Location, int],
         channels=_per_platform(checked.channels),
         organisation=_per_platform(checked.organisation),
         announcements=_announcements(checked, fail),
+        guides=_guides(checked, fail),
         survey=_survey(checked.survey, fail),
         matching=_matching(checked.matching),
         round=_round(checked.round, zone, fail),
@@ -451,4 +467,24 @@ def _announcements(checked: schema.AppYaml, fail: Fail) -> tuple[ScheduledAnnoun
                                             for c in listed),
             signup_button=entry.signup_button,
         ))
+    return tuple(found)
+
+
+def _guides(checked: schema.AppYaml, fail: Fail) -> tuple[GuideSettings, ...]:
+    topics = [topic.id for topic in checked.survey.topics]
+    found: list[GuideSettings] = []
+    for index, entry in enumerate(checked.guides):
+        here: Location = ("guides", index)
+        if any(g.id == entry.id for g in found):
+            raise fail((*here, "id"), f"{entry.id!r} is used twice")
+        if entry.topic is not None and entry.topic not in topics:
+            raise fail((*here, "topic"), f"{entry.topic!r} is not a topic of the survey"
+                       + schema.close_match(entry.topic, topics))
+        if entry.topic is not None and entry.meeting != "any":
+            raise fail((*here, "topic"), f"a guide for the {entry.meeting} meeting is for "
+                       "every tandem: leave out topic")
+        found.append(GuideSettings(
+            id=entry.id, topic=entry.topic, meeting=entry.meeting,
+            titles={"de": entry.title_de, "en": entry.title_en},
+            texts={"de": entry.text_de, "en": entry.text_en}))
     return tuple(found)

@@ -287,6 +287,21 @@ class Announcement(Section):
     signup_button: bool = Field(False)
 
 
+GuideText = Annotated[str, Field(min_length=1, max_length=1000)]
+
+
+class Guide(Section):
+    """A meeting guide of the company's own: added, or replacing a built-in one by id."""
+
+    id: Identifier = Field()
+    topic: Identifier | None = Field(None)
+    meeting: Literal["first", "any", "last"] = Field("any")
+    title_de: Annotated[str, Field(min_length=1, max_length=150)] = Field()
+    title_en: Annotated[str, Field(min_length=1, max_length=150)] = Field()
+    text_de: GuideText = Field()
+    text_en: GuideText = Field()
+
+
 class DirectoryColumns(Section):
     """Which column of the HR system's CSV export holds what (the header's text)."""
 
@@ -332,6 +347,7 @@ class AppYaml(Section):
     report: Report = Field(Report())
     privacy: Privacy = Field(Privacy())
     announcements: list[Announcement] = Field([])
+    guides: list[Guide] = Field([])
     directory: Directory = Field(Directory())
 
 
