@@ -1,11 +1,14 @@
 """Nothing owed is lost when the server dies: ``kill -9`` at each step of a flow.
 
-The real ``tandem serve`` runs in a subprocess against the real database, the
-fake Slack Web API and the fake Bot Framework connector. The fakes kill it at a
-chosen step, deterministically: when the Nth message arrives, either before it
-is taken in (the bot claimed it and died sending) or right after (the bot sent
-it and died before recording that). Then ``tandem run-due`` runs as a restarted
-instance would: once at once, once after the dead sender's claims ran out.
+The real ``tandem serve`` runs as a process of its own against the real database
+(SQLite and PostgreSQL), the fake Slack Web API and the fake Bot Framework
+connector. The fakes kill it with SIGKILL at a chosen step, deterministically:
+when the Nth message arrives, either before it is taken in (the bot claimed it
+and died sending) or right after (the bot sent it and died before recording
+that). Then ``tandem run-due`` runs, as a process too, as a restarted instance
+would: once at once, once after the dead sender's claims ran out. Both processes
+are forked from a warm interpreter (``tests.helpers.forkserver``), which spares
+each the seconds of imports and nothing else.
 Every message the flow owed must then have arrived exactly once on Slack, and at
 least once (at most once more: the documented window) on Teams.
 """
@@ -13,10 +16,10 @@ least once (at most once more: the documented window) on Teams.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
-import sys
 from collections import Counter
 from collections.abc import AsyncIterator, Coroutine
 from dataclasses import dataclass, field
@@ -41,7 +44,8 @@ from storage.models import Base, Delivery, MatchProposal, Participant, Tandem
 from tests.fakes.bot_connector import FakeConnector, TeamsDriver, TeamsUser, TeamsWorld
 from tests.fakes.slack_api import FakeSlack
 from tests.helpers import ROOT
-from tests.helpers.live import SURVEY, env_for, free_port, run_due_process, until_ready
+from tests.helpers.forkserver import ForkServer
+from tests.helpers.live import SURVEY, env_for, free_port, until_ready
 from tests.helpers.slack_requests import (
     block_action,
     sign,
@@ -65,7 +69,7 @@ class Victim:
     method: str
     nth: int
     when: str
-    process: asyncio.subprocess.Process | None = None
+    pid: int
     seen: int = 0
     killed: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -76,9 +80,8 @@ class Victim:
         return self.seen == self.nth
 
     def kill(self) -> None:
-        assert self.process is not None
         # SIGKILL is final at once: nothing the server does after this point happens.
-        os.kill(self.process.pid, signal.SIGKILL)
+        os.kill(self.pid, signal.SIGKILL)
         self.killed.set()
 
     async def around(self, answer: Coroutine[Any, Any, web.Response]) -> web.Response:
@@ -158,42 +161,79 @@ async def connector() -> AsyncIterator[CrashingConnector]:
 
 @dataclass
 class Server:
-    process: asyncio.subprocess.Process
+    pid: int
     url: str
-    env: dict[str, str]
 
 
-async def start(db: Database, slack: FakeSlack, config: Path, **extra: str) -> Server:
-    port = free_port()
-    env = env_for(db, slack, TANDEM_CONFIG=str(config), PORT=str(port),
-                  TANDEM_SCHEDULER="off", **extra)
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "serve", cwd=ROOT, env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
+@dataclass
+class Instances:
+    """``tandem serve`` and ``tandem run-due`` as processes of their own, against the
+    test's database and fakes (forked from a warm interpreter: ``forks``). Whatever
+    still runs at the end of the test is killed."""
+
+    forks: ForkServer
+    db: Database
+    slack: FakeSlack
+    log: Path
+    running: set[int] = field(default_factory=set)
+
+    def env(self, config: Path, **extra: str) -> dict[str, str]:
+        # DATABASE_URL is the test's database on either backend (SQLite, PostgreSQL).
+        return env_for(self.db, self.slack, TANDEM_CONFIG=str(config),
+                       TANDEM_SCHEDULER="off", **extra)
+
+    async def serve(self, config: Path) -> Server:
+        port = free_port()
+        pid = await self.forks.start(["serve"], self.env(config, PORT=str(port)), self.log)
+        self.running.add(pid)
+        url = f"http://127.0.0.1:{port}"
         async with aiohttp.ClientSession() as http:
             await until_ready(http, url + "/readyz")
-    except BaseException:
-        process.kill()  # never left running by a test that gave up on it
-        await process.wait()
-        raise
-    return Server(process, url, env)
+        return Server(pid, url)
+
+    async def ended(self, pid: int, within: float = 60) -> int:
+        code = await self.forks.wait(pid, within)
+        self.running.discard(pid)
+        return code
+
+    async def killed(self, server: Server, victim: Victim) -> None:
+        """Wait for the kill (the flow got as far as the victim's call) and its end."""
+        await asyncio.wait_for(victim.killed.wait(), 60)
+        assert await self.ended(server.pid, 30) == -signal.SIGKILL
+
+    async def stop(self, server: Server) -> None:
+        os.kill(server.pid, signal.SIGTERM)
+        await self.ended(server.pid)
+
+    async def run(self, argv: list[str], config: Path, code: str | None = None) -> int:
+        pid = await self.forks.start(argv, self.env(config), self.log, code)
+        self.running.add(pid)
+        return await self.ended(pid)
+
+    async def restart_and_run_due(self, config: Path) -> None:
+        """A restarted instance's ticks: at once (the dead sender's claims still
+        held: it sends only what nobody claimed), then once those claims ran out
+        (app.yaml: 5 s), when it takes over the rest."""
+        now = datetime.now(UTC)
+        for at in (now, now + timedelta(minutes=10)):
+            code = await self.run(["run-due", "--at", at.isoformat()], config)
+            assert code == 0, self.log.read_text()
+
+    async def close(self) -> None:
+        for pid in list(self.running):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            await self.ended(pid)
 
 
-async def killed(server: Server, victim: Victim) -> None:
-    """Wait for the kill (the flow got as far as the victim's call) and its end."""
-    await asyncio.wait_for(victim.killed.wait(), 60)
-    assert await asyncio.wait_for(server.process.wait(), 30) == -signal.SIGKILL
-
-
-async def restart_and_run_due(server: Server) -> None:
-    """A restarted instance's next tick, once the dead sender's claims ran out
-    (app.yaml: 5 s): it sends what was never claimed and takes over the rest."""
-    at = datetime.now(UTC) + timedelta(minutes=10)
-    process = await run_due_process(server.env, at.isoformat())
-    _, err = await process.communicate()
-    assert process.returncode == 0, err.decode()
+@pytest.fixture
+async def instances(forks: ForkServer, db: Database, slack: CrashingSlack, tmp_path: Path
+                    ) -> AsyncIterator[Instances]:
+    made = Instances(forks, db, slack, tmp_path / "tandem.log")
+    try:
+        yield made
+    finally:
+        await made.close()
 
 
 async def post_slack(server: Server, body: str) -> int:
@@ -258,7 +298,8 @@ async def proposal_for(db: Database, config: AppConfig, round_id: int) -> int:
 @pytest.mark.parametrize(("nth", "when"), [(1, "before"), (2, "after"), (4, "before"),
                                            (4, "after")])
 async def test_confirm_introductions_and_announcement_survive_a_kill_on_slack(
-    db: Database, app_yaml: Path, slack: CrashingSlack, nth: int, when: str
+    db: Database, instances: Instances, app_yaml: Path, slack: CrashingSlack, nth: int,
+    when: str
 ) -> None:
     """Confirm -> 3 group introductions -> the channel's announcement (4 posts);
     the server dies at the ``nth`` post."""
@@ -266,13 +307,13 @@ async def test_confirm_introductions_and_announcement_survive_a_kill_on_slack(
     slack.add_user(COORDINATOR, "Clara")
     round_id, _ = await seed_people(db, config, "slack", 3)
     proposal = await proposal_for(db, config, round_id)
-    server = await start(db, slack, app_yaml)
-    slack.victim = Victim("chat.postMessage", nth, when, server.process)
+    server = await instances.serve(app_yaml)
+    slack.victim = Victim("chat.postMessage", nth, when, server.pid)
     assert await post_slack(server, block_action(
         COORDINATOR, "match.confirm", str(proposal), response_url=slack.response_url())) == 200
-    await killed(server, slack.victim)
+    await instances.killed(server, slack.victim)
 
-    await restart_and_run_due(server)
+    await instances.restart_and_run_due(app_yaml)
     async with db.session() as session:
         tandem_ids = list(await session.scalars(select(Tandem.id).order_by(Tandem.id)))
     owed = {f"intro:{t}" for t in tandem_ids} | {f"announce:matching:{round_id}:slack:{CHANNEL}"}
@@ -284,17 +325,17 @@ async def test_confirm_introductions_and_announcement_survive_a_kill_on_slack(
 
 @pytest.mark.parametrize("when", ["before", "after"])
 async def test_the_sign_up_summary_survives_a_kill_on_slack(
-    db: Database, app_yaml: Path, slack: CrashingSlack, when: str
+    db: Database, instances: Instances, app_yaml: Path, slack: CrashingSlack, when: str
 ) -> None:
     person = "U0NEWBIE1"
     slack.add_user(person, "Nele")
-    server = await start(db, slack, app_yaml)
-    slack.victim = Victim("chat.postMessage", 1, when, server.process)
+    server = await instances.serve(app_yaml)
+    slack.victim = Victim("chat.postMessage", 1, when, server.pid)
     assert await post_slack(server, view_submission(person, "survey",
                                                     survey_state(**SURVEY))) == 200
-    await killed(server, slack.victim)
+    await instances.killed(server, slack.victim)
 
-    await restart_and_run_due(server)
+    await instances.restart_and_run_due(app_yaml)
     summaries = [key for key, count in keys_in_slack(slack).items()
                  for _ in range(count) if key.startswith("summary:")]
     assert len(summaries) == 1
@@ -305,7 +346,8 @@ async def test_the_sign_up_summary_survives_a_kill_on_slack(
 
 @pytest.mark.parametrize(("nth", "when"), [(1, "after"), (2, "before")])
 async def test_forget_me_notices_survive_a_kill_and_nothing_of_the_person_is_left(
-    db: Database, app_yaml: Path, slack: CrashingSlack, nth: int, when: str
+    db: Database, instances: Instances, app_yaml: Path, slack: CrashingSlack, nth: int,
+    when: str
 ) -> None:
     """forget-me -> the partner's note -> the coordinator's note; the server dies at
     the ``nth`` of them. The erasure stands, both notes arrive once, and neither a
@@ -315,19 +357,19 @@ async def test_forget_me_notices_survive_a_kill_and_nothing_of_the_person_is_lef
     person = "U0J0000"
     for user in (person, "U0S0000", COORDINATOR):
         slack.add_user(user, user.title())
-    server = await start(db, slack, app_yaml)
+    server = await instances.serve(app_yaml)
     # The bot has written to the person before: a delivery ref with their DM channel.
     async with db.session() as session:
         await session.execute(insert(Delivery).values(
             key="reflect:earlier", kind="reflection", platform="slack", recipient=person,
             round_id=round_id, status="sent", attempts=1, message_ref="D0J0000:17.0001",
             created_at=datetime.now(UTC)))
-    slack.victim = Victim("chat.postMessage", nth, when, server.process)
+    slack.victim = Victim("chat.postMessage", nth, when, server.pid)
     assert await post_slack(server, block_action(person, "forget.confirm",
                                                  response_url=slack.response_url())) == 200
-    await killed(server, slack.victim)
+    await instances.killed(server, slack.victim)
 
-    await restart_and_run_due(server)
+    await instances.restart_and_run_due(app_yaml)
     async with db.session() as session:
         tandem_id = await session.scalar(select(Tandem.id))
     owed = {f"partner-forgotten:{tandem_id}:{mentee}",
@@ -343,20 +385,20 @@ async def test_forget_me_notices_survive_a_kill_and_nothing_of_the_person_is_lef
     ("chat.postMessage", "before"), ("chat.postMessage", "after"),
     ("files.completeUploadExternal", "before"), ("files.completeUploadExternal", "after")])
 async def test_a_proposal_and_its_csv_survive_a_kill_on_slack(
-    db: Database, app_yaml: Path, slack: CrashingSlack, method: str, when: str
+    db: Database, instances: Instances, app_yaml: Path, slack: CrashingSlack, method: str, when: str
 ) -> None:
     """``match`` -> the proposal stored -> its message -> its CSV; the server dies
     sending the message or sharing the file. Both reach the coordinator once."""
     config = load_config(app_yaml)
     slack.add_user(COORDINATOR, "Clara")
     round_id, _ = await seed_people(db, config, "slack", 3)
-    server = await start(db, slack, app_yaml)
-    slack.victim = Victim(method, 1, when, server.process)
+    server = await instances.serve(app_yaml)
+    slack.victim = Victim(method, 1, when, server.pid)
     assert await post_slack(server, slash_command(
         COORDINATOR, "match", response_url=slack.response_url())) == 200
-    await killed(server, slack.victim)
+    await instances.killed(server, slack.victim)
 
-    await restart_and_run_due(server)
+    await instances.restart_and_run_due(app_yaml)
     async with db.session() as session:
         proposal_ids = list(await session.scalars(select(MatchProposal.id)))
         current = await rounds.round_by_id(session, round_id)
@@ -381,7 +423,8 @@ async def round_action(db: Database, round_id: int, op: str, payload: dict[str, 
 @pytest.mark.parametrize(("nth", "when"), [(1, "before"), (2, "after"), (5, "before"),
                                            (5, "after")])
 async def test_round_end_notices_survive_a_kill_on_slack(
-    db: Database, app_yaml: Path, slack: CrashingSlack, nth: int, when: str
+    db: Database, instances: Instances, app_yaml: Path, slack: CrashingSlack, nth: int,
+    when: str
 ) -> None:
     """``round end`` confirmed -> the evaluation to each of 4 partners -> the channel's
     thank-you (5 posts); the server dies at the ``nth``. The round stays ended and
@@ -390,13 +433,13 @@ async def test_round_end_notices_survive_a_kill_on_slack(
     slack.add_user(COORDINATOR, "Clara")
     round_id, pairs = await seed_people(db, config, "slack", 2, tandems=True)
     action = await round_action(db, round_id, "end", {})
-    server = await start(db, slack, app_yaml)
-    slack.victim = Victim("chat.postMessage", nth, when, server.process)
+    server = await instances.serve(app_yaml)
+    slack.victim = Victim("chat.postMessage", nth, when, server.pid)
     assert await post_slack(server, block_action(
         COORDINATOR, "round.confirm", str(action), response_url=slack.response_url())) == 200
-    await killed(server, slack.victim)
+    await instances.killed(server, slack.victim)
 
-    await restart_and_run_due(server)
+    await instances.restart_and_run_due(app_yaml)
     people = [person for pair in pairs for person in pair]
     owed = {f"evaluation:{round_id}:{p}" for p in people} | {f"wrapup:{round_id}:slack:{CHANNEL}"}
     sent = keys_in_slack(slack)
@@ -409,7 +452,8 @@ async def test_round_end_notices_survive_a_kill_on_slack(
 
 @pytest.mark.parametrize(("nth", "when"), [(1, "before"), (3, "after")])
 async def test_round_next_questions_survive_a_kill_on_slack(
-    db: Database, app_yaml: Path, slack: CrashingSlack, nth: int, when: str
+    db: Database, instances: Instances, app_yaml: Path, slack: CrashingSlack, nth: int,
+    when: str
 ) -> None:
     """``round next`` confirmed -> "will you continue?" to each of 4 participants; the
     server dies at the ``nth``. The next round exists and each is asked once."""
@@ -420,13 +464,13 @@ async def test_round_next_questions_survive_a_kill_on_slack(
     action = await round_action(db, round_id, "next", {
         "name": "next-round", "closes": str(today + timedelta(days=60)),
         "starts": str(today + timedelta(days=70))})
-    server = await start(db, slack, app_yaml)
-    slack.victim = Victim("chat.postMessage", nth, when, server.process)
+    server = await instances.serve(app_yaml)
+    slack.victim = Victim("chat.postMessage", nth, when, server.pid)
     assert await post_slack(server, block_action(
         COORDINATOR, "round.confirm", str(action), response_url=slack.response_url())) == 200
-    await killed(server, slack.victim)
+    await instances.killed(server, slack.victim)
 
-    await restart_and_run_due(server)
+    await instances.restart_and_run_due(app_yaml)
     async with db.session() as session:
         following = await rounds.round_by_name(session, "next-round")
     assert following is not None
@@ -487,7 +531,7 @@ def sqlite_bytes(db: Database) -> bytes:
 
 @pytest.mark.parametrize("restart", ["run-due", "serve"])
 async def test_an_erasure_killed_before_its_checkpoint_is_scrubbed_at_the_restart(
-    db: Database, app_yaml: Path, slack: CrashingSlack, restart: str
+    db: Database, instances: Instances, app_yaml: Path, slack: CrashingSlack, restart: str
 ) -> None:
     """forget-me commits, then the process is killed before the checkpoint: the
     erased text is still in the SQLite files (the database's old pages, the WAL's
@@ -498,11 +542,9 @@ async def test_an_erasure_killed_before_its_checkpoint_is_scrubbed_at_the_restar
     config = load_config(app_yaml)
     await seed_people(db, config, "slack", 1, tandems=True)
     person, needles = "U0J0000", ["MentorName0000", "secret goal of U0J0000"]
-    killed_process = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", KILLED_BEFORE_THE_CHECKPOINT, db.url, str(app_yaml), person,
-        cwd=ROOT, stderr=asyncio.subprocess.PIPE)
-    _, err = await killed_process.communicate()
-    assert killed_process.returncode == -signal.SIGKILL, err.decode()
+    code = await instances.run([db.url, str(app_yaml), person], app_yaml,
+                               code=KILLED_BEFORE_THE_CHECKPOINT)
+    assert code == -signal.SIGKILL, instances.log.read_text()
     async with db.session() as session:  # the erasure was committed ...
         assert await session.scalar(select(Participant.id).where(
             Participant.user_id == person)) is None
@@ -510,20 +552,14 @@ async def test_an_erasure_killed_before_its_checkpoint_is_scrubbed_at_the_restar
     assert all(needle.encode() in left for needle in needles)
 
     if restart == "run-due":
-        await restart_and_run_due(Server(killed_process, "", env_for(
-            db, slack, TANDEM_CONFIG=str(app_yaml), TANDEM_SCHEDULER="off")))
-        await assert_forgotten(db, [person, *needles])
-        return
-    server = await start(db, slack, app_yaml)
-    try:
-        await assert_forgotten(db, [person, *needles])
-    finally:
-        server.process.terminate()
-        await server.process.wait()
+        await instances.restart_and_run_due(app_yaml)
+    else:
+        await instances.serve(app_yaml)  # ready: it has scrubbed the files
+    await assert_forgotten(db, [person, *needles])
 
 
 async def test_forget_me_leaves_no_byte_in_the_sqlite_files_while_the_server_runs(
-    db: Database, app_yaml: Path, slack: CrashingSlack
+    db: Database, instances: Instances, app_yaml: Path, slack: CrashingSlack
 ) -> None:
     """The server keeps running (its connections open, the WAL in use): what was
     erased is in neither the database file nor the WAL."""
@@ -532,23 +568,20 @@ async def test_forget_me_leaves_no_byte_in_the_sqlite_files_while_the_server_run
     person = "U0J0001"
     for user in (person, "U0S0001", COORDINATOR):
         slack.add_user(user, user.title())
-    server = await start(db, slack, app_yaml)
-    try:
-        # Read through the running server first, so its pages are in use.
-        assert await post_slack(server, block_action(person, "forget.confirm",
-                                                     response_url=slack.response_url())) == 200
-        await slack.wait_for("chat.postMessage", 2, within=30)
-        await assert_forgotten(db, [person, "MentorName0001", "secret goal of U0J0001"])
-    finally:
-        server.process.terminate()
-        await server.process.wait()
+    server = await instances.serve(app_yaml)
+    # Read through the running server first, so its pages are in use.
+    assert await post_slack(server, block_action(person, "forget.confirm",
+                                                 response_url=slack.response_url())) == 200
+    await slack.wait_for("chat.postMessage", 2, within=30)
+    await assert_forgotten(db, [person, "MentorName0001", "secret goal of U0J0001"])
 
 
 # -- Teams ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("nth", "when"), [(1, "before"), (3, "after")])
 async def test_confirm_introductions_survive_a_kill_on_teams(
-    db: Database, teams_app_yaml: Path, slack: CrashingSlack, connector: CrashingConnector,
+    db: Database, instances: Instances, teams_app_yaml: Path, slack: CrashingSlack,
+    connector: CrashingConnector,
     nth: int, when: str
 ) -> None:
     """Teams: each partner of 2 tandems gets a private introduction (4 sends); the
@@ -559,20 +592,20 @@ async def test_confirm_introductions_survive_a_kill_on_teams(
     proposal = await proposal_for(db, config, round_id)
     people = [TeamsUser(f"aad-{role}{i:04d}", f"{role}{i}") for i in range(2)
               for role in ("junior", "senior")]
-    server = await start(db, slack, teams_app_yaml)
+    server = await instances.serve(teams_app_yaml)
     async with aiohttp.ClientSession() as http:
         driver = TeamsDriver(server.url, connector, http)
         for user in (*people, CLARA):  # each opens the bot's chat: their reference is stored
             assert await driver.say(user, "help") in (200, 201)
-        connector.victim = Victim("send", nth, when, server.process)
+        connector.victim = Victim("send", nth, when, server.pid)
         try:
             assert await driver.submit(CLARA, {"tandem_action": "match.confirm",
                                                "value": str(proposal)}, None) in (200, 201)
         except aiohttp.ServerDisconnectedError:
             assert connector.victim.killed.is_set()  # killed before it had answered
-        await killed(server, connector.victim)
+        await instances.killed(server, connector.victim)
 
-    await restart_and_run_due(server)
+    await instances.restart_and_run_due(teams_app_yaml)
     intros = Counter(call.conversation_id for call in connector.of_kind("send")
                      if call.conversation_id in {p.chat for p in people})
     assert set(intros) == {p.chat for p in people}, "every partner got an introduction"
@@ -595,7 +628,7 @@ def teams_channel_yaml(teams_app_yaml: Path) -> Path:
 @pytest.mark.parametrize("flow", ["matching", "post"])
 @pytest.mark.parametrize("when", ["before", "after"])
 async def test_teams_channel_announcements_survive_a_kill(
-    db: Database, teams_channel_yaml: Path, slack: CrashingSlack,
+    db: Database, instances: Instances, teams_channel_yaml: Path, slack: CrashingSlack,
     connector: CrashingConnector, flow: str, when: str
 ) -> None:
     """A Teams channel post dies with the server: the matching announcement after
@@ -606,7 +639,7 @@ async def test_teams_channel_announcements_survive_a_kill(
     config = load_config(teams_channel_yaml)
     round_id, _ = await seed_people(db, config, "teams", 1)
     people = [TeamsUser("aad-junior0000", "junior"), TeamsUser("aad-senior0000", "senior")]
-    server = await start(db, slack, teams_channel_yaml)
+    server = await instances.serve(teams_channel_yaml)
     async with aiohttp.ClientSession() as http:
         driver = TeamsDriver(server.url, connector, http)
         for user in (*people, CLARA):
@@ -617,7 +650,7 @@ async def test_teams_channel_announcements_survive_a_kill(
             data = {"tandem_action": "match.confirm",
                     "value": str(await proposal_for(db, config, round_id))}
             key = f"announce:matching:{round_id}:teams:{TEAMS_CHANNEL}"
-            connector.victim = Victim("send", 3, when, server.process)
+            connector.victim = Victim("send", 3, when, server.pid)
         else:
             async with db.session() as session:
                 action = await coordination.create_action(
@@ -626,14 +659,14 @@ async def test_teams_channel_announcements_survive_a_kill(
                      "signup_button": False}, datetime.now(UTC))
             data = {"tandem_action": "announce.post", "value": str(action.id)}
             key = f"announcement:{action.id}"
-            connector.victim = Victim("send", 1, when, server.process)
+            connector.victim = Victim("send", 1, when, server.pid)
         try:
             assert await driver.submit(CLARA, data, None) in (200, 201)
         except aiohttp.ServerDisconnectedError:
             assert connector.victim.killed.is_set()  # killed before it had answered
-        await killed(server, connector.victim)
+        await instances.killed(server, connector.victim)
 
-    await restart_and_run_due(server)
+    await instances.restart_and_run_due(teams_channel_yaml)
     posts = connector.of_kind("send")
     in_channel = [c for c in posts if c.conversation_id == TEAMS_CHANNEL]
     assert len(in_channel) == (1 if when == "before" else 2)
@@ -649,14 +682,15 @@ async def test_teams_channel_announcements_survive_a_kill(
 
 @pytest.mark.parametrize("when", ["before", "after"])
 async def test_the_sign_up_summary_survives_a_kill_on_teams(
-    db: Database, teams_app_yaml: Path, slack: CrashingSlack, connector: CrashingConnector,
+    db: Database, instances: Instances, teams_app_yaml: Path, slack: CrashingSlack,
+    connector: CrashingConnector,
     when: str
 ) -> None:
     """Teams: the survey's answers are stored and the summary owed; the server dies
     sending it. It arrives after the restart: once, or twice when the server died
     after sending it (README: reliability)."""
     nele = TeamsUser("aad-nele", "Nele Brandt")
-    server = await start(db, slack, teams_app_yaml)
+    server = await instances.serve(teams_app_yaml)
     async with aiohttp.ClientSession() as http:
         driver = TeamsDriver(server.url, connector, http)
         assert await driver.say(nele, "signup") in (200, 201)
@@ -665,14 +699,14 @@ async def test_the_sign_up_summary_survives_a_kill_on_teams(
         answers = {**submit_data(form.card), "role": "mentor", "department": "IT",
                    "topics": "ai_tools", "languages": "en", "meeting_mode": "remote",
                    "consent": "yes"}
-        connector.victim = Victim("send", 1, when, server.process)
+        connector.victim = Victim("send", 1, when, server.pid)
         try:
             assert await driver.submit(nele, answers, form.activity_id) in (200, 201)
         except aiohttp.ServerDisconnectedError:
             assert connector.victim.killed.is_set()
-        await killed(server, connector.victim)
+        await instances.killed(server, connector.victim)
 
-    await restart_and_run_due(server)
+    await instances.restart_and_run_due(teams_app_yaml)
     summaries = [c for c in connector.of_kind("send") if c.conversation_id == nele.chat]
     assert len(summaries) == (1 if when == "before" else 2)
     assert await statuses(db) == {"sent": 1}

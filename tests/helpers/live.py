@@ -1,7 +1,9 @@
 """Running the real ``tandem serve`` / ``run-due`` processes against the fake Slack.
 
 ``live_config`` (a fixture, registered by ``tests/conftest.py``) writes an app.yaml
-with a nudge due now in real time.
+with a nudge due now in real time. ``forks`` (a fixture too) starts them from a warm
+interpreter (``tests.helpers.forkserver``): a fraction of a second each instead of
+seconds of imports, for the tests that start and kill many.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import os
 import socket
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -22,6 +25,7 @@ from conversations.scheduled import SWITCHES
 from storage.db import Database
 from tests.fakes.slack_api import FakeSlack
 from tests.helpers import ROOT
+from tests.helpers.forkserver import ForkServer
 
 
 def free_port() -> int:
@@ -52,6 +56,16 @@ def live_config(tmp_path: Path) -> Path:
     path = tmp_path / "app.yaml"
     path.write_text(yaml.safe_dump(data))
     return path
+
+
+@pytest.fixture(scope="session")
+def forks() -> Iterator[ForkServer]:
+    """One fork server for the session: ``tandem`` processes without the imports."""
+    server = ForkServer(ROOT)
+    try:
+        yield server
+    finally:
+        server.close()
 
 
 def nudges_per_channel(slack: FakeSlack) -> Counter[str]:
