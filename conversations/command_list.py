@@ -50,6 +50,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("status", P, (PERSONAL,)),
     CommandSpec("pause", P, (PERSONAL,)),
     CommandSpec("resume", P, (PERSONAL,)),
+    CommandSpec("wishes", P, (PERSONAL,)),
     CommandSpec("leave", P, (PERSONAL,)),
     CommandSpec("my-data", P, (PERSONAL,)),
     CommandSpec("forget-me", P, (PERSONAL,)),

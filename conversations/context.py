@@ -64,6 +64,11 @@ class Messenger(Protocol):
         """The person's locale as the platform knows it (cached), or None."""
         ...
 
+    async def knows(self, user_id: str) -> bool:
+        """Whether ``user_id`` is a colleague the platform knows (a value from a people
+        picker is checked so, as far as the platform lets the bot look)."""
+        ...
+
 
 @dataclass
 class FlowContext:

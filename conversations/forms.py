@@ -49,6 +49,19 @@ class UserInput:
 
 
 @dataclass(frozen=True)
+class PeopleInput:
+    """Pick several colleagues from the workspace directory (at most ``most``);
+    ``initial`` are the ones chosen before, as (user id, name shown)."""
+
+    id: str
+    label: str
+    initial: tuple[Choice, ...] = ()
+    required: bool = False
+    most: int = 10
+    hint: str | None = None
+
+
+@dataclass(frozen=True)
 class DateInput:
     """Pick a day (a calendar); ``initial`` as YYYY-MM-DD."""
 
@@ -59,7 +72,7 @@ class DateInput:
     hint: str | None = None
 
 
-Field = TextInput | SelectInput | UserInput | DateInput
+Field = TextInput | SelectInput | UserInput | PeopleInput | DateInput
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import asdict
 from typing import Any
 
@@ -44,8 +45,11 @@ def people_and_org(
 
 
 def engine_rules(
-    config: AppConfig, earlier: list[tuple[int, int]], rules: list[MatchRule]
+    config: AppConfig, earlier: list[tuple[int, int]], rules: list[MatchRule],
+    wishes: Collection[tuple[int, int]] = (),
 ) -> Rules:
+    """app.yaml's rules, earlier pairs, the coordinators' pins and blocks, and the
+    pairs private wishes rule out (participant ids, either order)."""
     settings = config.matching
     return Rules(
         reporting_line_depth=settings.reporting_line_depth,
@@ -56,6 +60,7 @@ def engine_rules(
         blocks=frozenset(
             (key(r.mentor_id), key(r.mentee_id)) for r in rules if r.kind == "block"
         ),
+        wishes=frozenset((key(a), key(b)) for a, b in wishes),
         weights=Weights(**settings.weights) if settings.weights else Weights(),
         fairness=settings.fairness,
     )

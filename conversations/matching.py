@@ -41,7 +41,7 @@ from conversations.messages import Button, Facts, Message, Paragraph
 from conversations.outcomes import Outcome, Working
 from conversations.schedule import RoundDates
 from conversations.summary import topic_labels
-from storage import audit_log, directory, participants, proposals, rounds, tandems
+from storage import audit_log, directory, participants, proposals, rounds, tandems, wishes
 from storage.models import MatchProposal, Round, RoundStatus
 
 CONFIRM = "match.confirm"
@@ -141,10 +141,11 @@ async def compute(
         waiting = (await running_round.waiting(session, current)
                    if current.status == RoundStatus.MATCHED else None)
         chart = await directory.org_chart(session)
+        wished = await wishes.forbidden_pairs(session, signed_up)
     # Everyone signed up stays in the org chart (with the whole company directory);
     # a running round matches the waiting.
     view = org_chart.apply_directory(signed_up, *people_and_org(signed_up), chart)
-    engine_rules_ = engine_rules(ctx.config, earlier, rules)
+    engine_rules_ = engine_rules(ctx.config, earlier, rules, wished)
     if waiting is not None:
         view.people, engine_rules_ = waiting.restrict(view.people, engine_rules_)
     # The engine is CPU-bound: keep the event loop answering other people meanwhile.

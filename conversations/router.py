@@ -27,6 +27,7 @@ from conversations import (
     scheduled,
     signup,
     survey,
+    wishes,
 )
 from conversations import dashboard as dashboard_flow
 from conversations import help as help_flow
@@ -57,6 +58,7 @@ HANDLERS: dict[str, Handler[Command]] = {
     "dashboard": dashboard_flow.command,
     "my-data": privacy.my_data,
     "forget-me": privacy.forget_me,
+    "wishes": wishes.command,
 }
 if set(HANDLERS) != set(command_list.NAMES):  # a command declared without a flow, or not declared
     raise RuntimeError(f"commands without a handler or declaration: "
@@ -68,6 +70,7 @@ FORMS: dict[str, Handler[FormSubmission]] = {
     evaluation.EVALUATION_FORM: evaluation.submit,
     announce.FORM_ID: announce.submit,
     breaks.FORM_ID: breaks.submit,
+    wishes.FORM_ID: wishes.submit,
 }
 BUTTONS: dict[str, Handler[ButtonPress]] = {
     membership.LEAVE_CONFIRM: membership.leave_answer,

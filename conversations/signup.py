@@ -23,9 +23,10 @@ from datetime import datetime, timedelta
 
 from bot.core.errors import UserError
 from bot.core.i18n import t
-from conversations import owed, survey
+from conversations import owed, survey, wishes
 from conversations.context import FlowContext
 from conversations.events import Actor, Command, FormSubmission
+from conversations.forms import Form
 from conversations.messages import Facts, Message, Paragraph
 from conversations.outbox import Sent
 from conversations.outcomes import FormDone, FormInvalid, Outcome, ShowForm
@@ -55,7 +56,16 @@ async def start(ctx: FlowContext, command: Command) -> Outcome:
     _, current, earlier = await _lookup(ctx, actor, ctx.clock.now())
     language = ctx.language(actor.locale, earlier.locale if earlier else None)
     _check_window(ctx, current, earlier, language)
-    return ShowForm(survey.build_form(ctx.config.survey, language, earlier))
+    return ShowForm(await _form(ctx, language, earlier))
+
+
+async def _form(ctx: FlowContext, language: str, earlier: Participant | None) -> Form:
+    """The survey, with the person's private wishes when it asks for them."""
+    if "wishes" not in ctx.config.survey.questions or earlier is None:
+        return survey.build_form(ctx.config.survey, language, earlier)
+    async with ctx.db.session() as session:
+        wished = await wishes.current(session, earlier)
+    return survey.build_form(ctx.config.survey, language, earlier, wished)
 
 
 def _check_window(
@@ -99,9 +109,13 @@ async def submit(ctx: FlowContext, submission: FormSubmission) -> Outcome:
     answers, errors = survey.validate(
         ctx.config.survey, language, actor.user_id, submission.values
     )
-    if answers is None:
-        form = survey.build_form(ctx.config.survey, language, earlier)
-        return FormInvalid(form, errors, dict(submission.values))
+    asks_wishes = "wishes" in ctx.config.survey.questions
+    chosen, wish_error = (await wishes.check(ctx, actor, submission.values.get(wishes.FIELD),
+                                             earlier, language)
+                          if asks_wishes else ([], None))
+    if answers is None or wish_error is not None:
+        errors = {**errors, **({wishes.FIELD: wish_error} if wish_error else {})}
+        return FormInvalid(await _form(ctx, language, earlier), errors, dict(submission.values))
     columns = {
         **answers.as_columns(),
         "platform": actor.platform,
@@ -124,6 +138,8 @@ async def submit(ctx: FlowContext, submission: FormSubmission) -> Outcome:
     # another round trip to claim it; ``run_due`` takes it over if this one died.
     await people(ctx.db).save_survey(SurveyAnswers(workspace, actor.user_id, columns, now,
                                                    (owed.claimed(ctx, owed_summary, now),)))
+    if asks_wishes:
+        await wishes.save(ctx, actor, chosen)
     return FormDone(
         Message.text(t(language, "signup.saved_inline")),
         then=lambda: _send_summary(ctx, actor, owed_summary),

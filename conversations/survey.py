@@ -21,6 +21,7 @@ from bot.core.slots import parse_country
 from conversations.events import FormValue
 from conversations.forms import Choice, Field, Form, SelectInput, TextInput, UserInput
 from conversations.values import number_or_none
+from conversations.wishes import field as wishes_field
 from storage.models import Participant
 
 FORM_ID = "survey"
@@ -63,7 +64,8 @@ class Answers:
         return columns
 
 
-def build_form(survey: Survey, language: str, earlier: Participant | None) -> Form:
+def build_form(survey: Survey, language: str, earlier: Participant | None,
+               wished: tuple[Choice, ...] = ()) -> Form:
     def tr(key: str, **params: object) -> str:
         return t(language, key, **params)
 
@@ -130,6 +132,7 @@ def build_form(survey: Survey, language: str, earlier: Participant | None) -> Fo
             initial=(str(initial.capacity),) if initial else ("1",),
             hint=tr("survey.capacity.hint"),
         ),
+        "wishes": lambda: wishes_field(language, wished),
     }
     fields: list[Field] = []
     for question in survey.questions:

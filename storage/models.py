@@ -192,8 +192,30 @@ class Participant(Base):
     left_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     #: When a break ends by itself (``paused`` with an end; None: until ``resume``).
     paused_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    #: One or two sentences about themselves, shown to their partner in the introduction.
+    intro: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class PrivateWish(Base):
+    """A colleague a participant prefers not to be paired with (platform + user id).
+
+    Private to the participant who wished it: a hard rule for the matching, never
+    shown to anyone else, not even the coordinators."""
+
+    __tablename__ = "private_wishes"
+    __table_args__ = (
+        UniqueConstraint("participant_id", "platform", "user_id", name="uq_private_wish"),
+        Index("ix_private_wishes_named", "platform", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class Tandem(Base):

@@ -43,6 +43,7 @@ from storage.models import (
     Meeting,
     Participant,
     ParticipantStatus,
+    PrivateWish,
     ProcessedEvent,
     ProposalStatus,
     Reminder,
@@ -187,12 +188,32 @@ async def _participants_erase(session: AsyncSession, person: Person, token: str,
             select(Participant).where(Participant.id.in_(person.participant_ids))):
         p.user_id, p.display_name = token, None
         p.department = p.manager_user_id = p.goals = p.timezone = None
-        p.location = p.locale = None
+        p.location = p.locale = p.intro = None
         p.work_start = p.work_end = p.country = p.region = None
         p.work_days = None
         p.topics, p.languages, p.meeting_mode = [], [], "either"
         p.consent_at = p.unreachable_at = None
         p.status, p.left_at, p.updated_at = ParticipantStatus.FORGOTTEN, p.left_at or now, now
+
+
+# private wishes ----------------------------------------------------------------------
+
+async def _wishes_export(session: AsyncSession, person: Person) -> list[Row]:
+    """Their own wishes only: a wish that names them is the wisher's, never shown."""
+    if not person.signed_up:
+        return []
+    return [as_row(w) for w in await session.scalars(
+        select(PrivateWish).where(PrivateWish.participant_id.in_(person.participant_ids))
+        .order_by(PrivateWish.id))]
+
+
+async def _wishes_erase(session: AsyncSession, person: Person, token: str,
+                        now: datetime) -> None:
+    # Their wishes, and the wishes that name them (an id of somebody who is gone).
+    named = (PrivateWish.platform == person.platform) & (PrivateWish.user_id == person.user_id)
+    await session.execute(delete(PrivateWish).where(
+        or_(PrivateWish.participant_id.in_(person.participant_ids), named)
+        if person.signed_up else named))
 
 
 # tandems -----------------------------------------------------------------------------
@@ -538,6 +559,7 @@ REGISTRY: dict[str, Holds | NoPersonalData] = {
     "rounds": NoPersonalData("a round's name and dates"),
     "participants": Holds(_participants_export, _participants_erase),
     "tandems": Holds(_tandems_export, _tandems_erase),
+    "private_wishes": Holds(_wishes_export, _wishes_erase),
     "deliveries": Holds(_deliveries_export, _deliveries_erase),
     "conversation_refs": Holds(_refs_export, _refs_erase),
     "match_proposals": Holds(_proposals_export, _proposals_erase),

@@ -59,6 +59,8 @@ class LocalMessenger:
         self.unreachable: set[str] = set()
         #: user id -> locale, as a platform's directory would tell it
         self.locales: dict[str, str] = {}
+        #: user ids the platform does not know (a forged value from a people picker)
+        self.strangers: set[str] = set()
 
     def _id(self) -> str:
         return f"local-{next(self._ids)}"
@@ -81,6 +83,9 @@ class LocalMessenger:
 
     async def locale_of(self, user_id: str) -> str | None:
         return self.locales.get(user_id)
+
+    async def knows(self, user_id: str) -> bool:
+        return user_id not in self.strangers
 
     async def find_sent(self, targets: Sequence[str], key: str) -> str | None:
         for target in targets:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from conversations.events import FormValue
-from conversations.forms import DateInput, Field, Form, TextInput, UserInput
+from conversations.forms import DateInput, Field, Form, PeopleInput, TextInput, UserInput
 from conversations.messages import Button, Facts, Message, Paragraph
 
 SECTION_TEXT_MAX = 3000
@@ -91,6 +91,12 @@ def _element(field: Field) -> dict[str, Any]:
         element = {"type": "users_select", "action_id": field.id}
         if field.initial:
             element["initial_user"] = field.initial
+        return element
+    if isinstance(field, PeopleInput):
+        element = {"type": "multi_users_select", "action_id": field.id,
+                   "max_selected_items": field.most}
+        if field.initial:
+            element["initial_users"] = [c.value for c in field.initial]
         return element
     options = [_option(c.value, c.label) for c in field.choices]
     chosen = [o for o in options if o["value"] in field.initial]

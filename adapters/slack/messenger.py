@@ -45,6 +45,14 @@ class SlackMessenger:
         except NotInWorkspace:
             return None
 
+    async def knows(self, user_id: str) -> bool:
+        """``users.info`` finds them in a workspace of the installation (cached)."""
+        try:
+            await self.directory.profile(user_id)
+        except NotInWorkspace:
+            return False
+        return True
+
     async def _post(self, reach: Reach, channel: str, message: Message) -> str:
         extra: dict[str, Any] = {}
         if message.key:

@@ -12,7 +12,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from conversations.events import FormValue
-from conversations.forms import DateInput, Field, Form, SelectInput, TextInput, UserInput
+from conversations.forms import (
+    DateInput,
+    Field,
+    Form,
+    PeopleInput,
+    SelectInput,
+    TextInput,
+    UserInput,
+)
 from conversations.messages import Button, Facts, Message, Paragraph
 
 CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -104,6 +112,24 @@ def _joined(value: object) -> str:
     return str(value)
 
 
+def _people_picker(field: UserInput | PeopleInput, value: str) -> dict[str, Any]:
+    """Teams' people picker (a ChoiceSet fed by the Graph users dataset); several
+    people for a ``PeopleInput``, their ids comma-separated on the wire."""
+    names = {c.value: c.label for c in field.initial} if isinstance(field, PeopleInput) else {}
+    chosen = [v for v in value.split(",") if v] if value else []
+    element: dict[str, Any] = {
+        "type": "Input.ChoiceSet",
+        "style": "filtered",
+        "choices": [{"title": _clip(names.get(v, v), 200), "value": v} for v in chosen],
+        "choices.data": {"type": "Data.Query", "dataset": PEOPLE_DATASET},
+        # Hosts without the people picker (the Emulator, older clients) show a text field.
+        "fallback": {"type": "Input.Text", "id": field.id, "label": _clip(field.label, 200)},
+    }
+    if isinstance(field, PeopleInput):
+        element["isMultiSelect"] = True
+    return element
+
+
 def _input(field: Field, value: str, error: str | None) -> dict[str, Any]:
     element: dict[str, Any]
     if isinstance(field, TextInput):
@@ -115,15 +141,8 @@ def _input(field: Field, value: str, error: str | None) -> dict[str, Any]:
     elif isinstance(field, DateInput):
         element = {"type": "Input.Date"}
         value = value or field.initial
-    elif isinstance(field, UserInput):
-        element = {
-            "type": "Input.ChoiceSet",
-            "style": "filtered",
-            "choices": [{"title": value, "value": value}] if value else [],
-            "choices.data": {"type": "Data.Query", "dataset": PEOPLE_DATASET},
-            # Hosts without the people picker (the Emulator, older clients) show a text field.
-            "fallback": {"type": "Input.Text", "id": field.id, "label": _clip(field.label, 200)},
-        }
+    elif isinstance(field, UserInput | PeopleInput):
+        element = _people_picker(field, value)
     else:
         element = {
             "type": "Input.ChoiceSet",
@@ -155,6 +174,8 @@ def form_card(
             value = _joined(values[field.id])
         elif isinstance(field, SelectInput):
             value = _joined(field.initial)
+        elif isinstance(field, PeopleInput):
+            value = _joined([c.value for c in field.initial])
         else:
             value = field.initial or ""
         error = errors.get(field.id)
@@ -163,7 +184,8 @@ def form_card(
             body.append(rich(run(field.hint, isSubtle=True, size="Small"), spacing="None"))
         if error:
             body.append(rich(run(error, color="Attention", weight="Bolder"), spacing="Small"))
-    multi = [f.id for f in form.fields if isinstance(f, SelectInput) and f.multi]
+    multi = [f.id for f in form.fields
+             if (isinstance(f, SelectInput) and f.multi) or isinstance(f, PeopleInput)]
     actions = [
         {
             "type": "Action.Submit",

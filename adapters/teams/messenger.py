@@ -133,6 +133,12 @@ class TeamsMessenger:
         found = await self.references.find("user", user_id)
         return found[0].locale if found is not None else None
 
+    async def knows(self, user_id: str) -> bool:
+        """Someone who wrote to the bot (the bot cannot look up a tenant's users
+        without Microsoft Graph; the company directory's accounts are checked by the
+        flow)."""
+        return await self.references.find("user", user_id) is not None
+
     async def find_sent(self, targets: Sequence[str], key: str) -> str | None:
         # Bots cannot read a Teams chat's history, so a message whose sender died
         # after sending and before recording it cannot be found; it is sent again.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import numpy as np
@@ -73,12 +73,39 @@ def match(
             progress(done, n + 1)
 
     points = prepared.scorer.matrix(forbidden_arrays(prepared), progress=build)
-    solution = solve(points, prepared.residual_j, prepared.residual_s)
-    if prepared.rules.fairness:
-        solution = _fairest(points, prepared, solution)
+    solution = _best(points, prepared)
+    if _wishes_cost(prepared, points, solution):
+        prepared = replace(prepared, warnings=(*prepared.warnings, WISH_CHANGED))
     if progress is not None:
         progress(n + 1, n + 1)
     return assemble(prepared, points, solution)
+
+
+#: Said in a proposal when private wishes changed it: never whose, nor about whom.
+WISH_CHANGED = MatchWarning("private_wish", ())
+
+
+def _best(points: np.ndarray, prepared: Round) -> Solution:
+    solution = solve(points, prepared.residual_j, prepared.residual_s)
+    return _fairest(points, prepared, solution) if prepared.rules.fairness else solution
+
+
+def _wishes_cost(prepared: Round, points: np.ndarray, solution: Solution) -> bool:
+    """Whether the private wishes changed the outcome: without them the round would
+    have more tandems, a better worst tandem (with fairness) or a higher total. Solved
+    a second time only when a wished pair would otherwise be allowed at all."""
+    if not prepared.pairs.wished:
+        return False
+    free = prepared.scorer.matrix(prepared.pairs.arrays(prepared.pinned, wishes=False))
+    if not any(free[j, s] >= 0 for j, s in prepared.pairs.wished):
+        return False
+    return _rank(free, _best(free, prepared), prepared) > _rank(points, solution, prepared)
+
+
+def _rank(points: np.ndarray, solution: Solution, prepared: Round) -> tuple[int, int, int]:
+    scores = points[solution.mentors, solution.mentees]
+    worst = int(scores.min()) if prepared.rules.fairness and scores.size else 0
+    return int(scores.size), worst, int(scores.sum())
 
 
 def greedy_match(

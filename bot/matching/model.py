@@ -60,6 +60,9 @@ class Rules:
     previous_pairs: frozenset[tuple[str, str]] = frozenset()
     pins: frozenset[tuple[str, str]] = frozenset()
     blocks: frozenset[tuple[str, str]] = frozenset()
+    #: Pairs a participant privately wished not to be in (either order): as hard as a
+    #: block, and never named anywhere (only "a private wish of a participant").
+    wishes: frozenset[tuple[str, str]] = frozenset()
     weights: Weights = field(default_factory=Weights)
     fairness: bool = False
 

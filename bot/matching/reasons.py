@@ -65,6 +65,7 @@ def _listed_partners(prepared: Round) -> Listed:
         ("reporting_line", prepared.pairs.reporting_line),
         ("previous_pair", prepared.pairs.previous),
         ("blocked", prepared.pairs.blocked),
+        ("private_wish", prepared.pairs.wished),
     ):
         for j, s in pairs:
             found.setdefault((code, "mentor", j), []).append(s)
@@ -103,7 +104,7 @@ def _reason(
     if rules.forbid_same_manager:
         steps.append(("same_team", scorer.mentors.manager[jj] != scorer.mentees.manager[sj]))
     me = int(j[0]) if j is not None else int(s[0]) if s is not None else -1
-    for code in ("reporting_line", "previous_pair", "blocked"):
+    for code in ("reporting_line", "previous_pair", "blocked", "private_wish"):
         mask = np.ones(other, dtype=bool)
         mask[listed.get((code, person.role, me), [])] = False
         steps.append((code, mask))

@@ -1,4 +1,5 @@
-"""Pair rules that are lists rather than attributes: reporting lines, history, blocks."""
+"""Pair rules that are lists rather than attributes: reporting lines, history, blocks,
+private wishes."""
 
 from __future__ import annotations
 
@@ -18,9 +19,14 @@ class PairLists:
     reporting_line: frozenset[tuple[int, int]]
     previous: frozenset[tuple[int, int]]
     blocked: frozenset[tuple[int, int]]
+    wished: frozenset[tuple[int, int]] = frozenset()
 
-    def arrays(self, extra: Iterable[tuple[int, int]] = ()) -> tuple[np.ndarray, np.ndarray]:
-        pairs = sorted(self.reporting_line | self.previous | self.blocked | set(extra))
+    def arrays(self, extra: Iterable[tuple[int, int]] = (), *, wishes: bool = True
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """The forbidden pairs as index arrays; ``wishes=False`` leaves the private
+        wishes out (to tell whether they changed the outcome)."""
+        pairs = sorted(self.reporting_line | self.previous | self.blocked | set(extra)
+                       | (self.wished if wishes else frozenset()))
         if not pairs:
             return np.zeros(0, np.intp), np.zeros(0, np.intp)
         both = np.array(pairs, dtype=np.intp)
@@ -34,6 +40,8 @@ class PairLists:
             return "previous_pair"
         if pair in self.blocked:
             return "blocked"
+        if pair in self.wished:
+            return "private_wish"
         return None
 
 
@@ -43,7 +51,8 @@ def pair_lists(
     rules: Rules,
     parents: Mapping[str, str],
 ) -> PairLists:
-    """Index pairs forbidden by reporting lines (both directions), history and blocks."""
+    """Index pairs forbidden by reporting lines (both directions), history, blocks and
+    private wishes."""
     j_index = {p.id: i for i, p in enumerate(mentors)}
     s_index = {p.id: i for i, p in enumerate(mentees)}
     depth = max(0, rules.reporting_line_depth)
@@ -63,4 +72,5 @@ def pair_lists(
         return found
 
     previous = set() if rules.allow_repeat_pairs else indexed(rules.previous_pairs)
-    return PairLists(frozenset(line), frozenset(previous), frozenset(indexed(rules.blocks)))
+    return PairLists(frozenset(line), frozenset(previous), frozenset(indexed(rules.blocks)),
+                     frozenset(indexed(rules.wishes)))

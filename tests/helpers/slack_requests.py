@@ -85,6 +85,7 @@ def survey_state(**answers: Any) -> dict[str, dict[str, Any]]:
         "topics": "multi_static_select", "goals": "plain_text_input",
         "languages": "multi_static_select", "meeting_mode": "static_select",
         "location": "plain_text_input", "capacity": "static_select", "consent": "checkboxes",
+        "wishes": "multi_users_select",
     }
     state: dict[str, dict[str, Any]] = {}
     for name, kind in kinds.items():
@@ -99,6 +100,8 @@ def survey_state(**answers: Any) -> dict[str, dict[str, Any]]:
                 if value is not None else None)}
         elif kind == "users_select":
             state[name] = {"type": kind, "selected_user": value}
+        elif kind == "multi_users_select":
+            state[name] = {"type": kind, "selected_users": list(value or [])}
         else:
             state[name] = {"type": kind, "value": value}
     return state
