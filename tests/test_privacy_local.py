@@ -78,6 +78,9 @@ async def a_tandem_with_history(platform: LocalPlatform, clock: FixedClock) -> N
     await signed_up(platform, BEN, department="IT", topics=["sustainability"], languages=["en"])
     await signed_up(platform, SARAH, role="mentee", department="Sales",
                     topics=["sustainability"], languages=["en"])
+    # A private wish: not with Ben.
+    assert isinstance(await platform.submit(ANNEGRET, {"wishes": [BEN.user_id]},
+                                            form_id="wishes"), FormDone)
     await match_and_confirm(platform, clock)
     # The first nudge; "not yet" (a reminder), then "we met", then a reflection.
     clock.set(datetime(2027, 2, 9, 16, 0, tzinfo=UTC))
