@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.core.config import AppConfig
-from bot.core.errors import ConfigError, TandemError
+from bot.core.errors import COMMAND_LINE, ConfigError, TandemError, user_text
 from bot.core.i18n import LANGUAGES, t
 from bot.core.settings import Settings
 from bot.host.platform import Command
@@ -67,10 +67,10 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_doctor(_args: argparse.Namespace) -> int:
+def cmd_doctor(args: argparse.Namespace) -> int:
     from bot.doctor import diagnose
 
-    return asyncio.run(diagnose(sys.stdout))
+    return asyncio.run(diagnose(sys.stdout, _language(args)))
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -175,11 +175,10 @@ def _instant(text: str) -> datetime:
     try:
         at = datetime.fromisoformat(text)
     except ValueError:
-        raise ConfigError("command line", "--at", f"is not an ISO-8601 instant: {text!r}"
+        raise ConfigError(COMMAND_LINE, "--at", "config.problem.not_instant", value=text
                           ) from None
     if at.tzinfo is None:
-        raise ConfigError("command line", "--at",
-                          "needs a time zone, e.g. 2027-03-02T09:00:00+01:00 or ...Z")
+        raise ConfigError(COMMAND_LINE, "--at", "config.problem.instant_zone")
     return at
 
 
@@ -192,7 +191,7 @@ def cmd_purge(args: argparse.Namespace) -> int:
     settings, config = _load()
     if config.privacy.retention_months is None:
         raise ConfigError(config.source, "privacy.retention_months",
-                          "is not set: nothing is erased by retention")
+                          "config.problem.no_retention")
 
     async def run() -> str:
         db = Database(settings.database_url, **settings.database_options)
@@ -321,7 +320,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser().parse_args(argv)
     except ConfigError as error:  # TANDEM_ADAPTERS names a package that is not there
-        print(t("en", "cli.config_error", error=error), file=sys.stderr)
+        print(t("en", "cli.config_error", error=user_text(error, "en", operator=True)),
+              file=sys.stderr)
         return EXIT_CONFIG
     language = _language(args)
     # Alembic narrates every plugin it loads; operators only need our summary line.
@@ -333,11 +333,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler: Callable[[argparse.Namespace], int] = args.handler
         return handler(args)
     except ConfigError as error:
-        print(t(language, "cli.config_error", error=error), file=sys.stderr)
+        print(t(language, "cli.config_error", error=user_text(error, language, operator=True)),
+              file=sys.stderr)
         return EXIT_CONFIG
     except TandemError as error:
-        from bot.core.errors import user_text
-
         print(t(language, "cli.error", error=user_text(error, language)), file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -10,8 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.core.config import AppConfig
-from bot.core.errors import ConfigError
-from bot.core.i18n import t
+from bot.core.errors import COMMAND_LINE, ConfigError
 from bot.core.settings import Settings
 
 if TYPE_CHECKING:
@@ -62,13 +61,12 @@ class Bars:
 def run_import(settings: Settings, config: AppConfig, path: Path, dry_run: bool,
                language: str) -> int:
     if config.directory.csv_columns is None:
-        raise ConfigError(config.source, "directory.csv.columns",
-                          t(language, "directory.import.no_mapping"))
+        raise ConfigError(config.source, "directory.csv.columns", "directory.import.no_mapping")
     try:
         data = path.read_bytes()
     except OSError as error:
-        raise ConfigError("command line", "FILE", f"cannot read {path}: {error.strerror}"
-                          ) from None
+        raise ConfigError(COMMAND_LINE, "FILE", "config.problem.cannot_read", path=path,
+                          error=error.strerror) from None
 
     from bot.core.clock import SystemClock
     from conversations.context import FlowContext
@@ -112,8 +110,7 @@ def run_sync(settings: Settings, config: AppConfig, language: str) -> int:
 
     source = graph_source(settings, config)
     if source is None:
-        raise ConfigError(config.source, "directory.graph", t(language,
-                                                              "directory.sync.no_source"))
+        raise ConfigError(config.source, "directory.graph", "directory.sync.no_source")
 
     async def run() -> int:
         db = Database(settings.database_url, **settings.database_options)

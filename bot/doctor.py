@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, TextIO
 
 from bot.core.errors import ConfigError, TandemError
+from bot.core.i18n import Text, render, t, text
 from bot.core.settings import Settings
 from bot.host.platform import NETWORK_TIMEOUT_SECONDS, OK, PROBLEM, SKIP
 from bot.platforms import discover, needs_line, settings_from_env
@@ -30,18 +31,19 @@ if TYPE_CHECKING:
 class Result:
     status: str
     name: str
-    detail: str
+    detail: str | Text
 
-    def line(self) -> str:
-        return f"{self.status:<8} {self.name:<12} {self.detail}"
+    def line(self, language: str = "en") -> str:
+        return f"{self.status:<8} {self.name:<12} {render(self.detail, language)}"
 
 
 def check_environment() -> tuple[Result, Settings | None]:
     try:
         settings = settings_from_env()
     except ConfigError as error:
-        return Result(PROBLEM, "environment", f"{error.field}: {error.problem}"), None
-    return Result(OK, "environment", "variables read"), settings
+        return Result(PROBLEM, "environment", text("doctor.environment.problem",
+                                                   field=error.field, problem=error.text)), None
+    return Result(OK, "environment", text("doctor.environment.ok")), settings
 
 
 def check_config(settings: Settings) -> Result:
@@ -50,9 +52,9 @@ def check_config(settings: Settings) -> Result:
     try:
         config = load_app_config(settings.config_path)
     except ConfigError as error:
-        return Result(PROBLEM, "app.yaml", f"{error}: fix it, then run `tandem check-config`")
-    return Result(OK, "app.yaml", f"{config.source}: programme {config.programme_name!r}, "
-                                  f"round {config.round.name!r}")
+        return Result(PROBLEM, "app.yaml", text("doctor.config.problem", error=error))
+    return Result(OK, "app.yaml", text("doctor.config.ok", source=config.source,
+                                       programme=config.programme_name, round=config.round.name))
 
 
 async def check_database(settings: Settings) -> Result:
@@ -65,33 +67,29 @@ async def check_database(settings: Settings) -> Result:
         shown = make_url(settings.database_url).render_as_string(hide_password=True)
         db = Database(settings.database_url, **settings.database_options)
     except Exception as error:
-        return Result(PROBLEM, "database", f"DATABASE_URL is not a usable database URL "
-                                           f"({type(error).__name__}): e.g. "
-                                           "postgresql+asyncpg://USER:PASSWORD@HOST/NAME")
+        return Result(PROBLEM, "database", text("doctor.database.bad_url",
+                                                error=type(error).__name__))
     path = sqlite_file(db)
     if path is not None and not path.exists():
         await db.close()  # asking would create an empty file where the data should be
-        return Result(PROBLEM, "database", f"the SQLite file {path} does not exist: check "
-                                           "DATABASE_URL, or run `tandem migrate` to create it")
+        return Result(PROBLEM, "database", text("doctor.database.no_file", path=path))
     try:
         revision = await asyncio.wait_for(db.current_revision(), NETWORK_TIMEOUT_SECONDS)
     except TimeoutError:
-        return Result(PROBLEM, "database", f"{shown} did not answer within "
-                                           f"{NETWORK_TIMEOUT_SECONDS:g} s: is the server up "
-                                           "and reachable from here?")
+        return Result(PROBLEM, "database", text("doctor.database.timeout", database=shown,
+                                                seconds=f"{NETWORK_TIMEOUT_SECONDS:g}"))
     except Exception as error:  # the driver's text may hold the URL: only its type is shown
-        return Result(PROBLEM, "database", f"could not open {shown} ({type(error).__name__}): "
-                                           "check DATABASE_URL, the server and the password")
+        return Result(PROBLEM, "database", text("doctor.database.unreachable", database=shown,
+                                                error=type(error).__name__))
     finally:
         await db.close()
     head = head_revision()
     if revision is None:
-        return Result(PROBLEM, "database", f"{shown} has no Tandem schema yet: run "
-                                           "`tandem migrate`")
+        return Result(PROBLEM, "database", text("doctor.database.no_schema", database=shown))
     if revision != head:
-        return Result(PROBLEM, "database", f"{shown} is at revision {revision}, this version "
-                                           f"needs {head}: run `tandem migrate`")
-    return Result(OK, "database", f"{shown} is reachable and its schema is current")
+        return Result(PROBLEM, "database", text("doctor.database.old_schema", database=shown,
+                                                revision=revision, head=head))
+    return Result(OK, "database", text("doctor.database.ok", database=shown))
 
 
 async def check_calendar(settings: Settings, env: Mapping[str, str]) -> Result | None:
@@ -106,17 +104,17 @@ async def check_calendar(settings: Settings, env: Mapping[str, str]) -> Result |
         tenant = load_app_config(settings.config_path).meetings.graph_tenant
         calendar = calendar_for(tenant, env)
     except ConfigError as error:
-        return Result(PROBLEM, "calendar", str(error)) if "app.yaml" not in str(
-            error) else None
+        return Result(PROBLEM, "calendar", text("doctor.calendar.config", error=error)
+                      ) if "app.yaml" not in str(error) else None
     if calendar is None:
-        return Result(SKIP, "calendar", "no meetings.graph_tenant_id: invites go out as .ics "
-                                        "files and slots use working hours only")
+        return Result(SKIP, "calendar", text("doctor.calendar.skip"))
     db = Database(settings.database_url, **settings.database_options)
     try:
         async with db.session() as session:
             mailbox = await directory.some_email(session)
     except Exception as error:
-        return Result(SKIP, "calendar", f"no directory to ask ({type(error).__name__})")
+        return Result(SKIP, "calendar", text("doctor.calendar.no_directory",
+                                             error=type(error).__name__))
     finally:
         await db.close()
     return await probe_calendar(calendar, mailbox)
@@ -127,26 +125,23 @@ async def probe_calendar(calendar: Calendar, mailbox: str | None) -> Result:
     from conversations.calendars import CalendarDenied
 
     if mailbox is None:
-        return Result(PROBLEM, "calendar", "the directory has no e-mail to ask the calendars "
-                                           "about: run `tandem directory sync` first")
+        return Result(PROBLEM, "calendar", text("doctor.calendar.no_mailbox"))
     start = datetime.now(UTC)
     try:
         await asyncio.wait_for(calendar.busy([mailbox], start, start + timedelta(hours=1)),
                                NETWORK_TIMEOUT_SECONDS * 4)
     except CalendarDenied as refused:
-        return Result(PROBLEM, "calendar", f"Microsoft Graph refuses calendar access "
-                      f"({refused.detail}): grant the app Calendars.Read and "
-                      "Calendars.ReadWrite (application permissions, admin consent); until "
-                      "then slots use working hours only and invites go out as .ics files")
+        return Result(PROBLEM, "calendar", text("doctor.calendar.refused",
+                                                detail=refused.detail))
     except TimeoutError:
-        return Result(PROBLEM, "calendar", "Microsoft Graph did not answer in time")
+        return Result(PROBLEM, "calendar", text("doctor.calendar.timeout"))
     except TandemError as error:
-        return Result(PROBLEM, "calendar", f"Microsoft Graph calendars failed: {error.params}")
-    return Result(OK, "calendar", "free/busy readable through Microsoft Graph (creating "
-                                  "events needs Calendars.ReadWrite as well)")
+        return Result(PROBLEM, "calendar", text("doctor.calendar.failed", error=error.params))
+    return Result(OK, "calendar", text("doctor.calendar.ok"))
 
 
-async def diagnose(out: TextIO) -> int:
+async def diagnose(out: TextIO, language: str = "en") -> int:
+    """Print one line per check in ``language``; the exit code."""
     # The clients narrate their retries; the lines printed here say what matters.
     for noisy in ("urllib3", *(name for p in discover() for name in p.noisy_loggers)):
         logging.getLogger(noisy).setLevel(logging.ERROR)
@@ -154,7 +149,7 @@ async def diagnose(out: TextIO) -> int:
 
     def report(result: Result) -> None:
         results.append(result)
-        print(result.line(), file=out, flush=True)
+        print(result.line(language), file=out, flush=True)
 
     environment, settings = check_environment()
     report(environment)
@@ -170,10 +165,11 @@ async def diagnose(out: TextIO) -> int:
             report(Result(found.status, platform.name, found.detail))
         names = {platform.name for platform in platforms}
         if all(r.status == SKIP for r in results if r.name in names):
-            needs = needs_line("en")
-            report(Result(PROBLEM, "platforms", f"no platform is configured: set {needs}"))
+            report(Result(PROBLEM, "platforms", text("doctor.no_platform",
+                                                     needs=needs_line(language))))
     problems = sum(r.status == PROBLEM for r in results)
-    print(f"{problems} problem(s) found" if problems else "all checks passed", file=out)
+    print(t(language, "doctor.problems", count=problems) if problems
+          else t(language, "doctor.all_passed"), file=out)
     # Exit 2, as every command does, when the configuration itself is wrong.
     if any(r.status == PROBLEM and r.name in ("environment", "app.yaml") for r in results):
         return 2

@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 
-from bot.core.errors import ConfigError, TandemError
+from bot.core.errors import ENVIRONMENT, ConfigError, TandemError
 from bot.core.settings import variable
 from storage.directory import Record
 
@@ -57,8 +57,8 @@ class GraphSettings:
         client_id, secret = variable(env, "MICROSOFT_APP_ID"), variable(
             env, "MICROSOFT_APP_PASSWORD")
         if not client_id or not secret:
-            raise ConfigError("environment", "MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD",
-                              "are needed to read the directory from Microsoft Graph")
+            raise ConfigError(ENVIRONMENT, "MICROSOFT_APP_ID, MICROSOFT_APP_PASSWORD",
+                              "config.problem.graph_needs_app")
         return cls(tenant, client_id, secret,
                    (variable(env, "MICROSOFT_LOGIN_URL") or LOGIN).rstrip("/"),
                    (variable(env, "MICROSOFT_GRAPH_URL") or GRAPH).rstrip("/"),

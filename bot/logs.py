@@ -23,7 +23,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from bot.core.errors import ConfigError
+from bot.core.errors import ENVIRONMENT, ConfigError
 
 #: The current HTTP request's id; "-" outside a request (scheduler, commands).
 request_id: ContextVar[str] = ContextVar("request_id", default="-")
@@ -136,6 +136,6 @@ def configure_from_env(command: str | None, level: int,
     env = os.environ if env is None else env
     chosen = env.get("TANDEM_LOG_FORMAT", "").strip().lower() or default_format(command)
     if chosen not in FORMATS:
-        raise ConfigError("environment", "TANDEM_LOG_FORMAT",
-                          f"must be json or text, not {chosen!r}")
+        raise ConfigError(ENVIRONMENT, "TANDEM_LOG_FORMAT", "config.problem.log_format",
+                          value=chosen)
     configure(chosen, level, secrets_in(env))

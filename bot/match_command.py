@@ -9,7 +9,7 @@ from typing import TextIO
 
 from bot.core.clock import SystemClock
 from bot.core.config import AppConfig
-from bot.core.errors import ConfigError, UserError
+from bot.core.errors import COMMAND_LINE, ConfigError, UserError
 from bot.core.i18n import t
 from bot.core.settings import Settings
 from conversations import matching, running_round
@@ -52,9 +52,8 @@ async def run_match(settings: Settings, config: AppConfig, round_name: str, dry_
             current = await rounds.round_named(session, config.round, round_name,
                                                ctx.clock.now())
         if current is None:
-            raise ConfigError("command line", "--round",
-                              f"no round named {round_name!r}; app.yaml's round is "
-                              f"{config.round.name!r}")
+            raise ConfigError(COMMAND_LINE, "--round", "config.problem.no_round",
+                              value=round_name, round=config.round.name)
         if current.status == RoundStatus.ENDED:
             raise UserError("match.already_confirmed", round=current.name, count="?")
         async with db.reading() as session:

@@ -24,7 +24,7 @@ from pydantic import BaseModel
 
 import adapters
 from bot.core.config import AppConfig, load_config
-from bot.core.errors import ConfigError
+from bot.core.errors import ENVIRONMENT, ConfigError
 from bot.core.i18n import t, t_or
 from bot.core.settings import Settings, variable
 from bot.host.platform import Platform, half_configured
@@ -55,17 +55,17 @@ def discover(env: Mapping[str, str] | None = None) -> tuple[Platform, ...]:
         except ModuleNotFoundError as missing:
             if missing.name != name:
                 raise
-            raise ConfigError("environment", EXTRA_ADAPTERS,
-                              f"names {name!r}, which cannot be imported") from None
+            raise ConfigError(ENVIRONMENT, EXTRA_ADAPTERS, "config.problem.no_adapter",
+                              value=name) from None
         platform = getattr(module, "PLATFORM", None)
         if platform is None:
             if name in extra:
-                raise ConfigError("environment", EXTRA_ADAPTERS,
-                                  f"{name!r} defines no PLATFORM")
+                raise ConfigError(ENVIRONMENT, EXTRA_ADAPTERS, "config.problem.no_platform",
+                                  value=name)
             continue
         if platform.name in found:
-            raise ConfigError("environment", EXTRA_ADAPTERS,
-                              f"{name!r} is a second platform named {platform.name!r}")
+            raise ConfigError(ENVIRONMENT, EXTRA_ADAPTERS, "config.problem.second_platform",
+                              value=name, platform=platform.name)
         found[platform.name] = platform
     return tuple(found.values())
 
@@ -92,17 +92,17 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         platform.name: platform.read_settings(env) for platform in discover(env)})
 
 
-def half_configured_problems(settings: Settings) -> list[str]:
-    """One sentence per platform that has some of its variables set but not all it
+def half_configured_problems(settings: Settings) -> list[ConfigError]:
+    """One problem per platform that has some of its variables set but not all it
     needs: it would silently stay off, so check-config and serve refuse it."""
     problems = []
     for platform in discover():
         own = platform.settings(settings.platforms)
         missing = half_configured(own)
         if missing:
-            problems.append(f"{platform.title} is half-configured: "
-                            f"{', '.join(own.variables_set())} is set, but "
-                            f"{', '.join(missing)} is missing")
+            problems.append(ConfigError(ENVIRONMENT, "platforms", "config.problem.half_configured",
+                                        platform=platform.title, set=own.variables_set(),
+                                        missing=missing))
     return problems
 
 
@@ -110,7 +110,9 @@ def require_complete(settings: Settings) -> None:
     """Raise a ConfigError naming the missing variables of a half-configured platform."""
     problems = half_configured_problems(settings)
     if problems:
-        raise ConfigError("environment", "platforms", "; ".join(problems))
+        first, *others = problems
+        first.others = tuple(others)
+        raise first
 
 
 def configured(settings: Settings) -> list[Platform]:

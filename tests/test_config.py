@@ -108,21 +108,80 @@ MISTAKES = [
 ]
 
 
+def _mistake(tmp_path: Path, before: str, after: str) -> tuple[Path, int]:
+    """The shipped app.yaml with one mistake made, and the line it is on."""
+    shipped = (ROOT / "app.yaml").read_text(encoding="utf-8")
+    assert before in shipped
+    path = write(tmp_path, text=shipped.replace(before, after, 1))
+    return path, shipped[:shipped.index(before)].count("\n") + 1 + after.startswith("\n")
+
+
 @pytest.mark.parametrize(("before", "after", "field", "problem"), MISTAKES,
                          ids=[m[1].strip() for m in MISTAKES])
 def test_typical_mistakes_get_line_key_and_precise_problem(
     tmp_path: Path, before: str, after: str, field: str, problem: str
 ) -> None:
-    shipped = (ROOT / "app.yaml").read_text(encoding="utf-8")
-    assert before in shipped
-    edited = shipped.replace(before, after, 1)
-    path = tmp_path / "app.yaml"
-    path.write_text(edited, encoding="utf-8")
-    line = shipped[:shipped.index(before)].count("\n") + 1 + after.startswith("\n")
+    path, line = _mistake(tmp_path, before, after)
     result = tandem("check-config", env={"TANDEM_CONFIG": str(path)})
     assert result.returncode == 2
     assert result.stderr == f"configuration error: {path}, line {line}: {field}: {problem}\n"
     assert result.stdout == ""
+
+
+#: A handful of the mistakes above, told in German: (before, after, key, problem)
+GERMAN_MISTAKES = [
+    ("signup_closes: 2027-01-15", "signup_closes: 2027-02-30", "round.signup_closes",
+     "2027-02-30 ist kein Datum: der Februar 2027 hat keinen 30. Tag"),
+    ("starts: 2027-02-01", "starts: 2027-13-01", "round.starts",
+     "2027-13-01 ist kein Datum: es gibt keinen Monat 13"),
+    ("\nmatching:", "\nmatchng:", "matchng",
+     "ist kein bekannter Schlüssel; meinten Sie 'matching'?"),
+    ("signup_closes: 2027-01-15", "signup_closes: 2027-02-10", "round.signup_closes",
+     "2027-02-10 liegt nicht vor starts (2027-02-01): die Anmeldung muss vor dem Start der "
+     "Runde schließen"),
+    ("length_months: 6", "length_months: six", "round.length_months",
+     "muss eine ganze Zahl sein, nicht 'six'"),
+    ("timezone: Europe/Berlin", "timezone: Europe/Berln", "programme.timezone",
+     "'Europe/Berln' ist keine bekannte Zeitzone; meinten Sie 'Europe/Berlin'?"),
+    ("nudge_weekday: tuesday", "nudge_weekday: tuesdy", "rhythm.nudge_weekday",
+     "muss eins von monday, tuesday, wednesday, thursday, friday, saturday, sunday sein, "
+     "nicht 'tuesdy'; meinten Sie 'tuesday'?"),
+    ("slack: [U0COORD01]", "slak: [U0COORD01]", "coordinators.slak",
+     "ist keine Plattform; meinten Sie 'slack'? (die Plattformen: local, slack, teams)"),
+]
+
+
+@pytest.mark.parametrize(("before", "after", "field", "problem"), GERMAN_MISTAKES,
+                         ids=[m[1].strip() for m in GERMAN_MISTAKES])
+def test_typical_mistakes_in_german_keep_line_key_and_value(
+    tmp_path: Path, before: str, after: str, field: str, problem: str
+) -> None:
+    from bot.core.errors import user_text
+    from bot.platforms import load_app_config
+
+    path, line = _mistake(tmp_path, before, after)
+    with pytest.raises(ConfigError) as caught:
+        load_app_config(path)
+    assert user_text(caught.value, "de", operator=True) == (
+        f"{path}, Zeile {line}: {field}: {problem}")
+
+
+def test_the_cli_tells_configuration_problems_in_its_language(tmp_path: Path) -> None:
+    path = write(tmp_path, text=(ROOT / "app.yaml").read_text(encoding="utf-8").replace(
+        "length_months: 6", "lenght_months: 6"))
+    german = tandem("--language", "de", "check-config", env={"TANDEM_CONFIG": str(path)})
+    assert german.returncode == 2
+    assert german.stderr.startswith(f"Konfigurationsfehler: {path}, Zeile ")
+    assert german.stderr.endswith(": round.lenght_months: ist kein bekannter Schlüssel; "
+                                  "meinten Sie 'length_months'?\n")
+    half = tandem("--language", "de", "check-config", env={"SLACK_BOT_TOKEN": "xoxb-1",
+                                                            "SLACK_SIGNING_SECRET": "",
+                                                            "SLACK_APP_TOKEN": ""})
+    assert half.returncode == 2, half.stderr
+    assert half.stderr.startswith("Konfigurationsfehler: Umgebung: platforms: Slack ist halb "
+                                  "eingerichtet: SLACK_BOT_TOKEN ist gesetzt, aber "
+                                  "SLACK_SIGNING_SECRET")
+    assert half.stderr.endswith(" fehlt\n")
 
 
 def test_every_command_reports_a_broken_app_yaml_with_exit_2(tmp_path: Path) -> None:

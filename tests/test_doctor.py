@@ -37,9 +37,9 @@ def environment(monkeypatch: pytest.MonkeyPatch, slack: FakeSlack, db: Database
     return monkeypatch
 
 
-async def doctor() -> tuple[int, dict[str, str]]:
+async def doctor(language: str = "en") -> tuple[int, dict[str, str]]:
     out = io.StringIO()
-    code = await diagnose(out)
+    code = await diagnose(out, language)
     lines = out.getvalue().splitlines()
     by_check = {line.split()[1]: line for line in lines if len(line.split()) > 1}
     return code, by_check
@@ -150,3 +150,28 @@ async def test_a_signing_secret_without_a_bot_token_names_the_token(
     code, lines = await doctor()
     assert code == 1
     assert lines["slack"].startswith("PROBLEM ") and "SLACK_BOT_TOKEN is missing" in lines["slack"]
+
+
+async def test_doctor_speaks_the_cli_language(environment: pytest.MonkeyPatch,
+                                              slack: FakeSlack) -> None:
+    slack.errors["auth.test"] = "invalid_auth"
+    environment.setenv("MICROSOFT_APP_ID", "00000000-0000-0000-0000-000000000000")
+    environment.setenv("DATABASE_POOL_SIZE", "ten")
+    out = io.StringIO()
+    assert await diagnose(out, "de") == 2
+    assert out.getvalue() == (
+        "PROBLEM  environment  DATABASE_POOL_SIZE: muss eine ganze Zahl von 1 bis 1000 "
+        "(Verbindungen) sein, nicht 'ten'\n1 Problem(e) gefunden\n")
+    environment.delenv("DATABASE_POOL_SIZE")
+    code, lines = await doctor("de")
+    assert code == 1
+    assert lines["environment"].endswith(" Variablen gelesen")
+    assert lines["app.yaml"].endswith("Programm 'Reverse Mentoring', Runde '2027-spring'")
+    assert lines["database"].endswith(" ist erreichbar und sein Schema ist aktuell")
+    assert lines["slack"].endswith("Slack hat das Bot-Token abgelehnt (invalid_auth): kopieren "
+                                   "Sie das Bot User OAuth Token (xoxb-...) erneut von der "
+                                   "Seite OAuth & Permissions Ihrer App")
+    assert lines["teams"].endswith("MICROSOFT_APP_ID ist gesetzt, aber MICROSOFT_APP_PASSWORD "
+                                   "fehlt: kopieren Sie den Value eines Client Secrets aus der "
+                                   "App-Registrierung")
+    assert "2 Problem(e) gefunden" in lines.values()

@@ -218,7 +218,7 @@ async def test_a_refusal_falls_back_to_working_hours_and_the_ics_and_is_told_onc
 
     # tandem doctor says so, and what to grant.
     refused = await probe_calendar(calendar(graph, waits), MAILBOXES["anna"])
-    assert refused.status == "PROBLEM" and "Calendars.ReadWrite" in refused.detail
+    assert refused.status == "PROBLEM" and "Calendars.ReadWrite" in refused.line()
     graph.deny = False
     granted = await probe_calendar(calendar(graph, waits), MAILBOXES["anna"])
     assert granted.status == "OK"

@@ -187,19 +187,19 @@ async def test_doctor_asks_slack_about_every_installation(
     await install(served, f"org:{ENTERPRISE}")
     await install(served, f"team:{ELSEWHERE}")
     found = await check(settings)
-    assert found.status == "OK", found.detail
-    assert "org Acme Group (E0ACME, org-wide)" in found.detail and ELSEWHERE in found.detail
+    assert found.status == "OK", found.said()
+    assert "org Acme Group (E0ACME, org-wide)" in found.said() and ELSEWHERE in found.said()
     tokens = {c["_token"] for c in grid.of("auth.test")}
     assert {grid.token_of(f"{ENTERPRISE}:"), grid.token_of(f":{ELSEWHERE}")} <= tokens
     grid.tokens[grid.token_of(f":{ELSEWHERE}")].revoked = True
     found = await check(settings)
-    assert found.status == "PROBLEM" and "Other Corp" in found.detail
-    assert "token_revoked" in found.detail and "Acme Group" not in found.detail
-    assert all(t not in found.detail for t in grid.tokens)
+    assert found.status == "PROBLEM" and "Other Corp" in found.said()
+    assert "token_revoked" in found.said() and "Acme Group" not in found.said()
+    assert all(t not in found.said() for t in grid.tokens)
     grid.scopes = tuple(s for s in grid.scopes if s != "usergroups:read")
     await install(served, f"team:{ELSEWHERE}")  # reinstalled, short of a scope
     found = await check(settings)
-    assert found.status == "PROBLEM" and "scopes missing (usergroups:read)" in found.detail
+    assert found.status == "PROBLEM" and "scopes missing (usergroups:read)" in found.said()
 
 
 async def test_coordinator_groups_are_read_in_every_workspace_of_an_org_install(

@@ -20,20 +20,20 @@ from adapters.slack.installation_store import DatabaseInstallationStore
 from adapters.slack.manifest import BOT_SCOPES
 from adapters.slack.settings import SlackSettings
 from bot.core.clock import SystemClock
+from bot.core.i18n import Text, text
 from bot.core.settings import Settings
 from bot.host.platform import NETWORK_TIMEOUT_SECONDS, OK, PROBLEM, Check
 from storage.db import Database
 
 
-def _where(found: Installation) -> str:
+def _where(found: Installation) -> Text:
     if found.is_enterprise_install:
-        return f"org {found.enterprise_name or ''} ({found.enterprise_id}, org-wide)".replace(
-            "org  (", "org (")
-    return f"workspace {found.team_name or ''} ({found.team_id})".replace(
-        "workspace  (", "workspace (")
+        return text("slack.doctor.org", name=found.enterprise_name or "",
+                    id=found.enterprise_id)
+    return text("slack.doctor.workspace", name=found.team_name or "", id=found.team_id)
 
 
-async def _problem(settings: SlackSettings, found: Installation) -> str | None:
+async def _problem(settings: SlackSettings, found: Installation) -> Text | None:
     """What is wrong with one installation, or None."""
     client = AsyncWebClient(token=found.bot_token, base_url=settings.api_url,
                             timeout=int(NETWORK_TIMEOUT_SECONDS))
@@ -42,14 +42,13 @@ async def _problem(settings: SlackSettings, found: Installation) -> str | None:
     except SlackApiError as error:
         data = error.response.data if isinstance(error.response.data, dict) else {}
         code = str(data.get("error") or f"HTTP {error.response.status_code}")
-        return (f"{_where(found)}: Slack refused its token ({code}): reinstall through "
-                "/slack/install")
+        return text("slack.doctor.install_refused", where=_where(found), code=code)
     except (ClientError, TimeoutError, OSError) as error:
-        return f"{_where(found)}: Slack did not answer ({type(error).__name__})"
+        return text("slack.doctor.install_silent", where=_where(found),
+                    error=type(error).__name__)
     missing = sorted(set(BOT_SCOPES) - set(found.bot_scopes or ()))
     if missing:
-        return (f"{_where(found)}: scopes missing ({', '.join(missing)}): update the app's "
-                "scopes (tandem slack-manifest) and reinstall through /slack/install")
+        return text("slack.doctor.install_scopes", where=_where(found), missing=missing)
     return None
 
 
@@ -61,18 +60,17 @@ async def check_installations(settings: SlackSettings) -> Check:
         store = DatabaseInstallationStore(db, SystemClock(), settings.token_key)
         stored, found = await store.count(), await store.all()
     except Exception as error:  # the database line above says why
-        return Check(PROBLEM, f"could not read the installations ({type(error).__name__})")
+        return Check(PROBLEM, text("slack.doctor.installs_unreadable",
+                                   error=type(error).__name__))
     finally:
         await db.close()
     if stored > len(found):
-        return Check(PROBLEM, f"{stored - len(found)} installation(s) cannot be decrypted with "
-                              "SLACK_TOKEN_KEY: restore the key they were saved with, or "
-                              "reinstall through /slack/install")
+        return Check(PROBLEM, text("slack.doctor.installs_undecryptable",
+                                   count=stored - len(found)))
     if not found:
-        return Check(PROBLEM, "OAuth mode, but the app is installed nowhere yet: open "
-                              "https://HOST/slack/install (on Enterprise Grid, as Org Admin)")
+        return Check(PROBLEM, text("slack.doctor.installed_nowhere"))
     problems = [p for p in await asyncio.gather(*(_problem(settings, f) for f in found)) if p]
     if problems:
-        return Check(PROBLEM, "; ".join(problems))
-    return Check(OK, f"{len(found)} installation(s) work with the scopes they need: "
-                     + ", ".join(_where(f) for f in found))
+        return Check(PROBLEM, text("slack.doctor.installs_problems", problems=problems))
+    return Check(OK, text("slack.doctor.installs_ok", count=len(found),
+                          where=[_where(f) for f in found]))

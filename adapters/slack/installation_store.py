@@ -26,7 +26,7 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 
 from bot.core.clock import Clock
-from bot.core.errors import ConfigError
+from bot.core.errors import ENVIRONMENT, ConfigError
 from storage import installations
 from storage.db import Database
 
@@ -44,10 +44,7 @@ def cipher(key: str) -> Fernet:
     try:
         return Fernet(key.encode())
     except (ValueError, TypeError):
-        raise ConfigError("environment", "SLACK_TOKEN_KEY", "must be a Fernet key (44 "
-                          "characters of URL-safe base64): make one with `python -c \"from "
-                          "cryptography.fernet import Fernet; print(Fernet.generate_key()"
-                          ".decode())\"`") from None
+        raise ConfigError(ENVIRONMENT, "SLACK_TOKEN_KEY", "slack.config.token_key") from None
 
 
 def _json_safe(value: Any) -> Any:

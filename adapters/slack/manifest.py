@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 import yaml
 
 from bot.core.config import AppConfig
-from bot.core.errors import ConfigError
+from bot.core.errors import COMMAND_LINE, ConfigError
 from bot.host.platform import Command
 
 BOT_SCOPES = [
@@ -109,7 +109,7 @@ def add_arguments(command: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, config: AppConfig) -> str:
     parsed = urlparse(args.url)
     if parsed.scheme != "https" or not parsed.netloc:
-        raise ConfigError("command line", "--url", f"must be https://HOST, not {args.url!r}")
+        raise ConfigError(COMMAND_LINE, "--url", "config.problem.https_host", value=args.url)
     mode = args.mode or (os.environ.get("SLACK_MODE", "").strip().lower() or "token")
     return manifest_yaml(args.url, name=config.programme_name[:NAME_LENGTH],
                          oauth=mode == "oauth").rstrip("\n")

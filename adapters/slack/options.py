@@ -17,14 +17,14 @@ from typing import Annotated
 from pydantic import AfterValidator
 
 from bot.core.config import AppConfig
-from bot.core.config_schema import Section
+from bot.core.config_schema import Invalid, Section
 
 _USERGROUP = re.compile(r"^(@[a-z0-9][a-z0-9._-]{0,79}|S[A-Z0-9]{2,20})$")
 
 
 def _usergroup(value: str) -> str:
     if not _USERGROUP.match(value):
-        raise ValueError(f"must be a user group handle like @hr-mentoring, not {value!r}")
+        raise Invalid("slack.config.usergroup", value=value)
     return value
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from bot.core.errors import ConfigError
+from bot.core.errors import ENVIRONMENT, ConfigError
 from bot.core.settings import variable
 
 DEFAULT_API_URL = "https://slack.com/api/"
@@ -48,8 +48,7 @@ class SlackSettings:
         api_url = variable(env, "SLACK_API_URL") or DEFAULT_API_URL
         mode = (variable(env, "SLACK_MODE") or TOKEN).lower()
         if mode not in MODES:
-            raise ConfigError("environment", "SLACK_MODE",
-                              f"must be token or oauth, not {mode!r}")
+            raise ConfigError(ENVIRONMENT, "SLACK_MODE", "config.problem.slack_mode", value=mode)
         return cls(
             bot_token=variable(env, "SLACK_BOT_TOKEN"),
             signing_secret=variable(env, "SLACK_SIGNING_SECRET"),

@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot.core.config import AppConfig
-from bot.core.errors import ConfigError
+from bot.core.errors import COMMAND_LINE, ConfigError
 from bot.core.i18n import FALLBACK, LANGUAGES, t, t_or
 from bot.host.platform import Command
 from conversations.command_list import teams_menus
@@ -187,19 +187,17 @@ def run(args: argparse.Namespace, config: AppConfig) -> str:
     for key in ("privacy_url", "terms_url"):
         link = getattr(config, key)
         if not link:
-            raise ConfigError(config.source, f"programme.{key}",
-                              "is missing: the Teams app links to the programme's "
-                              f"{'privacy notice' if key == 'privacy_url' else 'terms of use'}"
-                              "; give its https:// address")
+            raise ConfigError(config.source, f"programme.{key}", f"teams.config.no_{key}")
         if not _is_https(link):
-            raise ConfigError(config.source, f"programme.{key}",
-                              f"must be an https:// address, not {link!r}")
+            raise ConfigError(config.source, f"programme.{key}", "config.problem.https",
+                              value=link)
         links[key] = link
     try:
         path = build_package(args.app_id, args.url, args.output,
                              name=config.programme_name, **links)
     except ValueError as error:
-        raise ConfigError("command line", "--app-id/--url", str(error)) from None
+        raise ConfigError(COMMAND_LINE, "--app-id/--url", "config.problem.plain",
+                          problem=str(error)) from None
     return f"wrote {path}: upload it in Teams (Apps → Manage your apps → Upload an app)"
 
 

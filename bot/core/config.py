@@ -34,8 +34,8 @@ from bot.core.slots import is_known_country
 __all__ = ["ANNOUNCEMENT_MAX", "QUESTIONS", "REQUIRED_QUESTIONS", "WEEKDAYS",
            "AppConfig", "load_config", "message_switches", "parse_config"]
 
-#: ``fail(where, problem)``: a ConfigError at that key, with its line.
-Fail = Callable[[Location, str], ConfigError]
+#: ``fail(where, problem, **params)``: a ConfigError at that key, with its line.
+Fail = Callable[..., ConfigError]
 
 
 @dataclass(frozen=True)
@@ -243,7 +243,7 @@ def load_config(path: str | Path, platforms: Platforms | None = None) -> AppConf
     """app.yaml, validated; with ``platforms``, also its platform names and sections."""
     raw, lines = read_yaml(path)
     if not isinstance(raw, dict):
-        raise ConfigError(str(path), "(file)", "must be a YAML mapping of sections")
+        raise ConfigError(str(path), "(file)", "config.problem.not_mapping")
     return _parse(str(path), raw, lines, platforms)
 
 
@@ -255,8 +255,8 @@ def parse_config(source: str, raw: dict[str, Any], platforms: Platforms | None =
 
 def _parse(source: str, raw: dict[str, Any], lines: dict[Location, int],
            platforms: Platforms | None) -> AppConfig:
-    def fail(where: Location, problem: str) -> ConfigError:
-        return ConfigError(source, dotted(where), problem, line=line_of(lines, where))
+    def fail(where: Location, problem: str, /, **params: Any) -> ConfigError:
+        return ConfigError(source, dotted(where), problem, line=line_of(lines, where), **params)
 
     raw = dict(raw)
     own: dict[str, Any] = {}
@@ -327,27 +327,28 @@ def _check_platform_names(raw: dict[str, Any], platforms: Platforms, fail: Fail)
         for key in lists if isinstance(lists, dict) else ():
             if key in platforms:
                 continue
-            problem = (f"is not a platform{schema.close_match(str(key), names)} "
-                       f"(the platforms: {', '.join(names)})")
+            problem, params = "config.problem.not_platform", {
+                "hint": schema.close_match(str(key), names), "platforms": names}
             # A platform's own setting written here (coordinators.slack_usergroup, as
             # app.yaml had it before each platform got its own section).
             owner, _, rest = str(key).partition("_")
             model = platforms.get(owner)
             moved = [name for name in (model.model_fields if model else ()) if rest in name]
             if rest and moved:
-                problem = (f"is {owner}'s own setting now: write it as `{owner}:` with "
-                           f"`{moved[0]}:` (a top-level section of its own)")
-            raise fail((section, key), problem)
+                problem, params = "config.problem.moved", {"owner": owner, "key": moved[0]}
+            raise fail((section, key), problem, **params)
 
 
 def _survey(survey: schema.Survey, fail: Fail) -> Survey:
     for needed in REQUIRED_QUESTIONS:
         if needed not in survey.questions:
-            raise fail(("survey", "questions"), f"must include {needed!r}: matching needs it")
+            raise fail(("survey", "questions"), "config.problem.question_needed",
+                       question=needed)
     seen: set[str] = set()
     for index, topic in enumerate(survey.topics):
         if topic.id in seen:
-            raise fail(("survey", "topics", index, "id"), f"{topic.id!r} is used twice")
+            raise fail(("survey", "topics", index, "id"), "config.problem.used_twice",
+                       value=topic.id)
         seen.add(topic.id)
     return Survey(
         questions=tuple(survey.questions),
@@ -375,13 +376,11 @@ def _round(round_: schema.Round, zone: ZoneInfo, fail: Fail) -> RoundSettings:
     # Both rules name signup_closes: it is the date between the other two, and the
     # one a coordinator moves when sign-up is extended.
     if round_.signup_closes < round_.signup_opens:
-        raise fail(("round", "signup_closes"),
-                   f"{round_.signup_closes} is before signup_opens ({round_.signup_opens}): "
-                   "sign-up must close after signup_opens")
+        raise fail(("round", "signup_closes"), "config.problem.closes_before_opens",
+                   closes=round_.signup_closes, opens=round_.signup_opens)
     if round_.signup_closes >= round_.starts:
-        raise fail(("round", "signup_closes"),
-                   f"{round_.signup_closes} is not before starts ({round_.starts}): "
-                   "sign-up must close before the round starts")
+        raise fail(("round", "signup_closes"), "config.problem.closes_after_start",
+                   closes=round_.signup_closes, starts=round_.starts)
     return RoundSettings(
         name=round_.name,
         signup_opens=_midnight(round_.signup_opens, zone),
@@ -416,22 +415,20 @@ def _rhythm(rhythm: schema.Rhythm) -> RhythmSettings:
 
 def _meetings(meetings: schema.Meetings, fail: Fail) -> MeetingSettings:
     if meetings.working_hours_end <= meetings.working_hours_start:
-        raise fail(("meetings", "working_hours_end"),
-                   f"{meetings.working_hours_end:%H:%M} is not after working_hours_start "
-                   f"({meetings.working_hours_start:%H:%M})")
+        raise fail(("meetings", "working_hours_end"), "config.problem.day_ends_early",
+                   end=meetings.working_hours_end, start=meetings.working_hours_start)
     end = datetime.combine(date.min, meetings.working_hours_end)
     if end - datetime.combine(date.min, meetings.working_hours_start) < timedelta(
             minutes=meetings.length_minutes):
-        raise fail(("meetings", "length_minutes"),
-                   f"a meeting of {meetings.length_minutes} minutes does not fit between "
-                   "working_hours_start and working_hours_end")
+        raise fail(("meetings", "length_minutes"), "config.problem.meeting_too_long",
+                   minutes=meetings.length_minutes)
     if meetings.region is not None and meetings.country is None:
-        raise fail(("meetings", "region"), "needs a country")
+        raise fail(("meetings", "region"), "config.problem.region_needs_country")
     if meetings.country is not None and not is_known_country(meetings.country, meetings.region):
         where = "region" if meetings.region is not None and is_known_country(
             meetings.country) else "country"
-        raise fail(("meetings", where), f"{getattr(meetings, where)!r} has no known public "
-                   "holidays (see the holidays package's list of countries and regions)")
+        raise fail(("meetings", where), "config.problem.no_holidays",
+                   value=getattr(meetings, where))
     return MeetingSettings(
         length=timedelta(minutes=meetings.length_minutes),
         day_starts=meetings.working_hours_start,
@@ -450,16 +447,16 @@ def _announcements(checked: schema.AppYaml, fail: Fail) -> tuple[ScheduledAnnoun
     for index, entry in enumerate(checked.announcements):
         here: Location = ("announcements", index)
         if any(a.id == entry.id for a in found):
-            raise fail((*here, "id"), f"{entry.id!r} is used twice")
+            raise fail((*here, "id"), "config.problem.used_twice", value=entry.id)
         if entry.channel is not None and entry.channels is not None:
-            raise fail((*here, "channel"), "give either channel or channels, not both")
+            raise fail((*here, "channel"), "config.problem.channel_or_channels")
         key = "channel" if entry.channel is not None else "channels"
         named = (entry.channel,) if entry.channel is not None else tuple(entry.channels or ())
         chosen: list[tuple[str, str]] = []
         for channel in named:
             platform = next((p for p, listed in channels.items() if channel in listed), None)
             if platform is None:
-                raise fail((*here, key), f"{channel!r} is not one of the channels in app.yaml")
+                raise fail((*here, key), "config.problem.unknown_channel", value=channel)
             chosen.append((platform, channel))
         found.append(ScheduledAnnouncement(
             id=entry.id, at=entry.at, texts={"de": entry.text_de, "en": entry.text_en},
@@ -476,13 +473,12 @@ def _guides(checked: schema.AppYaml, fail: Fail) -> tuple[GuideSettings, ...]:
     for index, entry in enumerate(checked.guides):
         here: Location = ("guides", index)
         if any(g.id == entry.id for g in found):
-            raise fail((*here, "id"), f"{entry.id!r} is used twice")
+            raise fail((*here, "id"), "config.problem.used_twice", value=entry.id)
         if entry.topic is not None and entry.topic not in topics:
-            raise fail((*here, "topic"), f"{entry.topic!r} is not a topic of the survey"
-                       + schema.close_match(entry.topic, topics))
+            raise fail((*here, "topic"), "config.problem.not_topic", value=entry.topic,
+                       hint=schema.close_match(entry.topic, topics))
         if entry.topic is not None and entry.meeting != "any":
-            raise fail((*here, "topic"), f"a guide for the {entry.meeting} meeting is for "
-                       "every tandem: leave out topic")
+            raise fail((*here, "topic"), "config.problem.guide_for_all", meeting=entry.meeting)
         found.append(GuideSettings(
             id=entry.id, topic=entry.topic, meeting=entry.meeting,
             titles={"de": entry.title_de, "en": entry.title_en},

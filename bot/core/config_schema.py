@@ -26,23 +26,31 @@ from pydantic import (
     model_validator,
 )
 
-from bot.core.i18n import FALLBACK, LANGUAGES, catalogue
+from bot.core.i18n import FALLBACK, LANGUAGES, catalogue, text
+from bot.core.i18n import Text as Words
 
 REQUIRED_QUESTIONS = ("role", "topics", "languages")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 ANNOUNCEMENT_MAX = 3000
 _ID = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _DAY = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December")
 
 
-def close_match(word: str, choices: Any) -> str:
+class Invalid(ValueError):
+    """A value a validator refuses: its problem as a catalogue text (``config.problem.*``),
+    which ``bot.core.config_errors`` puts into the ConfigError."""
+
+    def __init__(self, key: str, /, **params: Any) -> None:
+        self.text = text(key, **params)
+        super().__init__(self.text.render(FALLBACK))
+
+
+def close_match(word: str, choices: Any) -> Words | str:
     """``; did you mean 'x'?`` for a near miss, else nothing."""
     import difflib
 
     found = difflib.get_close_matches(word, [str(c) for c in choices], n=1, cutoff=0.6)
-    return f"; did you mean {found[0]!r}?" if found else ""
+    return text("config.problem.did_you_mean", word=found[0]) if found else ""
 
 
 def _day(value: Any) -> date:
@@ -52,15 +60,15 @@ def _day(value: Any) -> date:
         return value
     found = _DAY.match(value) if isinstance(value, str) else None
     if found is None:
-        raise ValueError(f"must be a date like 2027-02-01, not {value!r}")
+        raise Invalid("config.problem.date", value=value)
     year, month, day = (int(part) for part in found.groups())
     if not 1 <= month <= 12:
-        raise ValueError(f"{value} is not a date: there is no month {month}")
+        raise Invalid("config.problem.no_month", value=value, month=month)
     try:
         return date(year, month, day)
     except ValueError:
-        raise ValueError(f"{value} is not a date: {_MONTHS[month - 1]} {year} has no day {day}"
-                         ) from None
+        raise Invalid("config.problem.no_day", value=value, year=year, day=day,
+                      month=text(f"config.month.{month}")) from None
 
 
 def _clock(value: Any) -> time:
@@ -70,7 +78,7 @@ def _clock(value: Any) -> time:
         hours, minutes = str(value).split(":")
         return time(int(hours), int(minutes))
     except ValueError:
-        raise ValueError(f'must be a time like "10:00", not {value!r}') from None
+        raise Invalid("config.problem.time", value=value) from None
 
 
 def _instant(value: Any) -> datetime:
@@ -78,18 +86,17 @@ def _instant(value: Any) -> datetime:
         try:
             value = datetime.fromisoformat(value)
         except ValueError:
-            raise ValueError("must be a date and time like 2027-03-01T10:00:00+01:00, "
-                             f"not {value!r}") from None
+            raise Invalid("config.problem.instant", value=value) from None
     if not isinstance(value, datetime):
-        raise ValueError(f"must be a date and time like 2027-03-01T10:00:00+01:00, not {value!r}")
+        raise Invalid("config.problem.instant", value=value)
     if value.tzinfo is None:
-        raise ValueError("must name its time zone offset, like 2027-03-01T10:00:00+01:00")
+        raise Invalid("config.problem.offset")
     return value
 
 
 def _identifier(value: str) -> str:
     if not _ID.match(value):
-        raise ValueError(f"must be lower-case letters, digits and _ (max 40), not {value!r}")
+        raise Invalid("config.problem.identifier", value=value)
     return value
 
 
@@ -97,21 +104,21 @@ def _zone(value: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"{value!r} is not a known time zone"
-                         + close_match(value, available_timezones())) from None
+        raise Invalid("config.problem.timezone", value=value,
+                      hint=close_match(value, available_timezones())) from None
     return value
 
 
 def _two_letters(value: str) -> str:
     if not re.fullmatch(r"[a-z]{2}", value):
-        raise ValueError(f"must be a two-letter code like de, not {value!r}")
+        raise Invalid("config.problem.language", value=value)
     return value
 
 
 def _unique(values: list[Any]) -> list[Any]:
     twice = next((v for i, v in enumerate(values) if v in values[:i]), None)
     if twice is not None:
-        raise ValueError(f"lists {twice!r} twice")
+        raise Invalid("config.problem.twice", value=twice)
     return values
 
 
@@ -165,7 +172,7 @@ class Programme(Section):
 
 def _platform_name(value: str) -> str:
     if not _ID.match(value):
-        raise ValueError(f"{value!r} must be a platform's name, like slack or teams")
+        raise Invalid("config.problem.platform_name", value=value)
     return value
 
 
@@ -252,7 +259,7 @@ class Rhythm(Section):
 
 def _country(value: str) -> str:
     if not re.fullmatch(r"[A-Z]{2}", value):
-        raise ValueError(f"must be a two-letter country code like DE, not {value!r}")
+        raise Invalid("config.problem.country", value=value)
     return value
 
 

@@ -41,10 +41,9 @@ def read_yaml(path: str | Path) -> tuple[Any, dict[Location, int]]:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(source, "(file)",
-                          "does not exist; set TANDEM_CONFIG or create it") from None
+        raise ConfigError(source, "(file)", "config.problem.no_file") from None
     except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(source, "(file)", f"cannot be read: {error}") from None
+        raise ConfigError(source, "(file)", "config.problem.unreadable", error=error) from None
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
@@ -52,7 +51,7 @@ def read_yaml(path: str | Path) -> tuple[Any, dict[Location, int]]:
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         problem = getattr(error, "problem", None) or error
-        raise ConfigError(source, "(file)", f"is not valid YAML: {problem}",
+        raise ConfigError(source, "(file)", "config.problem.yaml", problem=problem,
                           line=mark.line + 1 if mark else None) from None
     finally:
         loader.dispose()

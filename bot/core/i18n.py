@@ -10,6 +10,7 @@ added by the folder's ``__init__`` with ``add_catalogues``.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -75,3 +76,36 @@ def t_or(language: str, key: str, default: str, /, **params: Any) -> str:
         return t(language, key, **params)
     except MissingMessage:
         return default
+
+
+@dataclass(frozen=True)
+class Text:
+    """A catalogue text not rendered yet: its key and params, told in the reader's
+    language later (a configuration problem, a line of ``tandem doctor``). A param
+    that is a Text (or has a ``render(language)``, like ConfigError), or a list of
+    them, is rendered in the same language."""
+
+    key: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def render(self, language: str) -> str:
+        return t(language, self.key, **{name: _rendered(value, language)
+                                         for name, value in self.params.items()})
+
+
+def text(key: str, /, **params: Any) -> Text:
+    """``Text(key, params)``, written like a call of ``t``."""
+    return Text(key, params)
+
+
+def _rendered(value: Any, language: str) -> Any:
+    if isinstance(value, Text) or callable(getattr(value, "render", None)):
+        return value.render(language)
+    if isinstance(value, (list, tuple)):
+        return t(language, "cli.list_separator").join(str(_rendered(v, language)) for v in value)
+    return value
+
+
+def render(value: str | Text, language: str) -> str:
+    """A Text in ``language``; plain text (a value from outside) as it is."""
+    return value.render(language) if isinstance(value, Text) else value

@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.core.errors import ConfigError
+from bot.core.errors import ENVIRONMENT, ConfigError
+from bot.core.i18n import text as words
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./tandem.db"
 DEFAULT_POOL_SIZE = 10
@@ -50,7 +51,7 @@ class Settings:
 
         port_text = get("PORT") or "3000"
         if not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
-            raise ConfigError("environment", "PORT", f"must be a port number, not {port_text!r}")
+            raise ConfigError(ENVIRONMENT, "PORT", "config.problem.port", value=port_text)
         return cls(
             database_url=get("DATABASE_URL") or DEFAULT_DATABASE_URL,
             port=int(port_text),
@@ -76,6 +77,6 @@ def _whole_number(text: str | None, name: str, default: int, low: int, high: int
     if text is None:
         return default
     if not text.isdigit() or not low <= int(text) <= high:
-        raise ConfigError("environment", name,
-                          f"must be a whole number of {unit} from {low} to {high}, not {text!r}")
+        raise ConfigError(ENVIRONMENT, name, "config.problem.env_number",
+                          unit=words(f"config.unit.{unit}"), low=low, high=high, value=text)
     return int(text)

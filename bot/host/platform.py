@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from pydantic import BaseModel
 
 from bot.core.config import AppConfig
-from bot.core.i18n import add_catalogues
+from bot.core.i18n import Text, add_catalogues, render
 
 if TYPE_CHECKING:
     from bot.host.runtime import PlatformAdapter, Runtime
@@ -40,7 +40,12 @@ class Check:
     """One finding about a platform: a line of ``tandem doctor`` (OK, PROBLEM or SKIP)."""
 
     status: str
-    detail: str
+    #: A catalogue text of the platform's own (``<platform>.doctor.*``), in the CLI's language.
+    detail: str | Text
+
+    def said(self, language: str = "en") -> str:
+        """The detail in ``language``."""
+        return render(self.detail, language)
 
 
 class PlatformSettings(Protocol):

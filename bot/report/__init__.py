@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bot.core.clock import Clock, SystemClock
 from bot.core.config import AppConfig
-from bot.core.errors import ConfigError
+from bot.core.errors import COMMAND_LINE, ConfigError
 from bot.core.settings import Settings
 from conversations import figures as figs
 from storage import rounds
@@ -26,7 +26,7 @@ async def write_report(settings: Settings, config: AppConfig, round_name: str, f
     from bot.report import csv, html
 
     if fmt not in FORMATS:
-        raise ConfigError("command line", "--format", f"must be html or csv, not {fmt!r}")
+        raise ConfigError(COMMAND_LINE, "--format", "config.problem.format", value=fmt)
     now = (clock or SystemClock()).now()
     db = Database(settings.database_url, **settings.database_options)
     try:
@@ -34,9 +34,8 @@ async def write_report(settings: Settings, config: AppConfig, round_name: str, f
         async with db.session() as session:
             current = await rounds.round_named(session, config.round, round_name, now)
         if current is None:
-            raise ConfigError("command line", "--round",
-                              f"no round named {round_name!r}; app.yaml's round is "
-                              f"{config.round.name!r}")
+            raise ConfigError(COMMAND_LINE, "--round", "config.problem.no_round",
+                              value=round_name, round=config.round.name)
         found = figs.programme(config, await figs.load(db, current), now)
     finally:
         await db.close()
