@@ -3,7 +3,10 @@
 Sign-ups arrive over the window (one with a mistake the form catches, one
 after the channel reminder); the coordinator matches, pins a pair and
 confirms; then each day the rhythm runs at 10:00 and people answer what they
-got in the afternoon, each tandem after its habit (see ``cast``).
+got in the afternoon, each tandem after its habit (see ``cast``). One tandem
+finds a time for its first meeting from the introduction (the junior picks a
+slot, the senior accepts, both get the invite); its first nudge is skipped and
+the check-in comes the working day after the meeting.
 """
 
 from __future__ import annotations
@@ -18,13 +21,16 @@ from bot.demo.timeline import RecordingMessenger, Timeline
 from conversations.context import FlowContext
 from conversations.matching import unmatched_reasons
 from conversations.messages import Button, Message
-from conversations.outcomes import Outcome, ShowForm
+from conversations.outcomes import Outcome, Reply, ShowForm
 from conversations.rhythm import run_due
 from storage import proposals, rounds, tandems
 
 MET, LATER, HELP = "checkin.met", "checkin.later", "checkin.help"
 REFLECT, PULSE_GOOD, PULSE_MEH, EVALUATE = ("reflect.open", "pulse.good", "pulse.meh",
                                             "evaluation.open")
+FIND, PICK, ACCEPT = "meeting.find", "meeting.pick", "meeting.accept"
+#: The junior who finds a time for the first meeting, from the introduction.
+SCHEDULER = "lena"
 
 
 class Story:
@@ -42,6 +48,7 @@ class Story:
         self.put_off: set[str] = set()
         #: Each senior's junior, once matched.
         self.partners: dict[str, Employee] = {}
+        self.found_a_time = False
 
     def _answered(self, user_id: str, seen: Seen) -> None:
         # A form is shown when it says what to fix; "✎ Title" already says it was filled in.
@@ -149,7 +156,16 @@ class Story:
     async def _answer(self, person: Employee, message: Message, day: date) -> None:
         buttons = {b.action_id: b for b in message.buttons}
         habit = self._habit(person)
-        if MET in buttons and person.role == "mentor" and habit != "quiet":
+        if FIND in buttons and person.user_id == SCHEDULER and not self.found_a_time:
+            self.found_a_time = True
+            offer = await self.press(person, buttons[FIND])
+            slots = [b for b in offer.message.buttons if b.action_id == PICK] \
+                if isinstance(offer, Reply) else []
+            if slots:
+                await self.press(person, slots[0])
+        elif ACCEPT in buttons:
+            await self.press(person, buttons[ACCEPT])
+        elif MET in buttons and person.role == "mentor" and habit != "quiet":
             month = buttons[MET].value.rsplit(":", 1)[-1]
             if habit == "late" and month == "1" and buttons[MET].value not in self.put_off:
                 # Not yet: the reminder comes a week later, and then they have met.
