@@ -7,7 +7,8 @@ app registration (the same MSAL client credentials as the directory sync).
 - The meeting: ``POST /users/{organiser}/events`` with both partners as attendees and
   a Teams link (``isOnlineMeeting``, ``teamsForBusiness``), and a ``transactionId``
   fixed per meeting version, so that a retry gives the same event; ``PATCH`` moves
-  it, ``DELETE`` cancels it (``Calendars.ReadWrite``).
+  it (one deleted in Outlook meanwhile is made anew), ``DELETE`` cancels it
+  (``Calendars.ReadWrite``).
 - A 403 (permission not granted, mailbox not found) raises ``CalendarDenied``; a 429
   or 503 is retried after its ``Retry-After`` (``GraphSource.call``).
 """
@@ -83,12 +84,15 @@ class GraphCalendar:
             "start": _when(invite.start), "end": _when(invite.end),
             "attendees": [_attendee(a) for a in invite.attendees if a.email],
             "isOnlineMeeting": True, "onlineMeetingProvider": PROVIDER}
-        if event_id is None:
+        made: Any = None
+        if event_id is not None:
+            # An event deleted in Outlook meanwhile (404) is made anew below.
+            made = await self._ask(
+                "PATCH", f"/users/{_user(organiser)}/events/{quote(event_id, safe='')}", body,
+                fine=(200, 404))
+        if not (isinstance(made, dict) and made.get("id")):
             body["transactionId"] = f"{invite.uid}/{invite.sequence}"
             made = await self._ask("POST", f"/users/{_user(organiser)}/events", body)
-        else:
-            made = await self._ask(
-                "PATCH", f"/users/{_user(organiser)}/events/{quote(event_id, safe='')}", body)
         if not isinstance(made, dict) or not made.get("id"):
             raise CalendarFailed(f"the event came back without an id: {str(made)[:200]}")
         return str(made["id"])

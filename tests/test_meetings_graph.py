@@ -222,3 +222,21 @@ async def test_a_refusal_falls_back_to_working_hours_and_the_ics_and_is_told_onc
     graph.deny = False
     granted = await probe_calendar(calendar(graph, waits), MAILBOXES["anna"])
     assert granted.status == "OK"
+
+
+async def test_an_event_deleted_in_outlook_is_made_anew_when_the_meeting_moves(
+        platform: LocalPlatform, graph: FakeGraph, db: Database, clock: FixedClock) -> None:
+    await matched(platform, clock)
+    slots = await find(platform)
+    await agree(platform, slots[0])
+    assert graph.created == ["AAMkAD-1"]
+    del graph.events["AAMkAD-1"]  # Katrin deleted it in Outlook
+    await agree(platform, (await find(platform))[1])
+    meeting = await the_meeting(db)
+    assert meeting.sequence == 1 and meeting.calendar_owed is None
+    assert graph.created == ["AAMkAD-1", "AAMkAD-2"] and meeting.calendar_event_id == "AAMkAD-2"
+    assert graph.events["AAMkAD-2"]["start"]["dateTime"] == meeting.starts_at.astimezone(  # type: ignore[union-attr]
+        UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    # Nothing fell back: no .ics, and the coordinators were not told of a refusal.
+    assert not platform.messenger.files["anna"]
+    assert not any(DENIED in x for x in texts(platform, "coord"))
