@@ -53,6 +53,14 @@ def why_they_fit(ctx: FlowContext, pair: TandemPeople, reader: Participant,
     return why if source is None else f"{why} {source}"
 
 
+def in_their_words(pair: TandemPeople, language: str) -> list[Paragraph]:
+    """Each partner's introduction line, as they typed it (the adapters show it as
+    plain text: no mention, link or formatting comes through)."""
+    return [Paragraph(t(language, f"intro.line.{person.role}",
+                        name=person.display_name or person.user_id, line=person.intro))
+            for person in pair.people if person.intro]
+
+
 def guide(ctx: FlowContext, pair: TandemPeople, current: Round, language: str,
           reader: Participant, title_key: str, contacts: Contacts | None = None) -> Message:
     """Roles, why they fit, how to reach a partner on another platform, how the
@@ -66,6 +74,7 @@ def guide(ctx: FlowContext, pair: TandemPeople, current: Round, language: str,
             Paragraph(t(language, "intro.roles", mentor=mentor.display_name or mentor.user_id,
                         mentee=mentee.display_name or mentee.user_id)),
             Paragraph(why_they_fit(ctx, pair, reader, language)),
+            *in_their_words(pair, language),
             *([Paragraph(reach)] if reach else []),
             Paragraph(t(language, "intro.guide", starts=starts)
                       if pair.tandem.joined_period is None

@@ -28,6 +28,8 @@ FORM_ID = "survey"
 ROLES = ("mentor", "mentee")
 MEETING_MODES = ("remote", "in_person", "either")
 LOCATION_MAX = 100
+#: An introduction line: one or two sentences.
+INTRO_MAX = 280
 DEPARTMENT_MAX = 60
 _DEPARTMENT = re.compile(r"^[\w][\w .,&'()/+-]*$")
 _USER_ID = re.compile(r"^[\w:.@+-]{1,128}$")
@@ -56,6 +58,8 @@ class Answers:
     region: str | None = None
     #: A zone typed in the survey: used when the platform does not tell one.
     timezone: str | None = field(default=None)
+    #: One or two sentences about themselves, shown to their tandem partner.
+    intro: str | None = None
 
     def as_columns(self) -> dict[str, object]:
         columns = dict(self.__dict__)
@@ -133,6 +137,15 @@ def build_form(survey: Survey, language: str, earlier: Participant | None,
             hint=tr("survey.capacity.hint"),
         ),
         "wishes": lambda: wishes_field(language, wished),
+        "intro": lambda: TextInput(
+            "intro",
+            tr(f"survey.intro_line.label.{initial.role if initial else 'new'}"),
+            initial=(initial.intro or "") if initial else "",
+            required=False,
+            multiline=True,
+            max_length=INTRO_MAX,
+            hint=tr("survey.intro_line.hint", max=INTRO_MAX),
+        ),
     }
     fields: list[Field] = []
     for question in survey.questions:
@@ -299,6 +312,9 @@ def validate(
     work: dict[str, Any] = {}
     if "working_time" in asked:
         work = _working_answers(values, err)
+    intro = _one(values.get("intro")) if "intro" in asked else None
+    if intro is not None and len(intro) > INTRO_MAX:
+        err("intro", "survey.error.too_long", max=INTRO_MAX, length=len(intro))
 
     consent = "yes" in _many(values.get("consent"))
     if not consent:
@@ -318,6 +334,7 @@ def validate(
         location=location,
         capacity=capacity,
         consent=consent,
+        intro=intro,
     ), **work), {}
 
 

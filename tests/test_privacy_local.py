@@ -72,7 +72,7 @@ async def a_tandem_with_history(platform: LocalPlatform, clock: FixedClock) -> N
             department=DEPARTMENT, job_title=f"{MARKER} title",
             accounts=(("local", ANNEGRET.user_id),))], clock.now())
     await signed_up(platform, ANNEGRET, department=DEPARTMENT, topics=["ai_tools"],
-                    goals=f"{MARKER} my goal", languages=["de"])
+                    goals=f"{MARKER} my goal", languages=["de"], intro=f"{MARKER} about me")
     await signed_up(platform, KATRIN, role="mentee", department="Finance",
                     topics=["ai_tools"], goals=KATRIN_MARKER, languages=["de"])
     await signed_up(platform, BEN, department="IT", topics=["sustainability"], languages=["en"])

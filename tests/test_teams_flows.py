@@ -25,7 +25,7 @@ ANNA = TeamsUser("aad-anna", "Anna Jung", locale="de-DE")
 BEN = TeamsUser("aad-ben", "Ben Senior", locale="en-US")
 SURVEY_FIELDS = {
     "role", "department", "manager", "topics", "goals", "languages", "meeting_mode",
-    "location", "capacity", "consent", "wishes",
+    "location", "capacity", "consent", "wishes", "intro",
 }
 
 

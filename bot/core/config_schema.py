@@ -139,7 +139,8 @@ Instant = Annotated[datetime, BeforeValidator(_instant)]
 Texts = Annotated[list[Text], AfterValidator(_unique)]
 AnnouncementText = Annotated[str, Field(min_length=1, max_length=ANNOUNCEMENT_MAX)]
 Question = Literal["role", "department", "manager", "topics", "goals", "languages",
-                   "meeting_mode", "location", "capacity", "working_time", "wishes"]
+                   "meeting_mode", "location", "capacity", "working_time", "wishes",
+                   "intro"]
 #: The survey's questions, in their default order.
 QUESTIONS: tuple[str, ...] = get_args(Question)
 Weekday = Annotated[Literal["monday", "tuesday", "wednesday", "thursday", "friday",

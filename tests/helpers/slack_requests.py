@@ -85,7 +85,7 @@ def survey_state(**answers: Any) -> dict[str, dict[str, Any]]:
         "topics": "multi_static_select", "goals": "plain_text_input",
         "languages": "multi_static_select", "meeting_mode": "static_select",
         "location": "plain_text_input", "capacity": "static_select", "consent": "checkboxes",
-        "wishes": "multi_users_select",
+        "wishes": "multi_users_select", "intro": "plain_text_input",
     }
     state: dict[str, dict[str, Any]] = {}
     for name, kind in kinds.items():
