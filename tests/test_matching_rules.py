@@ -226,3 +226,30 @@ def test_rules_about_people_not_in_the_round_are_ignored_whichever_side_they_nam
 
 def test_a_manager_chain_into_a_loop_stops_before_repeating_anyone() -> None:
     assert ancestors("j", {"j": "a", "a": "b", "b": "a"}, 10) == ["a", "b"]
+
+
+def test_a_private_wish_is_a_hard_rule_and_said_only_when_it_costs() -> None:
+    people = [mentor("anna", topics=frozenset({"ai"})), mentor("ben", topics=frozenset({"sm"})),
+              mentee("katrin", topics=frozenset({"ai"})), mentee("otto", topics=frozenset({"sm"}))]
+    assert pairs(match(people)) == {("anna", "katrin"), ("ben", "otto")}
+    # Either order names the same pair; the best total is lost, and the result says so,
+    # with no one named.
+    for wish in (("anna", "katrin"), ("katrin", "anna")):
+        result = match(people, Rules(wishes=frozenset({wish})))
+        assert pairs(result) == {("anna", "otto"), ("ben", "katrin")}
+        [said] = [w for w in result.warnings if w.code == "private_wish"]
+        assert said.person_ids == () and dict(said.params) == {}
+    # A wish that costs nothing (the pair would not be made anyway) is not mentioned.
+    free = match(people, Rules(wishes=frozenset({("anna", "otto")})))
+    assert pairs(free) == {("anna", "katrin"), ("ben", "otto")}
+    assert not [w for w in free.warnings if w.code == "private_wish"]
+    # With nobody else left, the person waits, and the reason names no one.
+    alone = match([mentor("anna"), mentee("katrin")],
+                  Rules(wishes=frozenset({("katrin", "anna")})))
+    assert alone.tandems == () and {u.reason for u in alone.unmatched} == {"private_wish"}
+    # A coordinator's pin does not override it.
+    pinned = match(people, Rules(pins=frozenset({("anna", "katrin")}),
+                                 wishes=frozenset({("anna", "katrin")})))
+    assert ("anna", "katrin") not in pairs(pinned)
+    assert [dict(w.params) for w in pinned.warnings if w.code == "pin_broken"] == [
+        {"rule": "private_wish"}]

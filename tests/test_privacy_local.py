@@ -208,6 +208,7 @@ async def test_forget_me_erases_everything_and_nobody_writes_to_them_again(
     [reflection] = [r for r in after["responses"] if r["kind"] == "reflection"]
     assert reflection["answers"] == {} and reflection["rating"] == 4
     assert after["conversation_refs"] == [] and after["match_rules"] == []
+    assert len(before["private_wishes"]) == 1 and after["private_wishes"] == []  # hers
     # Katrin is still herself; her tandem has ended.
     assert [p["department"] for p in after["participants"] if p["user_id"] == KATRIN.user_id
             ] == ["Finance"]
