@@ -29,6 +29,8 @@ class Messenger(Protocol):
     command_prefix: str
     #: Whether the bot can open a chat with several people (Slack yes, Teams no).
     supports_group: bool
+    #: Whether the bot can add a person to a channel (Slack yes; Teams bots cannot).
+    supports_channel_invite: bool
 
     async def send_direct(self, user_id: str, message: Message) -> str:
         """Send a private message to one person; returns the platform's message id."""
@@ -58,6 +60,11 @@ class Messenger(Protocol):
     async def find_file(self, user_id: str, filename: str) -> str | None:
         """The id of a file named ``filename`` already in the person's chat with the bot,
         if the platform lets the bot look (after a sender died before recording it)."""
+        ...
+
+    async def invite_to_channel(self, channel_id: str, user_id: str) -> str:
+        """Add a person to a channel (the mentors' channel); one already in it counts
+        as added. Only where ``supports_channel_invite``."""
         ...
 
     async def locale_of(self, user_id: str) -> str | None:

@@ -4,7 +4,8 @@ Who sees what, in order:
 1. Each tandem gets its introduction: on Slack one group DM with both partners
    (in their language; in both when they differ), on Teams a private message to
    each partner in their own language. It says who mentors and who learns, why
-   they fit, the kick-off guide and a first-meeting agenda.
+   they fit, the kick-off guide and a first-meeting agenda. The junior also gets,
+   privately, a short guide on mentoring a senior (``conversations.mentors``).
 2. Then each programme channel gets the announcement: how many tandems, the
    most wanted topics and the kick-off date. No names, nothing private.
 All of them are recorded as owed in the transaction that confirms the round
@@ -22,7 +23,7 @@ from functools import partial
 
 from bot.core.i18n import t
 from bot.matching.explain import describe_tandem
-from conversations import org_notes
+from conversations import mentors, org_notes
 from conversations.audience import Compose
 from conversations.context import FlowContext
 from conversations.match_input import key, tandem_from_json
@@ -126,6 +127,7 @@ async def owe_introductions(ctx: FlowContext, session: Session, current: Round,
                 ctx, pair, current.id, "introduction", f"intro:{pair.tandem.id}",
                 with_find_a_time(partial(guide, ctx, pair, current, title_key="intro.title",
                                          contacts=contacts), pair.tandem.id))
+            owed += mentors.junior_guide(ctx, pair, current.id)
     if only is None:
         owed += for_channels(ctx, f"announce:matching:{current.id}", current.id,
                              "announcement", partial(matching_announcement, ctx, current, pairs))

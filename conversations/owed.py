@@ -50,6 +50,8 @@ from storage.tandems import TandemPeople
 log = logging.getLogger(__name__)
 
 DIRECT, GROUP, CHANNEL, FILE = "direct", "group", "channel", "file"
+#: A person added to a channel (targets: the channel, the person); adding twice is harmless.
+INVITE = "invite"
 #: How many owed messages the safety net sends at once.
 PARALLEL_SENDS = 16
 
@@ -216,6 +218,8 @@ async def _send(ctx: FlowContext, taken: Taken) -> Sent:
             return await messenger.send_group(targets, message)
         if data["to"] == CHANNEL:
             return await messenger.post_channel(targets[0], message)
+        if data["to"] == INVITE:
+            return await messenger.invite_to_channel(targets[0], targets[1])
         if data["to"] == FILE:
             name, content = data["file"]
             return await messenger.send_file(targets[0], str(name),
@@ -223,6 +227,8 @@ async def _send(ctx: FlowContext, taken: Taken) -> Sent:
         return await messenger.send_direct(targets[0], message)
 
     async def recover() -> str | None:
+        if data["to"] == INVITE:
+            return None  # inviting again is harmless: nothing to look for
         if data["to"] == FILE:
             # A name used before (a re-planned meeting's invite) could find the old file.
             return (await messenger.find_file(targets[0], str(data["file"][0]))

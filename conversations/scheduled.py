@@ -12,7 +12,9 @@ Who sees what, in the order ``run_due`` sends it:
    and a "Sign up" button; some days before it closes, a reminder.
 3. Sign-up closes: the coordinators are told how many juniors and seniors
    signed up and are asked to run the matching.
-4. Kick-off, on the round's first day: each tandem gets the kick-off guide.
+4. Kick-off, on the round's first day: each tandem gets the kick-off guide; each
+   junior is invited to the mentors' channel, if app.yaml names one
+   (``conversations.mentors``).
 5. Every month: each tandem gets its meeting nudge with a meeting guide (one idea
    for the hour, never the same twice: ``conversations.guides``) and
    "We met" / "Not yet, remind me in a week" / "We need help". A tandem that has
@@ -21,7 +23,8 @@ Who sees what, in the order ``run_due`` sends it:
    of a confirmed round wait for a tandem, the coordinators are told so, once,
    then at most weekly (``conversations.running_round``). A few days after a
    tandem's first meeting each partner is asked privately whether the pairing
-   works (``conversations.fit_check``).
+   works (``conversations.fit_check``). With each nudge the junior gets a short
+   tip on mentoring a senior, privately (``rhythm.messages.mentor_tip``).
 6. Half-way: each participant gets a short pulse ("How is it going?").
 7. Wrap-up, on the round's last day: each participant gets the closing
    evaluation, then the channels get a thank-you with the round's outcome
@@ -42,6 +45,7 @@ from conversations import (
     fit_check,
     guides,
     meetings,
+    mentors,
     running_round,
 )
 from conversations.announce import channel_message
@@ -412,6 +416,11 @@ KINDS: tuple[Kind, ...] = (
              ButtonSpec(fit_check.FIT_NO, "fit.no_button", fit_check.answer))),
     Kind(running_round.WAITING, None, running_round.waiting_due, Audience.COORDINATORS,
          running_round.waiting_message, key="waiting:{round}:{n}"),
+    Kind("mentor_tip", "mentor_tip", mentors.tips_due, Audience.PERSON, mentors.tip_message,
+         key="mentor-tip:{round}:{person}:{period}"),
+    Kind("mentors_channel", None, mentors.channel_due, Audience.PERSON,
+         mentors.channel_message, key="mentors-channel:{round}:{person}",
+         owes=mentors.channel_owed),
     Kind("reminder", None, _reminders, Audience.TANDEM, _nudge_message("reminder"),
          key="reminder:{tandem}:{period}", buttons=NUDGE, value="{tandem}:{period}"),
     Kind("pulse", "pulse", _pulse, Audience.PERSON, _pulse_message,

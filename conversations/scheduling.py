@@ -93,6 +93,8 @@ Build = Callable[[Situation, Due, str, Participant | None], Message]
 #: A decision recorded with the message, in the transaction that owes it (which guide a
 #: nudge shows): the occasion with what was decided in its params.
 Decide = Callable[[Session, Situation, Due], Awaitable[Due]]
+#: What an occasion owes, where it is not (only) a message: a person added to a channel.
+Owes = Callable[[Situation, Due, str], list[Owed]]
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,9 @@ class Kind:
       their value, and who answers them (the router's button table comes from here);
     - ``decide``: for a message that shows a decision which must be kept (a nudge's
       guide): made and written in the transaction that records the message as owed
-      (``conversations.owed``), then sent.
+      (``conversations.owed``), then sent;
+    - ``owes``: what the occasion owes instead of its message (given the delivery
+      key), recorded as owed and then done the same way.
     """
 
     name: str
@@ -124,6 +128,7 @@ class Kind:
     buttons: tuple[ButtonSpec, ...] = ()
     value: str = ""
     decide: Decide | None = None
+    owes: Owes | None = None
 
     def delivery_key(self, s: Situation, due: Due) -> str:
         return self.key.format(**_fields(s, due))
@@ -170,7 +175,7 @@ async def deliver(s: Situation, kind: Kind, due: Due) -> list[Sent]:
     if person is not None and kind.audience is Audience.TANDEM and (
             person.unreachable_at is not None or person.status == ParticipantStatus.LEFT):
         return []
-    if kind.decide is not None:
+    if kind.decide is not None or kind.owes is not None:
         return await _decided(s, kind, due)
     if kind.audience is Audience.TANDEM:
         assert due.pair is not None
@@ -183,15 +188,15 @@ async def deliver(s: Situation, kind: Kind, due: Due) -> list[Sent]:
 
 async def _decided(s: Situation, kind: Kind, due: Due) -> list[Sent]:
     """Decide, and owe the message, in one transaction; then send it."""
-    assert kind.decide is not None
     key = kind.delivery_key(s, due)
     if kind.audience is Audience.TANDEM and due.person is not None:
         key = f"{key}:{due.person.id}"
     if key in settled.get():
         return [Sent.ALREADY]
     async with s.ctx.db.session() as session:
-        decided = await kind.decide(session, s, due)
-        keys = await record(session, owe(s, kind, decided), s.ctx.clock.now())
+        decided = await kind.decide(session, s, due) if kind.decide is not None else due
+        found = kind.owes(s, decided, key) if kind.owes is not None else owe(s, kind, decided)
+        keys = await record(session, found, s.ctx.clock.now())
     return await deliver_owed(s.ctx, keys)
 
 

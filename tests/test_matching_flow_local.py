@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from adapters.local.platform import LocalPlatform, LocalUser
 from bot.core.config import AppConfig
+from bot.core.i18n import t
 from conversations.outcomes import Reply, Working
 from storage.db import Database
 from storage.models import AuditEntry, Delivery, MatchRule, Tandem
@@ -90,9 +91,12 @@ async def test_preview_respects_rules_and_confirm_introduces_once(
                 Delivery.status == "sent",
                 Delivery.kind.in_(("introduction", "announcement")))) == 3
 
-    mehmet = platform.transcript("j2")[-1]
+    # Each junior's introduction is followed by their guide on mentoring a senior.
+    *_, mehmet, guide = platform.transcript("j2")
+    assert guide.startswith(t("de", "mentors.guide.title"))
     assert mehmet.startswith("Lernt euch kennen") and "Mehmet ist Mentor*in" in mehmet
-    jamal = platform.transcript("j3")[-1]
+    *_, jamal, guide = platform.transcript("j3")
+    assert guide.startswith(t("en", "mentors.guide.title"))
     assert jamal.startswith("Meet your tandem partner") and "Lernt" not in jamal
     [announcement] = platform.messenger.channels["C-PROGRAMME"]
     assert "2 Tandems" in announcement.plain()

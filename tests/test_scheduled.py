@@ -33,6 +33,8 @@ KEYS = {
     "fit": "fit:{tandem}:{person}",
     "waiting": "waiting:{round}:{n}",
     "directory_sync": "directory-sync:{day}",
+    "mentor_tip": "mentor-tip:{round}:{person}:{period}",
+    "mentors_channel": "mentors-channel:{round}:{person}",
 }
 
 

@@ -134,7 +134,7 @@ async def test_a_round_across_two_workspaces_of_one_org(
     await sign_up_and_match(served, grid, clock)
     org_token = grid.token_of(f"{ENTERPRISE}:")
     anna_katrin, ben_sarah = "GANNATRIN", "G0BENARAH"
-    await grid.wait_for("chat.postMessage", 10)
+    await grid.wait_for("chat.postMessage", 12)  # with the juniors' two mentoring guides
     # One group DM per cross-workspace tandem, opened with the org's token and the
     # first partner's workspace.
     opened = [c for c in grid.of("conversations.open") if "," in c["users"]]

@@ -80,7 +80,13 @@ async def test_matching_on_slack(server: Served, slack: FakeSlack, db: Database)
     assert status == 200
     [answer] = await slack.wait_for("response_url")
     assert "Confirmed: 2 tandems" in answer["text"]
-    posts = await slack.wait_for("chat.postMessage", signup_dms + 4)
+    # Two group introductions, each junior's guide on mentoring a senior, the announcement.
+    posts = await slack.wait_for("chat.postMessage", signup_dms + 6)
+    guides = [p for p in posts if "mentors.guide" in p.get("text", "")
+              or "mentorierst" in json.dumps(p["blocks"], ensure_ascii=False)
+              or "How to mentor" in json.dumps(p["blocks"], ensure_ascii=False)]
+    assert sorted(p["channel"] for p in guides) == ["U0JAMAL", "U0LENA"]
+    posts = [p for p in posts if p not in guides]
     groups = [set(g["users"].split(",")) for g in slack.of("conversations.open")[-2:]]
     assert groups == [{"U0LENA", "U0KATRIN"}, {"U0JAMAL", "U0SARAH"}]
     german, mixed = (json.dumps(p["blocks"], ensure_ascii=False) for p in posts[-3:-1])
@@ -99,7 +105,7 @@ async def test_matching_on_slack(server: Served, slack: FakeSlack, db: Database)
     assert "already confirmed" in answers[-1]["text"]
     async with db.session() as session:
         assert await session.scalar(select(func.count(Tandem.id))) == 2
-    assert len(slack.of("chat.postMessage")) == signup_dms + 4
+    assert len(slack.of("chat.postMessage")) == signup_dms + 6  # nothing more the second time
 
 
 async def test_non_coordinator_button_press_is_refused(

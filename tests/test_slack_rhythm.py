@@ -146,7 +146,9 @@ async def test_a_six_month_round_on_slack(
         *[f"Tandem: time for meeting {m}" for m in range(2, 7)],
     ]
     assert titles(slack, "D0ANNA") == [
-        "Du bist angemeldet", *[f"Eine kurze Reflexion zu Treffen {m}" for m in range(1, 4)],
+        # Anna is the junior: with the introduction, a guide on mentoring a senior.
+        "Du bist angemeldet", "So mentorierst du eine erfahrene Kollegin oder einen "
+        "erfahrenen Kollegen", *[f"Eine kurze Reflexion zu Treffen {m}" for m in range(1, 4)],
         "Halbzeit: Wie läuft euer Tandem?",  # 1 May, before the fourth meeting
         *[f"Eine kurze Reflexion zu Treffen {m}" for m in range(4, 7)],
         "Die Runde 2027-spring ist vorbei: Wie war es?",

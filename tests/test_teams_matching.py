@@ -211,6 +211,11 @@ async def test_matching_on_teams(world: TeamsWorld) -> None:
     # 5. Each partner got exactly one introduction, privately, in their own language.
     sent = [c for c in connector.calls[before:] if c.kind != "update"]
     assert all(c.kind == "send" for c in sent)
+    guides = [c for c in sent if t("de", "mentors.guide.title") in c.all_text()
+              or t("en", "mentors.guide.title") in c.all_text()]
+    # The juniors also get a guide on mentoring a senior, privately, after it.
+    assert {c.conversation_id for c in guides} == {MEHMET.chat, JAMAL.chat}
+    sent = [c for c in sent if c not in guides]
     intros = {user: [c for c in sent if c.conversation_id == user.chat] for user in PARTICIPANTS}
     assert intros[LENA] == [] and len(sent) == 4 + 1  # four introductions, one announcement
     german, english = t("de", "intro.title"), t("en", "intro.title")

@@ -340,6 +340,11 @@ SIGNED_UP_EN = [("reply", "Tandem sign-up"), ("update", "Thanks, your answers ar
                 ("send", "You are signed up")]
 STARTED_DE = [("send", "Lernt euch kennen: euer Tandem"), ("send", "Heute startet euer Tandem")]
 STARTED_EN = [("send", "Meet your tandem partner"), ("send", "Your tandem starts today")]
+# A junior also gets, with the introduction, a private guide on mentoring a senior.
+JUNIOR_STARTED_DE = [STARTED_DE[0], ("send", "So mentorierst du eine erfahrene Kollegin"),
+                     STARTED_DE[1]]
+JUNIOR_STARTED_EN = [STARTED_EN[0], ("send", "How to mentor a senior colleague"),
+                     STARTED_EN[1]]
 PULSE_DE, PULSE_EN = ("send", "Halbzeit: Wie läuft euer Tandem?"), (
     "send", "Half-way: how is your tandem going?")
 EVALUATION_DE = ("send", "Die Runde 2027-spring ist vorbei: Wie war es?")
@@ -398,7 +403,7 @@ async def test_a_whole_round_on_teams(world: TeamsWorld, clock: FixedClock) -> N
 
     # 1. Every participant, in order, in their own language.
     assert_inbox(inbox(world, LENA), [
-        *SIGNED_UP_DE, *STARTED_DE,
+        *SIGNED_UP_DE, *JUNIOR_STARTED_DE,
         *met_de_month(1),
         *met_de_month(2), ("reply", "Reflexion"),
         ("update", "Gespeichert und mit deinem Tandem geteilt."),
@@ -421,7 +426,7 @@ async def test_a_whole_round_on_teams(world: TeamsWorld, clock: FixedClock) -> N
         EVALUATION_EN,
     ])
     assert_inbox(inbox(world, JAMAL), [
-        *SIGNED_UP_EN, *STARTED_EN, nudge_en(1), nudge_en(2), nudge_en(3), PULSE_EN,
+        *SIGNED_UP_EN, *JUNIOR_STARTED_EN, nudge_en(1), nudge_en(2), nudge_en(3), PULSE_EN,
         nudge_en(4), nudge_en(5), nudge_en(6), EVALUATION_EN,
     ])
     assert_inbox(inbox(world, KATRIN), [
@@ -429,7 +434,7 @@ async def test_a_whole_round_on_teams(world: TeamsWorld, clock: FixedClock) -> N
         nudge_de(4), nudge_de(5), nudge_de(6), EVALUATION_DE,
     ])
     assert_inbox(inbox(world, MEHMET), [
-        *SIGNED_UP_DE, *STARTED_DE,
+        *SIGNED_UP_DE, *JUNIOR_STARTED_DE,
         nudge_de(1), ("update", "Kein Problem. Ich erinnere euch am 16.02.2027."),
         ("send", "Erinnerung: Treffen 1"), prompt_de(1), met_de(1),
         *met_de_month(2),

@@ -50,11 +50,14 @@ class LocalMessenger:
     platform = PLATFORM
     command_prefix = "/tandem "
     supports_group = True
+    supports_channel_invite = True
 
     def __init__(self) -> None:
         self.inbox: dict[str, list[Seen]] = defaultdict(list)
         self.channels: dict[str, list[Message]] = defaultdict(list)
         self.files: dict[str, list[tuple[str, bytes]]] = defaultdict(list)
+        #: channel id -> who the bot added to it
+        self.members: dict[str, set[str]] = defaultdict(set)
         self._ids = itertools.count(1)
         self.unreachable: set[str] = set()
         #: user id -> locale, as a platform's directory would tell it
@@ -79,6 +82,10 @@ class LocalMessenger:
 
     async def post_channel(self, channel_id: str, message: Message) -> str:
         self.channels[channel_id].append(message)
+        return self._id()
+
+    async def invite_to_channel(self, channel_id: str, user_id: str) -> str:
+        self.members[channel_id].add(user_id)
         return self._id()
 
     async def locale_of(self, user_id: str) -> str | None:

@@ -30,6 +30,7 @@ BOT_SCOPES = [
     "groups:read",
     "usergroups:read",   # coordinators given as a user group
     "files:write",       # CSV of the matching proposal, data exports
+    "channels:manage",   # add the juniors to the mentors' channel (app.yaml mentors_channel)
 ]
 
 

@@ -29,6 +29,7 @@ class SlackMessenger:
     platform = "slack"
     command_prefix = "/tandem "
     supports_group = True
+    supports_channel_invite = True
 
     def __init__(self, client: AsyncWebClient, directory: Directory | None = None,
                  clients: Clients | None = None) -> None:
@@ -105,6 +106,17 @@ class SlackMessenger:
 
     async def post_channel(self, channel_id: str, message: Message) -> str:
         return await self._post(await self.clients.for_channel(channel_id), channel_id, message)
+
+    async def invite_to_channel(self, channel_id: str, user_id: str) -> str:
+        """``conversations.invite`` (the bot must be in the channel; scope
+        ``channels:manage``, or ``groups:write`` for a private one)."""
+        reach = await self.clients.for_channel(channel_id)
+        try:
+            await reach.client.conversations_invite(channel=channel_id, users=user_id)
+        except SlackApiError as error:
+            if error.response.get("error") != "already_in_channel":
+                raise _platform_error(error) from error
+        return f"{channel_id}:{user_id}"
 
     async def find_sent(self, targets: Sequence[str], key: str) -> str | None:
         try:

@@ -102,6 +102,8 @@ class TeamsMessenger:
     platform = PLATFORM
     command_prefix = ""
     supports_group = False
+    #: Teams bots cannot add people to channels: the juniors get the channel's link.
+    supports_channel_invite = False
 
     def __init__(self, cloud: CloudAdapter, references: References, app_id: str | None) -> None:
         self.cloud, self.references, self.app_id = cloud, references, app_id or ""
@@ -126,6 +128,9 @@ class TeamsMessenger:
                     raise
                 log.warning("teams: group message not delivered to one member: %s", error)
         return sent
+
+    async def invite_to_channel(self, channel_id: str, user_id: str) -> str:
+        raise PlatformError("Teams bots cannot add people to channels")
 
     async def locale_of(self, user_id: str) -> str | None:
         """The locale of the person's last message to the bot, kept with their

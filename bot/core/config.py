@@ -174,6 +174,8 @@ class AppConfig:
     #: The company's own meeting guides (app.yaml ``guides``), added to the built-in
     #: ones or replacing one by id (``conversations.guides``).
     guides: tuple[GuideSettings, ...] = ()
+    #: Per platform, the juniors' channel (Slack: its id; Teams: its link), or none.
+    mentors_channel: dict[str, str] = field(default_factory=dict)
     #: The programme's privacy notice and terms of use (https://...), which app
     #: listings link to (the Teams package needs both).
     privacy_url: str | None = None
@@ -291,6 +293,7 @@ def _parse(source: str, raw: dict[str, Any], lines: dict[Location, int],
         organisation=_per_platform(checked.organisation),
         announcements=_announcements(checked, fail),
         guides=_guides(checked, fail),
+        mentors_channel=dict(checked.mentors_channel),
         survey=_survey(checked.survey, fail),
         matching=_matching(checked.matching),
         round=_round(checked.round, zone, fail),
@@ -322,7 +325,7 @@ def _check_platform_names(raw: dict[str, Any], platforms: Platforms, fail: Fail)
     platform: a typo
     (``slak:``) would silently leave a platform without coordinators or channels."""
     names = sorted(platforms)
-    for section in ("coordinators", "channels", "organisation"):
+    for section in ("coordinators", "channels", "organisation", "mentors_channel"):
         lists = raw.get(section)
         for key in lists if isinstance(lists, dict) else ():
             if key in platforms:

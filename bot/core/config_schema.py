@@ -347,6 +347,7 @@ class AppYaml(Section):
     coordinators: PerPlatform = Field({})
     channels: PerPlatform = Field({})
     organisation: PerPlatform = Field({})
+    mentors_channel: dict[Annotated[str, AfterValidator(_platform_name)], Text] = Field({})
     survey: Survey = Field()
     matching: Matching = Field(Matching())
     round: Round = Field()

@@ -40,6 +40,7 @@ class WebchatMessenger:
     platform = PLATFORM.name
     command_prefix = ""
     supports_group = False
+    supports_channel_invite = False
 
     def __init__(self) -> None:
         #: What the bot sent each person on its own, as plain text, in order.
@@ -59,6 +60,9 @@ class WebchatMessenger:
     async def send_file(self, user_id: str, filename: str, content: bytes,
                         message: Message) -> str:
         return await self.send_direct(user_id, message)
+
+    async def invite_to_channel(self, channel_id: str, user_id: str) -> str:
+        raise NotImplementedError("webchat has no channels to add people to")
 
     async def find_sent(self, targets: Sequence[str], key: str) -> str | None:
         return None  # nothing is kept across restarts: a crashed send goes out again
