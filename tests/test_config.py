@@ -179,9 +179,17 @@ def test_the_cli_tells_configuration_problems_in_its_language(tmp_path: Path) ->
                                                             "SLACK_APP_TOKEN": ""})
     assert half.returncode == 2, half.stderr
     assert half.stderr.startswith("Konfigurationsfehler: Umgebung: platforms: Slack ist halb "
-                                  "eingerichtet: SLACK_BOT_TOKEN ist gesetzt, aber "
+                                  "eingerichtet: gesetzt: SLACK_BOT_TOKEN; es fehlt: "
                                   "SLACK_SIGNING_SECRET")
-    assert half.stderr.endswith(" fehlt\n")
+
+
+def test_a_key_given_twice_is_an_error_not_silently_the_last(tmp_path: Path) -> None:
+    path, line = _mistake(tmp_path, "length_months: 6", "length_months: 6\n  length_months: 7")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(caught.value) == (
+        f"{path}, line {line + 1}: round.length_months: is given twice (first on line "
+        f"{line}): YAML would silently keep only this one")
 
 
 def test_every_command_reports_a_broken_app_yaml_with_exit_2(tmp_path: Path) -> None:

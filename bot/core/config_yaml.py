@@ -57,20 +57,26 @@ def read_yaml(path: str | Path) -> tuple[Any, dict[Location, int]]:
         loader.dispose()
     lines: dict[Location, int] = {}
     if node is not None:
-        _record(node, (), lines)
+        _record(source, node, (), lines)
     return data, lines
 
 
-def _record(node: Node, here: Location, lines: dict[Location, int]) -> None:
+def _record(source: str, node: Node, here: Location, lines: dict[Location, int]) -> None:
+    """Note each key's line; a key given twice in one mapping is an error (YAML would
+    silently keep the second)."""
     if isinstance(node, MappingNode):
         for key, value in node.value:
             if isinstance(key, ScalarNode):
-                lines[(*here, key.value)] = key.start_mark.line + 1
-                _record(value, (*here, key.value), lines)
+                where, line = (*here, key.value), key.start_mark.line + 1
+                if where in lines:
+                    raise ConfigError(source, dotted(where), "config.problem.key_twice",
+                                      line=line, first=lines[where])
+                lines[where] = line
+                _record(source, value, where, lines)
     elif isinstance(node, SequenceNode):
         for index, item in enumerate(node.value):
             lines[(*here, index)] = item.start_mark.line + 1
-            _record(item, (*here, index), lines)
+            _record(source, item, (*here, index), lines)
 
 
 def line_of(lines: dict[Location, int], where: Location) -> int | None:
