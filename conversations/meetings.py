@@ -27,7 +27,7 @@ keeps one meeting.
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -42,7 +42,7 @@ from conversations.events import Actor, ButtonPress
 from conversations.messages import Button, Facts, Message, Paragraph
 from conversations.outcomes import Outcome, Reply, reply
 from conversations.owed import Owed, deliver, file_for, for_person, record
-from conversations.schedule import RoundDates, zone_of
+from conversations.schedule import RoundDates, local_instant, zone_of
 from storage import meetings, rounds, tandems
 from storage.db import Session
 from storage.models import Meeting, MeetingStatus, Participant, Round, RoundStatus, TandemStatus
@@ -85,6 +85,24 @@ def working_time(ctx: FlowContext, person: Participant, located: str | None = No
         time.fromisoformat(person.work_end) if person.work_end else settings.day_ends,
         frozenset(person.work_days) if person.work_days else settings.working_days,
         *country)
+
+
+async def working_times(ctx: FlowContext, session: Session, people: Sequence[Participant]
+                        ) -> list[WorkingTime]:
+    """Each person's ``working_time``, with the location the directory knows for them:
+    the one rule for the slots and for the check-in after a meeting."""
+    return [working_time(ctx, p, await calendars.location_of(session, p)) for p in people]
+
+
+async def checkin_at(ctx: FlowContext, people: Sequence[Participant], start: datetime
+                     ) -> datetime:
+    """The morning (nudge time) of the first working day after a meeting at ``start``,
+    for the latest of ``people``: each counts their own working days and the holidays
+    of their own country (survey, directory or app.yaml), in their own zone."""
+    async with ctx.db.session() as session:
+        hours = await working_times(ctx, session, people)
+    return max(local_instant(day, ctx.config.rhythm.nudge_time, person.zone)
+               for person, day in first_working_day_after(hours, start))
 
 
 def zone(ctx: FlowContext, person: Participant) -> ZoneInfo:
@@ -150,9 +168,7 @@ async def find_a_time(ctx: FlowContext, press: ButtonPress) -> Outcome:
         busy = await meetings.busy_of(session, [p.id for p in people], now,
                                       but=own[(tandem_id, period)].id
                                       if (tandem_id, period) in own else None)
-        located = [await calendars.location_of(session, p) for p in people]
-        slots = propose([working_time(ctx, p, where) for p, where in zip(
-            people, located, strict=True)], earliest, latest,
+        slots = propose(await working_times(ctx, session, people), earliest, latest,
                         length, [*busy, *outside], SLOTS, exclude=earlier)
         if not slots:
             return reply(t(found.language, "meetings.none", partner=_name(found.partner)))

@@ -34,7 +34,7 @@ Who sees what, in the order ``run_due`` sends it:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core.i18n import t
@@ -53,7 +53,7 @@ from conversations.audience import group_capable
 from conversations.context import FlowContext
 from conversations.introductions import kickoff
 from conversations.messages import Message, Paragraph, command_button
-from conversations.schedule import in_grace, local_instant, zone_of
+from conversations.schedule import in_grace, zone_of
 from conversations.scheduling import (
     Audience,
     Build,
@@ -246,15 +246,6 @@ def _meeting_ahead(s: Situation, tandem_id: int) -> bool:
                and m.starts_at >= s.now - timedelta(days=7) for m in s.meetings.values())
 
 
-def meeting_checkin_at(s: Situation, people: tuple[Participant, ...], start: datetime
-                       ) -> datetime:
-    """The morning (nudge time) of the first working day after the meeting, for the
-    latest of ``people``: each counts working days and holidays of their own."""
-    hours = [meetings.working_time(s.ctx, p) for p in people]
-    return max(local_instant(day, s.ctx.config.rhythm.nudge_time, person.zone)
-               for person, day in meetings.first_working_day_after(hours, start))
-
-
 async def _meeting_checkins(s: Situation) -> list[Due]:
     """"Did you meet?" the working day after a scheduled meeting, in each one's morning."""
     found, by_id = [], {pair.tandem.id: pair for pair in s.pairs}
@@ -266,7 +257,7 @@ async def _meeting_checkins(s: Situation) -> list[Due]:
         audiences = [None] if group_capable(s.ctx, pair) else list(pair.people)
         for person in audiences:
             people = pair.people if person is None else (person,)
-            if in_grace(meeting_checkin_at(s, people, meeting.starts_at), s.now,
+            if in_grace(await meetings.checkin_at(s.ctx, people, meeting.starts_at), s.now,
                         s.ctx.config.rhythm):
                 found.append(Due({"period": period}, pair=pair, person=person))
     return found

@@ -1,6 +1,7 @@
 """Each person's own working time on the local platform with a real database: the
 survey's hours, days, zone and country, and the country of the directory's
-location, decide which slots Find a time proposes; bad answers get a message per
+location, decide which slots Find a time proposes and the day of the check-in after
+a meeting; bad answers get a message per
 field; app.yaml's defaults stay for everyone who leaves them empty."""
 
 from __future__ import annotations
@@ -16,16 +17,18 @@ from adapters.local.platform import LocalPlatform, LocalUser
 from bot.core.clock import FixedClock
 from bot.core.config import AppConfig
 from conversations.outcomes import FormInvalid
+from conversations.rhythm import run_due
 from storage import directory
 from storage.db import Database
 from storage.directory import Record
-from storage.models import Participant
+from storage.models import Meeting, Participant
 from tests.helpers.local import (
     ANNA,
     BEN,
     KATRIN,
     SARAH,
     match_and_confirm,
+    matched,
     newest_button,
     signed_up,
 )
@@ -82,6 +85,42 @@ async def test_own_hours_days_and_the_directory_country_decide_the_slots(
         assert time(13, 0) <= local.time() and (local + timedelta(hours=1)).time() <= time(15, 0)
     # Without Katrin's country, the second Thursday would be offered first.
     assert {s.astimezone(BERLIN).date() for s in slots} == {date(2027, 2, 4)}
+
+
+async def test_the_check_in_counts_the_holidays_of_the_directory_country(
+        platform: LocalPlatform, clock: FixedClock, db: Database) -> None:
+    # Anna (Berlin, app.yaml's Germany) and Katrin meet on Monday 1 February 2027.
+    # Katrin gave no country in the survey; the directory then places her in
+    # Vaduz, Liechtenstein, where Tuesday 2 February is Candlemas: her first working
+    # day after the meeting, and so the tandem's check-in, is Wednesday.
+    await matched(platform, clock)
+    slots = [b.value for b in (await platform.press(
+        ANNA, "meeting.find", newest_button(platform, "anna", "meeting.find") or "")
+                               ).message.buttons  # type: ignore[union-attr]
+             if b.action_id == "meeting.pick"]
+    await platform.press(ANNA, "meeting.pick", slots[0])
+    await platform.press(KATRIN, "meeting.accept",
+                         newest_button(platform, "katrin", "meeting.accept") or "")
+    async with db.session() as session:
+        [meeting] = list(await session.scalars(select(Meeting)))
+    assert meeting.starts_at is not None
+    assert meeting.starts_at.astimezone(BERLIN).date() == date(2027, 2, 1)
+    katrin = await participant(db, "katrin")
+    assert katrin.country is None
+    async with db.session() as session:
+        await directory.save_snapshot(session, "csv", [
+            Record("k-1", email="katrin@example.com", location="Vaduz, Liechtenstein",
+                   accounts=(("local", "katrin"),))], clock.now())
+
+    tuesday = datetime(2027, 2, 2, 10, 0, tzinfo=BERLIN)
+    clock.set(tuesday)
+    await run_due(platform.ctx)
+    assert newest_button(platform, "anna", "checkin.met") is None
+    assert newest_button(platform, "katrin", "checkin.met") is None
+    clock.set(tuesday + timedelta(days=1))
+    await run_due(platform.ctx)
+    for user in ("anna", "katrin"):
+        assert newest_button(platform, user, "checkin.met") == f"{meeting.tandem_id}:1"
 
 
 async def test_bad_answers_are_named_and_a_zone_is_taken_when_the_platform_has_none(
