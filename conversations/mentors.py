@@ -105,6 +105,8 @@ def channel_owed(s: Situation, due: Due, key: str) -> list[Owed]:
     if messenger.supports_channel_invite:
         claim = Claim(key, "mentors_channel", junior.platform, junior.user_id, s.round.id)
         channel = ctx.config.mentors_channel[junior.platform]
-        return [Owed(claim, INVITE, (channel, junior.user_id), Message.text(""), junior.id)]
+        # No participant: an invite that fails is the channel's problem, and must not
+        # mark the junior as someone the bot cannot reach.
+        return [Owed(claim, INVITE, (channel, junior.user_id), Message.text(""))]
     return for_person(ctx, junior, s.round.id, "mentors_channel", key,
                       lambda language, reader: channel_message(s, due, language, reader))

@@ -12,11 +12,14 @@ from typing import Any
 
 import pytest
 import yaml
+from sqlalchemy import select
 
 from bot.core.clock import FixedClock
 from bot.core.config import AppConfig, parse_config
 from bot.core.i18n import t
 from conversations.rhythm import run_due
+from storage.db import Database
+from storage.models import Participant
 from tests.fakes.bot_connector import TeamsWorld
 from tests.fakes.slack_api import FakeSlack, FakeUser
 from tests.helpers.roundlife import (
@@ -116,6 +119,27 @@ async def test_a_channel_already_joined_counts_as_invited_on_slack(
     assert report.outcomes()["mentors_channel"] == {"sent": 1}
     await run_due(server.runtime.ctx)
     assert len(slack.of("conversations.invite")) == 1
+
+
+async def test_a_channel_the_bot_cannot_add_to_is_given_up_not_the_junior(
+    server: Served, slack: FakeSlack, clock: FixedClock, db: Database
+) -> None:
+    await slack_sign_up(server, "U0ANNA", department="Marketing", topics=["ai_tools"],
+                        languages=["de"])
+    await slack_sign_up(server, "U0KATRIN", role="mentee", department="Finance",
+                        topics=["ai_tools"], languages=["de"], capacity="1")
+    await confirm_first_matching(server, slack, COORDINATOR)
+    slack.errors["conversations.invite"] = "not_in_channel"
+    clock.set(KICKOFF)
+    report = await run_due(server.runtime.ctx)
+    assert report.outcomes()["mentors_channel"] == {"unreachable": 1}
+    await run_due(server.runtime.ctx)
+    assert len(slack.of("conversations.invite")) == 1  # given up, not retried
+    async with db.session() as session:
+        anna = await session.scalar(select(Participant).where(Participant.user_id == "U0ANNA"))
+    assert anna is not None and anna.unreachable_at is None  # Anna is still reached
+    told = [c["text"] for c in slack.of("chat.postMessage") if c["channel"] == COORDINATOR]
+    assert t("en", "rhythm.unreachable", name="Anna") not in told
 
 
 async def test_the_junior_gets_the_channels_link_on_teams(

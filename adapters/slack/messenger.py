@@ -114,8 +114,13 @@ class SlackMessenger:
         try:
             await reach.client.conversations_invite(channel=channel_id, users=user_id)
         except SlackApiError as error:
-            if error.response.get("error") != "already_in_channel":
-                raise _platform_error(error) from error
+            if error.response.get("error") == "already_in_channel":
+                return f"{channel_id}:{user_id}"
+            found = _platform_error(error)
+            # The bot not in the channel, no channels:manage, the channel gone: app.yaml's
+            # or the install's problem, not the person's; given up, not retried for ever.
+            raise PlatformError(found.detail, unreachable=not found.retry,
+                                retry=found.retry) from error
         return f"{channel_id}:{user_id}"
 
     async def find_sent(self, targets: Sequence[str], key: str) -> str | None:
