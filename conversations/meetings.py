@@ -10,7 +10,8 @@ Who sees what, in order:
 2. A slot pressed: the partner gets (owed, privately, in their zone and language)
    "X proposes <time>" with Accept and Decline; the presser is told so.
 3. Accept: both get (owed) a confirmation with add-to-Outlook and Google Calendar
-   links and a "Cancel the meeting" button, and the ``.ics`` invite (Slack: a file
+   links, "We met" (the month's answer, before its check-in comes), "Move" and
+   "Cancel the meeting", and the ``.ics`` invite (Slack: a file
    in the DM; Teams: offered as a file). Decline: the presser is told, with
    "Find a time" to try again. Moving = Find a time again: the accepted new slot
    is sent with the same UID and SEQUENCE + 1, so calendars move the event.
@@ -37,6 +38,7 @@ from bot.core.i18n import t
 from bot.core.invites import Attendee, Invite, build_ics, google_link, meeting_uid, outlook_link
 from bot.core.slots import WorkingTime, parse_country, propose
 from conversations import calendars, values
+from conversations.checkin import CHECKIN_MET
 from conversations.context import FlowContext
 from conversations.events import Actor, ButtonPress
 from conversations.messages import Button, Facts, Message, Paragraph
@@ -415,7 +417,9 @@ def _invites(ctx: FlowContext, found: Pair, meeting: Meeting, now: datetime,
                     Paragraph(t(language, "meetings.fixed", when=at, partner=_name(other))),
                     Paragraph(t(language, "meetings.links", outlook=outlook_link(invite),
                                 google=google_link(invite)))),
-                buttons=(Button(FIND, t(language, "meetings.move_button"),
+                buttons=(Button(CHECKIN_MET, t(language, "checkin.met_button"),
+                                f"{meeting.tandem_id}:{meeting.period}"),
+                         Button(FIND, t(language, "meetings.move_button"),
                                 f"{meeting.tandem_id}:{meeting.period}"),
                          Button(CANCEL, t(language, "meetings.cancel_button"),
                                 f"{meeting.id}:{meeting.version}", "danger")))

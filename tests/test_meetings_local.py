@@ -121,9 +121,10 @@ async def test_from_introduction_to_invite_then_the_check_in_follows(
     morning = datetime.combine(next_day, datetime.min.time(), tzinfo=BERLIN).replace(hour=10)
     clock.set(morning - timedelta(minutes=1))
     await run_due(platform.ctx)
-    assert newest_button(platform, "anna", "checkin.met") is None
+    assert not any("Hat es stattgefunden" in x for x in texts(platform, "anna"))
     clock.set(morning)
     await run_due(platform.ctx)
+    assert any("Hat es stattgefunden" in x for x in texts(platform, "anna"))
     value = newest_button(platform, "anna", "checkin.met")
     assert value == f"{meeting.tandem_id}:1"
     assert any("Hat es stattgefunden" in x for x in texts(platform, "katrin"))
@@ -233,3 +234,29 @@ async def test_bad_input_gets_a_kind_answer_and_one_meeting(
     assert meeting.status == MeetingStatus.OPEN and not platform.messenger.files["anna"]
     async with db.session() as session:
         assert await session.scalar(select(func.count()).select_from(Meeting)) == 1
+
+
+async def test_we_met_can_be_answered_before_the_check_in(
+        platform: LocalPlatform, clock: FixedClock, db: Database) -> None:
+    await matched(platform, clock)
+    await scheduled(platform)
+    [meeting] = await meetings_in(db)
+    assert meeting.starts_at is not None
+    # The confirmation carries both one-click links and "We met" for the month.
+    for user in ("anna", "katrin"):
+        assert any("outlook.office.com" in x and "calendar.google.com" in x
+                   for x in texts(platform, user))
+    value = newest_button(platform, "katrin", "checkin.met")
+    assert value == f"{meeting.tandem_id}:1"
+    # Katrin answers the afternoon of the meeting, before the check-in would come.
+    clock.set(meeting.starts_at + timedelta(hours=2))
+    answered = await platform.press(KATRIN, "checkin.met", value)
+    assert "vermerkt" in answered.message.plain()  # type: ignore[union-attr]
+    # So the check-in the working day after never comes.
+    day = meeting.starts_at.astimezone(BERLIN).date() + timedelta(days=1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    clock.set(datetime.combine(day, datetime.min.time(), tzinfo=BERLIN).replace(hour=10))
+    await run_due(platform.ctx)
+    for user in ("anna", "katrin"):
+        assert not any("Hat es stattgefunden" in x for x in texts(platform, user))
