@@ -4,6 +4,7 @@ the month's nudge is skipped -> the check-in arrives the working day after."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,10 +13,12 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 import vobject
+from sqlalchemy import select
 
 from bot.core.clock import FixedClock
 from conversations.rhythm import run_due
 from storage.db import Database
+from storage.models import Meeting, MeetingStatus
 from tests.fakes.slack_api import FakeSlack, FakeUser
 from tests.helpers.servers import Served, post
 from tests.helpers.slack_requests import (
@@ -62,9 +65,8 @@ async def press(server: Served, slack: FakeSlack, user: str, action: str, value:
     return (await slack.wait_for("response_url", before + 1))[-1]
 
 
-async def test_find_a_time_to_invite_on_slack(
-        server: Served, slack: FakeSlack, clock: FixedClock, db: Database) -> None:
-    ctx = server.runtime.ctx
+async def introduced(server: Served, slack: FakeSlack, clock: FixedClock) -> str:
+    """Anna and Katrin sign up, are matched and introduced; their group DM's id."""
     clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
     for user, answers in (
         ("U0ANNA", {"department": "Marketing", "topics": ["ai_tools"], "languages": ["de",
@@ -82,6 +84,13 @@ async def test_find_a_time_to_invite_on_slack(
     await press(server, slack, COORDINATOR, "match.confirm", confirm)
     group = "G" + "ANNA" + "TRIN"
     await slack.wait_for("chat.postMessage", 5)  # the introduction and the announcement
+    return group
+
+
+async def test_find_a_time_to_invite_on_slack(
+        server: Served, slack: FakeSlack, clock: FixedClock, db: Database) -> None:
+    ctx = server.runtime.ctx
+    group = await introduced(server, slack, clock)
 
     # 1. The introduction's Find a time: three slots in Anna's zone, Katrin's time beside.
     [find] = buttons_in(posted(slack, group), "meeting.find")
@@ -94,7 +103,12 @@ async def test_find_a_time_to_invite_on_slack(
     assert "Katrin" in picked["text"]
     await slack.wait_for("chat.postMessage", 6)
     [accept] = buttons_in(posted(slack, "D0KATRIN"), "meeting.accept")
-    assert "Anna proposes" in json.dumps(posted(slack, "D0KATRIN")[-1]["blocks"])
+    proposal = json.dumps(posted(slack, "D0KATRIN")[-1]["blocks"])
+    assert "Anna proposes" in proposal
+    # Katrin reads the time in New York's zone, Anna read it in Berlin's.
+    start = datetime.fromtimestamp(int(picks[0].rsplit(":", 1)[1]) * 60, UTC)
+    assert f"{start.astimezone(ZoneInfo('America/New_York')):%H:%M}" in proposal
+    assert f"{start.astimezone(BERLIN):%H:%M}" in json.dumps(offer["blocks"])
     # 3. Katrin accepts: both get the invite in their DM as a file (upload v2).
     accepted = await press(server, slack, "U0KATRIN", "meeting.accept", accept)
     assert "Done" in accepted["text"]
@@ -136,3 +150,42 @@ async def test_find_a_time_to_invite_on_slack(
     assert buttons_in(posted(slack, group), "checkin.met") == [met]
     answer = await press(server, slack, "U0KATRIN", "checkin.met", met)
     assert "recorded" in answer["text"]
+
+
+async def test_bad_input_on_slack_gets_a_kind_answer_and_one_meeting(
+        server: Served, slack: FakeSlack, clock: FixedClock, db: Database) -> None:
+    group = await introduced(server, slack, clock)
+    [find] = buttons_in(posted(slack, group), "meeting.find")
+    picks = buttons_in([await press(server, slack, "U0ANNA", "meeting.find", find)],
+                       "meeting.pick")
+    meeting_id, version, minutes = picks[0].split(":")
+    # Forged or stale slot buttons: a kind answer in the presser's language.
+    for forged in (f"{meeting_id}:{version}:{int(minutes) + 1}",
+                   f"{int(meeting_id) + 1}:{version}:{minutes}", "x:y:z"):
+        answer = await press(server, slack, "U0ANNA", "meeting.pick", forged)
+        assert "nicht mehr verwendet" in answer["text"], forged
+    # Both partners pick at once from the same offer: one pick stands.
+    theirs = await press(server, slack, "U0KATRIN", "meeting.find", find)
+    assert buttons_in([theirs], "meeting.pick") == picks
+    before, sent = len(slack.of("response_url")), len(slack.of("chat.postMessage"))
+    statuses = await asyncio.gather(*(post(server, block_action(
+        user, "meeting.pick", value, response_url=slack.response_url()))
+        for user, value in (("U0ANNA", picks[0]), ("U0KATRIN", picks[1]))))
+    assert [status for status, _ in statuses] == [200, 200]
+    answers = [c["text"] for c in (await slack.wait_for("response_url", before + 2))[before:]]
+    assert sum("hat gerade" in a or "has just proposed" in a for a in answers) == 1, answers
+    await slack.wait_for("chat.postMessage", sent + 1)  # the one proposal
+    async with db.session() as session:
+        [meeting] = list(await session.scalars(select(Meeting)))
+    assert meeting.picked_at is not None
+    other = "D0KATRIN" if buttons_in(posted(slack, "D0KATRIN"), "meeting.accept") else "D0ANNA"
+    [accept] = buttons_in(posted(slack, other), "meeting.accept")
+    # The slot passes before the partner accepts: a kind answer, no meeting, no invite.
+    clock.set(meeting.picked_at + timedelta(minutes=1))
+    late = await press(server, slack, "U0" + other[2:], "meeting.accept", accept)
+    assert "vorbei" in late["text"] or "has passed" in late["text"]
+    async with db.session() as session:
+        [meeting] = list(await session.scalars(select(Meeting)))
+    assert meeting.status == MeetingStatus.OPEN
+    assert not [c for c in posted(slack, "D0ANNA") + posted(slack, "D0KATRIN")
+                if buttons_in([c], "meeting.cancel")]
