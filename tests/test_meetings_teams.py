@@ -5,6 +5,7 @@ arrives the working day after, in each partner's own morning."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,10 +13,13 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
+from sqlalchemy import select
 
 from bot.core.clock import FixedClock
 from bot.core.config import AppConfig
 from conversations.rhythm import run_due
+from storage.db import Database
+from storage.models import Meeting, MeetingStatus
 from tests.fakes.bot_connector import TENANT, Call, TeamsUser, TeamsWorld
 from tests.helpers.teams import confirm_data, idle
 
@@ -79,8 +83,8 @@ async def sign_up(world: TeamsWorld, user: TeamsUser) -> None:
     await world.runtime.background.idle(10)
 
 
-async def test_find_a_time_to_invite_on_teams(world: TeamsWorld, clock: FixedClock) -> None:
-    ctx = world.runtime.ctx
+async def introduced(world: TeamsWorld, clock: FixedClock) -> None:
+    """Lena and Sarah sign up, are matched and introduced (each privately)."""
     clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
     for user in (LENA, SARAH, CLARA):
         await post(world, user, text="help")
@@ -93,6 +97,11 @@ async def test_find_a_time_to_invite_on_teams(world: TeamsWorld, clock: FixedClo
     proposal = next(c for c in world.connector.calls[before:] if actions(c, "match.confirm"))
     await post(world, CLARA, value=confirm_data(proposal), replyToId=proposal.activity_id)
     await idle(world)
+
+
+async def test_find_a_time_to_invite_on_teams(world: TeamsWorld, clock: FixedClock) -> None:
+    ctx = world.runtime.ctx
+    await introduced(world, clock)
 
     # The introduction (each privately on Teams) carries Find a time.
     intro, find = newest(world, SARAH, "meeting.find")
@@ -156,3 +165,45 @@ async def test_find_a_time_to_invite_on_teams(world: TeamsWorld, clock: FixedClo
                    world.connector.messages(SARAH.chat))
     answered = await press(world, SARAH, card, met)
     assert "recorded" in answered.all_text()
+
+
+async def test_bad_input_on_teams_gets_a_kind_answer_and_one_meeting(
+        world: TeamsWorld, clock: FixedClock, db: Database) -> None:
+    await introduced(world, clock)
+    intro, find = newest(world, LENA, "meeting.find")
+    offer = await press(world, LENA, intro, find)
+    picks = actions(offer, "meeting.pick")
+    meeting_id, version, minutes = picks[0]["value"].split(":")
+    # Forged or stale slot buttons: a kind answer in the presser's language.
+    for forged in (f"{meeting_id}:{version}:{int(minutes) + 1}",
+                   f"{int(meeting_id) + 1}:{version}:{minutes}", "x:y:z"):
+        answer = await press(world, LENA, offer, {**picks[0], "value": forged})
+        assert "nicht mehr verwendet" in answer.all_text(), forged
+    # Both partners pick at once, each from their own (identical) offer: one pick stands.
+    intro, find = newest(world, SARAH, "meeting.find")
+    theirs = await press(world, SARAH, intro, find)
+    assert actions(theirs, "meeting.pick") == picks
+    before = len(world.connector.calls)
+    await asyncio.gather(post(world, LENA, value=picks[0], replyToId=offer.activity_id),
+                         post(world, SARAH, value=picks[1], replyToId=theirs.activity_id))
+    await idle(world)
+    answers = [c.all_text() for c in world.connector.calls[before:]
+               if c.kind in ("update", "reply")]
+    assert sum("hat gerade" in a or "has just proposed" in a for a in answers) == 1, answers
+    proposals = [c for c in world.connector.calls[before:] if actions(c, "meeting.accept")]
+    assert len(proposals) == 1
+    [proposal] = proposals
+    other = LENA if proposal.conversation_id == LENA.chat else SARAH
+    [accept] = actions(proposal, "meeting.accept")
+    # The slot passes before the partner accepts: a kind answer, no meeting, no invite.
+    async with db.session() as session:
+        [meeting] = list(await session.scalars(select(Meeting)))
+    assert meeting.picked_at is not None
+    clock.set(meeting.picked_at + timedelta(minutes=1))
+    late = await press(world, other, proposal, accept)
+    assert "vorbei" in late.all_text() or "has passed" in late.all_text()
+    async with db.session() as session:
+        [meeting] = list(await session.scalars(select(Meeting)))
+    assert meeting.status == MeetingStatus.OPEN
+    assert not [c for user in (LENA, SARAH) for c in world.connector.messages(user.chat)
+                if actions(c, "meeting.cancel")]
