@@ -72,6 +72,8 @@ class Victim:
     pid: int
     seen: int = 0
     killed: asyncio.Event = field(default_factory=asyncio.Event)
+    #: The Teams conversation the fatal call went to.
+    target: str | None = None
 
     def due(self, method: str) -> bool:
         if method != self.method or self.killed.is_set():
@@ -116,6 +118,7 @@ class CrashingConnector(FakeConnector):
         answer = super()._send(request)
         if victim is None or reply or not victim.due("send"):
             return await answer
+        victim.target = request.match_info["conversation_id"]
         return await victim.around(answer)
 
 
@@ -710,3 +713,55 @@ async def test_the_sign_up_summary_survives_a_kill_on_teams(
     summaries = [c for c in connector.of_kind("send") if c.conversation_id == nele.chat]
     assert len(summaries) == (1 if when == "before" else 2)
     assert await statuses(db) == {"sent": 1}
+
+
+@pytest.mark.parametrize(("nth", "when"), [(1, "before"), (1, "after"), (2, "before"),
+                                           (2, "after")])
+async def test_forget_me_notices_survive_a_kill_on_teams(
+    db: Database, instances: Instances, teams_app_yaml: Path, slack: CrashingSlack,
+    connector: CrashingConnector, nth: int, when: str
+) -> None:
+    """Teams: forget-me -> the partner's note and Clara's (two sends; the Slack
+    coordinator's goes to Slack); the server dies at the ``nth`` send. Each arrives;
+    only the one sent just before the kill, not yet recorded, comes twice (README:
+    reliability). Clara's one message more than the notes is the scheduled "people
+    wait for a tandem" that the restarted instance owes once the partner is alone."""
+    config = load_config(teams_app_yaml)
+    _, [(_, mentee)] = await seed_people(db, config, "teams", 1, tandems=True)
+    person = TeamsUser("aad-junior0000", "junior")
+    partner = TeamsUser("aad-senior0000", "senior")
+    slack.add_user(COORDINATOR, "Clara")
+    server = await instances.serve(teams_app_yaml)
+    async with aiohttp.ClientSession() as http:
+        driver = TeamsDriver(server.url, connector, http)
+        for user in (person, partner, CLARA):
+            assert await driver.say(user, "help") in (200, 201)
+        connector.victim = Victim("send", nth, when, server.pid)
+        try:
+            assert await driver.submit(person, {"tandem_action": "forget.confirm"},
+                                       None) in (200, 201)
+        except aiohttp.ServerDisconnectedError:
+            assert connector.victim.killed.is_set()
+        await instances.killed(server, connector.victim)
+
+    await instances.restart_and_run_due(teams_app_yaml)
+    async with db.session() as session:
+        round_id, tandem_id = (await session.execute(select(Tandem.round_id, Tandem.id))).one()
+        rows = dict((await session.execute(select(Delivery.key, Delivery.status))).all())
+    # The notes, and the restarted instance's scheduled "1 person waits for a tandem"
+    # (the partner): each coordinator gets both, once, on either platform.
+    owed = {f"partner-forgotten:{tandem_id}:{mentee}",
+            *(f"{note}:{coordinator}" for note in (f"partner-forgotten:{tandem_id}",
+                                                   f"waiting:{round_id}:1")
+              for coordinator in (f"slack:{COORDINATOR}", f"teams:{CLARA.key}"))}
+    assert rows == dict.fromkeys(owed, "sent")
+    sent = keys_in_slack(slack)
+    assert {key: sent[key] for key in owed if ":slack:" in key} \
+        == {key: 1 for key in owed if ":slack:" in key}
+    # On Teams only the note sent just before the kill, not yet recorded, comes twice.
+    twice = connector.victim.target if when == "after" else None
+    expected = {partner.chat: 1, CLARA.chat: 2}
+    if twice is not None:
+        expected[twice] += 1
+    assert Counter(c.conversation_id for c in connector.of_kind("send")) == expected
+    await assert_forgotten(db, [person.key, "MentorName0000", "secret goal of aad-junior0000"])
