@@ -6,26 +6,31 @@ Who sees what, in order:
 - ``pause`` / ``resume``: a private confirmation; a paused person is left out of
   matching and nudges until they resume.
 - ``leave``: a private question with "Yes, leave" / "Stay"; on "Yes, leave" the
-  person is marked as left (kept, not active), their tandem ends, and their
-  partner gets a kind private note. "Stay" changes nothing.
+  person is marked as left (kept, not active), their tandem ends, their partner
+  gets a kind private note (which says the coordinators will be in touch), and
+  the coordinators are told privately, in their own language, that they may
+  match the partner again; both are owed with the change (each once, through the
+  outbox). "Stay" changes nothing.
 People who have not signed up get a pointer to ``signup`` instead.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from bot.core.errors import UserError
 from bot.core.i18n import t
+from conversations.audience import coordinator_languages
 from conversations.context import FlowContext
 from conversations.events import Actor, ButtonPress, Command
 from conversations.messages import Button, Facts, Message, Paragraph
 from conversations.outcomes import Outcome, Reply, reply
-from conversations.owed import Owed, deliver, for_person, record
+from conversations.owed import Owed, deliver, for_coordinators, for_person, record
 from conversations.summary import answer_facts
-from storage import participants, tandems
+from storage import participants, rounds, tandems
 from storage.db import Session
-from storage.models import Participant, ParticipantStatus
+from storage.models import STILL_IN, Participant, ParticipantStatus
 from storage.people import Standing, people
 
 LEAVE_CONFIRM = "leave.confirm"
@@ -122,6 +127,7 @@ async def leave(ctx: FlowContext, command: Command) -> Outcome:
 
 async def leave_answer(ctx: FlowContext, press: ButtonPress) -> Outcome:
     actor = press.actor
+    languages = await coordinator_languages(ctx) if press.action_id == LEAVE_CONFIRM else {}
     now = ctx.clock.now()
     async with ctx.db.session() as session:
         person, language = await _load(ctx, actor, session)
@@ -140,13 +146,26 @@ async def leave_answer(ctx: FlowContext, press: ButtonPress) -> Outcome:
         for tandem in await tandems.end_tandems_of(session, person):
             other_id = tandem.mentee_id if tandem.mentor_id == person.id else tandem.mentor_id
             other = await participants.participant_by_id(session, other_id)
-            if other is not None and other.status != ParticipantStatus.LEFT:
-                # Owed with the change: a crash after it loses no note.
-                notices += for_person(
-                    ctx, other, tandem.round_id, "partner_left",
-                    f"partner-left:{tandem.id}:{other.id}",
-                    lambda lang, _reader: Message.text(t(lang, "membership.partner_left")))
+            if other is None or other.status not in STILL_IN:
+                continue  # left or forgotten too: nobody to tell or to match again
+            # Owed with the change: a crash after it loses no note.
+            notices += for_person(
+                ctx, other, tandem.round_id, "partner_left",
+                f"partner-left:{tandem.id}:{other.id}",
+                lambda lang, _reader: Message.text(t(lang, "membership.partner_left")))
+            current = await rounds.round_by_id(session, tandem.round_id)
+            notices += for_coordinators(
+                ctx, languages, f"partner-left:{tandem.id}", tandem.round_id,
+                _coordinators_note(person, other, current.name if current else ""))
         keys = await record(session, notices, now)
     await deliver(ctx, keys)
     prefix = ctx.messenger(actor.platform).command_prefix
     return reply(t(language, "membership.left", cmd=prefix), replace=True)
+
+
+def _coordinators_note(person: Participant, partner: Participant, round_name: str
+                       ) -> Callable[[str], Message]:
+    """What coordinators read when someone left and their partner is alone."""
+    return lambda lang: Message.text(t(
+        lang, "membership.coordinators_left", person=person.display_name or person.user_id,
+        partner=partner.display_name or partner.user_id, round=round_name))

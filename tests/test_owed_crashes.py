@@ -21,7 +21,7 @@ import json
 import os
 import signal
 from collections import Counter
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -581,6 +581,24 @@ async def test_forget_me_leaves_no_byte_in_the_sqlite_files_while_the_server_run
 
 # -- Teams ------------------------------------------------------------------------------
 
+async def killed_on_teams(instances: Instances, server: Server,
+                          connector: CrashingConnector, victim: Victim,
+                          people: Sequence[TeamsUser], presser: TeamsUser,
+                          data: dict[str, str]) -> None:
+    """Each of ``people`` opens the bot's chat (their reference is stored); then
+    ``presser`` submits ``data`` and the server dies at ``victim``'s send."""
+    async with aiohttp.ClientSession() as http:
+        driver = TeamsDriver(server.url, connector, http)
+        for user in people:
+            assert await driver.say(user, "help") in (200, 201)
+        connector.victim = victim
+        try:
+            assert await driver.submit(presser, data, None) in (200, 201)
+        except aiohttp.ServerDisconnectedError:
+            assert victim.killed.is_set()  # killed before it had answered
+        await instances.killed(server, victim)
+
+
 @pytest.mark.parametrize(("nth", "when"), [(1, "before"), (3, "after")])
 async def test_confirm_introductions_survive_a_kill_on_teams(
     db: Database, instances: Instances, teams_app_yaml: Path, slack: CrashingSlack,
@@ -596,17 +614,9 @@ async def test_confirm_introductions_survive_a_kill_on_teams(
     people = [TeamsUser(f"aad-{role}{i:04d}", f"{role}{i}") for i in range(2)
               for role in ("junior", "senior")]
     server = await instances.serve(teams_app_yaml)
-    async with aiohttp.ClientSession() as http:
-        driver = TeamsDriver(server.url, connector, http)
-        for user in (*people, CLARA):  # each opens the bot's chat: their reference is stored
-            assert await driver.say(user, "help") in (200, 201)
-        connector.victim = Victim("send", nth, when, server.pid)
-        try:
-            assert await driver.submit(CLARA, {"tandem_action": "match.confirm",
-                                               "value": str(proposal)}, None) in (200, 201)
-        except aiohttp.ServerDisconnectedError:
-            assert connector.victim.killed.is_set()  # killed before it had answered
-        await instances.killed(server, connector.victim)
+    await killed_on_teams(instances, server, connector, Victim("send", nth, when, server.pid),
+                          (*people, CLARA), CLARA,
+                          {"tandem_action": "match.confirm", "value": str(proposal)})
 
     await instances.restart_and_run_due(teams_app_yaml)
     intros = Counter(call.conversation_id for call in connector.of_kind("send")
@@ -732,17 +742,8 @@ async def test_forget_me_notices_survive_a_kill_on_teams(
     partner = TeamsUser("aad-senior0000", "senior")
     slack.add_user(COORDINATOR, "Clara")
     server = await instances.serve(teams_app_yaml)
-    async with aiohttp.ClientSession() as http:
-        driver = TeamsDriver(server.url, connector, http)
-        for user in (person, partner, CLARA):
-            assert await driver.say(user, "help") in (200, 201)
-        connector.victim = Victim("send", nth, when, server.pid)
-        try:
-            assert await driver.submit(person, {"tandem_action": "forget.confirm"},
-                                       None) in (200, 201)
-        except aiohttp.ServerDisconnectedError:
-            assert connector.victim.killed.is_set()
-        await instances.killed(server, connector.victim)
+    await killed_on_teams(instances, server, connector, Victim("send", nth, when, server.pid),
+                          (person, partner, CLARA), person, {"tandem_action": "forget.confirm"})
 
     await instances.restart_and_run_due(teams_app_yaml)
     async with db.session() as session:
@@ -765,3 +766,118 @@ async def test_forget_me_notices_survive_a_kill_on_teams(
         expected[twice] += 1
     assert Counter(c.conversation_id for c in connector.of_kind("send")) == expected
     await assert_forgotten(db, [person.key, "MentorName0000", "secret goal of aad-junior0000"])
+
+
+# -- "need help", the prompts after "met", "leave" -----------------------------------------
+
+def started(path: Path, *coordinators: str) -> Path:
+    """The app.yaml at ``path``, its round begun ten days ago (check-ins are open for
+    month 1), with these Slack coordinators."""
+    today = datetime.now(UTC).date()
+    data = yaml.safe_load(path.read_text())
+    data["round"].update(signup_opens=str(today - timedelta(days=40)),
+                         signup_closes=str(today - timedelta(days=12)),
+                         starts=str(today - timedelta(days=10)))
+    data["coordinators"]["slack"] = list(coordinators)
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+#: A second coordinator on Slack: "need help" then owes two posts, as the others do.
+SECOND = "U0COORD02"
+
+#: Each flow: the button the mentor presses (with the tandem and month, when it has
+#: them) and the keys it owes, from (tandem, mentor, mentee, coordinators).
+FLOWS: dict[str, tuple[str, bool, Any]] = {
+    "help": ("checkin.help", True, lambda tandem, _m, _s, coordinators: {
+        f"help:{tandem}:1:{c}" for c in coordinators}),
+    "met": ("checkin.met", True, lambda _t, mentor, mentee, _c: {
+        f"reflect:{mentor}:1", f"reflect:{mentee}:1"}),
+    "leave": ("leave.confirm", False, lambda tandem, _m, mentee, coordinators: {
+        f"partner-left:{tandem}:{mentee}", *(f"partner-left:{tandem}:{c}" for c in coordinators)}),
+}
+
+
+async def pressed(db: Database, flow: str) -> tuple[str, str, set[str]]:
+    """The flow's button and value, and the keys it owes the Slack programme's people."""
+    async with db.session() as session:
+        tandem, mentor, mentee = (await session.execute(select(
+            Tandem.id, Tandem.mentor_id, Tandem.mentee_id))).one()
+    action, with_value, owes = FLOWS[flow]
+    coordinators = [f"slack:{c}" for c in (COORDINATOR, SECOND)]
+    return (action, f"{tandem}:1" if with_value else "",
+            owes(tandem, mentor, mentee, coordinators))
+
+
+@pytest.mark.parametrize(("nth", "when"), [(1, "after"), (2, "before")])
+@pytest.mark.parametrize("flow", list(FLOWS))
+async def test_what_a_check_in_or_leaving_owes_survives_a_kill_on_slack(
+    db: Database, instances: Instances, app_yaml: Path, slack: CrashingSlack, flow: str,
+    nth: int, when: str
+) -> None:
+    """The mentor presses "We need help" (-> both coordinators), "We met" (-> a
+    reflection prompt to each partner) or "Yes, leave" (-> the partner's note and the
+    coordinators'); the server dies at the ``nth`` of those posts. After a restart
+    each arrives exactly once, and the change stands."""
+    config = load_config(started(app_yaml, COORDINATOR, SECOND))
+    await seed_people(db, config, "slack", 1, tandems=True)
+    for user in ("U0J0000", "U0S0000", COORDINATOR, SECOND):
+        slack.add_user(user, user.title())
+    action, value, owed = await pressed(db, flow)
+    server = await instances.serve(app_yaml)
+    slack.victim = Victim("chat.postMessage", nth, when, server.pid)
+    assert await post_slack(server, block_action(
+        "U0J0000", action, value, response_url=slack.response_url())) == 200
+    await instances.killed(server, slack.victim)
+
+    await instances.restart_and_run_due(app_yaml)
+    sent = keys_in_slack(slack)
+    assert {key: sent[key] for key in owed} == dict.fromkeys(owed, 1)
+    async with db.session() as session:
+        rows = dict((await session.execute(select(Delivery.key, Delivery.status))).all())
+        mentor = await session.scalar(select(Participant).where(
+            Participant.user_id == "U0J0000"))
+    # and whatever else is owed (after "leave": the scheduled "1 person waits for a
+    # tandem" of the restarted instance) once too.
+    assert owed <= set(rows) and set(rows.values()) == {"sent"}
+    assert {key: sent[key] for key in rows} == dict.fromkeys(rows, 1)
+    assert mentor is not None
+    assert mentor.status == ("left" if flow == "leave" else "active")
+
+
+@pytest.mark.parametrize(("flow", "nth", "when"), [
+    ("help", 1, "before"), ("help", 1, "after"), ("met", 1, "after"), ("met", 2, "before"),
+    ("leave", 1, "after"), ("leave", 2, "before")])
+async def test_what_a_check_in_or_leaving_owes_survives_a_kill_on_teams(
+    db: Database, instances: Instances, teams_app_yaml: Path, slack: CrashingSlack,
+    connector: CrashingConnector, flow: str, nth: int, when: str
+) -> None:
+    """The same on Teams, with Clara coordinating there (and one coordinator on
+    Slack): the server dies at the ``nth`` Teams send. Every message owed arrives;
+    only the one sent just before the kill, not yet recorded, comes twice (README:
+    reliability)."""
+    config = load_config(started(teams_app_yaml, COORDINATOR))
+    await seed_people(db, config, "teams", 1, tandems=True)
+    mentor = TeamsUser("aad-junior0000", "junior")
+    people = (mentor, TeamsUser("aad-senior0000", "senior"), CLARA)
+    slack.add_user(COORDINATOR, "Clara")
+    action, value, _ = await pressed(db, flow)
+    server = await instances.serve(teams_app_yaml)
+    await killed_on_teams(instances, server, connector, Victim("send", nth, when, server.pid),
+                          people, mentor, {"tandem_action": action, "value": value})
+
+    await instances.restart_and_run_due(teams_app_yaml)
+    async with db.session() as session:
+        rows = (await session.execute(select(
+            Delivery.key, Delivery.platform, Delivery.recipient, Delivery.status))).all()
+    assert {status for *_, status in rows} == {"sent"}
+    kind = {"help": "help", "met": "reflect", "leave": "partner-left"}[flow]
+    assert {key for key, *_ in rows if key.startswith(kind + ":")} != set()
+    expected = Counter(f"a:chat-{recipient}" for _, platform, recipient, _ in rows
+                       if platform == "teams")
+    if when == "after":
+        assert connector.victim.target is not None
+        expected[connector.victim.target] += 1
+    assert Counter(c.conversation_id for c in connector.of_kind("send")) == expected
+    sent = keys_in_slack(slack)
+    assert all(sent[key] == 1 for key, platform, *_ in rows if platform == "slack")
