@@ -1,6 +1,7 @@
 """Find a time on the local platform with a real database: introduction -> Find a
 time -> pick -> accept -> both get the invite -> the month's nudge is skipped ->
-the check-in comes the working day after; move and cancel; and bad input (stale
+the check-in comes the working day after ("We met" also before); reminders and
+stalled detection leave a scheduled tandem alone; move and cancel; and bad input (stale
 or forged slots, a slot that has passed, both partners picking at once) gets a
 kind answer and leaves one meeting."""
 
@@ -260,3 +261,37 @@ async def test_we_met_can_be_answered_before_the_check_in(
     await run_due(platform.ctx)
     for user in ("anna", "katrin"):
         assert not any("Hat es stattgefunden" in x for x in texts(platform, user))
+
+
+async def test_reminders_and_stalled_detection_leave_a_scheduled_tandem_alone(
+        platform: LocalPlatform, clock: FixedClock, db: Database) -> None:
+    await matched(platform, clock)
+    # Month 1's nudge: both tandems say "not yet"; Anna's then finds a time.
+    clock.set(datetime(2027, 2, 9, 16, 0, tzinfo=UTC))
+    await run_due(platform.ctx)
+    for user in (ANNA, BEN):
+        await platform.press(user, "checkin.later",
+                             newest_button(platform, user.user_id, "checkin.later") or "")
+    await scheduled(platform)
+    # A week later only Ben's tandem is reminded: Anna's month is in the calendar.
+    clock.set(datetime(2027, 2, 16, 16, 1, tzinfo=UTC))
+    await run_due(platform.ctx)
+    assert any("Reminder: meeting 1" in x for x in texts(platform, "ben"))
+    assert not any("Erinnerung: Treffen 1" in x for x in texts(platform, "anna") +
+                   texts(platform, "katrin"))
+
+    # Nobody answers "We met". Month 2's nudge comes to both; four days before
+    # month 3's (Tuesday 13 April), Anna finds a time from it. When month 3 begins,
+    # two months without "We met" flag Ben's tandem to the coordinators, not Anna's:
+    # it has a meeting in the calendar.
+    clock.set(datetime(2027, 3, 9, 16, 0, tzinfo=UTC))
+    await run_due(platform.ctx)
+    assert newest_button(platform, "anna", "meeting.find") == newest_button(
+        platform, "anna", "checkin.met")
+    clock.set(datetime(2027, 4, 9, 9, 0, tzinfo=UTC))
+    await scheduled(platform)
+    clock.set(datetime(2027, 4, 13, 16, 0, tzinfo=UTC))
+    await run_due(platform.ctx)
+    stalled = [x for x in texts(platform, "coord") if "2027-spring) hat sich seit" in x]
+    assert any("Ben → Sarah" in x for x in stalled), stalled
+    assert not any("Anna → Katrin" in x for x in stalled), stalled
