@@ -295,3 +295,22 @@ async def test_reminders_and_stalled_detection_leave_a_scheduled_tandem_alone(
     stalled = [x for x in texts(platform, "coord") if "2027-spring) hat sich seit" in x]
     assert any("Ben → Sarah" in x for x in stalled), stalled
     assert not any("Anna → Katrin" in x for x in stalled), stalled
+
+
+async def test_decline_tells_the_picker_and_offers_to_find_again(
+        platform: LocalPlatform, clock: FixedClock, db: Database) -> None:
+    await matched(platform, clock)
+    slots = await find(platform, ANNA)
+    await platform.press(ANNA, "meeting.pick", slots[0])
+    proposal = newest_button(platform, "katrin", "meeting.decline")
+    assert proposal is not None
+    declined = await platform.press(KATRIN, "meeting.decline", proposal)
+    assert "Anna" in declined.message.plain()  # type: ignore[union-attr]
+    told = platform.messenger.inbox["anna"][-1].message
+    assert told is not None and "Katrin kann" in told.plain()
+    assert any(b.action_id == "meeting.find" for b in told.buttons)
+    # Declined is no meeting: no invite, and the month's nudge still comes.
+    assert not platform.messenger.files["anna"] and not platform.messenger.files["katrin"]
+    clock.set(datetime(2027, 2, 9, 16, 0, tzinfo=UTC))
+    await run_due(platform.ctx)
+    assert any("Zeit für Treffen 1" in x for x in texts(platform, "anna"))
