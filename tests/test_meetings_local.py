@@ -146,6 +146,11 @@ async def test_from_introduction_to_invite_then_the_check_in_follows(
     shown = report.message.plain()  # type: ignore[union-attr]
     assert "1 put in the calendar" in shown
     assert f"{local:%H:%M}" not in shown
+    # And the dashboard, with the same figures.
+    dashboard = await platform.command(COORDINATOR, "dashboard")
+    shown = dashboard.message.plain()  # type: ignore[union-attr]
+    assert "1 put in the calendar" in shown
+    assert f"{local:%H:%M}" not in shown
     # So does the HTML report: month 1 has one meeting scheduled and one held (Ben's
     # tandem neither), month 2 has not begun.
     config = platform.ctx.config
