@@ -1,7 +1,8 @@
 """Find a time on the local platform with a real database: introduction -> Find a
 time -> pick -> accept -> both get the invite -> the month's nudge is skipped ->
 the check-in comes the working day after ("We met" also before); reminders and
-stalled detection leave a scheduled tandem alone; move and cancel; and bad input (stale
+stalled detection leave a scheduled tandem alone; a person's other tandem meeting is
+never offered again; decline; move and cancel; and bad input (stale
 or forged slots, a slot that has passed, both partners picking at once) gets a
 kind answer and leaves one meeting."""
 
@@ -27,7 +28,17 @@ from conversations.outcomes import Reply
 from conversations.rhythm import run_due
 from storage.db import Database
 from storage.models import Meeting, MeetingStatus
-from tests.helpers.local import ANNA, BEN, CHANNEL, COORDINATOR, KATRIN, matched, newest_button
+from tests.helpers.local import (
+    ANNA,
+    BEN,
+    CHANNEL,
+    COORDINATOR,
+    KATRIN,
+    match_and_confirm,
+    matched,
+    newest_button,
+    signed_up,
+)
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -319,3 +330,34 @@ async def test_decline_tells_the_picker_and_offers_to_find_again(
     clock.set(datetime(2027, 2, 9, 16, 0, tzinfo=UTC))
     await run_due(platform.ctx)
     assert any("Zeit für Treffen 1" in x for x in texts(platform, "anna"))
+
+
+async def test_a_persons_other_tandem_meeting_is_never_offered_again(
+        platform: LocalPlatform, clock: FixedClock, db: Database) -> None:
+    # Katrin mentors two seniors, all in Berlin with app.yaml's hours: without her
+    # first meeting in the way, both tandems would be offered the same first slot.
+    lena = LocalUser("lena", "Lena", locale="de", timezone="Europe/Berlin")
+    await signed_up(platform, ANNA, department="Marketing", topics=["ai_tools"],
+                    languages=["de"])
+    await signed_up(platform, lena, department="Sales", topics=["ai_tools"],
+                    languages=["de"])
+    await signed_up(platform, KATRIN, role="mentee", department="Finance",
+                    topics=["ai_tools"], languages=["de"], capacity="2")
+    await match_and_confirm(platform, clock)
+    finds = [b.value for seen in platform.messenger.inbox["katrin"] if seen.message
+             for b in seen.message.buttons if b.action_id == "meeting.find"]
+    assert len(finds) == 2, finds  # one introduction per tandem
+    first = slots_of(await platform.press(KATRIN, "meeting.find", finds[0]))
+    await platform.press(KATRIN, "meeting.pick", first[0])
+    partner = ANNA if newest_button(platform, "anna", "meeting.accept") else lena
+    await platform.press(partner, "meeting.accept",
+                         newest_button(platform, partner.user_id, "meeting.accept") or "")
+    [booked] = [m for m in await meetings_in(db) if m.status == MeetingStatus.SCHEDULED]
+    assert booked.starts_at is not None
+    length = platform.ctx.config.meetings.length
+    second = slots_of(await platform.press(KATRIN, "meeting.find", finds[1]))
+    assert len(second) == 3 and first[0].rsplit(":", 1)[1] not in {
+        v.rsplit(":", 1)[1] for v in second}
+    for value in second:
+        start = datetime.fromtimestamp(int(value.rsplit(":", 1)[1]) * 60, UTC)
+        assert start + length <= booked.starts_at or booked.starts_at + length <= start
