@@ -111,6 +111,12 @@ async def test_find_a_time_to_invite_on_teams(world: TeamsWorld, clock: FixedClo
     await press(world, SARAH, offer, picks[0])
     proposal_card, accept = newest(world, LENA, "meeting.accept")
     assert "Sarah Miller" in proposal_card.all_text()
+    # Each reads the time in their own zone and language: Sarah in New York's and
+    # English, Lena in Berlin's and German.
+    start = datetime.fromtimestamp(int(picks[0]["value"].rsplit(":", 1)[1]) * 60, UTC)
+    assert f"{start.astimezone(ZoneInfo('America/New_York')):%H:%M}" in offer.all_text()
+    assert f"{start.astimezone(ZoneInfo('Europe/Berlin')):%H:%M}" in proposal_card.all_text()
+    assert "schlägt" in proposal_card.all_text() and "Free" in offer.all_text()
     accepted = await press(world, LENA, proposal_card, accept)
     assert "Erledigt" in accepted.all_text()
     await idle(world)
