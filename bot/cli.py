@@ -13,15 +13,17 @@ import argparse
 import asyncio
 import gc
 import logging
+import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import NoReturn
 
 from bot.core.config import AppConfig
 from bot.core.errors import COMMAND_LINE, ConfigError, TandemError, user_text
-from bot.core.i18n import LANGUAGES, t
+from bot.core.i18n import FALLBACK, LANGUAGES, t
 from bot.core.settings import Settings
 from bot.host.platform import Command
 from bot.logs import configure_from_env
@@ -258,8 +260,53 @@ def platform_command(command: Command) -> Callable[[argparse.Namespace], int]:
     return handler
 
 
+#: argparse's own complaints about a command line, as catalogue keys: its texts are
+#: English (gettext without a German catalogue), the CLI answers in its language.
+_USAGE_MISTAKES = (
+    (re.compile(r"the following arguments are required: (?P<arguments>.+)"), "required"),
+    (re.compile(r"unrecognized arguments: (?P<arguments>.+)"), "unrecognized"),
+    (re.compile(r"argument (?P<argument>\S+): invalid choice: (?P<value>.+) "
+                r"\(choose from (?P<choices>.+)\)"), "choice"),
+    (re.compile(r"argument (?P<argument>\S+): expected one argument"), "one_value"),
+    (re.compile(r"argument (?P<argument>\S+): invalid \S+ value: (?P<value>.+)"), "value"),
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, telling a mistaken command line in the CLI's language (exit 2)."""
+
+    language = FALLBACK
+
+    def format_usage(self) -> str:
+        formatter = self._get_formatter()
+        formatter.add_usage(self.usage, self._actions, self._mutually_exclusive_groups,
+                            prefix=t(self.language, "cli.usage.prefix"))
+        return formatter.format_help()
+
+    def error(self, message: str) -> NoReturn:
+        for pattern, kind in _USAGE_MISTAKES:
+            if found := pattern.fullmatch(message):
+                message = t(self.language, f"cli.usage.{kind}", **found.groupdict())
+                break
+        self.print_usage(sys.stderr)
+        self.exit(2, t(self.language, "cli.usage.error", prog=self.prog, problem=message) + "\n")
+
+
+def _language_in(argv: Sequence[str]) -> str:
+    """``--language`` as given before the command, read ahead of parsing so that
+    parsing's own mistakes are told in it."""
+    words = list(argv)
+    for index, word in enumerate(words):
+        value = (word.split("=", 1)[1] if word.startswith("--language=")
+                 else words[index + 1] if word == "--language" and index + 1 < len(words)
+                 else None)
+        if value in LANGUAGES:
+            return value
+    return FALLBACK
+
+
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(
+    top = _Parser(
         prog="tandem", description="Reverse-mentoring programmes on Slack and Microsoft Teams."
     )
     top.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -318,6 +365,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
+        _Parser.language = _language_in(sys.argv[1:] if argv is None else argv)
         args = parser().parse_args(argv)
     except ConfigError as error:  # TANDEM_ADAPTERS names a package that is not there
         print(t("en", "cli.config_error", error=user_text(error, "en", operator=True)),

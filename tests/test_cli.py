@@ -13,8 +13,10 @@ from datetime import UTC, datetime, timedelta
 from importlib.metadata import version
 from pathlib import Path
 
+import pytest
 import yaml
 
+from bot.cli import EXIT_CONFIG, main
 from bot.core.clock import FixedClock
 from bot.core.config import AppConfig
 from storage.db import Database, head_revision
@@ -203,3 +205,47 @@ async def test_run_due_summary_tells_sent_from_already_sent(
     assert again.summary().endswith("\n  signup_opened: 1 skipped (already sent or being sent)")
     assert first.summary("de") == f"fällig am {opened.isoformat()}: \n  signup_opened: 1 gesendet"
     assert len(platform.messenger.channels["C-PROGRAMME"]) == 1
+
+
+@pytest.mark.parametrize(("argv", "german", "english"), [
+    (["run-due"], "tandem run-due: Fehler: diese Angaben fehlen: --at",
+     "tandem run-due: error: these are needed: --at"),
+    (["report", "--round", "r", "--format", "pdf", "-o", "x"],
+     "tandem report: Fehler: --format kann nicht 'pdf' sein; möglich sind 'html', 'csv'",
+     "tandem report: error: --format cannot be 'pdf'; choose from 'html', 'csv'"),
+    (["demo", "--bogus"], "tandem: Fehler: hier unbekannt: --bogus",
+     "tandem: error: not known here: --bogus"),
+])
+def test_a_mistaken_command_line_is_told_in_the_cli_language(
+        argv: list[str], german: str, english: str, capsys: pytest.CaptureFixture[str]) -> None:
+    for language, expected, usage in (("de", german, "Aufruf: tandem"),
+                                      ("en", english, "usage: tandem")):
+        with pytest.raises(SystemExit) as exited:
+            main(["--language", language, *argv])
+        assert exited.value.code == 2
+        err = capsys.readouterr().err
+        assert err.startswith(usage) and err.rstrip().endswith(expected), err
+    # Without --language, or with it after "=", the same rule: English, German.
+    with pytest.raises(SystemExit):
+        main(argv)
+    assert capsys.readouterr().err.rstrip().endswith(english)
+    with pytest.raises(SystemExit):
+        main(["--language=de", *argv])
+    assert capsys.readouterr().err.rstrip().endswith(german)
+
+
+def test_the_teams_package_checks_its_arguments_in_the_cli_language(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = str(tmp_path / "teams.zip")
+    good_id = "00000000-0000-0000-0000-000000000001"
+    assert main(["--language", "de", "teams-package", "--app-id", "nope",
+                 "--url", "https://bot.example.com", "-o", out]) == EXIT_CONFIG
+    assert "--app-id: muss eine GUID sein (die Microsoft App ID des Bots), nicht 'nope'" \
+        in capsys.readouterr().err
+    assert main(["teams-package", "--app-id", good_id, "--url", "http://bot.example.com",
+                 "-o", out]) == EXIT_CONFIG
+    assert "--url: must be https://HOST, not 'http://bot.example.com'" in capsys.readouterr().err
+    assert not Path(out).exists()
+    assert main(["--language", "de", "teams-package", "--app-id", good_id,
+                 "--url", "https://bot.example.com", "-o", out]) == 0
+    assert capsys.readouterr().out.startswith(f"{out} geschrieben: laden Sie es in Teams hoch")

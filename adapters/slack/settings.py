@@ -84,5 +84,6 @@ class SlackSettings:
             return missing + ([] if self.signing_secret else ["SLACK_SIGNING_SECRET"])
         missing = [] if self.bot_token else ["SLACK_BOT_TOKEN"]
         if not (self.signing_secret or self.app_token):
-            missing.append("SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN)")
+            # Either one will do; a slash says so in any language.
+            missing.append("SLACK_SIGNING_SECRET/SLACK_APP_TOKEN")
         return missing

@@ -192,13 +192,17 @@ def run(args: argparse.Namespace, config: AppConfig) -> str:
             raise ConfigError(config.source, f"programme.{key}", "config.problem.https",
                               value=link)
         links[key] = link
+    if not _GUID.match(args.app_id):
+        raise ConfigError(COMMAND_LINE, "--app-id", "teams.config.app_id", value=args.app_id)
+    if not _is_https(args.url):
+        raise ConfigError(COMMAND_LINE, "--url", "config.problem.https_host", value=args.url)
     try:
         path = build_package(args.app_id, args.url, args.output,
                              name=config.programme_name, **links)
     except ValueError as error:
         raise ConfigError(COMMAND_LINE, "--app-id/--url", "config.problem.plain",
                           problem=str(error)) from None
-    return f"wrote {path}: upload it in Teams (Apps → Manage your apps → Upload an app)"
+    return t(getattr(args, "language", None) or FALLBACK, "teams.package.written", path=path)
 
 
 # -- icons: two linked rings (a tandem), drawn without any imaging library -----------------

@@ -57,7 +57,7 @@ class PlatformSettings(Protocol):
 
     def missing(self) -> list[str]:
         """What the platform still needs to be configured, as the operator would set
-        it (``"SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN)"``); empty when configured."""
+        it (``"SLACK_SIGNING_SECRET/SLACK_APP_TOKEN"``); empty when configured."""
         ...
 
 
