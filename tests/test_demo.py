@@ -23,30 +23,48 @@ STORY = [
     ("a mistake in the form", "errors: topics: Please pick at least one topic."),
     ("corrected", "DM to Martin Schulz"),
     ("the channel reminder", "A few days left to sign up for round 2027-spring"),
-    ("sign-up closed", "Sign-up for round 2027-spring has closed: 6 juniors and 5 seniors"),
     ("the proposal", "Matching proposal #1"),
     ("unmatched, with the reason", "• Noah Martin: No senior colleague speaks French."),
     ("a pin", "Clara Weber (HR): /tandem match pin 2"),
     ("confirmed", "Clara Weber (HR): [Confirm 5 tandems]"),
     ("introduction", "group DM to Mehmet Yılmaz and Dr. Katrin Vogel"),
     ("the matching announcement", "Tandems for round 2027-spring are formed"),
+    ("a late joiner, after the confirmation", "Claire Dubois: /tandem signup"),
     ("find a time", "Lena Hoffmann: [Find a time]"),
     ("a slot picked", "Lena Hoffmann: [Take 1]"),
     ("the slot proposed", "Lena Hoffmann proposes Monday, 01 Feb 2027, 09:00 (your time)"),
+    ("sign-up closed", "Sign-up for round 2027-spring has closed: 6 juniors and 6 seniors"),
+    ("the coordinator told someone waits", "2 people in round 2027-spring are waiting"),
+    ("matched into the running round", "Matching into the running round 2027-spring"),
+    ("the late tandem", "1. Noah Martin → Claire Dubois"),
+    ("confirmed", "Clara Weber (HR): [Confirm 1 tandems]"),
     ("accepted", "Sarah Okafor: [Accept]"),
     ("the invite", "📎 tandem-1.ics"),
     ("kick-off", "Your tandem starts today"),
     ("the check-in after the meeting", "You had your tandem meeting on Monday, 01 Feb 2027"),
     ("a reflection, right after that meeting", "Lena Hoffmann: ✎ Reflection"),
+    ("the fit check, privately", "Does this pairing work for you?"),
     ("first nudge", "Tandem: time for meeting 1"),
     ("put off", "Mia Schneider: [Not yet, remind me in a week]"),
+    ("a no", "Thomas Berger: [No]"),
+    ("the coordinators told who said it",
+     "Thomas Berger says the pairing with Sophie Wagner does not work"),
+    ("the one who said no, thanked", "your partner will not learn that it was you"),
+    ("the re-match", "Clara Weber (HR): [Re-match both]"),
+    ("the partner told, in German, not who said it",
+     "DM to Sophie Wagner\n    Euer Tandem endet"),
+    ("the one who said no told the same", "DM to Thomas Berger\n    Your tandem ends here"),
     ("the reminder", "Reminder: meeting 1"),
     ("the reminder answered", "Mia Schneider: [We met]"),
     ("we need help", "Jamal Brooks: [We need help]"),
     ("the coordinator alerted", "(round 2027-spring) asked for help"),
     ("stalled tandem", "Mehmet Yılmaz → Dr. Katrin Vogel (round 2027-spring) has not met "
                        "for 2 months"),
+    ("a break with an end", "Priya Raman: ✎ Take a break"),
+    ("until a date", "You are on a break until 10 May 2027"),
     ("the pulse", "Half-way: how is your tandem going?"),
+    ("the break ends by itself", "DM to Priya Raman\n    Your break is over"),
+    ("the partner is told", "Priya Raman is back from their break"),
     ("last nudge", "Tandem: time for meeting 6"),
     ("evaluation invitation", "Round 2027-spring is over: how was it?"),
     ("wrap-up in the channel", "Round 2027-spring is complete"),
@@ -67,9 +85,16 @@ def test_the_summary_comes_first_and_names_the_report(demo: tuple[str, Path]) ->
     summary, timeline = out.split("Everything that happened, in date order", 1)
     assert summary.splitlines()[1] == ("Reverse Mentoring, round 2027-spring: what happened "
                                        "(a demo on a local chat platform)")
-    assert "Sign-up: 11 people (5 seniors who learn, 6 juniors who mentor)" in summary
+    assert "Sign-up: 12 people (6 seniors who learn, 6 juniors who mentor)" in summary
+    assert "Matching: 5 tandems confirmed on 2027-01-15" in summary
     assert "Not matched: Noah Martin: No senior colleague speaks French." in summary
-    assert "Meetings: 23 reported" in summary
+    assert ("Late joiner: Claire Dubois signed up on 2027-01-15, after the tandems were "
+            "confirmed, and was matched into the running round on 2027-01-16.") in summary
+    assert ("Fit check: after the first meeting Thomas Berger said privately, on 2027-02-13, "
+            "that the pairing does not work") in summary
+    assert ("Break: Priya Raman paused on 2027-04-19 until 10 May 2027; the break ended by "
+            "itself that day") in summary
+    assert "Meetings: 24 reported" in summary
     assert "1 tandem stalled, flagged to the coordinator on 2027-04-13" in summary
     report = Path(re.findall(r"Report for the board: (\S+)", summary)[0])
     assert report.parent == kept.parent and report.read_text().startswith("<!DOCTYPE html>")
@@ -139,7 +164,7 @@ def test_german_narration_for_one_person_only(tmp_path: Path) -> None:
                     str(tmp_path / "d.db"), timeout=300)
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "Anmeldung: 11 Personen" in out
+    assert "Anmeldung: 12 Personen" in out
     headings = [m.group(2) for line in out.splitlines() if (m := STAMP.match(line))]
     assert headings and all("Lena Hoffmann" in h or "(Kanal)" in h for h in headings)
     assert "Du bist angemeldet" in out and "Direktnachricht an Martin Schulz" not in out

@@ -20,7 +20,17 @@ from bot.core.clock import FixedClock
 from bot.core.config import AppConfig
 from bot.core.i18n import t
 from bot.core.settings import Settings
-from bot.demo.cast import CHANNEL_ID, CHANNEL_NAME, COORDINATOR, JUNIORS, ORG, Employee
+from bot.demo.cast import (
+    CHANNEL_ID,
+    CHANNEL_NAME,
+    COORDINATOR,
+    JUNIORS,
+    LATE,
+    NAYSAYER,
+    ON_A_BREAK,
+    ORG,
+    Employee,
+)
 from bot.demo.script import Story
 from bot.demo.timeline import RecordingMessenger, Timeline
 from bot.platforms import load_app_config
@@ -47,8 +57,11 @@ class DemoOptions:
 def demo_config(language: str) -> AppConfig:
     path = Path(os.environ.get("TANDEM_CONFIG") or Settings().config_path)
     config = load_app_config(path if path.exists() else REPO_CONFIG)
+    # The demo shows the fit check after the first meeting, whatever app.yaml says.
+    rhythm = replace(config.rhythm, enabled=config.rhythm.enabled | {"fit_check"})
     return replace(
         config,
+        rhythm=rhythm,
         default_language=language,
         coordinators={**config.coordinators, "local": (COORDINATOR.user_id,)},
         channels={**config.channels, "local": (CHANNEL_ID,)},
@@ -115,8 +128,12 @@ def _summary(out: TextIO, config: AppConfig, story: Story, found: figs.Figures, 
                               round=config.round.name) + "\n" + rule + "\n")
     line("demo.summary.people", signups=found.signups, seniors=seniors,
          juniors=found.signups - seniors, first=story.first_signup, last=story.last_signup)
-    line("demo.summary.tandems", tandems=found.tandems, day=story.confirmed_on,
+    line("demo.summary.tandems", tandems=story.confirmed, day=story.confirmed_on,
          unmatched=story.unmatched)
+    line("demo.summary.late", name=LATE.name, day=story.late_on, matched=story.late_matched_on)
+    line("demo.summary.fit", name=story.people[NAYSAYER].name, day=story.fit_no_on)
+    line("demo.summary.break", name=story.people[ON_A_BREAK].name, day=story.break_on,
+         until=story.break_until)
     line("demo.summary.meetings", meetings=found.meetings, reflections=story.reflections,
          months=found.months_finished, total=found.months_total)
     line("demo.summary.attention", help_day=story.help_on, stalled=found.stalled,

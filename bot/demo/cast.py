@@ -70,7 +70,15 @@ JUNIORS: tuple[Employee, ...] = (
     Employee("noah", "Noah Martin", "mentor", "Marketing", "cmo",
              ("social_media", "genz"), ("fr",)),
 )
-ORG: tuple[Employee, ...] = SENIORS + JUNIORS
+# Signs up after the coordinator confirmed the tandems, on sign-up's last day, and
+# speaks French: matched into the running round with the junior nobody could take.
+LATE = Employee("cxo", "Claire Dubois", "mentee", "Operations", "ceo",
+                ("social_media", "genz"), ("fr", "en", "de"), locale="en")
+ORG: tuple[Employee, ...] = SENIORS + JUNIORS + (LATE,)
+#: Says "no" to the fit check after the first meeting: the coordinator re-matches.
+NAYSAYER = "cso"
+#: Takes a break in month 3, until a date; Tandem resumes them on that day.
+ON_A_BREAK = "cio"
 COORDINATOR = Employee("clara", "Clara Weber (HR)", "coordinator", "Human Resources", None,
                        (), ())
 CHANNEL_ID, CHANNEL_NAME = "C-PROGRAMME", "#reverse-mentoring"

@@ -2,11 +2,16 @@
 
 Sign-ups arrive over the window (one with a mistake the form catches, one
 after the channel reminder); the coordinator matches, pins a pair and
-confirms; then each day the rhythm runs at 10:00 and people answer what they
-got in the afternoon, each tandem after its habit (see ``cast``). One tandem
-finds a time for its first meeting from the introduction (the junior picks a
-slot, the senior accepts, both get the invite); its first nudge is skipped and
-the check-in comes the working day after the meeting.
+confirms on sign-up's last day; a late joiner signs up that afternoon and is
+matched into the running round the next day; then each day the rhythm runs at
+10:00 and people answer what they got in the afternoon, each tandem after its
+habit (see ``cast``). One tandem finds a time for its first meeting from the
+introduction (the junior picks a slot, the senior accepts, both get the
+invite); its first nudge is skipped and the check-in comes the working day
+after the meeting. A few days after each
+first meeting the fit check asks each partner privately; one says "no", the
+coordinator re-matches with one click and both are told, without learning who
+said it. In month 3 a senior pauses until a date; the break ends by itself.
 """
 
 from __future__ import annotations
@@ -16,13 +21,26 @@ from datetime import date, datetime, time, timedelta
 
 from adapters.local.platform import LocalPlatform, Seen
 from bot.core.clock import FixedClock
-from bot.demo.cast import COORDINATOR, EVALUATION, JUNIORS, ORG, REFLECTIONS, Employee
+from bot.demo.cast import (
+    COORDINATOR,
+    EVALUATION,
+    JUNIORS,
+    LATE,
+    NAYSAYER,
+    ON_A_BREAK,
+    ORG,
+    REFLECTIONS,
+    Employee,
+)
 from bot.demo.timeline import RecordingMessenger, Timeline
+from conversations import breaks
 from conversations.context import FlowContext
+from conversations.fit_check import FIT_NO, FIT_YES, REMATCH
 from conversations.matching import unmatched_reasons
 from conversations.messages import Button, Message
 from conversations.outcomes import Outcome, Reply, ShowForm
 from conversations.rhythm import run_due
+from conversations.summary import format_day
 from storage import proposals, rounds, tandems
 
 MET, LATER, HELP = "checkin.met", "checkin.later", "checkin.help"
@@ -31,6 +49,8 @@ REFLECT, PULSE_GOOD, PULSE_MEH, EVALUATE = ("reflect.open", "pulse.good", "pulse
 FIND, PICK, ACCEPT = "meeting.find", "meeting.pick", "meeting.accept"
 #: The junior who finds a time for the first meeting, from the introduction.
 SCHEDULER = "lena"
+#: The break: begins this long after the round starts, ends this long after that.
+BREAK_STARTS, BREAK_LASTS = timedelta(days=77), timedelta(days=21)
 
 
 class Story:
@@ -44,11 +64,13 @@ class Story:
         self.handled: dict[str, int] = {}
         self.first_signup = self.last_signup = self.confirmed_on = self.help_on = "–"
         self.stalled_on, self.unmatched = "–", "–"
-        self.reflections = self.evaluations_invited = 0
+        self.reflections = self.evaluations_invited = self.confirmed = 0
         self.put_off: set[str] = set()
         #: Each senior's junior, once matched.
         self.partners: dict[str, Employee] = {}
         self.found_a_time = False
+        self.late_on = self.late_matched_on = self.fit_no_on = self.break_on = "–"
+        self.break_until = "–"
 
     def _answered(self, user_id: str, seen: Seen) -> None:
         # A form is shown when it says what to fix; "✎ Title" already says it was filled in.
@@ -86,27 +108,36 @@ class Story:
         opens = config.signup_opens.date()
         closes = (config.signup_closes - timedelta(days=1)).date()
         end = (config.starts + timedelta(days=31 * config.length_months + 3)).date()
+        pause_on = config.starts.date() + BREAK_STARTS
         day = opens
         while day <= end:
             self.at(day, 10)
             await run_due(self.ctx)
+            if day == closes:
+                await self._matching(day)
+            elif day == closes + timedelta(days=1):
+                await self._late_matching(day)
             self.at(day, 14)
             await self._signups(day, opens, closes)
-            if day == closes + timedelta(days=1):
-                await self._matching(day)
+            if day == pause_on:
+                await self._pause(day, pause_on + BREAK_LASTS)
             await self._answers(day)
             day += timedelta(days=1)
         self._facts()
 
     async def _signups(self, day: date, opens: date, closes: date) -> None:
         # Everyone but the last junior signs up in the first weeks; the last one
-        # after the channel's reminder, two days before sign-up closes.
-        early = [p for p in ORG if p is not JUNIORS[-1]]
+        # after the channel's reminder, two days before sign-up closes; the late
+        # joiner on its last day, after the coordinator confirmed the tandems.
+        early = [p for p in ORG if p not in (JUNIORS[-1], LATE)]
         index = (day - opens).days - 1
         person = early[index] if 0 <= index < len(early) else (
-            JUNIORS[-1] if day == closes - timedelta(days=1) else None)
+            JUNIORS[-1] if day == closes - timedelta(days=1) else
+            LATE if day == closes else None)
         if person is None:
             return
+        if person is LATE:
+            self.late_on = day.isoformat()
         if self.first_signup == "–":
             self.first_signup = day.isoformat()
         self.last_signup = day.isoformat()
@@ -130,18 +161,52 @@ class Story:
             latest = await proposals.latest_proposal(session, current.id) if current else None
         assert latest is not None
         self.unmatched = "; ".join(unmatched_reasons(latest.result, self.language)) or "–"
-        confirm = next(b for seen in reversed(self.messenger.inbox[coordinator.user_id])
+        self.at(day, 11, 45)
+        self.confirmed = await self._confirm(latest.round_id)
+        self.confirmed_on = day.isoformat()
+
+    async def _late_matching(self, day: date) -> None:
+        """The coordinator was told someone waits: ``match`` again, into the running round."""
+        self.at(day, 11)
+        await self.command(COORDINATOR, "match")
+        async with self.ctx.db.session() as session:
+            current = await rounds.round_named(session, self.ctx.config.round,
+                                               self.ctx.config.round.name, self.clock.now())
+        assert current is not None
+        self.at(day, 11, 15)
+        await self._confirm(current.id)
+        self.late_matched_on = day.isoformat()
+
+    async def _confirm(self, round_id: int) -> int:
+        """Confirm the latest proposal; returns how many tandems are active now."""
+        coordinator = COORDINATOR
+        inbox = self.messenger.inbox[coordinator.user_id]
+        confirm = next(b for seen in reversed(inbox[self.handled.get(coordinator.user_id, 0):])
                        if seen.message for b in seen.message.buttons
                        if b.action_id == "match.confirm")
-        self.at(day, 11, 45)
         await self.press(coordinator, confirm)
-        self.confirmed_on = day.isoformat()
         async with self.ctx.db.session() as session:
-            pairs = await tandems.active_tandems(session, latest.round_id)
+            pairs = await tandems.active_tandems(session, round_id)
         for pair in pairs:
             mentor, mentee = pair.people
             self.partners[mentee.user_id] = self.people[mentor.user_id]
         self.handled[coordinator.user_id] = len(self.messenger.inbox[coordinator.user_id])
+        return len(pairs)
+
+    async def _pause(self, day: date, until: date) -> None:
+        """A senior pauses until a date: the answer asks until when, a form takes it."""
+        person = self.people[ON_A_BREAK]
+        paused = await self.command(person, "pause")
+        ask = next(b for b in paused.message.buttons if b.action_id == breaks.SET_END) \
+            if isinstance(paused, Reply) else None
+        if ask is None:
+            return
+        form = await self.press(person, ask)
+        if isinstance(form, ShowForm):
+            await self.submit(person, form.form.title, {breaks.UNTIL: until.isoformat()},
+                              form_id=form.form.id)
+            self.break_on = day.isoformat()
+            self.break_until = format_day(until, self.language)
 
     async def _answers(self, day: date) -> None:
         """Each person answers, in the afternoon, what they got since yesterday."""
@@ -152,6 +217,14 @@ class Story:
             for seen in new:
                 if seen.message is not None and seen.kind in ("dm", "group"):
                     await self._answer(person, seen.message, day)
+        # The coordinator re-matches a tandem one of them said does not work.
+        inbox = self.messenger.inbox[COORDINATOR.user_id]
+        new = inbox[self.handled.get(COORDINATOR.user_id, 0):]
+        self.handled[COORDINATOR.user_id] = len(inbox)
+        for seen in new:
+            for button in seen.message.buttons if seen.message else ():
+                if button.action_id == REMATCH:
+                    await self.press(COORDINATOR, button)
 
     async def _answer(self, person: Employee, message: Message, day: date) -> None:
         buttons = {b.action_id: b for b in message.buttons}
@@ -163,6 +236,12 @@ class Story:
                 if isinstance(offer, Reply) else []
             if slots:
                 await self.press(person, slots[0])
+        elif FIT_NO in buttons:
+            # Asked privately whether the pairing works: one says no, the others yes.
+            no = person.user_id == NAYSAYER
+            await self.press(person, buttons[FIT_NO if no else FIT_YES])
+            if no:
+                self.fit_no_on = day.isoformat()
         elif ACCEPT in buttons:
             await self.press(person, buttons[ACCEPT])
         elif MET in buttons and person.role == "mentor" and habit != "quiet":
