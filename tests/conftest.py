@@ -28,6 +28,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from adapters.local.platform import LocalPlatform
 from bot.core.clock import FixedClock
@@ -42,8 +43,18 @@ from tests.helpers.servers import Served, serve, slack_settings
 
 # Fixtures shared by the tests that run the real server in real time.
 pytest_plugins = ["tests.helpers.live"]
-POSTGRES_URL = os.environ.get(
+_BASE_POSTGRES_URL = os.environ.get(
     "TANDEM_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+#: pytest-xdist runs the suite in several processes (``-n``); each gets a database of
+#: its own on the same server (``test_gw0``, ``test_gw1``, ...), so their tables never
+#: meet. Without xdist the URL is used as given.
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+POSTGRES_URL = (
+    _BASE_POSTGRES_URL if not _WORKER or _BASE_POSTGRES_URL == "off"
+    else make_url(_BASE_POSTGRES_URL).set(
+        database=f"{make_url(_BASE_POSTGRES_URL).database}_{_WORKER}"
+    ).render_as_string(hide_password=False)
 )
 BACKENDS = ["sqlite"] + ([] if POSTGRES_URL == "off" else ["postgresql"])
 #: CI sets this: a PostgreSQL server that does not answer fails the run instead.
@@ -120,6 +131,8 @@ async def db(request: pytest.FixtureRequest, sqlite_path: Path) -> AsyncIterator
     url = (
         f"sqlite+aiosqlite:///{sqlite_path}" if request.param == "sqlite" else POSTGRES_URL
     )
+    if request.param == "postgresql" and url not in _migrated:
+        await _create_database(url)
     database = Database(url)
     if url not in _migrated:
         if request.param == "postgresql":
@@ -133,6 +146,24 @@ async def db(request: pytest.FixtureRequest, sqlite_path: Path) -> AsyncIterator
         yield database
     finally:
         await database.close()
+
+
+async def _create_database(url: str) -> None:
+    """The worker's own database, made on first use (the server's ``postgres``
+    database is where CREATE DATABASE can run)."""
+    target = make_url(url)
+    if target.database == make_url(_BASE_POSTGRES_URL).database:
+        return
+    admin = create_async_engine(target.set(database="postgres"),
+                                isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            exists = await conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                       {"name": target.database})
+            if not exists:
+                await conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    finally:
+        await admin.dispose()
 
 
 async def _empty(database: Database) -> None:

@@ -14,6 +14,9 @@ import pytest
 
 from tests.helpers.cli import tandem
 
+# The demo runs once for the module: its tests stay together on one xdist worker.
+pytestmark = pytest.mark.xdist_group("demo")
+
 STAMP = re.compile(r"^(\d{4}-\d{2}-\d{2} \d{2}:\d{2})  (.*)$")
 
 #: The story, in the order it must be told: (what, text that shows it).

@@ -73,7 +73,7 @@ async def _press(server: Served, slack: FakeSlack, user: str, action: str, value
                                                 response_url=slack.response_url()))
     assert status == 200
     answer = (await slack.wait_for("response_url", before + 1))[-1]
-    await server.runtime.background.idle(10)
+    assert await server.runtime.background.idle(60)
     return str(answer["text"])
 
 

@@ -252,7 +252,7 @@ async def test_no_signed_slack_body_gets_a_5xx_or_stores_a_refused_row(
         body, content_type = request
         status = run(slack_post(server, body, content_type))
         statuses.append(status)
-        run(server.runtime.background.idle(10))
+        assert run(server.runtime.background.idle(60))
         rows = run(stored(db))
         run(clear(db))
         assert status < 500, (status, body[:300])
@@ -360,7 +360,7 @@ async def test_no_teams_activity_gets_a_5xx_or_stores_a_refused_row(
         def check(body: bytes, token: str) -> None:
             status = run(teams_post(world, body, token if app_id else None))
             statuses.append(status)
-            run(world.runtime.background.idle(10))
+            assert run(world.runtime.background.idle(60))
             rows = run(stored(db))
             run(clear(db))
             assert status < 500, (status, body[:300])

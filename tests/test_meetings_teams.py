@@ -80,7 +80,7 @@ async def sign_up(world: TeamsWorld, user: TeamsUser) -> None:
     values = {"manager": "", "goals": "", "meeting_mode": "remote", "location": "",
               "capacity": "1", "consent": "yes", **SURVEYS[user]}
     await post(world, user, value={**data, **values}, replyToId=form.activity_id)
-    await world.runtime.background.idle(10)
+    assert await world.runtime.background.idle(60)
 
 
 async def introduced(world: TeamsWorld, clock: FixedClock) -> None:

@@ -181,7 +181,7 @@ async def _forget(server: Served, slack: FakeSlack, user: str) -> None:
                                                 response_url=slack.response_url()))
     assert status == 200
     await slack.wait_for("response_url", before + 1)
-    await server.runtime.background.idle(10)
+    assert await server.runtime.background.idle(60)
 
 
 def _card_text(call: Call) -> str:

@@ -193,7 +193,7 @@ async def test_losing_and_regaining_workspaces_mid_round(
                                                    enterprise_id=ENTERPRISE, org_wide=True,
                                                    event_id=event_id))
         assert status == 200
-    await served.runtime.background.idle(10)
+    assert await served.runtime.background.idle(60)
     assert await unreachable(db) == {"W0KATRIN", "W0BEN"}
     assert sum("Katrin ist vorerst nicht erreichbar" in x for x in texts_to(grid, "W0ANNA")) == 1
     assert sum("Ben cannot be reached" in x for x in texts_to(grid, "W0SARAH")) == 1
@@ -214,7 +214,7 @@ async def test_losing_and_regaining_workspaces_mid_round(
         {"type": "app_uninstalled"}, team_id=None, enterprise_id=ENTERPRISE, org_wide=True,
         event_id="EvUNINSTALL"))
     assert status == 200
-    await served.runtime.background.idle(10)
+    assert await served.runtime.background.idle(60)
     assert await unreachable(db) == set(PEOPLE)
     async with db.session() as session:
         assert await session.scalar(select(func.count(Installation.id))) == 0

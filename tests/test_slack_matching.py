@@ -39,7 +39,7 @@ async def sign_up(server: Served, user: str, **answers: object) -> None:
     body = view_submission(user, "survey", survey_state(**{**GOOD, "manager": None, **answers}))
     status, _ = await post(server, body)
     assert status == 200
-    await server.runtime.background.idle(10)  # the confirmation DM follows the answer
+    assert await server.runtime.background.idle(60)  # the confirmation DM follows the answer
 
 
 async def test_matching_on_slack(server: Served, slack: FakeSlack, db: Database) -> None:

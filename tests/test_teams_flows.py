@@ -100,7 +100,7 @@ async def test_participant_journey(
             "capacity": "1", "consent": "yes"}
     before = len(connector.calls)
     assert await driver.submit(user, good, form_call.activity_id) == 201
-    await world.runtime.background.idle(10)  # the summary follows the answer
+    assert await world.runtime.background.idle(60)  # the summary follows the answer
     new_calls = connector.calls[before:]
     done = [c for c in new_calls if c.kind == "update"]
     assert done and done[-1].activity_id == form_call.activity_id
@@ -235,7 +235,7 @@ async def test_coordinator_match_answers_at_once_then_sends_the_proposal(
         first = world.connector.messages(BEN.chat)[0]
         assert first.kind == "reply"
         adapter = next(a for a in world.runtime.adapters if a.platform == "teams")
-        await adapter.bot.idle(grace_seconds=10)
+        assert await adapter.bot.idle(grace_seconds=60)
         later = world.connector.messages(BEN.chat)[1:]
         assert later and all(c.kind == "send" for c in later)
         attachments = [a["contentType"] for c in later for a in c.body["attachments"]]
@@ -257,7 +257,7 @@ async def test_the_summary_still_comes_when_the_answer_card_fails(
     before = len(connector.calls)
     connector.fail_next(403, times=2)  # the card update, then the new card instead
     await driver.submit(BEN, good, form.activity_id)
-    await world.runtime.background.idle(10)
+    assert await world.runtime.background.idle(60)
     sent = [c for c in connector.calls[before:] if c.kind == "send"]
     assert [c.conversation_id for c in sent] == [BEN.chat]
     assert t("en", "signup.confirmed_title") in sent[0].all_text()

@@ -166,7 +166,7 @@ async def fill(world: TeamsWorld, user: TeamsUser, form: Call, **values: str) ->
     data = next(a["data"] for a in form.card["actions"] if "tandem_form" in a["data"])
     before = len(world.connector.calls)
     await post(world, user, value={**data, **values}, replyToId=form.activity_id)
-    await world.runtime.background.idle(10)  # confirmations follow the answer
+    assert await world.runtime.background.idle(60)  # confirmations follow the answer
     [answer] = [c for c in world.connector.calls[before:]
                 if c.kind == "update" and c.activity_id == form.activity_id]
     return answer

@@ -333,7 +333,7 @@ def _pytest(args: list[str], plugins: list[object]) -> int:
     os.environ["TANDEM_TEST_POSTGRES_URL"] = "off"
     import pytest
 
-    return int(pytest.main(["-q", "-p", "no:cacheprovider", "--no-header", *args],
+    return int(pytest.main(["-q", "-p", "no:cacheprovider", "--no-header", "-n", "0", *args],
                            plugins=plugins))
 
 

@@ -70,9 +70,10 @@ class TeamsBot:
         if then is not None:
             self.runtime.background.start(then(), "teams: after an answer")
 
-    async def idle(self, grace_seconds: float | None = None) -> None:
-        """Wait until the follow-ups of answered turns are done (tests wait so)."""
-        await self.runtime.background.idle(grace_seconds)
+    async def idle(self, grace_seconds: float | None = None) -> bool:
+        """Wait until the follow-ups of answered turns are done (tests wait so);
+        False if some were still running after ``grace_seconds``."""
+        return await self.runtime.background.idle(grace_seconds)
 
     async def on_turn(self, turn: TurnContext) -> None:
         activity = turn.activity

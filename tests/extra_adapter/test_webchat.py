@@ -62,7 +62,7 @@ async def test_a_sign_up_through_the_extra_platform(server: Served, db: Database
     status, done = await post(server, {**user, "form": "survey", "values": SURVEY,
                                        "context": shown["form"]["context"]})
     assert status == 200 and "your answers are saved" in done["text"]
-    await server.runtime.background.idle(10)
+    assert await server.runtime.background.idle(60)
     [summary] = server.runtime.messengers["webchat"].inbox["w1"]  # type: ignore[attr-defined]
     assert "You are signed up" in summary
     async with db.session() as session:

@@ -35,7 +35,7 @@ def confirms(call: dict[str, Any]) -> list[str]:
 async def slack_sign_up(server: Served, user: str, **answers: object) -> None:
     body = view_submission(user, "survey", survey_state(**{**GOOD, "manager": None, **answers}))
     assert (await post(server, body))[0] == 200
-    await server.runtime.background.idle(10)
+    assert await server.runtime.background.idle(60)
 
 
 async def press_confirm(server: Served, slack: FakeSlack, user: str, value: str) -> str:
@@ -45,7 +45,7 @@ async def press_confirm(server: Served, slack: FakeSlack, user: str, value: str)
                                                 response_url=slack.response_url()))
     assert status == 200
     answer = (await slack.wait_for("response_url", before + 1))[-1]
-    await server.runtime.background.idle(10)
+    assert await server.runtime.background.idle(60)
     return str(answer["text"])
 
 

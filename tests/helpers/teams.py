@@ -23,7 +23,7 @@ CONFIRM = "match.confirm"
 async def idle(world: TeamsWorld) -> None:
     """Wait for the work the bot does after answering (proposals, introductions)."""
     adapter = next(a for a in world.runtime.adapters if a.platform == "teams")
-    await adapter.bot.idle(grace_seconds=10)
+    assert await adapter.bot.idle(grace_seconds=60)
 
 
 async def bot_added_to_team(world: TeamsWorld, by: TeamsUser) -> None:
