@@ -77,7 +77,12 @@ TARGET_CAPACITY_RATIO = 0.6
 
 # --- the bare slack-bolt app (its own process) -----------------------------------------
 
-def run_bare(port: int, api_url: str, inline: bool) -> None:
+def run_bare(port: int, api_url: str, inline: bool, floor: bool = False) -> None:
+    """A bolt app that only answers; with ``floor``, one that also does the least any
+    sign-up bot on the mandated stack must do: each survey stored in its own
+    transaction through SQLAlchemy's async engine on aiosqlite, and a summary DM
+    sent through slack_sdk; each command reads one row. It measures what the
+    mandated stack alone costs beside bolt, below which no Tandem can go."""
     import logging
     import re
 
@@ -90,12 +95,45 @@ def run_bare(port: int, api_url: str, inline: bool) -> None:
     bolt = AsyncApp(client=AsyncWebClient(token="xoxb-bench", base_url=api_url),
                     signing_secret=SECRET, process_before_response=inline)
 
+    if floor:
+        from sqlalchemy import text
+        from sqlalchemy.ext.asyncio import create_async_engine
+
+        path = Path(tempfile.mkdtemp(prefix="bare-floor-")) / "floor.db"
+        engine = create_async_engine(f"sqlite+aiosqlite:///{path}")
+
+        async def schema() -> None:
+            async with engine.begin() as conn:
+                await conn.execute(text("PRAGMA journal_mode=WAL"))
+                await conn.execute(text("CREATE TABLE answers (user_id TEXT PRIMARY KEY, "
+                                        "body TEXT)"))
+
+        asyncio.run(schema())
+
+    pending: set[asyncio.Task[Any]] = set()
+
     @bolt.command("/tandem")
-    async def command(ack: AsyncAck) -> None:
+    async def command(ack: AsyncAck, body: dict[str, Any]) -> None:
+        if floor:
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT body FROM answers WHERE user_id = :u"),
+                                   {"u": body.get("user_id")})
         await ack()
 
     @bolt.view(re.compile(".+"))
-    async def view(ack: AsyncAck) -> None:
+    async def view(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        if floor:
+            user = body["user"]["id"]
+            async with engine.begin() as conn:
+                await conn.execute(text("INSERT OR REPLACE INTO answers VALUES (:u, :b)"),
+                                   {"u": user, "b": json.dumps(body["view"]["state"])})
+            await ack()
+            # After the answer, as Tandem sends its summary: the form closes at once.
+            sending = asyncio.create_task(client.chat_postMessage(
+                channel=user, text="Thanks for signing up"))
+            pending.add(sending)
+            sending.add_done_callback(pending.discard)
+            return
         await ack()
 
     async def handle(request: web.Request) -> web.Response:
@@ -355,7 +393,8 @@ async def start_platform(name: str, workdir: Path) -> Platform:
             "slack", "/slack/events", fake, base,
             {"SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_SIGNING_SECRET": SECRET,
              "SLACK_API_URL": base + "api/"},
-            [("bare bolt default", "bare"), ("bare bolt inline", "bare-inline")],
+            [("bare bolt default", "bare"), ("bare bolt inline", "bare-inline"),
+             ("bolt + stored + DM", "bare-floor")],
             "chat.postMessage")
     else:
         keys = workdir / "teams-keys"
@@ -616,7 +655,8 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--profile", action="store_true",
                         help="record the servers with py-spy (raw stacks, kept with --keep)")
     parser.add_argument("--keep", help="keep logs and profiles in this folder")
-    parser.add_argument("--role", choices=["bare", "bare-inline", "bare-teams", "bare-teams-kept"],
+    parser.add_argument("--role", choices=["bare", "bare-inline", "bare-floor", "bare-teams",
+                                           "bare-teams-kept"],
                         help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--api", help=argparse.SUPPRESS)
@@ -628,6 +668,7 @@ if __name__ == "__main__":
     if args.role in ("bare-teams", "bare-teams-kept"):
         teams.run_bare(args.port, keep_credentials=args.role == "bare-teams-kept")
     elif args.role:
-        run_bare(args.port, args.api, inline=args.role == "bare-inline")
+        run_bare(args.port, args.api, inline=args.role != "bare",
+                 floor=args.role == "bare-floor")
     else:
         sys.exit(asyncio.run(main(args)))
