@@ -100,7 +100,9 @@ def run_bare(port: int, api_url: str, inline: bool, floor: bool = False) -> None
         from sqlalchemy.ext.asyncio import create_async_engine
 
         path = Path(tempfile.mkdtemp(prefix="bare-floor-")) / "floor.db"
-        engine = create_async_engine(f"sqlite+aiosqlite:///{path}")
+        # Writers wait for each other as Tandem's do (busy_timeout), instead of failing.
+        engine = create_async_engine(f"sqlite+aiosqlite:///{path}",
+                                     connect_args={"timeout": 30})
 
         async def schema() -> None:
             async with engine.begin() as conn:
