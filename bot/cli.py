@@ -305,9 +305,13 @@ def _language_in(argv: Sequence[str]) -> str:
     return FALLBACK
 
 
-def parser() -> argparse.ArgumentParser:
-    top = _Parser(
-        prog="tandem", description="Reverse-mentoring programmes on Slack and Microsoft Teams."
+def parser(language: str = FALLBACK) -> argparse.ArgumentParser:
+    """The command line; its own mistakes are told in ``language``."""
+    # A subclass per call: the sub-commands' parsers are made from type(top).
+    bound: type[_Parser] = type("_Parser", (_Parser,), {"language": language})
+    top = bound(
+        prog="tandem",
+        description="Reverse-mentoring programmes on Slack and Microsoft Teams.",
     )
     top.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     top.add_argument("--language", choices=LANGUAGES, default=None,
@@ -365,8 +369,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        _Parser.language = _language_in(sys.argv[1:] if argv is None else argv)
-        args = parser().parse_args(argv)
+        args = parser(_language_in(sys.argv[1:] if argv is None else argv)).parse_args(argv)
     except ConfigError as error:  # TANDEM_ADAPTERS names a package that is not there
         print(t("en", "cli.config_error", error=user_text(error, "en", operator=True)),
               file=sys.stderr)

@@ -46,11 +46,9 @@ async def current(session: Session, person: Participant | None) -> tuple[Choice,
     if person is None:
         return ()
     ids = await wishes.wished(session, person.id)
-    names = {}
-    for user_id in ids:
-        found = await participants.participant_for(session, person.platform, user_id)
-        names[user_id] = (found.display_name if found else None) or user_id
-    return tuple(Choice(user_id, names[user_id]) for user_id in ids)
+    found = await participants.participants_for(session, person.platform, ids)
+    return tuple(Choice(user_id, (found[user_id].display_name if user_id in found else None)
+                        or user_id) for user_id in ids)
 
 
 def field(language: str, initial: tuple[Choice, ...]) -> PeopleInput:

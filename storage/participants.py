@@ -47,6 +47,18 @@ async def participant_for(session: AsyncSession, platform: str, user_id: str,
                                   Participant.user_id == user_id)), rounds)
 
 
+async def participants_for(session: AsyncSession, platform: str, user_ids: Collection[str]
+                           ) -> dict[str, Participant]:
+    """``participant_for`` for several people in one query: user id -> their row."""
+    rows: dict[str, list[Participant]] = {}
+    if user_ids:
+        for row in await session.scalars(select(Participant).where(
+                Participant.platform == platform, Participant.user_id.in_(user_ids))):
+            rows.setdefault(row.user_id, []).append(row)
+    return {user_id: found for user_id, candidates in rows.items()
+            if (found := preferred(candidates)) is not None}
+
+
 async def participant_by_id(session: AsyncSession, participant_id: int) -> Participant | None:
     return await session.get(Participant, participant_id)
 
