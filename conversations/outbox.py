@@ -85,31 +85,28 @@ async def send_once(
 
 
 async def direct(ctx: FlowContext, item: Claim, user_id: str, message: Message) -> Sent:
-    messenger = ctx.messenger(item.platform)
-    tagged = replace(message, key=item.key)
-    return await send_once(
-        ctx, item, lambda: messenger.send_direct(user_id, tagged),
-        _recover(messenger, [user_id], item.key),
-    )
+    return await _tagged(ctx, item, [user_id], message,
+                         lambda messenger, tagged: messenger.send_direct(user_id, tagged))
 
 
 async def group(ctx: FlowContext, item: Claim, user_ids: Sequence[str], message: Message
                 ) -> Sent:
-    messenger = ctx.messenger(item.platform)
-    tagged = replace(message, key=item.key)
-    return await send_once(
-        ctx, item, lambda: messenger.send_group(list(user_ids), tagged),
-        _recover(messenger, list(user_ids), item.key),
-    )
+    return await _tagged(ctx, item, list(user_ids), message,
+                         lambda messenger, tagged: messenger.send_group(list(user_ids), tagged))
 
 
 async def channel(ctx: FlowContext, item: Claim, channel_id: str, message: Message) -> Sent:
+    return await _tagged(ctx, item, [channel_id], message,
+                         lambda messenger, tagged: messenger.post_channel(channel_id, tagged))
+
+
+async def _tagged(ctx: FlowContext, item: Claim, targets: list[str], message: Message,
+                  post: Callable[[Messenger, Message], Awaitable[str | list[str]]]) -> Sent:
+    """Send once, the message carrying its delivery key (Slack finds it again by it)."""
     messenger = ctx.messenger(item.platform)
     tagged = replace(message, key=item.key)
-    return await send_once(
-        ctx, item, lambda: messenger.post_channel(channel_id, tagged),
-        _recover(messenger, [channel_id], item.key),
-    )
+    return await send_once(ctx, item, lambda: post(messenger, tagged),
+                           _recover(messenger, targets, item.key))
 
 
 def _recover(messenger: Messenger, targets: list[str], key: str) -> Recover:

@@ -156,9 +156,9 @@ def _fields(s: Situation, due: Due) -> dict[str, Any]:
     }
 
 
-async def deliver(s: Situation, kind: Kind, due: Due) -> list[Sent]:
-    """Send one occasion to its audience, once per delivery key."""
-    ctx, key, round_id = s.ctx, kind.delivery_key(s, due), s.round.id
+def _renderers(s: Situation, kind: Kind, due: Due
+               ) -> tuple[Callable[[str], Message], Callable[[str, Participant], Message]]:
+    """The occasion's message for everyone alike, and for one reader."""
 
     def shared(language: str) -> Message:
         return kind.render(s, due, language, None)
@@ -166,6 +166,13 @@ async def deliver(s: Situation, kind: Kind, due: Due) -> list[Sent]:
     def personal(language: str, reader: Participant) -> Message:
         return kind.render(s, due, language, reader)
 
+    return shared, personal
+
+
+async def deliver(s: Situation, kind: Kind, due: Due) -> list[Sent]:
+    """Send one occasion to its audience, once per delivery key."""
+    ctx, key, round_id = s.ctx, kind.delivery_key(s, due), s.round.id
+    shared, personal = _renderers(s, kind, due)
     if kind.audience is Audience.CHANNELS:
         return await to_channels(ctx, key, round_id, shared, due.channels)
     if kind.audience is Audience.COORDINATORS:
@@ -206,13 +213,7 @@ def owe(s: Situation, kind: Kind, due: Due) -> list[Owed]:
     ``deliver``, so the rhythm never sends them again. Not for coordinators: their
     languages are asked of the platform, which a transaction must not wait for."""
     ctx, key, round_id = s.ctx, kind.delivery_key(s, due), s.round.id
-
-    def shared(language: str) -> Message:
-        return kind.render(s, due, language, None)
-
-    def personal(language: str, reader: Participant) -> Message:
-        return kind.render(s, due, language, reader)
-
+    shared, personal = _renderers(s, kind, due)
     if kind.audience is Audience.CHANNELS:
         channels = set(due.channels) if due.channels is not None else None
         return [o for o in for_channels(ctx, key, round_id, "announcement", shared)

@@ -26,6 +26,7 @@ from typing import Any
 
 from sqlalchemy import Text, cast, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from storage.deliveries import CLAIMED, FAILED, PENDING
 from storage.models import (
@@ -200,11 +201,7 @@ async def _participants_erase(session: AsyncSession, person: Person, token: str,
 
 async def _wishes_export(session: AsyncSession, person: Person) -> list[Row]:
     """Their own wishes only: a wish that names them is the wisher's, never shown."""
-    if not person.signed_up:
-        return []
-    return [as_row(w) for w in await session.scalars(
-        select(PrivateWish).where(PrivateWish.participant_id.in_(person.participant_ids))
-        .order_by(PrivateWish.id))]
+    return await _own_rows(session, person, PrivateWish)
 
 
 async def _wishes_erase(session: AsyncSession, person: Person, token: str,
@@ -282,11 +279,17 @@ def _of_their_tandems(model: type[Reminder] | type[Meeting] | type[TandemGuide])
 
 
 async def _responses_export(session: AsyncSession, person: Person) -> list[Row]:
+    return await _own_rows(session, person, Response)
+
+
+async def _own_rows(session: AsyncSession, person: Person,
+                    model: type[PrivateWish] | type[Response]) -> list[Row]:
+    """The rows a person's sign-ups wrote, oldest first."""
     if not person.signed_up:
         return []
-    return [as_row(r) for r in await session.scalars(
-        select(Response).where(Response.participant_id.in_(person.participant_ids))
-        .order_by(Response.id))]
+    return [as_row(row) for row in await session.scalars(
+        select(model).where(model.participant_id.in_(person.participant_ids))
+        .order_by(model.id))]
 
 
 async def _responses_erase(session: AsyncSession, person: Person, token: str,
@@ -530,28 +533,19 @@ async def _actions_erase(session: AsyncSession, person: Person, token: str,
 # the company directory ------------------------------------------------------------------
 # A sync brings a record back, but only with what the directory itself holds.
 
-async def _directory_export(session: AsyncSession, person: Person) -> list[Row]:
-    rows = await session.scalars(select(DirectoryPerson).where(
-        DirectoryPerson.id.in_(person.directory_ids)).order_by(DirectoryPerson.id))
-    return [as_row(row) for row in rows]
+def _in_their_directory_record(column: InstrumentedAttribute[int]) -> Holds:
+    """A table of the directory's: rows whose ``column`` names the person's record."""
+    model = column.class_
 
+    async def export(session: AsyncSession, person: Person) -> list[Row]:
+        rows = await session.scalars(select(model).where(
+            column.in_(person.directory_ids)).order_by(model.id))
+        return [as_row(row) for row in rows]
 
-async def _directory_erase(session: AsyncSession, person: Person, token: str,
-                           now: datetime) -> None:
-    await session.execute(delete(DirectoryPerson).where(
-        DirectoryPerson.id.in_(person.directory_ids)))
+    async def erase(session: AsyncSession, person: Person, token: str, now: datetime) -> None:
+        await session.execute(delete(model).where(column.in_(person.directory_ids)))
 
-
-async def _accounts_export(session: AsyncSession, person: Person) -> list[Row]:
-    rows = await session.scalars(select(DirectoryAccount).where(
-        DirectoryAccount.person_id.in_(person.directory_ids)).order_by(DirectoryAccount.id))
-    return [as_row(row) for row in rows]
-
-
-async def _accounts_erase(session: AsyncSession, person: Person, token: str,
-                          now: datetime) -> None:
-    await session.execute(delete(DirectoryAccount).where(
-        DirectoryAccount.person_id.in_(person.directory_ids)))
+    return Holds(export, erase)
 
 
 REGISTRY: dict[str, Holds | NoPersonalData] = {
@@ -576,8 +570,8 @@ REGISTRY: dict[str, Holds | NoPersonalData] = {
     "oauth_states": NoPersonalData("a one-time state of an install in progress"),
     "meetings": _of_their_tandems(Meeting),
     "tandem_guides": _of_their_tandems(TandemGuide),
-    "directory_people": Holds(_directory_export, _directory_erase),
-    "directory_accounts": Holds(_accounts_export, _accounts_erase),
+    "directory_people": _in_their_directory_record(DirectoryPerson.id),
+    "directory_accounts": _in_their_directory_record(DirectoryAccount.person_id),
 }
 
 

@@ -14,6 +14,7 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -22,6 +23,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.oauth.installation_store import Installation
 from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from adapters.slack.installation_store import DatabaseInstallationStore
 from adapters.slack.rate_limits import HoldOnRateLimit, Holds
@@ -231,11 +233,8 @@ class Installations:
             return await self.reach(*home)
         # Never seen in a request (a coordinator named in app.yaml): the installation
         # whose workspace knows them.
-        for candidate in await self.every():
-            try:
-                answer = await candidate.client.users_info(user=user_id)
-            except SlackApiError:
-                continue
+        async for _found, answer in self._answering(
+                lambda client: client.users_info(user=user_id)):
             user = answer.get("user") or {}
             enterprise = (user.get("enterprise_user") or {}).get("enterprise_id")
             team = user.get("team_id")
@@ -247,11 +246,8 @@ class Installations:
         known = self._channels.get(channel_id)
         if known is not None:
             return await self.reach(*known)
-        for candidate in await self.every():
-            try:
-                answer = await candidate.client.conversations_info(channel=channel_id)
-            except SlackApiError:
-                continue
+        async for candidate, answer in self._answering(
+                lambda client: client.conversations_info(channel=channel_id)):
             channel = answer.get("channel") or {}
             team = channel.get("context_team_id") or candidate.team_id
             enterprise, _, own = candidate.key.partition(":")
@@ -259,6 +255,17 @@ class Installations:
             return await self.reach(*self._channels[channel_id])
         raise NoInstallation(f"slack: no installation sees channel {channel_id}",
                              unreachable=True)
+
+    async def _answering(self, ask: Callable[[AsyncWebClient], Awaitable[AsyncSlackResponse]]
+                         ) -> AsyncIterator[tuple[Reach, AsyncSlackResponse]]:
+        """Each installation whose workspace answers ``ask`` (one that does not know
+        the user or channel answers with an error), with its answer."""
+        for candidate in await self.every():
+            try:
+                answer = await ask(candidate.client)
+            except SlackApiError:
+                continue
+            yield candidate, answer
 
     async def count(self) -> int:
         return await self.store.count()

@@ -9,11 +9,11 @@ exits with code 2.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ValidationError
@@ -444,13 +444,25 @@ def _meetings(meetings: schema.Meetings, fail: Fail) -> MeetingSettings:
     )
 
 
+_Listed = TypeVar("_Listed", schema.Announcement, schema.Guide)
+
+
+def _with_unique_ids(section: str, entries: Iterable[_Listed], fail: Fail
+                     ) -> Iterator[tuple[Location, _Listed]]:
+    """Each entry of a list in app.yaml with where it stands; an id used twice is an error."""
+    seen: set[str] = set()
+    for index, entry in enumerate(entries):
+        here: Location = (section, index)
+        if entry.id in seen:
+            raise fail((*here, "id"), "config.problem.used_twice", value=entry.id)
+        seen.add(entry.id)
+        yield here, entry
+
+
 def _announcements(checked: schema.AppYaml, fail: Fail) -> tuple[ScheduledAnnouncement, ...]:
     channels = _per_platform(checked.channels)
     found: list[ScheduledAnnouncement] = []
-    for index, entry in enumerate(checked.announcements):
-        here: Location = ("announcements", index)
-        if any(a.id == entry.id for a in found):
-            raise fail((*here, "id"), "config.problem.used_twice", value=entry.id)
+    for here, entry in _with_unique_ids("announcements", checked.announcements, fail):
         if entry.channel is not None and entry.channels is not None:
             raise fail((*here, "channel"), "config.problem.channel_or_channels")
         key = "channel" if entry.channel is not None else "channels"
@@ -473,10 +485,7 @@ def _announcements(checked: schema.AppYaml, fail: Fail) -> tuple[ScheduledAnnoun
 def _guides(checked: schema.AppYaml, fail: Fail) -> tuple[GuideSettings, ...]:
     topics = [topic.id for topic in checked.survey.topics]
     found: list[GuideSettings] = []
-    for index, entry in enumerate(checked.guides):
-        here: Location = ("guides", index)
-        if any(g.id == entry.id for g in found):
-            raise fail((*here, "id"), "config.problem.used_twice", value=entry.id)
+    for here, entry in _with_unique_ids("guides", checked.guides, fail):
         if entry.topic is not None and entry.topic not in topics:
             raise fail((*here, "topic"), "config.problem.not_topic", value=entry.topic,
                        hint=schema.close_match(entry.topic, topics))
