@@ -80,6 +80,11 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
     kept = tmp_path_factory.mktemp("demo") / "demo.db"
     result = tandem("demo", "--keep", str(kept), timeout=300)
     assert result.returncode == 0, result.stderr
+    # Nothing but the story: no log line, no refused button on either stream.
+    assert result.stderr == ""
+    assert not re.search(r"^\d{4}-\d{2}-\d{2} [\d:,]+ (DEBUG|INFO|WARNING|ERROR) ", result.stdout,
+                         re.MULTILINE)
+    assert "no longer in use" not in result.stdout
     return result.stdout, kept
 
 
@@ -176,5 +181,6 @@ def test_german_narration_for_one_person_only(tmp_path: Path) -> None:
 def test_quiet_prints_the_summary_only(tmp_path: Path) -> None:
     result = tandem("demo", "--quiet", "--keep", str(tmp_path / "q.db"), timeout=300)
     assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
     assert "Report for the board:" in result.stdout
     assert not any(STAMP.match(line) for line in result.stdout.splitlines())

@@ -244,7 +244,10 @@ class Story:
                 self.fit_no_on = day.isoformat()
         elif ACCEPT in buttons:
             await self.press(person, buttons[ACCEPT])
-        elif MET in buttons and person.role == "mentor" and habit != "quiet":
+        elif MET in buttons and LATER in buttons and person.role == "mentor" \
+                and habit != "quiet":
+            # Only the questions "did you meet?" (nudge, check-in, reminder): the
+            # invite's "We met" is for after the meeting, and its check-in comes then.
             month = buttons[MET].value.rsplit(":", 1)[-1]
             if habit == "late" and month == "1" and buttons[MET].value not in self.put_off:
                 # Not yet: the reminder comes a week later, and then they have met.
