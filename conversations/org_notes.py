@@ -44,9 +44,8 @@ def paragraphs(result: dict[str, Any], language: str) -> list[Paragraph]:
 def _apart(item: dict[str, Any], language: str) -> str:
     source = t(language, f"directory.source.{item['source']}")
     if item["code"] == "line":
-        levels = "one" if item["levels"] == 1 else "many"
-        return t(language, f"directory.apart.line.{levels}", lower=item["lower"],
-                 upper=item["upper"], levels=item["levels"], source=source)
+        return t(language, "directory.apart.line", lower=item["lower"],
+                 upper=item["upper"], count=item["levels"], source=source)
     return t(language, "directory.apart.team", mentor=item["mentor"], mentee=item["mentee"],
              manager=item["manager"], source=source)
 

@@ -62,3 +62,22 @@ def test_teams_menus_hold_every_command_within_teams_limits() -> None:
     assert all(0 < len(names) <= TEAMS_MENU_MAX for names in menus.values())
     assert {name for names in menus.values() for name in names} == set(NAMES)
     assert len(COMMANDS) == len(set(NAMES))
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_singular_stands_beside_its_plural_and_asks_for_nothing_more(language: str) -> None:
+    texts = catalogue(language)
+    singulars = [key for key in texts if key.endswith(".one")]
+    assert singulars
+    for key in singulars:
+        plural = key.removesuffix(".one")
+        assert plural in texts, key
+        assert fields(texts[key]) <= fields(texts[plural]) - {"count"}, key
+
+
+def test_one_takes_the_singular_and_every_other_count_the_plural() -> None:
+    assert t("en", "match.confirm_button", count=1) == "Confirm 1 tandem"
+    assert t("en", "match.confirm_button", count=2) == "Confirm 2 tandems"
+    assert t("en", "match.confirm_button", count=0) == "Confirm 0 tandems"
+    assert t("de", "match.confirm_button", count=1) == "1 Tandem bestätigen"
+    assert t("de", "doctor.problems", count=3) == "3 Probleme gefunden"

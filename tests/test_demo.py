@@ -40,7 +40,7 @@ STORY = [
     ("the coordinator told someone waits", "2 people in round 2027-spring are waiting"),
     ("matched into the running round", "Matching into the running round 2027-spring"),
     ("the late tandem", "1. Noah Martin → Claire Dubois"),
-    ("confirmed", "Clara Weber (HR): [Confirm 1 tandems]"),
+    ("confirmed", "Clara Weber (HR): [Confirm 1 tandem]"),
     ("accepted", "Sarah Okafor: [Accept]"),
     ("the invite", "📎 tandem-1.ics"),
     ("kick-off", "Your tandem starts today"),

@@ -161,7 +161,7 @@ async def test_doctor_speaks_the_cli_language(environment: pytest.MonkeyPatch,
     assert await diagnose(out, "de") == 2
     assert out.getvalue() == (
         "PROBLEM  environment  DATABASE_POOL_SIZE: muss eine ganze Zahl von 1 bis 1000 "
-        "(Verbindungen) sein, nicht 'ten'\n1 Problem(e) gefunden\n")
+        "(Verbindungen) sein, nicht 'ten'\n1 Problem gefunden\n")
     environment.delenv("DATABASE_POOL_SIZE")
     code, lines = await doctor("de")
     assert code == 1
@@ -174,4 +174,4 @@ async def test_doctor_speaks_the_cli_language(environment: pytest.MonkeyPatch,
     assert lines["teams"].endswith("MICROSOFT_APP_ID ist gesetzt, aber MICROSOFT_APP_PASSWORD "
                                    "fehlt: kopieren Sie den Value eines Client Secrets aus der "
                                    "App-Registrierung")
-    assert "2 Problem(e) gefunden" in lines.values()
+    assert "2 Probleme gefunden" in lines.values()

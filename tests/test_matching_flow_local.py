@@ -104,7 +104,7 @@ async def test_preview_respects_rules_and_confirm_introduces_once(
 
     # Once confirmed, ``match`` looks only at whoever still waits (Lena).
     again = await platform.command(COORDINATOR, "match")
-    assert isinstance(again, Working) and "Matching 1 people" in again.message.plain()
+    assert isinstance(again, Working) and "Matching 1 person" in again.message.plain()
 
 
 async def test_pin_block_swap_and_reset(platform: LocalPlatform, db: Database) -> None:

@@ -60,8 +60,12 @@ def language_of(locale: str | None, default: str = FALLBACK) -> str:
 
 
 def t(language: str, key: str, /, **params: Any) -> str:
-    """The text for ``key`` in ``language``, with ``params`` filled in."""
+    """The text for ``key`` in ``language``, with ``params`` filled in. Where
+    ``count`` is 1 and the catalogue has ``<key>.one``, that singular is used
+    (German and English need no other plural forms)."""
     lang = language if language in LANGUAGES else FALLBACK
+    if params.get("count") == 1 and f"{key}.one" in catalogue(lang):
+        key = f"{key}.one"
     template = catalogue(lang).get(key)
     if template is None:
         template = catalogue(FALLBACK).get(key)
