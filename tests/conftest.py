@@ -41,8 +41,9 @@ from tests.helpers import ROOT
 from tests.helpers.local import local_platform
 from tests.helpers.servers import Served, serve, slack_settings
 
-# Fixtures shared by the tests that run the real server in real time.
-pytest_plugins = ["tests.helpers.live"]
+# Fixtures shared by the tests that run the real server in real time, and the
+# xdist_group marks made to work on the installed pytest (see that module).
+pytest_plugins = ["tests.helpers.live", "tests.helpers.xdist_groups"]
 _BASE_POSTGRES_URL = os.environ.get(
     "TANDEM_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
