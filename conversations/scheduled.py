@@ -66,7 +66,7 @@ from conversations.scheduling import (
 from conversations.summary import format_day, topic_labels
 from storage import guides as stored_guides
 from storage import participants
-from storage.models import Participant
+from storage.models import Participant, RoundStatus
 from storage.tandems import TandemPeople
 
 # -- sign-up: the channels and the coordinators -----------------------------------------
@@ -98,7 +98,9 @@ async def _signup_closed(s: Situation) -> list[Due]:
         return []
     async with s.ctx.db.session() as session:
         counts = await participants.signups_by_role(session, s.round.id)
-    return [Due({"juniors": counts.get("mentor", 0), "seniors": counts.get("mentee", 0)})]
+    # Matched early (before sign-up closed): the note says so instead of asking for it.
+    return [Due({"juniors": counts.get("mentor", 0), "seniors": counts.get("mentee", 0),
+                 "matched": s.round.status != RoundStatus.OPEN})]
 
 
 def _announcement(name: str) -> Build:
@@ -117,8 +119,9 @@ def _announcement(name: str) -> Build:
 def _closed(s: Situation, due: Due, language: str, _reader: Participant | None) -> Message:
     # The command as typed where it needs a prefix (Slack's "/tandem "), if any platform does.
     cmd = next((m.command_prefix for m in s.ctx.messengers.values() if m.command_prefix), "")
-    return Message.text(t(language, "rhythm.signup_closed", round=s.round.name, cmd=cmd,
-                          **due.params))
+    key = "rhythm.signup_closed.matched" if due.params["matched"] else "rhythm.signup_closed"
+    return Message.text(t(language, key, round=s.round.name, cmd=cmd,
+                          juniors=due.params["juniors"], seniors=due.params["seniors"]))
 
 
 SIGN_UP = (ButtonSpec(command_button("signup"), "rhythm.signup_button", None, "primary"),)

@@ -22,8 +22,10 @@ from tests.helpers.local import (
     KATRIN,
     SARAH,
     last_buttons,
+    match_and_confirm,
     matched,
     newest_button,
+    signed_up,
 )
 
 
@@ -182,3 +184,22 @@ async def test_a_meeting_is_never_overwritten_by_a_racing_not_yet(
     await run_due(platform.ctx)
     # ...but it is never sent for a month in which the tandem met.
     assert not any(t.startswith("Erinnerung") for t in titles(platform, "anna"))
+
+
+async def test_sign_up_closing_after_an_early_matching_does_not_ask_for_one(
+        platform: LocalPlatform, clock: FixedClock) -> None:
+    await signed_up(platform, ANNA, department="Marketing", topics=["ai_tools"])
+    await signed_up(platform, KATRIN, role="mentee", department="Finance",
+                    topics=["ai_tools"])
+    # Three days before sign-up closes (at the end of Jan 15; the note comes on the 16th).
+    await match_and_confirm(platform, clock, on=datetime(2027, 1, 12, 9, 0, tzinfo=UTC))
+    notes = [s.text() for s in platform.messenger.inbox["coord"]]
+    assert not any("Anmeldung für die Runde" in note for note in notes)
+
+    clock.set(datetime(2027, 1, 16, 12, 0, tzinfo=UTC))
+    await run_due(platform.ctx)
+    closed = [s.text() for s in platform.messenger.inbox["coord"]
+              if "Anmeldung für die Runde 2027-spring ist beendet" in s.text()]
+    assert len(closed) == 1, [s.text()[:80] for s in platform.messenger.inbox["coord"]]
+    assert "1 Juniors und 1 Seniors" in closed[0]
+    assert "schon bestätigt" in closed[0] and "Bitte starte das Matching" not in closed[0]

@@ -48,9 +48,11 @@ async def matched(platform: LocalPlatform, clock: FixedClock) -> None:
     await match_and_confirm(platform, clock)
 
 
-async def match_and_confirm(platform: LocalPlatform, clock: FixedClock) -> None:
-    """The day after sign-up closes, the coordinator matches and confirms the proposal."""
-    clock.set(datetime(2027, 1, 16, 9, 0, tzinfo=UTC))
+async def match_and_confirm(platform: LocalPlatform, clock: FixedClock,
+                            on: datetime = datetime(2027, 1, 16, 9, 0, tzinfo=UTC)) -> None:
+    """The coordinator matches and confirms the proposal, by default the day after
+    sign-up closes."""
+    clock.set(on)
     await platform.command(COORDINATOR, "match")
     proposal = platform.messenger.inbox["coord"][-2].message
     assert proposal is not None
