@@ -14,10 +14,11 @@ from functools import cache
 from zoneinfo import ZoneInfo
 
 import holidays
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.core.slots import STEP, Slot, WorkingTime, candidates, propose
+from bot.core.slots import STEP, Slot, WorkingTime, candidates, parse_country, propose
 
 BERLIN, NEW_YORK, KOLKATA = (ZoneInfo("Europe/Berlin"), ZoneInfo("America/New_York"),
                              ZoneInfo("Asia/Kolkata"))
@@ -176,3 +177,16 @@ def test_holidays_of_either_country_are_skipped() -> None:
     slots = list(candidates([berlin, new_york], earliest, earliest + timedelta(days=3), HOUR))
     assert {s.start.astimezone(BERLIN).date() for s in slots} == {date(2027, 7, 6),
                                                                   date(2027, 7, 7)}
+
+
+@pytest.mark.parametrize(("written", "read"), [
+    ("DE", ("DE", None)), ("de-by", ("DE", "BY")), ("Germany", ("DE", None)),
+    ("Munich, Germany", ("DE", None)), ("Bangalore, IN", ("IN", None)),
+    # A region after its country is the region, although BY also names Belarus.
+    ("Germany, BY", ("DE", "BY")), ("Berlin, Germany, BE", ("DE", "BE")),
+    ("Minsk, BY", ("BY", None)), ("Toronto, CA", ("CA", None)),
+    ("Atlantis", None), ("", None), (None, None),
+])
+def test_a_country_and_region_are_read_as_people_write_them(
+        written: str | None, read: tuple[str, str | None] | None) -> None:
+    assert parse_country(written) == read

@@ -78,8 +78,16 @@ def is_known_country(country: str, region: str | None = None) -> bool:
 def parse_country(text: str | None) -> tuple[str, str | None] | None:
     """A country (and region) from ``DE``, ``de-by``, ``Germany`` or a directory's
     location such as ``Munich, Germany`` or ``Bangalore, IN``: the last part that names
-    a country the ``holidays`` package knows; None when none does."""
-    for part in reversed([p.strip() for p in (text or "").split(",") if p.strip()]):
+    a country the ``holidays`` package knows; None when none does. A country followed
+    by one of its regions (``Germany, BY``) is that region, not the country the region's
+    code also names (BY is Belarus too)."""
+    parts = [p.strip() for p in (text or "").split(",") if p.strip()]
+    if len(parts) >= 2:
+        country = _countries().get(parts[-2].replace(" ", "").lower())
+        region = parts[-1].upper()
+        if country is not None and "-" not in parts[-2] and is_known_country(country, region):
+            return country, region
+    for part in reversed(parts):
         code, _, region = part.partition("-")
         found = _countries().get(code.strip().replace(" ", "").lower())
         if found is not None and region and len(code.strip()) == 2:
