@@ -98,7 +98,11 @@ async def import_csv(ctx: FlowContext, data: bytes, finders: Sequence[AccountFin
                       for r in parsed.records]
     for finder in finders:
         parsed.records = await _find(finder, parsed.records, progress)
-    for platform in {"slack", "teams", *(f.platform for f in finders)}:
+    # The platforms people can be found on here; with none, say that nobody was.
+    platforms = {*(f.platform for f in finders),
+                 *(platform for name, platform in (("slack_id", "slack"), ("teams_id", "teams"))
+                   if name in columns)} or {"slack", "teams"}
+    for platform in platforms:
         report.matched[platform] = sum(
             1 for r in parsed.records if any(p == platform for p, _ in r.accounts))
     now = ctx.clock.now()

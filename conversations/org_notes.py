@@ -34,11 +34,16 @@ def paragraphs(result: dict[str, Any], language: str) -> list[Paragraph]:
     if notes:
         found.append(Paragraph(_listed(t(language, "directory.proposal.notes"), notes,
                                        language, "⚠ ")))
-    apart = [_apart(item, language) for item in org["kept_apart"]]
+    apart = kept_apart(result, language)
     if apart:
         found.append(Paragraph(_listed(t(language, "directory.proposal.kept_apart"), apart,
                                        language, "• ")))
     return found
+
+
+def kept_apart(result: dict[str, Any], language: str) -> list[str]:
+    """The pairs the org chart ruled out in a proposal, each in words with its source."""
+    return [_apart(item, language) for item in (result.get("org") or {}).get("kept_apart", [])]
 
 
 def _apart(item: dict[str, Any], language: str) -> str:

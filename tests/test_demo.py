@@ -21,12 +21,17 @@ STAMP = re.compile(r"^(\d{4}-\d{2}-\d{2} \d{2}:\d{2})  (.*)$")
 
 #: The story, in the order it must be told: (what, text that shows it).
 STORY = [
+    ("the HR export imported, before sign-up", "Clara Weber (HR): tandem directory import"),
+    ("the import's report", "Matched to local users: 21 of 21."),
     ("sign-up announcement", "post in #reverse-mentoring (channel)"),
     ("announcement text", "sign-up for round 2027-spring is open"),
     ("a mistake in the form", "errors: topics: Please pick at least one topic."),
     ("corrected", "DM to Martin Schulz"),
     ("the channel reminder", "A few days left to sign up for round 2027-spring"),
     ("the proposal", "Matching proposal #1"),
+    ("the skip-level trap, kept apart", "• Lena Hoffmann and Dr. Katrin Vogel: Dr. Katrin "
+                                        "Vogel is 2 levels above Lena Hoffmann (company "
+                                        "directory)"),
     ("unmatched, with the reason", "• Noah Martin: No senior colleague speaks French."),
     ("a pin", "Clara Weber (HR): /tandem match pin 2"),
     ("confirmed", "Clara Weber (HR): [Confirm 5 tandems]"),
@@ -94,6 +99,8 @@ def test_the_summary_comes_first_and_names_the_report(demo: tuple[str, Path]) ->
     assert summary.splitlines()[1] == ("Reverse Mentoring, round 2027-spring: what happened "
                                        "(a demo on a local chat platform)")
     assert "Sign-up: 12 people (6 seniors who learn, 6 juniors who mentor)" in summary
+    assert ("Directory: 21 people from the HR system's export, imported on 2026-11-01"
+            in summary)
     assert "Matching: 5 tandems confirmed on 2027-01-15" in summary
     assert "Not matched: Noah Martin: No senior colleague speaks French." in summary
     assert ("Late joiner: Claire Dubois signed up on 2027-01-15, after the tandems were "
@@ -106,7 +113,7 @@ def test_the_summary_comes_first_and_names_the_report(demo: tuple[str, Path]) ->
     assert "1 tandem stalled, flagged to the coordinator on 2027-04-13" in summary
     report = Path(re.findall(r"Report for the board: (\S+)", summary)[0])
     assert report.parent == kept.parent and report.read_text().startswith("<!DOCTYPE html>")
-    assert STAMP.match(timeline.splitlines()[2])
+    assert STAMP.match(next(line for line in timeline.splitlines()[1:] if line))
 
 
 def test_one_timeline_in_date_order_tells_the_whole_round(demo: tuple[str, Path]) -> None:
@@ -141,6 +148,41 @@ def test_the_low_scoring_pair_hears_why_it_is_still_the_best(demo: tuple[str, Pa
                  if "group DM to Mehmet Yılmaz and Dr. Katrin Vogel" in block
                  and "Your tandem starts today" in block]
     assert "propose two times for your first hour" in kickoff
+
+
+def test_the_directory_keeps_the_juniors_skip_level_boss_apart(
+    demo: tuple[str, Path]
+) -> None:
+    out, _ = demo
+    [proposal] = [block for block in out.split("\n\n") if "Matching proposal #1" in block]
+    # Lena's manager never signs up; only the directory knows the CEO is above her.
+    assert "Org chart: 11 of the people found in the company directory" in proposal
+    assert ("• Lena Hoffmann and Dr. Katrin Vogel: Dr. Katrin Vogel is 2 levels above "
+            "Lena Hoffmann (company directory)") in proposal
+    assert "3. Lena Hoffmann → Sarah Okafor · 76" in proposal
+    assert "Lena Hoffmann → Dr. Katrin Vogel" not in out
+    assert "Please check" not in proposal  # the survey and the directory agree
+
+
+def test_without_the_directory_the_ceo_would_be_the_juniors_partner() -> None:
+    """The demo's trap is real: by the survey alone, the CEO is Lena's best partner
+    and the matching would pair them."""
+    from bot.demo import demo_config
+    from bot.demo.cast import LATE, ORG
+    from bot.matching.engine import match
+    from bot.matching.model import Person, Rules, Weights
+
+    settings = demo_config("en").matching
+    people = [Person(id=p.user_id, name=p.name, role=p.role,  # type: ignore[arg-type]
+                     department=p.department, topics=frozenset(p.topics),
+                     languages=frozenset(p.languages), meeting_mode=p.mode,  # type: ignore[arg-type]
+                     capacity=p.capacity) for p in ORG if p is not LATE]
+    typed = {p.user_id: p.manager for p in ORG if p.manager and p is not LATE}
+    rules = Rules(reporting_line_depth=settings.reporting_line_depth,
+                  forbid_same_department=settings.forbid_same_department,
+                  weights=Weights(**settings.weights))
+    result = match(people, rules, typed)
+    assert ("lena", "ceo") in {(t.mentor_id, t.mentee_id) for t in result.tandems}
 
 
 def test_each_person_sees_their_own_language(demo: tuple[str, Path]) -> None:

@@ -24,6 +24,7 @@ from bot.demo.cast import (
     CHANNEL_ID,
     CHANNEL_NAME,
     COORDINATOR,
+    HR_COLUMNS,
     JUNIORS,
     LATE,
     NAYSAYER,
@@ -65,6 +66,7 @@ def demo_config(language: str) -> AppConfig:
         default_language=language,
         coordinators={**config.coordinators, "local": (COORDINATOR.user_id,)},
         channels={**config.channels, "local": (CHANNEL_ID,)},
+        directory=replace(config.directory, csv_columns=HR_COLUMNS),
     )
 
 
@@ -128,6 +130,8 @@ def _summary(out: TextIO, config: AppConfig, story: Story, found: figs.Figures, 
                               round=config.round.name) + "\n" + rule + "\n")
     line("demo.summary.people", signups=found.signups, seniors=seniors,
          juniors=found.signups - seniors, first=story.first_signup, last=story.last_signup)
+    line("demo.summary.directory", people=story.directory_people, day=story.directory_on,
+         apart="; ".join(story.kept_apart) or "–")
     line("demo.summary.tandems", tandems=story.confirmed, day=story.confirmed_on,
          unmatched=story.unmatched)
     line("demo.summary.late", name=LATE.name, day=story.late_on, matched=story.late_matched_on)

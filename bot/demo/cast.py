@@ -53,21 +53,23 @@ SENIORS: tuple[Employee, ...] = (
              ("sustainability", "mental_health"), ("en",)),
 )
 JUNIORS: tuple[Employee, ...] = (
+    # Reports to the head of marketing, who never signs up and reports to the CEO:
+    # the CEO, her best partner by topics, is her manager's manager (see STAFF).
     Employee("lena", "Lena Hoffmann", "mentor", "Marketing", "cmo",
-             ("social_media", "employer_branding", "genz"), ("de", "en"),
+             ("social_media", "employer_branding", "genz", "ai_tools"), ("de", "en"),
              goals="Show how <!channel> LinkedIn really works.", habit="meets"),
-    Employee("mehmet", "Mehmet Yılmaz", "mentor", "Operations", "coo",
+    Employee("mehmet", "Mehmet Yılmaz", "mentor", "Operations", "ops-lead",
              ("ai_tools", "digital_tools"), ("de", "en", "tr"), habit="quiet"),
-    Employee("sophie", "Sophie Wagner", "mentor", "Research & Development", "cto",
+    Employee("sophie", "Sophie Wagner", "mentor", "Research & Development", "rnd-lead",
              ("ai_tools", "agile", "remote"), ("de", "en"), locale="de", mode="remote",
              habit="meets"),
-    Employee("jamal", "Jamal Brooks", "mentor", "Legal", "clo",
+    Employee("jamal", "Jamal Brooks", "mentor", "Legal", "legal-lead",
              ("sustainability", "diversity", "mental_health"), ("en",), habit="help"),
     Employee("mia", "Mia Schneider", "mentor", "Sales", "cso",
              ("agile", "digital_tools", "sustainability"), ("de", "en"), mode="in_person",
              habit="late"),
     # Speaks only French, which no senior speaks: the matching says so.
-    Employee("noah", "Noah Martin", "mentor", "Marketing", "cmo",
+    Employee("noah", "Noah Martin", "mentor", "Marketing", "mkt-lead",
              ("social_media", "genz"), ("fr",)),
 )
 # Signs up after the coordinator confirmed the tandems, on sign-up's last day, and
@@ -82,6 +84,23 @@ ON_A_BREAK = "cio"
 COORDINATOR = Employee("clara", "Clara Weber (HR)", "coordinator", "Human Resources", None,
                        (), ())
 CHANNEL_ID, CHANNEL_NAME = "C-PROGRAMME", "#reverse-mentoring"
+
+#: In the company directory but never signing up: (user id, name, department, manager).
+#: The heads of department report to the CEO; the juniors' team leads to their heads.
+STAFF: tuple[tuple[str, str, str, str], ...] = (
+    ("cmo", "Julia Richter", "Marketing", "ceo"),
+    ("coo", "Frank Neumann", "Operations", "ceo"),
+    ("cto", "Andreas Klein", "Research & Development", "ceo"),
+    ("clo", "Petra Schmitt", "Legal", "ceo"),
+    ("mkt-lead", "Laura Fischer", "Marketing", "cmo"),
+    ("ops-lead", "Stefan Koch", "Operations", "coo"),
+    ("rnd-lead", "Nina Wolf", "Research & Development", "cto"),
+    ("legal-lead", "Tobias Braun", "Legal", "clo"),
+)
+#: The HR system's export: which column holds what (app.yaml's directory.csv.columns).
+HR_COLUMNS = {"email": "E-Mail", "name": "Name", "department": "Department",
+              "manager": "Manager E-Mail"}
+MAIL_DOMAIN = "example.com"
 
 REFLECTIONS = {
     "en": ("Prompts, shortcuts and two new tools", "One small experiment each week"),

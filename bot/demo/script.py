@@ -21,6 +21,7 @@ from datetime import date, datetime, time, timedelta
 
 from adapters.local.platform import LocalPlatform, Seen
 from bot.core.clock import FixedClock
+from bot.demo import directory
 from bot.demo.cast import (
     COORDINATOR,
     EVALUATION,
@@ -33,7 +34,7 @@ from bot.demo.cast import (
     Employee,
 )
 from bot.demo.timeline import RecordingMessenger, Timeline
-from conversations import breaks
+from conversations import breaks, org_notes
 from conversations.context import FlowContext
 from conversations.fit_check import FIT_NO, FIT_YES, REMATCH
 from conversations.matching import unmatched_reasons
@@ -71,6 +72,9 @@ class Story:
         self.found_a_time = False
         self.late_on = self.late_matched_on = self.fit_no_on = self.break_on = "–"
         self.break_until = "–"
+        self.directory_people, self.directory_on = 0, "–"
+        #: What the org chart kept apart in the first proposal, in words.
+        self.kept_apart: list[str] = []
 
     def _answered(self, user_id: str, seen: Seen) -> None:
         # A form is shown when it says what to fix; "✎ Title" already says it was filled in.
@@ -110,6 +114,7 @@ class Story:
         end = (config.starts + timedelta(days=31 * config.length_months + 3)).date()
         pause_on = config.starts.date() + BREAK_STARTS
         day = opens
+        await self._directory()
         while day <= end:
             self.at(day, 10)
             await run_due(self.ctx)
@@ -124,6 +129,15 @@ class Story:
             await self._answers(day)
             day += timedelta(days=1)
         self._facts()
+
+    async def _directory(self) -> None:
+        """Before sign-up opens, the coordinator imports the HR system's export."""
+        self.timeline.add("action", (COORDINATOR.name,),
+                          f"tandem directory import {directory.FILENAME}")
+        report = await directory.import_directory(self.ctx)
+        self.timeline.add("terminal", (COORDINATOR.name,), report.text(self.language))
+        self.directory_people = report.parsed.rows
+        self.directory_on = self.clock.now().date().isoformat()
 
     async def _signups(self, day: date, opens: date, closes: date) -> None:
         # Everyone but the last junior signs up in the first weeks; the last one
@@ -161,6 +175,7 @@ class Story:
             latest = await proposals.latest_proposal(session, current.id) if current else None
         assert latest is not None
         self.unmatched = "; ".join(unmatched_reasons(latest.result, self.language)) or "–"
+        self.kept_apart = org_notes.kept_apart(latest.result, self.language)
         self.at(day, 11, 45)
         self.confirmed = await self._confirm(latest.round_id)
         self.confirmed_on = day.isoformat()

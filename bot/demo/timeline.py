@@ -20,7 +20,8 @@ from conversations.messages import Message
 
 #: Where a person saw something. "reply" and "form" are private answers to what
 #: the person just did; "action" is the person doing something.
-WHERES = ("channel", "dm", "group", "reply", "form", "file", "action")
+#: "terminal" is what a command line tool printed for the person who ran it.
+WHERES = ("channel", "dm", "group", "reply", "form", "file", "action", "terminal")
 
 
 @dataclass(frozen=True)
