@@ -136,10 +136,10 @@ async def submit(ctx: FlowContext, submission: FormSubmission) -> Outcome:
     owed_summary = Owed(summary, DIRECT, (actor.user_id,), message)
     # Written already claimed by this instance: sent right after the answer without
     # another round trip to claim it; ``run_due`` takes it over if this one died.
-    await people(ctx.db).save_survey(SurveyAnswers(workspace, actor.user_id, columns, now,
-                                                   (owed.claimed(ctx, owed_summary, now),)))
-    if asks_wishes:
-        await wishes.save(ctx, actor, chosen)
+    # The wishes are saved with the answers, in their batch and transaction.
+    await people(ctx.db).save_survey(SurveyAnswers(
+        workspace, actor.user_id, columns, now, (owed.claimed(ctx, owed_summary, now),),
+        tuple(chosen) if asks_wishes else None))
     return FormDone(
         Message.text(t(language, "signup.saved_inline")),
         then=lambda: _send_summary(ctx, actor, owed_summary),

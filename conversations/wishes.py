@@ -76,6 +76,8 @@ async def check(ctx: FlowContext, actor: Actor, raw: FormValue, earlier: Partici
         return [], t(language, "wishes.error.self")
     if any(_USER_ID.match(user_id) is None for user_id in chosen):
         return [], t(language, "wishes.error.unknown")
+    if not chosen:  # an empty list is always fine: no session for it
+        return [], None
     async with ctx.db.session() as session:
         before = set(await wishes.wished(session, earlier.id)) if earlier else set()
         known = before | await wishes.known_here(session, actor.platform, chosen)

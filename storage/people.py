@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from bot.core.config import RoundSettings
-from storage import deliveries, workspaces
+from storage import deliveries, wishes, workspaces
 from storage.batching import Batcher, Failed
 from storage.db import Database, per_database
 from storage.dialect import dialect_insert
@@ -51,6 +51,9 @@ class SurveyAnswers:
     #: Deliveries this answer owes (``storage.deliveries.owed_row``: the summary DM),
     #: recorded in the transaction that saves it.
     owed: tuple[dict[str, Any], ...] = ()
+    #: The person's private wishes (user ids, checked by the flow), replaced in the
+    #: same transaction; None when the survey does not ask for them (left as they are).
+    wishes: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -210,22 +213,26 @@ class People:
     async def _save(self, batch: Sequence[SurveyAnswers]) -> list[Participant | Failed]:
         rows = self._rows(batch)
         owed: dict[RowKey, list[dict[str, Any]]] = {}
+        wished: dict[RowKey, tuple[tuple[str, ...], datetime]] = {}
         for a in batch:
             owed.setdefault((a.workspace_id, a.user_id), []).extend(a.owed)
+            if a.wishes is not None:  # the last list wins, as one save after the other
+                wished[(a.workspace_id, a.user_id)] = (a.wishes, a.now)
         try:
             saved: dict[RowKey, Participant | Failed] = dict(await self._upsert_rows(
-                rows, [row for rows_of in owed.values() for row in rows_of]))
+                rows, [row for rows_of in owed.values() for row in rows_of], wished))
         except Exception:
             if len(rows) == 1:
                 raise
             # One row the database refuses must not fail everybody who came with it.
             saved = {}
             for row in rows:
+                key = (row["workspace_id"], row["user_id"])
                 try:
                     saved.update(await self._upsert_rows(
-                        [row], owed[(row["workspace_id"], row["user_id"])]))
+                        [row], owed[key], {key: wished[key]} if key in wished else {}))
                 except Exception as error:
-                    saved[(row["workspace_id"], row["user_id"])] = Failed(error)
+                    saved[key] = Failed(error)
         return [saved[(a.workspace_id, a.user_id)] for a in batch]
 
     @staticmethod
@@ -249,14 +256,19 @@ class People:
                  **({} if consents[key] is None else {"consent_at": consents[key]})}
                 for key, a in latest.items()]
 
-    async def _upsert_rows(self, rows: list[dict[str, Any]], owed: list[dict[str, Any]]
+    async def _upsert_rows(self, rows: list[dict[str, Any]], owed: list[dict[str, Any]],
+                           wished: Mapping[RowKey, tuple[tuple[str, ...], datetime]]
                            ) -> dict[RowKey, Participant]:
         # No RETURNING: SQLite has it only from 3.35, and older ones are still about
         # (Debian 11 ships 3.34). The rows are read back in the same transaction.
         async with self.db.session() as session:
             await session.execute(self._upsert(session, tuple(rows[0])), rows)
             await deliveries.owe(session, owed)
-            return await self._saved(session, {(r["workspace_id"], r["user_id"]) for r in rows})
+            saved = await self._saved(session, {(r["workspace_id"], r["user_id"]) for r in rows})
+            # The wishes belong to the row just saved, in the answers' transaction.
+            await wishes.replace_lists(session, [(saved[key], ids, now)
+                                                 for key, (ids, now) in wished.items()])
+            return saved
 
     def _upsert(self, session: AsyncSession, columns: tuple[str, ...]) -> Any:
         """INSERT ... ON CONFLICT DO UPDATE, built once: building it (its

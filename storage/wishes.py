@@ -27,13 +27,32 @@ async def wished(session: AsyncSession, participant_id: int) -> list[str]:
 async def replace_wishes(session: AsyncSession, participant: Participant,
                          user_ids: Sequence[str], now: datetime) -> None:
     """The participant's wishes become exactly ``user_ids`` (checked by the flow)."""
-    keep = list(dict.fromkeys(user_ids))
-    stale = delete(PrivateWish).where(PrivateWish.participant_id == participant.id)
-    await session.execute(stale.where(PrivateWish.user_id.not_in(keep)) if keep else stale)
-    already = set(await wished(session, participant.id))
-    session.add_all(PrivateWish(participant_id=participant.id, platform=participant.platform,
+    await replace_lists(session, [(participant, user_ids, now)])
+
+
+async def replace_lists(session: AsyncSession,
+                        lists: Sequence[tuple[Participant, Sequence[str], datetime]]) -> None:
+    """``replace_wishes`` for several participants at once (a batch of surveys), in
+    three statements whatever their number: read the lists, delete the names no
+    longer on them, add the new ones (kept names keep their place in the order)."""
+    wanted = {person.id: (person, list(dict.fromkeys(ids)), now) for person, ids, now in lists}
+    if not wanted:
+        return
+    before: dict[int, dict[str, int]] = {key: {} for key in wanted}
+    for wish_id, wisher, user_id in await session.execute(
+            select(PrivateWish.id, PrivateWish.participant_id, PrivateWish.user_id)
+            .where(PrivateWish.participant_id.in_(wanted))):
+        before[wisher][user_id] = wish_id
+    stale = [wish_id for wisher, (_, keep, _) in wanted.items()
+             for user_id, wish_id in before[wisher].items() if user_id not in keep]
+    for start in range(0, len(stale), 500):
+        await session.execute(delete(PrivateWish).where(
+            PrivateWish.id.in_(stale[start:start + 500])),
+            execution_options={"synchronize_session": False})
+    session.add_all(PrivateWish(participant_id=person.id, platform=person.platform,
                                 user_id=user_id, created_at=now)
-                    for user_id in keep if user_id not in already)
+                    for person, keep, now in wanted.values()
+                    for user_id in keep if user_id not in before[person.id])
     await session.flush()
 
 
