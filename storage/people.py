@@ -32,6 +32,10 @@ from storage.models import Participant, Round, Tandem, TandemStatus
 from storage.participants import preferred
 from storage.rounds import sync_round, synced_round
 
+#: The two partners of a tandem in ``_standings``, made once: an alias builds a proxy
+#: of each of the participants' many columns, which cost more than the query itself.
+_MENTOR, _MENTEE = aliased(Participant, name="mentor"), aliased(Participant, name="mentee")
+
 PersonKey = tuple[str, str]  # (platform, platform user id): one person
 #: Where a survey's row is saved: (workspace row id, platform user id).
 RowKey = tuple[int, str]
@@ -193,7 +197,7 @@ class People:
         if unnamed:
             self._round_names.update((await session.execute(
                 select(Round.id, Round.name).where(Round.id.in_(unnamed)))).all())
-        mentor, mentee = aliased(Participant), aliased(Participant)
+        mentor, mentee = _MENTOR, _MENTEE
         tandems = (await session.execute(
             select(Tandem.mentor_id, Tandem.mentee_id, mentor.display_name, mentee.display_name)
             .join(mentor, mentor.id == Tandem.mentor_id)

@@ -29,8 +29,12 @@ class TandemPeople:
         return self.mentor, self.mentee
 
 
+#: Made once: an alias builds a proxy of each of the participants' many columns.
+_MENTOR, _MENTEE = aliased(Participant, name="mentor"), aliased(Participant, name="mentee")
+
+
 async def active_tandems(session: AsyncSession, round_id: int) -> list[TandemPeople]:
-    mentor, mentee = aliased(Participant), aliased(Participant)
+    mentor, mentee = _MENTOR, _MENTEE
     rows = await session.execute(
         select(Tandem, mentor, mentee)
         .join(mentor, Tandem.mentor_id == mentor.id)
