@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from bot.core.config import AppConfig
 from bot.core.errors import COMMAND_LINE, ConfigError, TandemError, user_text
@@ -115,7 +115,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         await db.scrub_files()
         runtime = Runtime(settings, config, SystemClock(), db)
         start_adapters(runtime)
-        _nightly_directory(settings, config)
+        _nightly_directory(settings, config, runtime)
         app = create_app(runtime, scheduler=settings.scheduler, language=_language(args))
         # Everything alive now (modules, app.yaml, catalogues, SQLAlchemy's mappers)
         # lives as long as the process: the garbage collector need never walk it
@@ -153,7 +153,7 @@ def cmd_run_due(args: argparse.Namespace) -> int:
             await db.scrub_files()  # as at ``serve``: what a killed erasure left behind
             runtime = Runtime(settings, config, FixedClock(at), db)
             start_adapters(runtime)
-            _nightly_directory(settings, config)
+            _nightly_directory(settings, config, runtime)
             report = await run_due(runtime.ctx, runtime.clock.now())
             return report.summary(language)
         finally:
@@ -163,14 +163,15 @@ def cmd_run_due(args: argparse.Namespace) -> int:
     return 0
 
 
-def _nightly_directory(settings: Settings, config: AppConfig) -> None:
-    """The directory source the scheduler syncs from at night, when app.yaml has one."""
-    if config.directory.graph_tenant is None or not config.directory.graph_nightly:
+def _nightly_directory(settings: Settings, config: AppConfig, runtime: Any) -> None:
+    """The directory sources the scheduler syncs from at night, as app.yaml names them."""
+    chosen = config.directory
+    if not (chosen.graph_nightly or chosen.slack_nightly or chosen.scim_nightly):
         return
-    from bot.directory_command import graph_source
+    from bot.directory_command import sources
     from conversations.directory_sync import use_nightly
 
-    use_nightly(graph_source(settings, config))
+    use_nightly(sources(settings, config, runtime, nightly=True))
 
 
 def _instant(text: str) -> datetime:

@@ -1,6 +1,7 @@
 """``tandem directory import FILE`` (the HR system's CSV export) and ``tandem
-directory sync`` (Microsoft Graph): the company directory from the command line,
-with a progress bar on large files and one report at the end."""
+directory sync`` (Microsoft Graph, Slack's profiles, Slack's SCIM API: each source
+app.yaml names, in turn): the company directory from the command line, with a
+progress bar on large files and one report at the end."""
 
 from __future__ import annotations
 
@@ -101,6 +102,45 @@ def graph_source(settings: Settings, config: AppConfig, env: Any = None) -> Any:
     return GraphSource(GraphSettings.from_env(tenant, os.environ if env is None else env))
 
 
+def slack_clients(settings: Settings, runtime: Any = None) -> Any:
+    """How to reach Slack: the running adapter's clients (token or OAuth mode), else
+    a client for ``SLACK_BOT_TOKEN``; None without Slack."""
+    for adapter in getattr(runtime, "adapters", ()):
+        if getattr(adapter, "platform", None) == "slack" and hasattr(adapter, "clients"):
+            return adapter.clients
+    slack = settings.platforms.get("slack")
+    if slack is None or not getattr(slack, "bot_token", None):
+        return None
+    from adapters.slack.adapter import make_client
+    from adapters.slack.clients import OneWorkspace
+
+    return OneWorkspace(make_client(slack.bot_token, slack.api_url))
+
+
+def sources(settings: Settings, config: AppConfig, runtime: Any = None, env: Any = None,
+            nightly: bool = False) -> list[Any]:
+    """Every directory source app.yaml names (with ``nightly``: those synced at night)."""
+    import os
+
+    env = os.environ if env is None else env
+    chosen = config.directory
+    found: list[Any] = []
+    if chosen.graph_tenant is not None and (chosen.graph_nightly or not nightly):
+        found.append(graph_source(settings, config, env))
+    if chosen.slack_fields is not None and (chosen.slack_nightly or not nightly):
+        from adapters.slack.profile_directory import SlackProfileSource
+
+        clients = slack_clients(settings, runtime)
+        if clients is None:
+            raise ConfigError(config.source, "directory.slack", "directory.sync.no_slack")
+        found.append(SlackProfileSource(clients, chosen.slack_fields, config.source))
+    if chosen.scim_url is not None and (chosen.scim_nightly or not nightly):
+        from adapters.slack.scim_directory import ScimSource
+
+        found.append(ScimSource.from_env(chosen.scim_url, env))
+    return found
+
+
 def run_sync(settings: Settings, config: AppConfig, language: str) -> int:
     from bot.core.clock import SystemClock
     from bot.host.runtime import Runtime
@@ -108,20 +148,20 @@ def run_sync(settings: Settings, config: AppConfig, language: str) -> int:
     from conversations.directory_sync import sync
     from storage.db import Database
 
-    source = graph_source(settings, config)
-    if source is None:
-        raise ConfigError(config.source, "directory.graph", "directory.sync.no_source")
-
     async def run() -> int:
         db = Database(settings.database_url, **settings.database_options)
         try:
-            await db.ensure_current()
             # The platforms, so that leavers' partners and the coordinators are told.
             runtime = Runtime(settings, config, SystemClock(), db)
             start_adapters(runtime)
-            with Bars(True) as bars:
-                report = await sync(runtime.ctx, source, bars)
-            print(report.text(language))
+            chosen = sources(settings, config, runtime)
+            if not chosen:
+                raise ConfigError(config.source, "directory", "directory.sync.no_source")
+            await db.ensure_current()
+            for source in chosen:
+                with Bars(True) as bars:
+                    report = await sync(runtime.ctx, source, bars)
+                print(report.text(language))
             return 0
         finally:
             await db.close()
@@ -139,7 +179,8 @@ def add_commands(sub: Any, handler: Any) -> None:
     read.add_argument("file", type=Path, help="the CSV file")
     read.add_argument("--dry-run", action="store_true", help="check and report, write nothing")
     read.set_defaults(handler=handler)
-    sync = actions.add_parser("sync", help="read the directory from Microsoft Graph "
-                              "(directory.graph in app.yaml) and mark leavers")
+    sync = actions.add_parser("sync", help="read the directory from each source app.yaml "
+                              "names (directory.graph, directory.slack, directory.scim) "
+                              "and mark leavers")
     sync.set_defaults(handler=handler)
 

@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 import aiohttp
 
 from bot.core.errors import ENVIRONMENT, ConfigError, TandemError
+from bot.core.retry_after import retry_after_seconds
 from bot.core.settings import variable
 from storage.directory import Record
 
@@ -31,7 +32,6 @@ FIELDS = ("id", "displayName", "mail", "userPrincipalName", "department", "jobTi
           "officeLocation", "preferredLanguage", "accountEnabled")
 PAGE = 999
 RETRIES = 8
-LONGEST_WAIT = 120.0
 RETRY_STATUS = (429, 502, 503, 504)
 
 
@@ -142,7 +142,7 @@ class GraphSource:
         for attempt in range(RETRIES):
             async with http.request(method, url, json=body, ssl=self.ssl) as answer:
                 if answer.status in RETRY_STATUS and attempt + 1 < RETRIES:
-                    wait = _retry_after(answer.headers.get("Retry-After"), attempt)
+                    wait = retry_after_seconds(answer.headers.get("Retry-After"), attempt)
                     log.info("microsoft graph answered %s: retrying in %.0f s",
                              answer.status, wait)
                     await self.sleep(wait)
@@ -151,13 +151,6 @@ class GraphSource:
                     return answer.status, await answer.json()
                 return answer.status, await answer.text()
         raise AssertionError("unreachable: the last attempt returns")
-
-
-def _retry_after(header: str | None, attempt: int) -> float:
-    try:
-        return min(max(float(header or ""), 0.0), LONGEST_WAIT)
-    except ValueError:
-        return min(2.0 ** attempt, LONGEST_WAIT)
 
 
 def _text(user: Mapping[str, Any], name: str) -> str | None:

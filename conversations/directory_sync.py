@@ -1,5 +1,6 @@
-"""A directory sync (Microsoft Graph): the tenant's people into the directory, and
-what follows for those who left.
+"""A directory sync: one source's people (Microsoft Graph, Slack's profiles, Slack's
+SCIM API) into the directory, and what follows for those who left. The sources are
+pluggable (``DirectorySource``); this flow does not know which platform one reads.
 
 Who sees what, in order:
 1. Whoever runs it (``tandem directory sync``, or the scheduler at night) gets
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Protocol
@@ -37,7 +38,7 @@ WINDOW = timedelta(hours=4)
 
 
 class DirectorySource(Protocol):
-    """A directory that can be read whole (Microsoft Graph)."""
+    """A directory that can be read whole (Microsoft Graph, Slack profiles, SCIM)."""
 
     name: str
 
@@ -111,32 +112,45 @@ async def _leaver(ctx: FlowContext, session: Session, person: Participant,
 _nightly: list[DirectorySource] = []
 
 
-def use_nightly(source: DirectorySource | None) -> None:
-    """The source the scheduler syncs from at night (set by the process at start)."""
-    _nightly[:] = [source] if source is not None else []
+def use_nightly(sources: DirectorySource | Sequence[DirectorySource] | None) -> None:
+    """The sources the scheduler syncs from at night (set by the process at start)."""
+    if sources is None:
+        _nightly[:] = []
+    elif isinstance(sources, Sequence):
+        _nightly[:] = list(sources)
+    else:
+        _nightly[:] = [sources]
 
 
-async def nightly(ctx: FlowContext, now: datetime) -> SyncReport | None:
-    """Once a night, on whichever instance asks first: the sync, or None.
+async def nightly(ctx: FlowContext, now: datetime) -> list[SyncReport]:
+    """Once a night, on whichever instance asks first: each source's sync, in turn.
 
     A lease named after the night makes it once across instances; a failed sync
-    gives the lease back, so the next tick tries again.
+    gives the lease back, so the next tick tries again (the sources that did sync
+    then sync again: a snapshot saved twice changes nothing, and whoever was
+    already told about a leaver is not told again).
     """
-    if not ctx.config.directory.graph_nightly or not _nightly:
-        return None
+    if not _nightly:
+        return []
     zone = ctx.config.timezone
     day = now.astimezone(zone).date()
     start = datetime.combine(day, NIGHT, zone)
     if not start <= now < start + WINDOW:
-        return None
+        return []
     name, holder = f"directory-sync:{day.isoformat()}", secrets.token_hex(8)
     async with ctx.db.session() as session:
         if not await leases.hold_lease(session, name, holder, now, timedelta(hours=20)):
-            return None
-    try:
-        return await sync(ctx, _nightly[0])
-    except Exception:
-        log.exception("directory: the nightly sync failed; the next tick tries again")
+            return []
+    reports: list[SyncReport] = []
+    failed = False
+    for source in list(_nightly):
+        try:
+            reports.append(await sync(ctx, source))
+        except Exception:
+            log.exception("directory: the nightly sync of %s failed; the next tick tries "
+                          "again", source.name)
+            failed = True
+    if failed:
         async with ctx.db.session() as session:
             await leases.release_lease(session, name, holder)
-        return None
+    return reports

@@ -369,14 +369,18 @@ def _wrapup_message(s: Situation, due: Due, language: str, _reader: Participant 
 
 
 async def _directory_sync(s: Situation) -> list[Due]:
-    report = await directory_sync.nightly(s.ctx, s.now)
-    if report is None or not (report.leavers or report.counts.left or report.counts.added):
+    # One note a night (its key is the night's), however many sources were synced.
+    reports = await directory_sync.nightly(s.ctx, s.now)
+    if not any(r.leavers or r.counts.left or r.counts.added for r in reports):
         return []
-    counts = report.counts
     return [Due({"day": s.now.astimezone(s.ctx.config.timezone).date().isoformat(),
-                 "source": report.source, "people": report.people, "added": counts.added,
-                 "updated": counts.updated, "unchanged": counts.unchanged,
-                 "left": len(counts.left), "leavers": len(report.leavers)})]
+                 "source": ", ".join(r.source for r in reports),
+                 "people": sum(r.people for r in reports),
+                 "added": sum(r.counts.added for r in reports),
+                 "updated": sum(r.counts.updated for r in reports),
+                 "unchanged": sum(r.counts.unchanged for r in reports),
+                 "left": sum(len(r.counts.left) for r in reports),
+                 "leavers": sum(len(r.leavers) for r in reports)})]
 
 
 def _directory_message(_s: Situation, due: Due, language: str, _reader: Participant | None

@@ -92,6 +92,8 @@ class SlackAdapter:
                 process_before_response=True,
                 logger=logging.getLogger("slack_bolt"),
             )
+        #: Which client reaches whom (also what the directory sync reads Slack with).
+        self.clients = clients
         directory = Directory(self.client, clients=clients)
         self.messenger = SlackMessenger(self.client, directory, clients)
         # slack_sdk's clock, as its own SignatureVerifier would read it.

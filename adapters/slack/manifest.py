@@ -43,12 +43,22 @@ LIFECYCLE_EVENTS = ["app_uninstalled", "tokens_revoked", "team_access_granted",
                     "team_access_revoked"]
 
 
-def manifest(url: str, name: str = "Tandem", oauth: bool = False) -> dict[str, Any]:
+def directory_scopes(config: AppConfig) -> list[str]:
+    """What reading the company directory needs besides: e-mails (the CSV import finds
+    people with users.lookupByEmail; profiles carry them) and custom profile fields."""
+    chosen = config.directory
+    scopes = ["users:read.email"] if chosen.csv_columns or chosen.slack_fields else []
+    return scopes + (["users.profile:read"] if chosen.slack_fields else [])
+
+
+def manifest(url: str, name: str = "Tandem", oauth: bool = False,
+             scopes: list[str] | None = None) -> dict[str, Any]:
     from adapters.slack import REDIRECT_ROUTE, ROUTE
 
     base = url.rstrip("/")
     events = f"{base}{ROUTE}"
     found = _manifest(events, name)
+    found["oauth_config"]["scopes"]["bot"] = [*BOT_SCOPES, *(scopes or [])]
     if oauth:
         found["oauth_config"]["redirect_urls"] = [f"{base}{REDIRECT_ROUTE}"]
         found["settings"]["event_subscriptions"]["bot_events"] += LIFECYCLE_EVENTS
@@ -93,8 +103,10 @@ def _manifest(events: str, name: str) -> dict[str, Any]:
     }
 
 
-def manifest_yaml(url: str, name: str = "Tandem", oauth: bool = False) -> str:
-    text: str = yaml.safe_dump(manifest(url, name, oauth), sort_keys=False, allow_unicode=True)
+def manifest_yaml(url: str, name: str = "Tandem", oauth: bool = False,
+                  scopes: list[str] | None = None) -> str:
+    text: str = yaml.safe_dump(manifest(url, name, oauth, scopes), sort_keys=False,
+                               allow_unicode=True)
     return text
 
 
@@ -113,7 +125,7 @@ def run(args: argparse.Namespace, config: AppConfig) -> str:
         raise ConfigError(COMMAND_LINE, "--url", "config.problem.https_host", value=args.url)
     mode = args.mode or (os.environ.get("SLACK_MODE", "").strip().lower() or "token")
     return manifest_yaml(args.url, name=config.programme_name[:NAME_LENGTH],
-                         oauth=mode == "oauth").rstrip("\n")
+                         oauth=mode == "oauth", scopes=directory_scopes(config)).rstrip("\n")
 
 
 COMMAND = Command("slack-manifest", "print the Slack app manifest (YAML)", add_arguments, run)

@@ -146,6 +146,13 @@ class DirectorySettings:
     #: Microsoft Graph: the tenant whose users are read, and whether nightly.
     graph_tenant: str | None = None
     graph_nightly: bool = False
+    #: Slack's custom profile fields (``department``, ``manager``: a field's id or
+    #: label), or None when Slack profiles are not a source.
+    slack_fields: dict[str, str] | None = None
+    slack_nightly: bool = False
+    #: Slack's SCIM API (its base URL), or None when SCIM is not a source.
+    scim_url: str | None = None
+    scim_nightly: bool = False
 
 
 @dataclass(frozen=True)
@@ -311,7 +318,13 @@ def _directory(section: schema.Directory) -> DirectorySettings:
         csv_columns=None if csv is None else {
             name: column for name, column in csv.columns.model_dump().items() if column},
         graph_tenant=None if graph is None else graph.tenant_id,
-        graph_nightly=graph is not None and graph.nightly)
+        graph_nightly=graph is not None and graph.nightly,
+        slack_fields=None if section.slack is None else {
+            name: value for name in ("department", "manager")
+            if (value := getattr(section.slack, name))},
+        slack_nightly=section.slack is not None and section.slack.nightly,
+        scim_url=None if section.scim is None else section.scim.url.rstrip("/"),
+        scim_nightly=section.scim is not None and section.scim.nightly)
 
 
 def _per_platform(lists: dict[str, list[str]]) -> dict[str, tuple[str, ...]]:

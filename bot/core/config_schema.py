@@ -335,9 +335,27 @@ class DirectoryGraph(Section):
     nightly: bool = Field(True)
 
 
+class DirectorySlack(Section):
+    """Slack's custom profile fields that hold the department and the manager."""
+
+    department: Text | None = Field(None)
+    manager: Text | None = Field(None)
+    nightly: bool = Field(True)
+
+
+SCIM_URL = "https://api.slack.com/scim/v2"
+
+
+class DirectoryScim(Section):
+    url: Text = Field(SCIM_URL)
+    nightly: bool = Field(True)
+
+
 class Directory(Section):
     csv: DirectoryCsv | None = Field(None)
     graph: DirectoryGraph | None = Field(None)
+    slack: DirectorySlack | None = Field(None)
+    scim: DirectoryScim | None = Field(None)
 
 
 class AppYaml(Section):

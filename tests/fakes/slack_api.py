@@ -34,6 +34,9 @@ class FakeUser:
     tz: str = "Europe/Berlin"
     deleted: bool = False
     email: str | None = None
+    #: custom profile field id -> its value (a user field holds a user id)
+    fields: dict[str, str] = field(default_factory=dict)
+    title: str = ""
 
 
 @dataclass
@@ -62,6 +65,12 @@ class FakeSlack:
     file_names: dict[str, str] = field(default_factory=dict)
     #: channel -> posted messages, newest first (what conversations.history returns)
     history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: the workspace's custom profile fields (``id``, ``label``, ``type``): team.profile.get
+    profile_fields: list[dict[str, str]] = field(default_factory=list)
+    #: whether users.list carries the custom fields (Slack's usually does not)
+    list_fields: bool = False
+    #: how many members a users.list page holds at most (besides the caller's limit)
+    list_page: int = 1000
     runner: web.AppRunner | None = None
     base_url: str = ""
 
@@ -161,6 +170,32 @@ class FakeSlack:
             return web.json_response({"ok": False, "error": self.errors[method]})
         return web.json_response(self._answer(method, args))
 
+    def _profile(self, user: FakeUser, with_fields: bool) -> dict[str, Any]:
+        profile: dict[str, Any] = {"real_name": user.name, "display_name": user.name,
+                                   "title": user.title}
+        if user.email:
+            profile["email"] = user.email
+        if with_fields:
+            profile["fields"] = {key: {"value": value, "alt": ""}
+                                 for key, value in user.fields.items()}
+        return profile
+
+    def _users_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Paged by ``cursor`` (an offset here; opaque to the client), bots and the
+        deleted included, as Slack's is."""
+        start = int(args.get("cursor") or 0)
+        size = min(int(args.get("limit") or 1000), self.list_page)
+        everyone = sorted(self.users.values(), key=lambda u: u.id)
+        chosen = everyone[start:start + size]
+        more = start + size < len(everyone)
+        return {"ok": True, "members": [
+            {"id": u.id, "name": u.name.lower(), "real_name": u.name, "deleted": u.deleted,
+             "is_bot": False, "tz": u.tz, "locale": u.locale,
+             "profile": self._profile(u, with_fields=self.list_fields)} for u in chosen]
+            + ([{"id": "USLACKBOT", "name": "slackbot", "deleted": False, "is_bot": False,
+                 "profile": {"real_name": "Slackbot"}}] if start == 0 else []),
+            "response_metadata": {"next_cursor": str(start + size) if more else ""}}
+
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
             return {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1",
@@ -181,6 +216,17 @@ class FakeSlack:
                 "locale": user.locale,
                 "profile": {"display_name": user.name, "real_name": user.name},
             }}
+        if method == "team.profile.get":
+            return {"ok": True, "profile": {"fields": [
+                {"hint": "", "options": None, "is_hidden": False, **f}
+                for f in self.profile_fields]}}
+        if method == "users.list":
+            return self._users_list(args)
+        if method == "users.profile.get":
+            user = self.users.get(args.get("user", ""))
+            if user is None:
+                return {"ok": False, "error": "user_not_found"}
+            return {"ok": True, "profile": self._profile(user, with_fields=True)}
         if method == "users.lookupByEmail":
             wanted = str(args.get("email", "")).lower()
             found = next((u for u in self.users.values()
