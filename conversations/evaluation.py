@@ -3,8 +3,11 @@
 Who sees what, in order: at the wrap-up every participant gets a private
 invitation with a button; it opens a short form (how useful was the tandem,
 1 to 5; what was the most valuable; would you recommend it; do you want to
-continue, with the same partner or a new one). Answers can be changed until
-``EVALUATION_OPEN`` after the end; the coordinators only ever see aggregates.
+continue, with the same partner or a new one; until the wrap-up's highlights are
+posted, a one-sentence highlight for the programme's channel and whether their name
+may be shown with it: ``conversations.highlights``). Answers can be changed until
+``EVALUATION_OPEN`` after the end; the coordinators only ever see aggregates, and
+the highlights people chose to offer.
 """
 
 from __future__ import annotations
@@ -13,16 +16,19 @@ from datetime import timedelta
 
 from bot.core.errors import UserError
 from bot.core.i18n import t
-from conversations import values
+from conversations import highlights, values
+from conversations.audience import coordinator_languages
 from conversations.context import FlowContext
 from conversations.events import ButtonPress, FormSubmission
 from conversations.forms import Choice, Form, SelectInput, TextInput
 from conversations.messages import Message
 from conversations.outcomes import FormDone, FormInvalid, Outcome, ShowForm
+from conversations.owed import deliver, record
 from conversations.schedule import RoundDates
 from conversations.survey import clean_text
+from storage import highlights as stored_highlights
 from storage import participants, responses, rounds, tandems
-from storage.models import Participant, Round
+from storage.models import Highlight, Participant, Round
 
 #: The button of the closing evaluation's invitation (declared in ``conversations.scheduled``).
 EVALUATE = "evaluation.open"
@@ -32,7 +38,9 @@ CONTINUE = ("same", "new", "no")
 TEXT_MAX = 1000
 
 
-def evaluation_form(language: str, round_id: int, earlier: dict[str, object]) -> Form:
+def evaluation_form(language: str, round_id: int, earlier: dict[str, object],
+                    highlight: Highlight | None = None, offers: bool = False) -> Form:
+    """The form; ``offers``: with the highlight's fields (until the highlights are posted)."""
     def chosen(name: str) -> tuple[str, ...]:
         return (str(earlier[name]),) if earlier.get(name) is not None else ()
 
@@ -57,6 +65,7 @@ def evaluation_form(language: str, round_id: int, earlier: dict[str, object]) ->
             SelectInput("continue", t(language, "evaluation.continue"),
                         tuple(Choice(c, t(language, f"evaluation.continue.{c}"))
                               for c in CONTINUE), initial=chosen("continue"), style="radio"),
+            *(highlights.form_fields(language, highlight) if offers else ()),
         ),
     )
 
@@ -80,8 +89,10 @@ async def open_form(ctx: FlowContext, press: ButtonPress) -> Outcome:
     language = ctx.language(press.actor.locale, me.locale)
     async with ctx.db.session() as session:
         earlier = await responses.response_of(session, me.id, current.id, "evaluation", 0)
+        offered = await stored_highlights.highlight_of(session, me.id, current.id)
     values = {**earlier.answers, "rating": earlier.rating} if earlier else {}
-    return ShowForm(evaluation_form(language, current.id, values))
+    return ShowForm(evaluation_form(language, current.id, values, offered,
+                                    highlights.open_for_offers(ctx, current)))
 
 
 async def submit(ctx: FlowContext, submission: FormSubmission) -> Outcome:
@@ -105,12 +116,28 @@ async def submit(ctx: FlowContext, submission: FormSubmission) -> Outcome:
     keep_going = values.choice(fields.get("continue"), CONTINUE)
     if keep_going is None:
         errors["continue"] = t(language, "evaluation.error.choose")
+    offers = highlights.open_for_offers(ctx, current)
+    # After the highlights were posted the form has no such field: whatever comes is ignored.
+    highlight, show_name = highlights.read(fields, language, errors) if offers else ("", False)
     if errors:
-        return FormInvalid(evaluation_form(language, current.id, {}), errors, dict(fields))
+        return FormInvalid(evaluation_form(language, current.id, {}, None, offers), errors,
+                           dict(fields))
+    # Asked before the transaction: a coordinator's language may come from the platform.
+    languages = await coordinator_languages(ctx) if highlight else {}
+    now = ctx.clock.now()
     async with ctx.db.session() as session:
         await responses.save_response(
-            session, me.id, current.id, "evaluation", 0, ctx.clock.now(), rating=rating,
+            session, me.id, current.id, "evaluation", 0, now, rating=rating,
             visibility="coordinators",
             answers={"valuable": valuable, "recommend": recommend, "continue": keep_going},
         )
-    return FormDone(Message.text(t(language, "evaluation.thanks")))
+        offered = await stored_highlights.offer(session, me.id, current.id, highlight,
+                                                show_name, now) if offers else None
+        keys = await record(session, highlights.review_owed(ctx, languages, offered, me, current)
+                            if offered is not None else [], now)
+
+    async def send_reviews() -> None:
+        await deliver(ctx, keys)
+
+    thanks = "highlight.thanks" if offered is not None else "evaluation.thanks"
+    return FormDone(Message.text(t(language, thanks)), then=send_reviews if keys else None)

@@ -29,6 +29,9 @@ Who sees what, in the order ``run_due`` sends it:
 7. Wrap-up, on the round's last day: each participant gets the closing
    evaluation, then the channels get a thank-you with the round's outcome
    (counts only, nothing private).
+8. Two weeks later, the wrap-up's highlights: the sentences participants offered in
+   the evaluation and the coordinators approved, with names only where the person
+   agreed (``conversations.highlights``).
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from conversations import (
     evaluation,
     fit_check,
     guides,
+    highlights,
     meetings,
     mentors,
     running_round,
@@ -432,6 +436,8 @@ KINDS: tuple[Kind, ...] = (
                         "primary"),)),
     Kind("wrapup", "wrapup", _wrapup, Audience.CHANNELS, _wrapup_message,
          key="wrapup:{round}"),
+    Kind(highlights.KIND, "wrapup", highlights.post_due, Audience.CHANNELS,
+         highlights.post_message, key="highlights:{round}", decide=highlights.decide_post),
     Kind("directory_sync", None, _directory_sync, Audience.COORDINATORS, _directory_message,
          key="directory-sync:{day}"),
 )

@@ -173,6 +173,8 @@ async def deliver(s: Situation, kind: Kind, due: Due) -> list[Sent]:
     """Send one occasion to its audience, once per delivery key."""
     ctx, key, round_id = s.ctx, kind.delivery_key(s, due), s.round.id
     shared, personal = _renderers(s, kind, due)
+    if kind.audience is Audience.CHANNELS and kind.decide is not None:
+        return await _decided(s, kind, due)
     if kind.audience is Audience.CHANNELS:
         return await to_channels(ctx, key, round_id, shared, due.channels)
     if kind.audience is Audience.COORDINATORS:

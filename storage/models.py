@@ -408,6 +408,39 @@ class Response(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
+class HighlightStatus(StrEnum):
+    """``pending`` until a coordinator approves or skips it; ``posted`` once the
+    wrap-up's highlights went out with it; ``closed``: still pending then, never posted."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    SKIPPED = "skipped"
+    POSTED = "posted"
+    CLOSED = "closed"
+
+
+class Highlight(Base):
+    """One sentence a participant offers in the closing evaluation for the programme's
+    channel, and whether their name may be shown with it. ``revision`` counts the
+    person's edits: a review button names the revision it was sent for."""
+
+    __tablename__ = "highlights"
+    __table_args__ = (
+        UniqueConstraint("participant_id", "round_id", name="uq_highlight_person_round"),
+        Index("ix_highlights_round_status", "round_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"))
+    text: Mapped[str] = mapped_column(Text)
+    show_name: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), default=HighlightStatus.PENDING)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class ProcessedEvent(Base):
     """An inbound event already acted on (Slack retries, Teams redeliveries)."""
 

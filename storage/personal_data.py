@@ -39,6 +39,7 @@ from storage.models import (
     Delivery,
     DirectoryAccount,
     DirectoryPerson,
+    Highlight,
     MatchProposal,
     MatchRule,
     Meeting,
@@ -211,6 +212,23 @@ async def _wishes_erase(session: AsyncSession, person: Person, token: str,
     await session.execute(delete(PrivateWish).where(
         or_(PrivateWish.participant_id.in_(person.participant_ids), named)
         if person.signed_up else named))
+
+
+# highlights --------------------------------------------------------------------------
+
+async def _highlights_export(session: AsyncSession, person: Person) -> list[Row]:
+    if not person.signed_up:
+        return []
+    return [as_row(h) for h in await session.scalars(
+        select(Highlight).where(Highlight.participant_id.in_(person.participant_ids))
+        .order_by(Highlight.id))]
+
+
+async def _highlights_erase(session: AsyncSession, person: Person, token: str,
+                            now: datetime) -> None:
+    if person.signed_up:
+        await session.execute(delete(Highlight).where(
+            Highlight.participant_id.in_(person.participant_ids)))
 
 
 # tandems -----------------------------------------------------------------------------
@@ -554,6 +572,7 @@ REGISTRY: dict[str, Holds | NoPersonalData] = {
     "participants": Holds(_participants_export, _participants_erase),
     "tandems": Holds(_tandems_export, _tandems_erase),
     "private_wishes": Holds(_wishes_export, _wishes_erase),
+    "highlights": Holds(_highlights_export, _highlights_erase),
     "deliveries": Holds(_deliveries_export, _deliveries_erase),
     "conversation_refs": Holds(_refs_export, _refs_erase),
     "match_proposals": Holds(_proposals_export, _proposals_erase),

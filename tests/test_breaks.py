@@ -23,8 +23,8 @@ from storage.models import Participant
 from tests.fakes.bot_connector import TeamsWorld
 from tests.fakes.slack_api import FakeSlack, FakeUser
 from tests.helpers.roundlife import (
-    confirm_first_matching,
     proposal,
+    slack_first_tandem,
     slack_sign_up,
     teams_first_tandem,
     text_of,
@@ -89,11 +89,7 @@ def _texts(slack: FakeSlack, channel: str) -> list[str]:
 async def test_a_break_ends_on_its_day_on_slack(
     server: Served, slack: FakeSlack, clock: FixedClock, db: Database
 ) -> None:
-    await slack_sign_up(server, "U0ANNA", department="Marketing", topics=["ai_tools"],
-                        languages=["de", "en"])
-    await slack_sign_up(server, "U0KATRIN", role="mentee", department="Finance",
-                        topics=["ai_tools"], languages=["en"], capacity="1")
-    await confirm_first_matching(server, slack, COORDINATOR)
+    await slack_first_tandem(server, slack)
 
     # A paused person is never matched: Maria, a late sign-up on a break, waits.
     await slack_sign_up(server, "U0LEO", department="IT", topics=["ai_tools"],

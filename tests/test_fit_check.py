@@ -24,16 +24,17 @@ from storage.db import Database
 from storage.models import Round, Tandem
 from tests.fakes.bot_connector import Call, TeamsWorld
 from tests.fakes.slack_api import FakeSlack, FakeUser
+from tests.helpers.roundlife import button_value as _value
 from tests.helpers.roundlife import (
-    blocks,
-    confirm_first_matching,
+    clara_anna_katrin,
     proposal,
-    slack_sign_up,
+    slack_first_tandem,
     teams_first_tandem,
     text_of,
 )
+from tests.helpers.roundlife import press_button as _press
 from tests.helpers.servers import Served, post
-from tests.helpers.slack_requests import block_action, slash_command
+from tests.helpers.slack_requests import slash_command
 from tests.helpers.teams import CLARA, KATRIN, MEHMET
 
 COORDINATOR = "U0COORD01"
@@ -45,9 +46,7 @@ THREE_DAYS_LATER = datetime(2027, 2, 12, 9, 30, tzinfo=UTC)
 
 @pytest.fixture
 def slack_users() -> list[FakeUser]:
-    return [FakeUser(COORDINATOR, "Clara", locale="en-US"),
-            FakeUser("U0ANNA", "Anna", locale="de-DE"),
-            FakeUser("U0KATRIN", "Katrin", locale="en-US")]
+    return clara_anna_katrin()
 
 
 @pytest.fixture
@@ -60,21 +59,6 @@ def config(config: AppConfig) -> AppConfig:
 
 def _to(slack: FakeSlack, channel: str) -> list[dict[str, Any]]:
     return [c for c in slack.of("chat.postMessage") if slack.channel_of(c["channel"]) == channel]
-
-
-def _value(call: dict[str, Any], action: str) -> str:
-    return next(e["value"] for b in blocks(call) if b["type"] == "actions"
-                for e in b["elements"] if e["action_id"] == action)
-
-
-async def _press(server: Served, slack: FakeSlack, user: str, action: str, value: str) -> str:
-    before = len(slack.of("response_url"))
-    status, _ = await post(server, block_action(user, action, value,
-                                                response_url=slack.response_url()))
-    assert status == 200
-    answer = (await slack.wait_for("response_url", before + 1))[-1]
-    assert await server.runtime.background.idle(60)
-    return str(answer["text"])
 
 
 async def _round(db: Database) -> Round:
@@ -93,11 +77,7 @@ async def test_a_no_leads_to_a_rematch_of_both_on_slack(
     server: Served, slack: FakeSlack, clock: FixedClock, db: Database
 ) -> None:
     ctx = server.runtime.ctx
-    await slack_sign_up(server, "U0ANNA", department="Marketing", topics=["ai_tools"],
-                        languages=["de", "en"])
-    await slack_sign_up(server, "U0KATRIN", role="mentee", department="Finance",
-                        topics=["ai_tools"], languages=["en"], capacity="1")
-    await confirm_first_matching(server, slack, COORDINATOR)
+    await slack_first_tandem(server, slack)
 
     clock.set(FIRST_NUDGE)
     await run_due(ctx)

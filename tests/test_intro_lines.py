@@ -20,7 +20,12 @@ from storage.db import Database
 from storage.models import Participant
 from tests.fakes.bot_connector import TeamsWorld
 from tests.fakes.slack_api import FakeSlack, FakeUser
-from tests.helpers.roundlife import blocks, confirm_first_matching, slack_sign_up
+from tests.helpers.roundlife import (
+    blocks,
+    clara_anna_katrin,
+    confirm_first_matching,
+    slack_sign_up,
+)
 from tests.helpers.servers import Served, post
 from tests.helpers.slack_requests import GOOD, survey_state, view_submission
 from tests.helpers.teams import CLARA, KATRIN, MEHMET, confirm_data, idle, sign_up
@@ -32,9 +37,7 @@ KATRIN_LINE = "I'd like to learn how <@U0COORD01> uses AI & why _everyone_ posts
 
 @pytest.fixture
 def slack_users() -> list[FakeUser]:
-    return [FakeUser(COORDINATOR, "Clara", locale="en-US"),
-            FakeUser("U0ANNA", "Anna", locale="de-DE"),
-            FakeUser("U0KATRIN", "Katrin", locale="en-US")]
+    return clara_anna_katrin()
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ from storage.models import (
     Base,
     ConversationRef,
     CoordinatorAction,
+    Highlight,
     MatchRule,
     Participant,
     ProcessedEvent,
@@ -123,6 +124,10 @@ async def a_tandem_with_history(platform: LocalPlatform, clock: FixedClock) -> N
             payload={"text": f"{MARKER} draft"}, status="pending", created_at=now))
         await session.execute(insert(ProcessedEvent).values(
             source="local", event_id=f"chat-{ANNEGRET.user_id}|in-1", received_at=now))
+        # A highlight offered for the channel (the evaluation comes at the round's end).
+        await session.execute(insert(Highlight).values(
+            participant_id=anna.id, round_id=anna.round_id, text=f"{MARKER} highlight",
+            show_name=True, status="pending", revision=1, created_at=now, updated_at=now))
         await session.execute(insert(MatchRule).values(
             round_id=anna.round_id, kind="block", mentor_id=anna.id, mentee_id=katrin.id,
             created_by="coord", created_at=now))

@@ -27,11 +27,10 @@ from storage.db import Database
 from storage.models import PrivateWish
 from tests.fakes.bot_connector import Call, TeamsWorld
 from tests.fakes.slack_api import FakeSlack, FakeUser
-from tests.helpers.roundlife import proposal, slack_sign_up, text_of
+from tests.helpers.roundlife import forget_me, my_data, proposal, slack_sign_up, text_of
 from tests.helpers.servers import Served, post
 from tests.helpers.slack_requests import (
     GOOD,
-    block_action,
     slash_command,
     survey_state,
     view_submission,
@@ -163,25 +162,14 @@ async def _wishes_erased_for_a_moment_pairs_anna_with_katrin(
 
 
 async def _my_data(server: Served, slack: FakeSlack, user: str) -> list[dict[str, Any]]:
-    before, sent = len(slack.uploads), len(slack.of("files.completeUploadExternal"))
-    status, _ = await post(server, slash_command(user, "my-data"))
-    assert status == 200
-    await slack.wait_for("files.completeUploadExternal", sent + 1)
-    content = list(slack.uploads.values())[before]
-    data = json.loads(content)
+    data, content = await my_data(server, slack, user)
     if user != "U0ANNA":
-        assert "U0ANNA" not in content.decode()
+        assert "U0ANNA" not in content
     return [{"user_id": w["user_id"]} for w in data["tables"].get("private_wishes", [])]
 
 
 async def _forget(server: Served, slack: FakeSlack, user: str) -> None:
-    before = len(slack.of("response_url"))
-    await post(server, slash_command(user, "forget-me"))
-    status, _ = await post(server, block_action(user, "forget.confirm",
-                                                response_url=slack.response_url()))
-    assert status == 200
-    await slack.wait_for("response_url", before + 1)
-    assert await server.runtime.background.idle(60)
+    await forget_me(server, slack, user)
 
 
 def _card_text(call: Call) -> str:

@@ -35,6 +35,7 @@ KEYS = {
     "directory_sync": "directory-sync:{day}",
     "mentor_tip": "mentor-tip:{round}:{person}:{period}",
     "mentors_channel": "mentors-channel:{round}:{person}",
+    "highlights": "highlights:{round}",
 }
 
 

@@ -78,6 +78,14 @@ def block_action(user_id: str, action_id: str, value: str = "", *, team_id: str 
     })
 
 
+def evaluation_state(**answers: Any) -> dict[str, dict[str, Any]]:
+    """Slack element states for the closing evaluation's answers as plain values."""
+    kinds = {"rating": "radio_buttons", "valuable": "plain_text_input",
+             "recommend": "radio_buttons", "continue": "radio_buttons",
+             "highlight": "plain_text_input", "highlight_name": "radio_buttons"}
+    return element_states(kinds, answers)
+
+
 def survey_state(**answers: Any) -> dict[str, dict[str, Any]]:
     """Slack element states for survey answers given as plain values."""
     kinds = {
@@ -87,6 +95,11 @@ def survey_state(**answers: Any) -> dict[str, dict[str, Any]]:
         "location": "plain_text_input", "capacity": "static_select", "consent": "checkboxes",
         "wishes": "multi_users_select", "intro": "plain_text_input",
     }
+    return element_states(kinds, answers)
+
+
+def element_states(kinds: dict[str, str], answers: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each field's element state as Slack sends it, by the element's type."""
     state: dict[str, dict[str, Any]] = {}
     for name, kind in kinds.items():
         value = answers.get(name)
