@@ -217,11 +217,7 @@ async def _wishes_erase(session: AsyncSession, person: Person, token: str,
 # highlights --------------------------------------------------------------------------
 
 async def _highlights_export(session: AsyncSession, person: Person) -> list[Row]:
-    if not person.signed_up:
-        return []
-    return [as_row(h) for h in await session.scalars(
-        select(Highlight).where(Highlight.participant_id.in_(person.participant_ids))
-        .order_by(Highlight.id))]
+    return await _own_rows(session, person, Highlight)
 
 
 async def _highlights_erase(session: AsyncSession, person: Person, token: str,
@@ -301,7 +297,7 @@ async def _responses_export(session: AsyncSession, person: Person) -> list[Row]:
 
 
 async def _own_rows(session: AsyncSession, person: Person,
-                    model: type[PrivateWish] | type[Response]) -> list[Row]:
+                    model: type[PrivateWish] | type[Response] | type[Highlight]) -> list[Row]:
     """The rows a person's sign-ups wrote, oldest first."""
     if not person.signed_up:
         return []
