@@ -35,6 +35,10 @@ class SelectInput:
     multi: bool = False
     style: Literal["dropdown", "checkboxes", "radio"] = "dropdown"
     hint: str | None = None
+    #: A type-ahead search instead of a list (too many choices for one select): the
+    #: platform asks for choices as the person types, naming this search; ``choices``
+    #: then holds only those already chosen.
+    search: str | None = None
 
 
 @dataclass(frozen=True)

@@ -113,6 +113,10 @@ def _disagreements(person: Person, participant: Participant, entry: OrgEntry,
             typed_department.casefold() != entry.department.strip().casefold()):
         notes.append({"code": "department_differs", "name": person.name,
                       "survey": typed_department, "directory": entry.department})
+    if participant.directory_flag is not None:
+        # They said the directory is wrong about them: its facts are used all the same.
+        notes.append({"code": "directory_flagged", "name": person.name,
+                      "note": participant.directory_flag or "–"})
     if participant.manager_user_id:
         named = by_account.get((participant.platform, participant.manager_user_id))
         listed = by_key.get(entry.manager_key or "")

@@ -12,6 +12,8 @@ Who sees what, in order:
    closes at once, and then the employee gets a confirmation in their DMs with
    a summary (owed in the transaction that stored the answers, so a crash
    between the two does not lose it).
+What the company directory already says about the person is shown, not asked;
+saying it is wrong tells the coordinators (``directory_survey``).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from datetime import datetime, timedelta
 
 from bot.core.errors import UserError
 from bot.core.i18n import t
-from conversations import owed, survey, wishes
+from conversations import directory_survey, owed, survey, wishes
 from conversations.context import FlowContext
 from conversations.events import Actor, Command, FormSubmission
 from conversations.forms import Form
@@ -56,16 +58,19 @@ async def start(ctx: FlowContext, command: Command) -> Outcome:
     _, current, earlier = await _lookup(ctx, actor, ctx.clock.now())
     language = ctx.language(actor.locale, earlier.locale if earlier else None)
     _check_window(ctx, current, earlier, language)
-    return ShowForm(await _form(ctx, language, earlier))
+    known = await directory_survey.known(ctx, actor)
+    return ShowForm(await _form(ctx, language, earlier, known))
 
 
-async def _form(ctx: FlowContext, language: str, earlier: Participant | None) -> Form:
-    """The survey, with the person's private wishes when it asks for them."""
+async def _form(ctx: FlowContext, language: str, earlier: Participant | None,
+                known: survey.Known) -> Form:
+    """The survey, with the person's private wishes when it asks for them, and what
+    the directory says instead of the questions it answers."""
     if "wishes" not in ctx.config.survey.questions or earlier is None:
-        return survey.build_form(ctx.config.survey, language, earlier)
+        return survey.build_form(ctx.config.survey, language, earlier, known=known)
     async with ctx.db.session() as session:
         wished = await wishes.current(session, earlier)
-    return survey.build_form(ctx.config.survey, language, earlier, wished)
+    return survey.build_form(ctx.config.survey, language, earlier, wished, known)
 
 
 def _check_window(
@@ -106,8 +111,9 @@ async def submit(ctx: FlowContext, submission: FormSubmission) -> Outcome:
     workspace, current, earlier = await _lookup(ctx, actor, now)
     language = ctx.language(actor.locale, earlier.locale if earlier else None)
     _check_window(ctx, current, earlier, language)
+    known = await directory_survey.known(ctx, actor)
     answers, errors = survey.validate(
-        ctx.config.survey, language, actor.user_id, submission.values
+        ctx.config.survey, language, actor.user_id, submission.values, known
     )
     asks_wishes = "wishes" in ctx.config.survey.questions
     chosen, wish_error = (await wishes.check(ctx, actor, submission.values.get(wishes.FIELD),
@@ -115,7 +121,8 @@ async def submit(ctx: FlowContext, submission: FormSubmission) -> Outcome:
                           if asks_wishes else ([], None))
     if answers is None or wish_error is not None:
         errors = {**errors, **({wishes.FIELD: wish_error} if wish_error else {})}
-        return FormInvalid(await _form(ctx, language, earlier), errors, dict(submission.values))
+        return FormInvalid(await _form(ctx, language, earlier, known), errors,
+                           dict(submission.values))
     columns = {
         **answers.as_columns(),
         "platform": actor.platform,
@@ -134,15 +141,21 @@ async def submit(ctx: FlowContext, submission: FormSubmission) -> Outcome:
                     current.id)
     message = _summary(ctx, actor, Participant(**columns), current, language, editing)
     owed_summary = Owed(summary, DIRECT, (actor.user_id,), message)
+    # "The directory is wrong about me", for the coordinators: owed with the answers.
+    flagged = ([] if answers.directory_flag is None or known.facts is None else
+               await directory_survey.flag_rows(ctx, actor, known.facts,
+                                                answers.directory_flag, current.id, now))
     # Written already claimed by this instance: sent right after the answer without
     # another round trip to claim it; ``run_due`` takes it over if this one died.
     # The wishes are saved with the answers, in their batch and transaction.
     await people(ctx.db).save_survey(SurveyAnswers(
-        workspace, actor.user_id, columns, now, (owed.claimed(ctx, owed_summary, now),),
+        workspace, actor.user_id, columns, now,
+        (owed.claimed(ctx, owed_summary, now), *flagged),
         tuple(chosen) if asks_wishes else None))
     return FormDone(
         Message.text(t(language, "signup.saved_inline")),
-        then=lambda: _send_summary(ctx, actor, owed_summary),
+        then=lambda: _send_summary(ctx, actor, owed_summary,
+                                   [str(row["key"]) for row in flagged]),
     )
 
 
@@ -169,8 +182,11 @@ def _summary(ctx: FlowContext, actor: Actor, participant: Participant, current: 
     )
 
 
-async def _send_summary(ctx: FlowContext, actor: Actor, summary: Owed) -> None:
+async def _send_summary(ctx: FlowContext, actor: Actor, summary: Owed,
+                        also: list[str]) -> None:
+    """The summary, then anything else the answers owe (``also``: their keys)."""
     sent = await owed.deliver_claimed(ctx, summary)
+    await owed.deliver(ctx, also)
     if sent in (Sent.RETRY, Sent.UNREACHABLE):
         # The answers are saved and the form said so; ``run_due`` tries again later
         # (unless the person cannot be reached), and operators should see it.

@@ -22,6 +22,7 @@ from conversations.events import FormValue
 from conversations.forms import Choice, Field, Form, SelectInput, TextInput, UserInput
 from conversations.values import number_or_none
 from conversations.wishes import field as wishes_field
+from storage.directory_survey import KnownFacts
 from storage.models import Participant
 
 FORM_ID = "survey"
@@ -36,6 +37,30 @@ _USER_ID = re.compile(r"^[\w:.@+-]{1,128}$")
 _HOURS = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?\s*[-–]\s*(\d{1,2})(?:[:.](\d{2}))?$")
 #: The fields of the ``working_time`` question (each optional: empty is app.yaml's).
 WORKING_TIME = ("work_hours", "work_days", "timezone", "country")
+#: The most choices one select holds (Slack's ``static_select``); more become a search.
+SELECT_MAX = 100
+#: The search the department question asks the platform to run when it is one.
+DEPARTMENTS_SEARCH = "tandem.departments"
+#: What the directory says instead of asking: "this is wrong", and a short note.
+FLAG_FIELD, NOTE_FIELD, FLAG_CHOICE = "directory_wrong", "directory_note", "wrong"
+NOTE_MAX = 200
+
+
+@dataclass(frozen=True)
+class Known:
+    """What is known about the person before they answer: the directory's facts about
+    them (questions it answers are not asked) and the departments to choose from
+    (app.yaml's, else the directory's; none: typed)."""
+
+    facts: KnownFacts | None = None
+    departments: tuple[str, ...] = ()
+
+    def answered(self, questions: tuple[str, ...]) -> frozenset[str]:
+        """The questions of ``questions`` the directory answers for this person."""
+        if self.facts is None:
+            return frozenset()
+        held = {"department": self.facts.department, "manager": self.facts.manager_key}
+        return frozenset(q for q, value in held.items() if value and q in questions)
 
 
 @dataclass(frozen=True)
@@ -60,6 +85,9 @@ class Answers:
     timezone: str | None = field(default=None)
     #: One or two sentences about themselves, shown to their tandem partner.
     intro: str | None = None
+    #: The person says the directory is wrong about them: their note ("" for none);
+    #: None when they did not say so. For the coordinators only.
+    directory_flag: str | None = None
 
     def as_columns(self) -> dict[str, object]:
         columns = dict(self.__dict__)
@@ -69,7 +97,7 @@ class Answers:
 
 
 def build_form(survey: Survey, language: str, earlier: Participant | None,
-               wished: tuple[Choice, ...] = ()) -> Form:
+               wished: tuple[Choice, ...] = (), known: Known = Known()) -> Form:
     def tr(key: str, **params: object) -> str:
         return t(language, key, **params)
 
@@ -82,7 +110,8 @@ def build_form(survey: Survey, language: str, earlier: Participant | None,
             initial=(initial.role,) if initial else (),
             style="radio",
         ),
-        "department": lambda: _department_field(survey, tr, initial),
+        "department": lambda: _department_field(known.departments or survey.departments, tr,
+                                                initial),
         "manager": lambda: UserInput(
             "manager",
             tr("survey.manager.label"),
@@ -148,7 +177,14 @@ def build_form(survey: Survey, language: str, earlier: Participant | None,
         ),
     }
     fields: list[Field] = []
+    answered = known.answered(survey.questions)
     for question in survey.questions:
+        if question in answered:
+            # Where the first question the directory answers was: what it says instead.
+            if known.facts is not None and not any(f.id == FLAG_FIELD for f in fields):
+                fields += _directory_fields(language, known.facts, answered,
+                                            initial.directory_flag if initial else None)
+            continue
         fields += _working_time(tr, initial) if question == "working_time" else [
             builders[question]()]
     fields.append(
@@ -204,14 +240,48 @@ def _clock(hour: str, minute: str | None) -> time | None:
     return time(h, m) if h < 24 and m < 60 else (time(23, 59) if (h, m) == (24, 0) else None)
 
 
-def _department_field(survey: Survey, tr: Callable[..., str], initial: Participant | None) -> Field:
+def directory_line(language: str, facts: KnownFacts, answered: frozenset[str]) -> str:
+    """"From the company directory: Marketing, manager Jane Doe" (what it answers)."""
+    department = facts.department if "department" in answered else None
+    manager = facts.manager_name if "manager" in answered else None
+    which = "both" if department and manager else ("department" if department else "manager")
+    return t(language, f"survey.directory.line.{which}", department=department or "",
+             manager=manager or "")
+
+
+def _directory_fields(language: str, facts: KnownFacts, answered: frozenset[str],
+                      flagged: str | None) -> list[Field]:
+    """The directory's facts instead of their questions, with a box to say they are
+    wrong and room for a short note (both for the coordinators only)."""
+    def tr(key: str, **params: object) -> str:
+        return t(language, key, **params)
+
+    line = directory_line(language, facts, answered)
+    return [
+        SelectInput(FLAG_FIELD, line, (Choice(FLAG_CHOICE, tr("survey.directory.wrong")),),
+                    initial=(FLAG_CHOICE,) if flagged is not None else (), required=False,
+                    multi=True, style="checkboxes", hint=tr("survey.directory.hint")),
+        TextInput(NOTE_FIELD, tr("survey.directory.note.label"), initial=flagged or "",
+                  required=False, max_length=NOTE_MAX,
+                  hint=tr("survey.directory.note.hint", max=NOTE_MAX)),
+    ]
+
+
+def _department_field(departments: tuple[str, ...], tr: Callable[..., str],
+                      initial: Participant | None) -> Field:
     current = initial.department if initial else None
-    if survey.departments:
+    chosen = (current,) if current in departments else ()
+    if len(departments) > SELECT_MAX:
+        # Too many for one select: a type-ahead search, its choices loaded as typed.
+        return SelectInput("department", tr("survey.department.label"),
+                           tuple(Choice(d, d) for d in chosen), initial=chosen,
+                           search=DEPARTMENTS_SEARCH, hint=tr("survey.department.search_hint"))
+    if departments:
         return SelectInput(
             "department",
             tr("survey.department.label"),
-            tuple(Choice(d, d) for d in survey.departments),
-            initial=(current,) if current in survey.departments else (),
+            tuple(Choice(d, d) for d in departments),
+            initial=chosen,
         )
     return TextInput(
         "department",
@@ -245,11 +315,14 @@ def _many(value: FormValue) -> list[str]:
 
 
 def validate(
-    survey: Survey, language: str, user_id: str, values: Mapping[str, FormValue]
+    survey: Survey, language: str, user_id: str, values: Mapping[str, FormValue],
+    known: Known = Known(),
 ) -> tuple[Answers | None, dict[str, str]]:
-    """Clean answers, or a message per field that is wrong (and no answers)."""
+    """Clean answers, or a message per field that is wrong (and no answers). Questions
+    the directory answers were not asked: whatever comes back for them is ignored."""
     errors: dict[str, str] = {}
-    asked = set(survey.questions)
+    asked = set(survey.questions) - known.answered(survey.questions)
+    departments = known.departments or survey.departments
 
     def err(field_id: str, key: str, **params: object) -> None:
         errors.setdefault(field_id, t(language, key, **params))
@@ -260,8 +333,8 @@ def validate(
 
     department = _one(values.get("department")) if "department" in asked else None
     if department is not None:
-        if survey.departments:
-            if department not in survey.departments:
+        if departments:
+            if department not in departments:
                 err("department", "survey.error.department_unknown")
         elif len(department) > DEPARTMENT_MAX or not _DEPARTMENT.match(department):
             err("department", "survey.error.department_format", max=DEPARTMENT_MAX)
@@ -319,6 +392,7 @@ def validate(
     consent = "yes" in _many(values.get("consent"))
     if not consent:
         err("consent", "survey.error.consent")
+    flag = _flag(values, err) if known.answered(survey.questions) else None
 
     if errors:
         return None, errors
@@ -335,7 +409,20 @@ def validate(
         capacity=capacity,
         consent=consent,
         intro=intro,
+        directory_flag=flag,
     ), **work), {}
+
+
+def _flag(values: Mapping[str, FormValue], err: Callable[..., None]) -> str | None:
+    """"The directory is wrong about me": the note ("" for none), or None when not
+    said. A note alone says it too: it is about nothing else."""
+    ticked = _many(values.get(FLAG_FIELD))
+    note = _one(values.get(NOTE_FIELD))
+    if any(value != FLAG_CHOICE for value in ticked):
+        err(FLAG_FIELD, "survey.error.directory_flag")
+    if note is not None and len(note) > NOTE_MAX:
+        err(NOTE_FIELD, "survey.error.too_long", max=NOTE_MAX, length=len(note))
+    return (note or "") if ticked or note else None
 
 
 def _working_answers(values: Mapping[str, FormValue], err: Callable[..., None]

@@ -194,6 +194,9 @@ class Participant(Base):
     paused_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
     #: One or two sentences about themselves, shown to their partner in the introduction.
     intro: Mapped[str | None] = mapped_column(Text)
+    #: They said the company directory is wrong about them: their note ("" for none).
+    #: For the coordinators' proposals only; the directory's facts stay as they are.
+    directory_flag: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 

@@ -190,7 +190,7 @@ async def _participants_erase(session: AsyncSession, person: Person, token: str,
             select(Participant).where(Participant.id.in_(person.participant_ids))):
         p.user_id, p.display_name = token, None
         p.department = p.manager_user_id = p.goals = p.timezone = None
-        p.location = p.locale = p.intro = None
+        p.location = p.locale = p.intro = p.directory_flag = None
         p.work_start = p.work_end = p.country = p.region = None
         p.work_days = None
         p.topics, p.languages, p.meeting_mode = [], [], "either"

@@ -130,12 +130,13 @@ async def test_siblings_under_one_manager_are_never_paired(
 
 async def test_department_comes_from_the_directory_and_disagreements_are_shown(
         platform: LocalPlatform, db: Database) -> None:
-    await _load(db, [*ORG, replace(_person(TOM, None, "Sales Team A Juniors"))])
-    # Lena typed Marketing, Tom typed Finance: the directory puts both in one department.
+    # Lena typed Marketing, Tom typed Finance, before the directory was imported (after
+    # it, the survey would not ask them): the directory puts both in one department.
     await signed_up(platform, LENA, department="Marketing", manager="tom",
                     topics=["ai_tools"], languages=["en"])
     await signed_up(platform, TOM, role="mentee", department="Finance",
                     topics=["ai_tools"], languages=["en"], capacity="1")
+    await _load(db, [*ORG, replace(_person(TOM, None, "Sales Team A Juniors"))])
     text = await _proposal(platform)
     assert "Lena → Tom" not in text
     assert "Lena: the survey says department Marketing, the directory says " \

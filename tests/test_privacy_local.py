@@ -67,13 +67,15 @@ def last_value(platform: LocalPlatform, user: str, action: str) -> str:
 async def a_tandem_with_history(platform: LocalPlatform, clock: FixedClock) -> None:
     """Annegret and Katrin in a tandem with a month behind them; Ben and Sarah too.
     Annegret has a row in every table that can hold something about a person."""
+    await signed_up(platform, ANNEGRET, department=DEPARTMENT, topics=["ai_tools"],
+                    goals=f"{MARKER} my goal", languages=["de"], intro=f"{MARKER} about me")
+    # The directory is imported after she signed up (before, the survey would not
+    # have asked her department: the directory's would be the only one).
     async with platform.ctx.db.session() as session:
         await directory.save_snapshot(session, "csv", [directory.Record(
             key="e-4711", email="annegret.quist@example.com", display_name="Annegret Quist",
             department=DEPARTMENT, job_title=f"{MARKER} title",
             accounts=(("local", ANNEGRET.user_id),))], clock.now())
-    await signed_up(platform, ANNEGRET, department=DEPARTMENT, topics=["ai_tools"],
-                    goals=f"{MARKER} my goal", languages=["de"], intro=f"{MARKER} about me")
     await signed_up(platform, KATRIN, role="mentee", department="Finance",
                     topics=["ai_tools"], goals=KATRIN_MARKER, languages=["de"])
     await signed_up(platform, BEN, department="IT", topics=["sustainability"], languages=["en"])

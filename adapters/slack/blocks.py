@@ -9,7 +9,15 @@ from __future__ import annotations
 from typing import Any
 
 from conversations.events import FormValue
-from conversations.forms import DateInput, Field, Form, PeopleInput, TextInput, UserInput
+from conversations.forms import (
+    Choice,
+    DateInput,
+    Field,
+    Form,
+    PeopleInput,
+    TextInput,
+    UserInput,
+)
 from conversations.messages import Button, Facts, Message, Paragraph
 
 SECTION_TEXT_MAX = 3000
@@ -69,6 +77,11 @@ def _button(button: Button) -> dict[str, Any]:
     return element
 
 
+def options(choices: list[Choice]) -> list[dict[str, Any]]:
+    """Choices as a select's options (the answer to a type-ahead search)."""
+    return [_option(c.value, c.label) for c in choices]
+
+
 def _option(value: str, label: str) -> dict[str, Any]:
     return {"text": plain(label, 75), "value": value}
 
@@ -100,6 +113,12 @@ def _element(field: Field) -> dict[str, Any]:
         return element
     options = [_option(c.value, c.label) for c in field.choices]
     chosen = [o for o in options if o["value"] in field.initial]
+    if field.search is not None:
+        # Choices as typed: Slack asks the app (a signed block_suggestion, ``options``).
+        element = {"type": "external_select", "action_id": field.id, "min_query_length": 1}
+        if chosen:
+            element["initial_option"] = chosen[0]
+        return element
     kind = {
         ("dropdown", False): "static_select", ("dropdown", True): "multi_static_select",
         ("checkboxes", True): "checkboxes", ("checkboxes", False): "checkboxes",
@@ -165,7 +184,7 @@ def _element_value(action: dict[str, Any]) -> FormValue:
     if kind in ("multi_static_select", "checkboxes", "multi_users_select"):
         selected = action.get("selected_options") or action.get("selected_users") or []
         return [o["value"] if isinstance(o, dict) else str(o) for o in selected]
-    if kind in ("static_select", "radio_buttons"):
+    if kind in ("static_select", "radio_buttons", "external_select"):
         option = action.get("selected_option")
         return option.get("value") if isinstance(option, dict) else None
     if kind == "users_select":

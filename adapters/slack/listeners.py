@@ -14,12 +14,19 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.blocks import fallback_text, form_values, message_blocks, modal, notice_modal
+from adapters.slack.blocks import (
+    fallback_text,
+    form_values,
+    message_blocks,
+    modal,
+    notice_modal,
+    options,
+)
 from adapters.slack.clients import Installations
 from adapters.slack.directory import Directory, NotInWorkspace
 from bot.core.i18n import t
 from bot.host.runtime import Runtime
-from conversations import dashboard, outcomes, router
+from conversations import dashboard, directory_survey, outcomes, router
 from conversations.events import Actor, ButtonPress, Command, FormSubmission
 from conversations.messages import Button, Message, command_button
 
@@ -108,6 +115,13 @@ def register(app: AsyncApp, runtime: Runtime, directory: Directory,
                        else None)
             await _ack_notice(ack, language, message or Message())
         follow_up(outcome, "slack: after a form")
+
+    @app.options("department")
+    async def on_department_search(ack: AsyncAck, body: dict[str, Any]) -> None:
+        """The survey's department search: the known departments matching what was
+        typed (Slack asks as the person types; the request was signed and shaped)."""
+        found = await directory_survey.department_choices(runtime.ctx, body.get("value", ""))
+        await ack(options=options(found))
 
     @app.action(ANY)
     async def on_action(

@@ -95,7 +95,9 @@ def _manifest(events: str, name: str) -> dict[str, Any]:
                 "request_url": events,
                 "bot_events": ["app_home_opened", "message.im"],
             },
-            "interactivity": {"is_enabled": True, "request_url": events},
+            # The survey's type-ahead department search asks at the same address.
+            "interactivity": {"is_enabled": True, "request_url": events,
+                              "message_menu_options_url": events},
             "org_deploy_enabled": False,
             "socket_mode_enabled": False,
             "token_rotation_enabled": False,

@@ -188,6 +188,15 @@ class ViewSubmission(Body):
     view: View  # type: ignore[misc]
 
 
+class BlockSuggestion(Body):
+    """A type-ahead search in a modal (``external_select``): what was typed so far."""
+
+    type: Literal["block_suggestion"]
+    user: UserRef  # type: ignore[misc]
+    action_id: StrictStr
+    value: StrictStr
+
+
 class EventCallback(Body):
     type: Literal["event_callback"]
     event: Event
@@ -205,6 +214,7 @@ SHAPES: dict[str | None, TypeAdapter[Any]] = {
     "ssl_check": TypeAdapter(SslCheck),
     "block_actions": TypeAdapter(BlockActions),
     "view_submission": TypeAdapter(ViewSubmission),
+    "block_suggestion": TypeAdapter(BlockSuggestion),
     "event_callback": TypeAdapter(EventCallback),
     "url_verification": TypeAdapter(UrlVerification),
 }

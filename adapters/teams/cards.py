@@ -13,6 +13,7 @@ from typing import Any
 
 from conversations.events import FormValue
 from conversations.forms import (
+    Choice,
     DateInput,
     Field,
     Form,
@@ -35,6 +36,7 @@ CONTEXT_KEY = "tandem_context"
 VALUE_KEY = "value"
 RESERVED = frozenset({FORM_KEY, MULTI_KEY, CANCEL_KEY, ACTION_KEY, CONTEXT_KEY, "msteams"})
 PEOPLE_DATASET = "graph.microsoft.com/users"
+SEARCH_RESPONSE = "application/vnd.microsoft.search.searchResponse"
 TEXT_MAX = 4000
 
 
@@ -143,6 +145,14 @@ def _input(field: Field, value: str, error: str | None) -> dict[str, Any]:
         value = value or field.initial
     elif isinstance(field, UserInput | PeopleInput):
         element = _people_picker(field, value)
+    elif field.search is not None:
+        # A type-ahead: Teams asks the bot for choices as typed (``application/search``).
+        element = {
+            "type": "Input.ChoiceSet",
+            "style": "filtered",
+            "choices": [{"title": _clip(c.label, 200), "value": c.value} for c in field.choices],
+            "choices.data": {"type": "Data.Query", "dataset": field.search},
+        }
     else:
         element = {
             "type": "Input.ChoiceSet",
@@ -201,6 +211,13 @@ def form_card(
         },
     ]
     return card(body, actions)
+
+
+def search_response(choices: list[Choice]) -> dict[str, Any]:
+    """The answer to a type-ahead search (the invoke's body)."""
+    return {"statusCode": 200, "type": SEARCH_RESPONSE,
+            "value": {"results": [{"title": _clip(c.label, 200), "value": c.value}
+                                  for c in choices]}}
 
 
 def submitted_values(data: Mapping[str, Any]) -> dict[str, FormValue]:

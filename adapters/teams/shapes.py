@@ -31,6 +31,7 @@ Key: TypeAlias = Annotated[str, StringConstraints(strict=True, max_length=255)]
 Zone: TypeAlias = Annotated[str, StringConstraints(strict=True, max_length=64)]
 CARD_ACTION_INVOKE = "adaptiveCard/action"
 FILE_CONSENT_INVOKE = "fileConsent/invoke"
+SEARCH_INVOKE = "application/search"
 
 
 class Part(BaseModel):
@@ -99,6 +100,19 @@ class FileConsentValue(Part):
     upload_info: UploadInfo | None = Field(None, alias="uploadInfo")
 
 
+class SearchOptions(Part):
+    skip: int | None = None
+    top: int | None = None
+
+
+class SearchValue(Part):
+    """``application/search``: a card's type-ahead (``Data.Query``) asking for choices."""
+
+    dataset: StrictStr
+    query_text: Text = Field(None, alias="queryText")
+    query_options: SearchOptions | None = Field(None, alias="queryOptions")
+
+
 class Activity(Part):
     type: Annotated[str, Field(min_length=1, strict=True)]
     id: Text = None
@@ -127,6 +141,7 @@ class Activity(Part):
 INVOKE_VALUES: dict[str, type[Part]] = {
     CARD_ACTION_INVOKE: CardActionValue,
     FILE_CONSENT_INVOKE: FileConsentValue,
+    SEARCH_INVOKE: SearchValue,
 }
 
 

@@ -32,6 +32,7 @@ from adapters.teams.cards import (
     VALUE_KEY,
     form_card,
     message_card,
+    search_response,
     submitted_values,
 )
 from adapters.teams.identity import actor_of, command_text, is_personal
@@ -43,13 +44,14 @@ from adapters.teams.messenger import (
     message_activity,
 )
 from adapters.teams.references import References
-from adapters.teams.shapes import CARD_ACTION_INVOKE, FILE_CONSENT_INVOKE
+from adapters.teams.shapes import CARD_ACTION_INVOKE, FILE_CONSENT_INVOKE, SEARCH_INVOKE
 from bot.core.errors import PlatformError
 from bot.core.i18n import t
 from bot.host.runtime import Runtime
-from conversations import outcomes, router
+from conversations import directory_survey, outcomes, router
 from conversations.events import Actor, ButtonPress, Command, FormSubmission
 from conversations.messages import Message
+from conversations.survey import DEPARTMENTS_SEARCH
 
 log = logging.getLogger(__name__)
 UPLOAD_TIMEOUT = aiohttp.ClientTimeout(total=60)
@@ -88,6 +90,8 @@ class TeamsBot:
                 await self._on_card_action(turn)
             elif activity.type == ActivityTypes.invoke and activity.name == FILE_CONSENT_INVOKE:
                 await self._on_file_consent(turn)
+            elif activity.type == ActivityTypes.invoke and activity.name == SEARCH_INVOKE:
+                await self._on_search(turn)
             elif activity.type == ActivityTypes.conversation_update:
                 await self._on_conversation_update(turn)
             elif activity.type == ActivityTypes.invoke:
@@ -140,6 +144,19 @@ class TeamsBot:
                                               value=response))
         finally:
             self._finish(outcome)
+
+    async def _on_search(self, turn: TurnContext) -> None:
+        """A card's type-ahead asks for choices: the survey's departments matching
+        what was typed (the body is serialised by the adapter, see ``adapter``)."""
+        value = _mapping(turn.activity.value)
+        if value.get("dataset") != DEPARTMENTS_SEARCH:
+            await _answer_invoke(turn, 400)
+            return
+        query = value.get("queryText")
+        found = await directory_survey.department_choices(
+            self.runtime.ctx, query if isinstance(query, str) else "")
+        response = InvokeResponse(status=200, body=search_response(found))
+        await turn.send_activity(Activity(type=ActivityTypes.invoke_response, value=response))
 
     async def _on_file_consent(self, turn: TurnContext) -> None:
         """The person allowed (or declined) a file: upload it to the URL Teams gave,
