@@ -23,8 +23,9 @@ if TYPE_CHECKING:
 BAR_FROM_LINES = 5000
 
 
-def finders(settings: Settings) -> list[AccountFinder]:
-    """The platforms that can find people by e-mail: Slack, when it is configured."""
+def finders(settings: Settings, config: AppConfig, env: Any = None) -> list[AccountFinder]:
+    """The platforms that can find people by e-mail: Slack, when it is configured, and
+    Teams through Microsoft Graph, when app.yaml names the tenant (directory.graph)."""
     found: list[AccountFinder] = []
     slack = settings.platforms.get("slack")
     if slack is not None and getattr(slack, "bot_token", None):
@@ -32,7 +33,19 @@ def finders(settings: Settings) -> list[AccountFinder]:
         from adapters.slack.email_lookup import SlackEmailLookup
 
         found.append(SlackEmailLookup(make_client(slack.bot_token, slack.api_url)))
+    graph = graph_source(settings, config, env)
+    if graph is not None:
+        from bot.graph_directory import GraphUserLookup
+
+        found.append(GraphUserLookup(graph))
     return found
+
+
+async def close(found: list[AccountFinder]) -> None:
+    for finder in found:
+        closing = getattr(finder, "aclose", None)
+        if closing is not None:
+            await closing()
 
 
 class Bars:
@@ -79,9 +92,13 @@ def run_import(settings: Settings, config: AppConfig, path: Path, dry_run: bool,
         try:
             await db.ensure_current()
             ctx = FlowContext(config, SystemClock(), db, {})
-            with Bars(data.count(b"\n") >= BAR_FROM_LINES) as bars:
-                report = await import_csv(ctx, data, finders(settings), dry_run=dry_run,
-                                          progress=bars)
+            looking = finders(settings, config)
+            try:
+                with Bars(data.count(b"\n") >= BAR_FROM_LINES) as bars:
+                    report = await import_csv(ctx, data, looking, dry_run=dry_run,
+                                              progress=bars)
+            finally:
+                await close(looking)
             print(report.text(language))
             return 0 if report.ok else 1
         finally:

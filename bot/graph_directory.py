@@ -1,5 +1,6 @@
 """The company directory from Microsoft Graph: every user of the tenant with their
-manager, read app-only with the bot's own app registration.
+manager, read app-only with the bot's own app registration; and, for the CSV
+import, Teams users found by the e-mail column (``GraphUserLookup``).
 
 The token comes from MSAL (client credentials: ``MICROSOFT_APP_ID``,
 ``MICROSOFT_APP_PASSWORD``; the tenant grants ``User.Read.All``); ``GET /users``
@@ -15,7 +16,7 @@ import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import aiohttp
 
@@ -173,3 +174,55 @@ def _record(user: Mapping[str, Any]) -> Record | None:
         preferred_language=(_text(user, "preferredLanguage") or "")[:16] or None,
         active=user.get("accountEnabled") is not False,
         accounts=(("teams", object_id),))
+
+
+class GraphUserLookup:
+    """Teams users (their Entra object id) found by an export's e-mail column, for
+    ``tandem directory import``: first as the user principal name
+    (``GET /users/{upn}``), else as the mail address (``$filter=mail eq '...'``).
+    One token and one connection pool for the whole import; the import's own gate
+    keeps a few look-ups in flight, and Graph's 429s are waited out."""
+
+    platform = "teams"
+
+    def __init__(self, source: GraphSource) -> None:
+        self.source = source
+        self._token: str | None = None
+        self._http: aiohttp.ClientSession | None = None
+        self._opening = asyncio.Lock()
+
+    async def _session(self) -> aiohttp.ClientSession:
+        async with self._opening:
+            if self._http is None:
+                self._token = await asyncio.to_thread(self.source._token)
+                self._http = aiohttp.ClientSession(
+                    headers={"Authorization": f"Bearer {self._token}"},
+                    timeout=aiohttp.ClientTimeout(total=60))
+            return self._http
+
+    async def by_email(self, email: str) -> str | None:
+        """The object id of the enabled account with this UPN or mail; None if none."""
+        http = await self._session()
+        base, select = self.source.settings.graph_url, "$select=id,accountEnabled"
+        status, user = await self.source.call(
+            http, "GET", f"{base}/users/{quote(email, safe='@')}?{select}")
+        if status == 200 and isinstance(user, dict):
+            return _enabled_id(user)
+        if status not in (400, 404):
+            raise GraphError(f"GET /users/{email} answered {status}: {str(user)[:300]}")
+        wanted = email.replace("'", "''")  # OData quotes a quote by doubling it
+        query = urlencode({"$filter": f"mail eq '{wanted}'", "$select": "id,accountEnabled"})
+        status, page = await self.source.call(http, "GET", f"{base}/users?{query}")
+        if status != 200 or not isinstance(page, dict):
+            raise GraphError(f"GET /users?$filter=mail answered {status}: {str(page)[:300]}")
+        found = [u for u in page.get("value") or [] if isinstance(u, dict)]
+        return _enabled_id(found[0]) if len(found) == 1 else None
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
+
+
+def _enabled_id(user: Mapping[str, Any]) -> str | None:
+    return None if user.get("accountEnabled") is False else _text(user, "id")

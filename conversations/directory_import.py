@@ -2,9 +2,10 @@
 
 Who sees what, in order: the operator at a terminal sees the file read (with a
 progress bar on large files), people looked up on the platforms (Slack by e-mail,
-``users.lookupByEmail``; Teams by the Entra object id column), then one report:
-rows read, people added, updated and gone, people matched per platform, and every
-refused row with its line, column and problem. A file with any problem imports
+``users.lookupByEmail``; Teams by the Entra object id column, else by the e-mail as
+UPN or mail through Microsoft Graph), then one report: rows read, people added,
+updated and gone, people matched per platform and the e-mails a platform did not
+know, and every refused row with its line, column and problem. A file with any problem imports
 nothing; everything else is written in one transaction (``--dry-run``: none).
 """
 
@@ -23,6 +24,8 @@ from storage.directory import Record, SnapshotCounts
 
 SOURCE = "csv"
 LOOKUPS_AT_ONCE = 4
+#: The report names at most this many people a platform did not know.
+NOT_FOUND_SHOWN = 50
 
 
 class AccountFinder(Protocol):
@@ -39,6 +42,8 @@ class ImportReport:
     dry_run: bool
     counts: SnapshotCounts | None = None
     matched: dict[str, int] = field(default_factory=dict)
+    #: per platform looked up: the e-mails it knew nobody by
+    not_found: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -62,6 +67,14 @@ class ImportReport:
         for platform, count in sorted(self.matched.items()):
             lines.append(t(language, "directory.import.matched", platform=platform,
                            count=count, total=len(parsed.records)))
+        for platform, emails in sorted(self.not_found.items()):
+            if emails:
+                shown = ", ".join(emails[:NOT_FOUND_SHOWN])
+                if len(emails) > NOT_FOUND_SHOWN:
+                    shown += " " + t(language, "directory.proposal.more",
+                                     count=len(emails) - NOT_FOUND_SHOWN)
+                lines.append(t(language, "directory.import.not_found", platform=platform,
+                               count=len(emails), emails=shown))
         lines.append(t(language, "directory.import.dry_run" if self.dry_run
                        else "directory.import.done"))
         return "\n".join(lines)
@@ -97,7 +110,8 @@ async def import_csv(ctx: FlowContext, data: bytes, finders: Sequence[AccountFin
     parsed.records = [replace(r, accounts=tuple(sorted({*r.accounts, *known.get(r.key, [])})))
                       for r in parsed.records]
     for finder in finders:
-        parsed.records = await _find(finder, parsed.records, progress)
+        parsed.records, report.not_found[finder.platform] = await _find(
+            finder, parsed.records, progress)
     # The platforms people can be found on here; with none, say that nobody was.
     platforms = {*(f.platform for f in finders),
                  *(platform for name, platform in (("slack_id", "slack"), ("teams_id", "teams"))
@@ -116,8 +130,10 @@ async def import_csv(ctx: FlowContext, data: bytes, finders: Sequence[AccountFin
 
 
 async def _find(finder: AccountFinder, records: list[Record],
-                progress: Callable[[str, int, int], None] | None) -> list[Record]:
-    """Records with this platform's account added where the platform knows the e-mail."""
+                progress: Callable[[str, int, int], None] | None
+                ) -> tuple[list[Record], list[str]]:
+    """Records with this platform's account added where the platform knows the e-mail,
+    and the e-mails it did not know."""
     missing = [i for i, r in enumerate(records)
                if r.email and r.active and not any(p == finder.platform for p, _ in r.accounts)]
     found: dict[int, str] = {}
@@ -136,4 +152,5 @@ async def _find(finder: AccountFinder, records: list[Record],
 
     await asyncio.gather(*(look(i) for i in missing))
     return [replace(r, accounts=(*r.accounts, (finder.platform, found[i])))
-            if i in found else r for i, r in enumerate(records)]
+            if i in found else r for i, r in enumerate(records)], [
+        records[i].email or "" for i in missing if i not in found]

@@ -104,6 +104,7 @@ class FakeGraph:
         app.router.add_get("/{tenant}/v2.0/.well-known/openid-configuration", self._openid)
         app.router.add_post("/{tenant}/oauth2/v2.0/token", self._token)
         app.router.add_get("/v1.0/users", self._users)
+        app.router.add_get("/v1.0/users/{user}", self._user)
         app.router.add_post("/v1.0/users/{user}/calendar/getSchedule", self._schedule)
         app.router.add_post("/v1.0/users/{user}/events", self._create)
         app.router.add_patch("/v1.0/users/{user}/events/{event}", self._update)
@@ -164,6 +165,8 @@ class FakeGraph:
             self.calls.append(f"users:{page}:503")
             return web.Response(status=503, text="Service Unavailable",
                                 headers={"Retry-After": self.retry_after})
+        if "$filter" in request.query:
+            return self._filtered(request.query["$filter"])
         self.calls.append(f"users:{page}")
         expand = "manager" in request.query.get("$expand", "")
         chosen = request.query.get("$select", "").split(",")
@@ -180,6 +183,33 @@ class FakeGraph:
             rest = "&".join(f"{k}={v}" for k, v in query.items())
             body["@odata.nextLink"] = f"{self.base_url}/v1.0/users?{rest}&$skiptoken={page + 1}"
         return web.json_response(body)
+
+    # one user, for the CSV import's look-ups ---------------------------------------
+
+    async def _user(self, request: web.Request) -> web.Response:
+        """``GET /users/{id or userPrincipalName}``; 404 as Graph answers it."""
+        refused = self._refusal(request, "user")
+        if refused is not None:
+            return refused
+        wanted = request.match_info["user"].lower()
+        self.calls.append(f"user:{wanted}")
+        found = next((u for u in self.users if wanted in (
+            str(u.get("id", "")).lower(), str(u.get("userPrincipalName", "")).lower())), None)
+        if found is None:
+            return web.json_response({"error": {"code": "Request_ResourceNotFound"}},
+                                     status=404)
+        chosen = request.query.get("$select", "").split(",")
+        return web.json_response({k: v for k, v in found.items() if k in chosen})
+
+    def _filtered(self, expression: str) -> web.Response:
+        """``$filter=mail eq '...'`` (a doubled quote is one), the only filter asked."""
+        prefix = "mail eq '"
+        assert expression.startswith(prefix) and expression.endswith("'"), expression
+        wanted = expression[len(prefix):-1].replace("''", "'").lower()
+        self.calls.append(f"mail:{wanted}")
+        value = [{"id": u["id"], "accountEnabled": u.get("accountEnabled", True)}
+                 for u in self.users if str(u.get("mail") or "").lower() == wanted]
+        return web.json_response({"value": value})
 
     # the calendars ------------------------------------------------------------------
 
