@@ -26,6 +26,7 @@ from adapters.slack.scim_directory import ScimSource
 from bot.core.clock import FixedClock
 from bot.core.config import AppConfig, DirectorySettings
 from bot.core.errors import ConfigError, user_text
+from bot.core.settings import Settings
 from conversations.context import FlowContext
 from conversations.directory_sync import DirectorySource, sync
 from storage import directory
@@ -324,3 +325,31 @@ def test_the_manifest_asks_for_the_scopes_the_directory_needs(config: AppConfig)
         DirectorySettings(slack_fields=PROFILE_FIELDS))
     assert "users:read.email" in scopes(DirectorySettings(csv_columns={"email": "E-Mail"}))
     assert not {"users:read.email", "users.profile:read"} & scopes(DirectorySettings())
+
+
+async def test_an_org_wide_grid_install_reads_each_workspace_once_per_person(
+        config: AppConfig, clock: FixedClock, db: Database) -> None:
+    from bot.directory_command import sources
+    from tests.fakes.slack_grid import FakeGrid
+    from tests.helpers.grid import BERLIN, ENTERPRISE, MUNICH, acme, install, serve_oauth
+
+    grid = acme(FakeGrid())
+    grid.profile_fields = FIELDS
+    for user in members():
+        grid.add_member(user.id, user.name, MUNICH if user.id == "U0TOM" else BERLIN)
+        grid.users[user.id] = replace(user)
+    await grid.start()
+    try:
+        async with serve_oauth(grid, replace(config, organisation={"slack": (ENTERPRISE,)}),
+                               clock, db) as served:
+            assert (await install(served, f"org:{ENTERPRISE}"))[0] == 200
+            [source] = sources(Settings(), served.runtime.config, served.runtime)
+            report = await sync(served.runtime.ctx, source)
+    finally:
+        await grid.stop()
+    # The org token names each workspace the app is installed in (Slack refuses
+    # users.list without one); a member seen in both is one person.
+    assert sorted(args["team_id"] for args in grid.of("users.list")) == [BERLIN, MUNICH]
+    assert sorted(args["team_id"] for args in grid.of("team.profile.get")) == [BERLIN, MUNICH]
+    assert report.people == 7
+    assert (await _chart(db))["U0LENA"][1:3] == ("Sales Juniors", "U0MO")
