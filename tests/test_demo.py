@@ -77,6 +77,10 @@ STORY = [
     ("evaluation invitation", "Round 2027-spring is over: how was it?"),
     ("wrap-up in the channel", "Round 2027-spring is complete"),
     ("evaluation answered", "Jamal Brooks: ✎ Evaluation"),
+    ("a highlight offered, with the name", "Noah Martin offers this highlight"),
+    ("the coordinator approves it", "Clara Weber (HR): [Approve]"),
+    ("two weeks later, the highlights in the channel", "Highlights of round 2027-spring"),
+    ("named, as agreed", "(Lena Hoffmann)"),
 ]
 
 
@@ -205,7 +209,7 @@ def test_tandem_report_on_the_kept_database_agrees(demo: tuple[str, Path],
     assert result.returncode == 0, result.stderr
     report = Path(re.findall(r"Report for the board: (\S+)", out)[0])
     assert again.read_bytes() == report.read_bytes()
-    assert result.stdout.endswith("the figures as of 2027-08-09 14:00\n")
+    assert result.stdout.endswith("the figures as of 2027-08-15 10:00\n")
     assert str(kept) in env["DATABASE_URL"]
 
 

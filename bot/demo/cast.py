@@ -110,3 +110,8 @@ EVALUATION = {
     "en": "Seeing my own habits through someone else's eyes.",
     "de": "Die eigenen Gewohnheiten mit anderen Augen zu sehen.",
 }
+#: Juniors who offer a highlight for the channel in the evaluation, with their name.
+HIGHLIGHTS = {
+    "lena": "My senior now asks me first when a new tool comes along.",
+    "noah": "Two generations, one hour a month: we both changed how we work.",
+}

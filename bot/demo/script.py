@@ -11,7 +11,9 @@ invite); its first nudge is skipped and the check-in comes the working day
 after the meeting. A few days after each
 first meeting the fit check asks each partner privately; one says "no", the
 coordinator re-matches with one click and both are told, without learning who
-said it. In month 3 a senior pauses until a date; the break ends by itself.
+said it. In month 3 a senior pauses until a date; the break ends by itself. In
+the evaluation two juniors offer a highlight for the channel, with their name; the
+coordinator approves them, and two weeks after the round they are posted there.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from bot.demo import directory
 from bot.demo.cast import (
     COORDINATOR,
     EVALUATION,
+    HIGHLIGHTS,
     JUNIORS,
     LATE,
     NAYSAYER,
@@ -34,7 +37,7 @@ from bot.demo.cast import (
     Employee,
 )
 from bot.demo.timeline import RecordingMessenger, Timeline
-from conversations import breaks, org_notes
+from conversations import breaks, highlights, org_notes
 from conversations.context import FlowContext
 from conversations.fit_check import FIT_NO, FIT_YES, REMATCH
 from conversations.matching import unmatched_reasons
@@ -128,7 +131,17 @@ class Story:
                 await self._pause(day, pause_on + BREAK_LASTS)
             await self._answers(day)
             day += timedelta(days=1)
+        await self._highlights()
         self._facts()
+
+    async def _highlights(self) -> None:
+        """Two weeks after the round, the approved highlights go to the channel."""
+        async with self.ctx.db.session() as session:
+            current = await rounds.round_named(session, self.ctx.config.round,
+                                               self.ctx.config.round.name, self.clock.now())
+        assert current is not None
+        self.clock.set(highlights.post_at(self.ctx, current))
+        await run_due(self.ctx)
 
     async def _directory(self) -> None:
         """Before sign-up opens, the coordinator imports the HR system's export."""
@@ -238,7 +251,7 @@ class Story:
         self.handled[COORDINATOR.user_id] = len(inbox)
         for seen in new:
             for button in seen.message.buttons if seen.message else ():
-                if button.action_id == REMATCH:
+                if button.action_id in (REMATCH, highlights.APPROVE):
                     await self.press(COORDINATOR, button)
 
     async def _answer(self, person: Employee, message: Message, day: date) -> None:
@@ -294,7 +307,9 @@ class Story:
                 await self.submit(person, form.form.title, {
                     "rating": "4" if habit == "help" else "5",
                     "valuable": EVALUATION[self._language(person)],
-                    "recommend": "yes", "continue": "same"}, form_id=form.form.id)
+                    "recommend": "yes", "continue": "same",
+                    "highlight": HIGHLIGHTS.get(person.user_id, ""),
+                    "highlight_name": "yes"}, form_id=form.form.id)
 
     def _habit(self, person: Employee) -> str:
         """A senior shares the habit of their junior."""
