@@ -1,10 +1,10 @@
 """The survey asks less: what the company directory already says is shown, not asked.
 
 Who sees what, in order:
-1. A person the directory knows opens the survey: their department and manager
-   (whichever the directory holds and the survey asks) are not asked; the form
-   shows "From the company directory: Marketing, manager Jane Doe" instead, with a
-   box "this is wrong" and room for a short note.
+1. A person the directory knows opens the survey: their department, manager and
+   office (whichever the directory holds and the survey asks) are not asked; the
+   form shows "From the company directory: Marketing, manager Jane Doe" instead,
+   with a box "this is wrong" and room for a short note.
 2. Ticking it (or writing a note) and submitting tells the coordinators, each in
    their language, privately: owed in the transaction that saves the answers, once
    for the same facts and note however often the submission comes. Nobody else
@@ -41,7 +41,7 @@ async def known(ctx: FlowContext, actor: Actor) -> Known:
     """The directory's facts about ``actor`` and the departments to choose from, as far
     as the survey asks for either."""
     questions = ctx.config.survey.questions
-    if "department" not in questions and "manager" not in questions:
+    if not {"department", "manager", "location"} & set(questions):
         return Known()
     async with ctx.db.session() as session:
         facts = await facts_for(session, actor.platform, actor.user_id)
@@ -73,7 +73,7 @@ async def flag_rows(ctx: FlowContext, actor: Actor, known_facts: KnownFacts, not
     answered = Known(known_facts).answered(ctx.config.survey.questions)
     name = actor.display_name or actor.user_id
     said = "|".join((actor.platform, actor.user_id, known_facts.department or "",
-                     known_facts.manager_key or "", note))
+                     known_facts.manager_key or "", known_facts.location or "", note))
     key = f"directory_flag:{hashlib.sha256(said.encode()).hexdigest()[:24]}"
 
     def compose(language: str) -> Message:

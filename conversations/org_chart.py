@@ -3,9 +3,9 @@ typed in the survey only as a fallback.
 
 Everyone in the directory is a node, signed up or not, so a junior's manager's
 manager is known even when the manager never signed up. A participant found in
-the directory (by platform user id) takes its department and manager from there;
-a participant the directory does not know keeps what they typed. Where the two
-disagree, or the directory's own data is broken (a manager nobody knows, a cycle),
+the directory (by platform user id) takes its department, manager and office from
+there; a participant the directory does not know keeps what they typed. Where the
+two disagree, or the directory's own data is broken (a manager nobody knows, a cycle),
 the coordinators read it in the proposal: nothing is silently resolved.
 """
 
@@ -88,6 +88,7 @@ def apply_directory(participants: Sequence[Participant], people: Sequence[Person
             view.org[person.id] = node[entry.manager_key]  # a second sign-up of one person
         view.notes += _disagreements(person, participant, entry, by_key, by_account)
         view.people.append(replace(person, department=entry.department or person.department,
+                                   location=entry.location or person.location,
                                    reach=None if entry.email else participant.platform))
     for typed_id in set(view.org.values()):
         if typed_id.startswith("ext:"):

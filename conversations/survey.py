@@ -59,7 +59,8 @@ class Known:
         """The questions of ``questions`` the directory answers for this person."""
         if self.facts is None:
             return frozenset()
-        held = {"department": self.facts.department, "manager": self.facts.manager_key}
+        held = {"department": self.facts.department, "manager": self.facts.manager_key,
+                "location": self.facts.location}
         return frozenset(q for q, value in held.items() if value and q in questions)
 
 
@@ -241,12 +242,14 @@ def _clock(hour: str, minute: str | None) -> time | None:
 
 
 def directory_line(language: str, facts: KnownFacts, answered: frozenset[str]) -> str:
-    """"From the company directory: Marketing, manager Jane Doe" (what it answers)."""
-    department = facts.department if "department" in answered else None
-    manager = facts.manager_name if "manager" in answered else None
-    which = "both" if department and manager else ("department" if department else "manager")
-    return t(language, f"survey.directory.line.{which}", department=department or "",
-             manager=manager or "")
+    """"From the company directory: Marketing, manager Jane Doe, office Berlin" (what
+    it answers of what the survey asks)."""
+    parts = [facts.department] if facts.department and "department" in answered else []
+    if facts.manager_name and "manager" in answered:
+        parts.append(t(language, "survey.directory.part.manager", manager=facts.manager_name))
+    if facts.location and "location" in answered:
+        parts.append(t(language, "survey.directory.part.location", location=facts.location))
+    return t(language, "survey.directory.line", facts=", ".join(parts))
 
 
 def _directory_fields(language: str, facts: KnownFacts, answered: frozenset[str],

@@ -51,6 +51,8 @@ class OrgEntry:
     department: str | None
     email: str | None
     accounts: tuple[Account, ...]
+    #: Their office or place of work, as the directory has it.
+    location: str | None = None
 
 
 @dataclass
@@ -126,11 +128,12 @@ async def org_chart(session: AsyncSession) -> list[OrgEntry]:
         accounts.setdefault(person_id, []).append((platform, user_id))
     rows = await session.execute(
         select(DirectoryPerson.id, DirectoryPerson.key, DirectoryPerson.manager_key,
-               DirectoryPerson.display_name, DirectoryPerson.department, DirectoryPerson.email)
+               DirectoryPerson.display_name, DirectoryPerson.department, DirectoryPerson.email,
+               DirectoryPerson.location)
         .where(DirectoryPerson.active.is_(True)).order_by(DirectoryPerson.key))
     return [OrgEntry(key, manager, name or key, department, email,
-                     tuple(sorted(accounts.get(pid, ()))))
-            for pid, key, manager, name, department, email in rows]
+                     tuple(sorted(accounts.get(pid, ()))), location)
+            for pid, key, manager, name, department, email, location in rows]
 
 
 async def save_snapshot(session: AsyncSession, source: str, records: Iterable[Record],

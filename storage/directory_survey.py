@@ -1,5 +1,5 @@
 """What the survey reads from the company directory: the facts it need not ask a
-person for (their department and manager), and the departments the directory knows
+person for (their department, manager and office), and the departments the directory knows
 (the choices of the department question for people it does not know)."""
 
 from __future__ import annotations
@@ -15,12 +15,14 @@ from storage.models import DirectoryPerson
 
 @dataclass(frozen=True)
 class KnownFacts:
-    """A person's department and manager as the directory holds them (None: not held)."""
+    """A person's department, manager and office as the directory holds them (None:
+    not held)."""
 
     department: str | None
     manager_key: str | None
     #: The manager's name as the directory has it (their key if it does not know them).
     manager_name: str | None
+    location: str | None = None
 
 
 async def facts_for(session: AsyncSession, platform: str, user_id: str) -> KnownFacts | None:
@@ -35,7 +37,8 @@ async def facts_for(session: AsyncSession, platform: str, user_id: str) -> Known
         manager_name = (manager.display_name if manager is not None else None) \
             or person.manager_key
     department = (person.department or "").strip() or None
-    return KnownFacts(department, person.manager_key, manager_name)
+    return KnownFacts(department, person.manager_key, manager_name,
+                      (person.location or "").strip() or None)
 
 
 async def departments(session: AsyncSession) -> tuple[str, ...]:

@@ -19,7 +19,7 @@ from bot.core.clock import FixedClock
 from bot.core.config import AppConfig
 from conversations import owed
 from storage.db import Database
-from storage.models import Delivery, Participant
+from storage.models import Delivery, MatchProposal, Participant
 from tests.fakes.bot_connector import TeamsUser, TeamsWorld, teams_world
 from tests.fakes.slack_api import FakeSlack, FakeUser
 from tests.helpers.directory_people import employee, load_directory
@@ -35,7 +35,8 @@ from tests.helpers.teams import CLARA, LENA, SARAH, idle, submit_data
 
 COORDINATOR = "U0COORD01"  # app.yaml's Slack coordinator
 JANE = employee("slack", "U0JANE", "Jane <!channel> Doe", "Board")
-ANNA = employee("slack", "U0ANNA", "Anna", "Marketing", JANE.key)
+ANNA = dataclasses.replace(employee("slack", "U0ANNA", "Anna", "Marketing", JANE.key),
+                           location="Berlin")
 NOTE = "<!here> I moved to Sales in May"
 MANY = tuple(f"Department {n:03d}" for n in range(1, 151))
 
@@ -84,11 +85,13 @@ async def test_slack_directory_facts_are_shown_not_asked_and_a_flag_reaches_coor
 ) -> None:
     await load_directory(db, [JANE, ANNA])
     blocks = await open_survey(server, slack, "U0ANNA")
-    assert "department" not in blocks and "manager" not in blocks
+    assert not {"department", "manager", "location"} & set(blocks)
+    assert "topics" in blocks and "goals" in blocks  # what the directory cannot know
     flag = blocks["directory_wrong"]
     # In Anna's language; the manager's name as plain text, never a mention.
     assert flag["label"] == {"type": "plain_text", "emoji": True, "text":
-                             "Laut Firmenverzeichnis: Marketing, Führungskraft Jane <!channel> Doe"}
+                             "Laut Firmenverzeichnis: Marketing, Führungskraft Jane <!channel> "
+                             "Doe, Standort Berlin"}
     assert flag["element"]["type"] == "checkboxes" and flag["optional"] is True
     assert blocks["directory_note"]["element"]["max_length"] == 200
 
@@ -101,24 +104,27 @@ async def test_slack_directory_facts_are_shown_not_asked_and_a_flag_reaches_coor
 
     [anna] = await stored(db)
     # Nothing typed about the org: the directory's facts are the ones, unchanged.
-    assert (anna.department, anna.manager_user_id, anna.role) == (None, None, "mentor")
+    assert (anna.department, anna.manager_user_id, anna.location, anna.role) == (
+        None, None, None, "mentor")
     assert await owed_count(db, "directory_flag:") == 1
     assert posted_to(slack, "I moved to Sales") == {COORDINATOR}
     [notice] = [m for m in slack.of("chat.postMessage") if m["channel"] == COORDINATOR]
     # In the coordinator's language; what Anna typed cannot ping anyone.
     assert "says the company directory is wrong" in notice["text"]
     assert "&lt;!here&gt; I moved to Sales" in notice["text"] and "<!here>" not in notice["text"]
-    assert "Marketing, manager Jane" in notice["text"]
+    assert "Marketing, manager Jane &lt;!channel&gt; Doe, office Berlin" in notice["text"]
 
 
 async def test_slack_a_flag_shows_in_the_proposal_and_never_reaches_the_partner(
     server: Served, slack: FakeSlack, db: Database
 ) -> None:
     await load_directory(db, [JANE, ANNA])
-    assert (await post(server, view_submission("U0ANNA", "survey", flagged_state(NOTE))))[0] \
-        == 200
+    anna = flagged_state(NOTE)
+    anna["meeting_mode"]["selected_option"]["value"] = "in_person"
+    assert (await post(server, view_submission("U0ANNA", "survey", anna)))[0] == 200
+    # Ben (not in the directory) types his office: Anna's is the directory's.
     ben = survey_state(**{**GOOD, "role": "mentee", "department": "IT", "manager": None,
-                          "capacity": "1"})
+                          "capacity": "1", "meeting_mode": "in_person", "location": "Berlin"})
     assert (await post(server, view_submission("U0BEN", "survey", ben)))[0] == 200
     await server.runtime.background.idle(10)
     # Editing the survey: the flag is still ticked, with the note, and owed no second time.
@@ -136,6 +142,11 @@ async def test_slack_a_flag_shows_in_the_proposal_and_never_reaches_the_partner(
     await server.runtime.background.idle(10)
     assert posted_to(slack, "I moved to Sales") == {COORDINATOR}
     assert await owed_count(db, "directory_flag:") == 1
+    async with db.session() as session:
+        [stored_proposal] = await session.scalars(select(MatchProposal))
+    [pair] = stored_proposal.result["pairs"]
+    assert (pair["mentor_name"], pair["mentee_name"]) == ("Anna", "Ben")
+    assert pair["explanation"]["same_location"] is True  # the directory's office
 
 
 async def test_slack_no_flag_no_notice_and_forged_org_answers_are_ignored(
