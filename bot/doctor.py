@@ -120,6 +120,44 @@ async def check_calendar(settings: Settings, env: Mapping[str, str]) -> Result |
     return await probe_calendar(calendar, mailbox)
 
 
+async def check_directory(settings: Settings, env: Mapping[str, str]) -> list[Result]:
+    """Each directory source app.yaml names (``directory.graph``, ``.slack``, ``.scim``):
+    can Tandem read it with what IT granted? One small read each, nothing saved."""
+    from bot.directory_command import sources
+    from bot.platforms import load_app_config
+
+    try:
+        config = load_app_config(settings.config_path)
+    except ConfigError:
+        return []  # the app.yaml line says what is wrong
+    try:
+        chosen = sources(settings, config, env=env)
+    except ConfigError as error:
+        return [Result(PROBLEM, "directory", text("doctor.directory.config", error=error))]
+    results = []
+    for source in chosen:
+        try:
+            detail = await asyncio.wait_for(source.probe(), NETWORK_TIMEOUT_SECONDS * 4)
+        except ConfigError as error:
+            results.append(Result(PROBLEM, "directory", text("doctor.directory.config",
+                                                             error=error)))
+        except TimeoutError:
+            results.append(Result(PROBLEM, "directory", text("doctor.directory.timeout",
+                                                             source=source.name)))
+        except TandemError as error:
+            results.append(Result(PROBLEM, "directory", text(
+                "doctor.directory.refused", source=source.name,
+                error=text(error.key, **error.params))))
+        except Exception as error:  # a Slack refusal (SlackApiError), a network error
+            results.append(Result(PROBLEM, "directory", text(
+                "doctor.directory.refused", source=source.name,
+                error=str(error)[:300] or type(error).__name__)))
+        else:
+            results.append(Result(OK, "directory", text(
+                f"doctor.directory.ok.{source.name}", detail=detail)))
+    return results
+
+
 async def probe_calendar(calendar: Calendar, mailbox: str | None) -> Result:
     """One free/busy question for ``mailbox``: granted, refused, or failing."""
     from conversations.calendars import CalendarDenied
@@ -159,6 +197,8 @@ async def diagnose(out: TextIO, language: str = "en") -> int:
         calendar = await check_calendar(settings, os.environ)
         if calendar is not None:
             report(calendar)
+        for line in await check_directory(settings, os.environ):
+            report(line)
         platforms = discover()
         for platform in platforms:
             found = await platform.doctor(platform.settings(settings.platforms))

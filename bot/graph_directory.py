@@ -130,6 +130,14 @@ class GraphSource:
                 url = link if isinstance(link, str) else None
         return records
 
+    async def probe(self) -> str:
+        """For ``tandem doctor``: a token, and one user read (``User.Read.All``)."""
+        token = await asyncio.to_thread(self._token)
+        async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {token}"},
+                                         timeout=aiohttp.ClientTimeout(total=30)) as http:
+            await self._page(http, f"{self.settings.graph_url}/users?$select=id&$top=1")
+        return self.settings.tenant
+
     async def _page(self, http: aiohttp.ClientSession, url: str) -> dict[str, Any]:
         status, page = await self.call(http, "GET", url)
         if status != 200:

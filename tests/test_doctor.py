@@ -175,3 +175,42 @@ async def test_doctor_speaks_the_cli_language(environment: pytest.MonkeyPatch,
                                    "fehlt: kopieren Sie den Value eines Client Secrets aus der "
                                    "App-Registrierung")
     assert "2 Probleme gefunden" in lines.values()
+
+
+async def test_each_directory_source_is_probed_and_what_it_lacks_is_named(
+        environment: pytest.MonkeyPatch, slack: FakeSlack, tmp_path: Path) -> None:
+    import yaml
+
+    from tests.fakes.slack_scim import TOKEN, FakeScim
+
+    scim = FakeScim()
+    await scim.start()
+    slack.profile_fields = [{"id": "Xf0DEPT", "label": "Abteilung", "type": "text"},
+                            {"id": "Xf0BOSS", "label": "Vorgesetzte(r)", "type": "user"}]
+    data = yaml.safe_load((ROOT / "app.yaml").read_text())
+    app_yaml = tmp_path / "app.yaml"
+
+    async def directory_lines(department: str, token: str) -> list[str]:
+        data["directory"] = {"slack": {"department": department, "manager": "Xf0BOSS"},
+                             "scim": {"url": scim.url()}}
+        app_yaml.write_text(yaml.safe_dump(data, allow_unicode=True))
+        environment.setenv("TANDEM_CONFIG", str(app_yaml))
+        environment.setenv("SLACK_SCIM_TOKEN", token)
+        out = io.StringIO()
+        await diagnose(out, "en")
+        return [line for line in out.getvalue().splitlines() if " directory " in line]
+
+    try:
+        good = await directory_lines("abteilung", TOKEN)
+        bad = await directory_lines("Department", "xoxp-not-admin")
+    finally:
+        await scim.stop()
+    assert good == [
+        "OK       directory    Slack profiles readable; fields department = abteilung "
+        "(Xf0DEPT), manager = Xf0BOSS (Xf0BOSS)",
+        "OK       directory    Slack SCIM readable (0 users)"]
+    assert bad[0].startswith("PROBLEM  directory    ") and \
+        "no profile field 'Department'; its fields are: Abteilung (Xf0DEPT)" in bad[0]
+    assert bad[1].startswith("PROBLEM  directory    slack-scim cannot be read: Slack SCIM: "
+                             "GET /Users answered 401") and "admin scope" in bad[1]
+    assert slack.of("users.list") == []  # a probe reads no directory

@@ -67,6 +67,16 @@ class SlackProfileSource:
                         progress(SOURCE, len(found), 0)
         return list(found.values())
 
+    async def probe(self) -> str:
+        """For ``tandem doctor``: the fields app.yaml names, as the first workspace has
+        them (``team.profile.get`` needs ``users.profile:read``)."""
+        reaches = await self.clients.every()
+        if not reaches:
+            return "–"
+        client = patient(reaches[0].client)
+        ids = await self._field_ids(client, (await _teams(client, reaches[0]))[0])
+        return ", ".join(f"{name} = {self.fields[name]} ({ids[name]})" for name in ids)
+
     async def _field_ids(self, client: AsyncWebClient, team: dict[str, str]
                          ) -> dict[str, str]:
         """app.yaml's field names -> the workspace's field ids (a config error if unknown)."""

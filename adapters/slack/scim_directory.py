@@ -77,11 +77,19 @@ class ScimSource:
                 if not users or (isinstance(total, int) and start > total):
                     return list(records.values())
 
-    async def _page(self, http: aiohttp.ClientSession, start: int) -> dict[str, Any]:
+    async def probe(self) -> str:
+        """For ``tandem doctor``: one user asked for; how many the API holds."""
+        async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {self.token}"},
+                                         timeout=aiohttp.ClientTimeout(total=30)) as http:
+            page = await self._page(http, 1, 1)
+        return str(page.get("totalResults", "?"))
+
+    async def _page(self, http: aiohttp.ClientSession, start: int, count: int | None = None
+                    ) -> dict[str, Any]:
         url = f"{self.url}/Users"
         for attempt in range(ATTEMPTS):
             async with http.get(url, params={"startIndex": str(start),
-                                             "count": str(self.page)}) as answer:
+                                             "count": str(count or self.page)}) as answer:
                 last = attempt + 1 == ATTEMPTS
                 if answer.status in (429, 503) and not last:
                     wait = retry_after_seconds(answer.headers.get("Retry-After"), attempt)
