@@ -167,11 +167,26 @@ async def _create_database(url: str) -> None:
         await admin.dispose()
 
 
+#: Per PostgreSQL database: the one statement that empties its tables (see _empty).
+_emptying: dict[str, str] = {}
+
+
 async def _empty(database: Database) -> None:
+    """Every table emptied, ids starting at 1 again. On PostgreSQL one DO block
+    deletes the rows and resets the sequences: TRUNCATE ... RESTART IDENTITY did
+    the same but makes new files for every table, about 0.3 s per test on a
+    loaded machine against 0.01-0.02 s for the block."""
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     async with database.engine.begin() as conn:
-        tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
         if database.dialect == "postgresql":
-            await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            if database.url not in _emptying:
+                sequences = await conn.scalars(text(
+                    "SELECT quote_ident(schemaname) || '.' || quote_ident(sequencename) "
+                    "FROM pg_sequences WHERE schemaname = current_schema()"))
+                _emptying[database.url] = "DO $$ BEGIN {} END $$".format(" ".join(
+                    [f"DELETE FROM {name};" for name in tables]
+                    + [f"PERFORM setval('{name}', 1, false);" for name in sequences]))
+            await conn.execute(text(_emptying[database.url]))
         else:
             for name in tables:
                 await conn.execute(text(f"DELETE FROM {name}"))
