@@ -148,9 +148,13 @@ class TeamsAdapter:
 
     async def _turn(self, turn: TurnContext) -> None:
         """Runs after authentication: a redelivered activity (same id in the same
-        conversation) is acknowledged but not acted on twice."""
+        conversation) is acknowledged but not acted on twice (searches are just
+        answered again)."""
         activity = turn.activity
-        if activity.id and activity.type in ("message", "invoke"):
+        # A type-ahead search only reads: answering it twice is harmless, and a row
+        # per keystroke would not be.
+        if activity.id and activity.type in ("message", "invoke") \
+                and activity.name != shapes.SEARCH_INVOKE:
             key = f"{activity.conversation.id}|{activity.id}"
             now = self.runtime.clock.now()
             # Every turn does this: the turns in flight together share one transaction.
