@@ -33,6 +33,7 @@ from tests.helpers.evaluation import (
 )
 from tests.helpers.meetings_teams import actions
 from tests.helpers.meetings_teams import press as teams_press
+from tests.helpers.privacy import everything, leaks
 from tests.helpers.roundlife import (
     COORDINATOR,
     button_value,
@@ -158,8 +159,10 @@ async def test_approved_highlights_are_posted_with_consent_on_slack(
     # my-data exports Anna's highlight; forget-me erases it.
     data, _ = await my_data(server, slack, "U0ANNA")
     assert [h["text"] for h in data["tables"]["highlights"]] == [f"{ANNA_SAYS}!"]
+    assert leaks(await everything(db), ["ohne Angst"])
     await forget_me(server, slack, "U0ANNA")
     assert await _stored(db) == 1  # Katrin's (skipped) remains hers
+    assert leaks(await everything(db), ["ohne Angst"]) == []  # nowhere, not even a delivery
 
 
 def _review(world: TeamsWorld, marker: str) -> Call:
