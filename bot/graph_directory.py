@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -34,6 +34,8 @@ FIELDS = ("id", "displayName", "mail", "userPrincipalName", "department", "jobTi
 PAGE = 999
 RETRIES = 8
 RETRY_STATUS = (429, 502, 503, 504)
+#: Graph's JSON batching takes at most 20 requests at once.
+BATCH = 20
 
 
 class GraphError(TandemError):
@@ -187,44 +189,88 @@ def _record(user: Mapping[str, Any]) -> Record | None:
 class GraphUserLookup:
     """Teams users (their Entra object id) found by an export's e-mail column, for
     ``tandem directory import``: first as the user principal name
-    (``GET /users/{upn}``), else as the mail address (``$filter=mail eq '...'``).
-    One token and one connection pool for the whole import; the import's own gate
-    keeps a few look-ups in flight, and Graph's 429s are waited out."""
+    (``GET /users/{upn}``), else as the mail address (``$filter=mail eq '...'``),
+    20 look-ups to a JSON ``$batch`` request. One token and one connection pool for
+    the whole import; a throttled look-up (429 or 503 inside the batch) is asked
+    again after its ``Retry-After``."""
 
     platform = "teams"
+    #: how many ``by_emails`` takes at once: one $batch request's worth
+    batch = BATCH
 
     def __init__(self, source: GraphSource) -> None:
         self.source = source
-        self._token: str | None = None
         self._http: aiohttp.ClientSession | None = None
         self._opening = asyncio.Lock()
 
     async def _session(self) -> aiohttp.ClientSession:
         async with self._opening:
             if self._http is None:
-                self._token = await asyncio.to_thread(self.source._token)
+                token = await asyncio.to_thread(self.source._token)
                 self._http = aiohttp.ClientSession(
-                    headers={"Authorization": f"Bearer {self._token}"},
+                    headers={"Authorization": f"Bearer {token}"},
                     timeout=aiohttp.ClientTimeout(total=60))
             return self._http
 
     async def by_email(self, email: str) -> str | None:
         """The object id of the enabled account with this UPN or mail; None if none."""
+        return (await self.by_emails([email]))[email]
+
+    async def by_emails(self, emails: Sequence[str]) -> dict[str, str | None]:
+        """Each address's object id (None: no enabled account has it as UPN or mail)."""
+        found: dict[str, str | None] = {}
+        select = "$select=id,accountEnabled"
+        unknown = await self._batches({e: f"/users/{quote(e, safe='@')}?{select}"
+                                       for e in emails}, found)
+        await self._batches({e: "/users?" + urlencode(
+            # OData quotes a quote by doubling it.
+            {"$filter": "mail eq '{}'".format(e.replace("'", "''")),
+             "$select": "id,accountEnabled"}) for e in unknown}, found)
+        return {e: found.get(e) for e in emails}
+
+    async def _batches(self, urls: Mapping[str, str], found: dict[str, str | None]
+                       ) -> list[str]:
+        """GET each url, ``BATCH`` to a ``$batch`` request, into ``found``; the keys
+        Graph has no such user for (404)."""
         http = await self._session()
-        base, select = self.source.settings.graph_url, "$select=id,accountEnabled"
-        status, user = await self.source.call(
-            http, "GET", f"{base}/users/{quote(email, safe='@')}?{select}")
-        if status == 200 and isinstance(user, dict):
-            return _enabled_id(user)
-        if status not in (400, 404):
-            raise GraphError(f"GET /users/{email} answered {status}: {str(user)[:300]}")
-        wanted = email.replace("'", "''")  # OData quotes a quote by doubling it
-        query = urlencode({"$filter": f"mail eq '{wanted}'", "$select": "id,accountEnabled"})
-        status, page = await self.source.call(http, "GET", f"{base}/users?{query}")
-        if status != 200 or not isinstance(page, dict):
-            raise GraphError(f"GET /users?$filter=mail answered {status}: {str(page)[:300]}")
-        found = [u for u in page.get("value") or [] if isinstance(u, dict)]
-        return _enabled_id(found[0]) if len(found) == 1 else None
+        pending, unknown, attempt = dict(urls), [], 0
+        while pending:
+            keys = list(pending)[:BATCH]
+            status, answer = await self.source.call(
+                http, "POST", f"{self.source.settings.graph_url}/$batch",
+                {"requests": [{"id": str(n), "method": "GET", "url": pending[key]}
+                              for n, key in enumerate(keys)]})
+            if status != 200 or not isinstance(answer, dict):
+                raise GraphError(f"POST /$batch answered {status}: {str(answer)[:300]}")
+            wait: float | None = None
+            for response in answer.get("responses") or []:
+                n = int(response.get("id", -1)) if str(response.get("id")).isdigit() else -1
+                if not 0 <= n < len(keys) or keys[n] not in pending:
+                    continue
+                key, code, body = keys[n], response.get("status"), response.get("body")
+                if code in RETRY_STATUS:
+                    headers = response.get("headers") or {}
+                    wait = max(wait or 0.0, retry_after_seconds(
+                        headers.get("Retry-After"), attempt))
+                    continue
+                del pending[key]
+                if code == 200 and isinstance(body, dict):
+                    users = body.get("value", [body])
+                    found[key] = _enabled_id(users[0]) if len(users) == 1 else None
+                elif code in (400, 404):
+                    unknown.append(key)
+                else:
+                    raise GraphError(f"{urls[key]} answered {code}: {str(body)[:300]}")
+            if any(key in pending for key in keys):
+                attempt += 1
+                if attempt >= RETRIES:
+                    raise GraphError(f"$batch: still throttled after {RETRIES} attempts")
+                await self.sleep(wait if wait is not None else 1.0)
+        return unknown
+
+    @property
+    def sleep(self) -> Callable[[float], Any]:
+        return self.source.sleep
 
     async def aclose(self) -> None:
         if self._http is not None:

@@ -139,18 +139,26 @@ async def _find(finder: AccountFinder, records: list[Record],
     found: dict[int, str] = {}
     gate = asyncio.Semaphore(LOOKUPS_AT_ONCE)
     done = 0
+    # A finder that looks ``batch`` up in one request (Graph's $batch) gets them so.
+    many = getattr(finder, "by_emails", None)
+    size = int(getattr(finder, "batch", 1)) if many is not None else 1
 
-    async def look(index: int) -> None:
+    async def look(start: int) -> None:
         nonlocal done
+        chunk = missing[start:start + size]
+        emails = [records[i].email or "" for i in chunk]
         async with gate:
-            user_id = await finder.by_email(records[index].email or "")
-        if user_id:
-            found[index] = user_id
-        done += 1
+            if many is not None:
+                answers = await many(emails)
+            else:
+                answers = {emails[0]: await finder.by_email(emails[0])}
+        found.update({i: user_id for i, email in zip(chunk, emails, strict=True)
+                      if (user_id := answers.get(email))})
+        done += len(chunk)
         if progress is not None:
             progress(finder.platform, done, len(missing))
 
-    await asyncio.gather(*(look(i) for i in missing))
+    await asyncio.gather(*(look(start) for start in range(0, len(missing), size)))
     return [replace(r, accounts=(*r.accounts, (finder.platform, found[i])))
             if i in found else r for i, r in enumerate(records)], [
         records[i].email or "" for i in missing if i not in found]

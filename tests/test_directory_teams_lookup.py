@@ -1,7 +1,8 @@
 """``tandem directory import``: Teams users found by the export's e-mail column, as
 their user principal name or their mail address, through the real MSAL and aiohttp
 clients against the fake Entra login and Graph; rows Graph does not know are
-reported by e-mail. A row with an Entra object id is not looked up."""
+reported by e-mail. A row with an Entra object id is not looked up. Look-ups go
+20 to a JSON $batch request."""
 
 from __future__ import annotations
 
@@ -68,6 +69,10 @@ async def test_teams_users_are_found_by_upn_or_mail_and_the_rest_reported(
     assert report.ok, text
     assert waits.seconds == [4.0]
     assert graph.calls.count("token") == 1  # one token for the whole import
+    # Four look-ups in one $batch (one throttled, asked again alone), then the two
+    # Graph had no such UPN for, by mail, in one more.
+    assert [c for c in graph.calls if c.startswith("batch")] == [
+        "batch:4", "batch-item:429", "batch:1", "batch:2"]
     assert "user:cem@contoso.example" not in graph.calls
     assert "mail:ben.o'neil@contoso.example" in graph.calls
     assert "Matched to teams users: 3 of 5." in text
@@ -80,6 +85,23 @@ async def test_teams_users_are_found_by_upn_or_mail_and_the_rest_reported(
     assert found == {"1": [("teams", "aad-anna")], "2": [("teams", "aad-ben")],
                      "3": [("teams", "aad-cem")], "4": [], "5": []}
     assert "Nicht gefunden unter den teams-Nutzer*innen (2)" in report.text("de")
+
+
+async def test_a_large_export_is_looked_up_twenty_to_a_batch(
+        graph: FakeGraph, config: AppConfig, clock: FixedClock, db: Database) -> None:
+    graph.users = [{"id": f"aad-{n}", "userPrincipalName": f"p{n}@contoso.example",
+                    "mail": f"p{n}@contoso.example", "accountEnabled": True}
+                   for n in range(45)]
+    rows = "".join(f"{n};P{n};p{n}@contoso.example;\r\n" for n in range(50))
+    lookup = GraphUserLookup(GraphSource(GraphSettings.from_env(TENANT, graph.env())))
+    try:
+        report = await import_csv(FlowContext(config, clock, db, {}),
+                                  (EXPORT.split("\r\n")[0] + "\r\n" + rows).encode(), [lookup])
+    finally:
+        await lookup.aclose()
+    assert sorted(c for c in graph.calls if c.startswith("batch")) == [
+        "batch:10", "batch:20", "batch:20", "batch:5"]
+    assert "Matched to teams users: 45 of 50." in report.text("en")
 
 
 async def test_the_command_looks_teams_users_up_when_app_yaml_names_the_tenant(

@@ -29,6 +29,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from yarl import URL
 
 TOKEN = "graph-token-1"
 
@@ -105,6 +106,7 @@ class FakeGraph:
         app.router.add_post("/{tenant}/oauth2/v2.0/token", self._token)
         app.router.add_get("/v1.0/users", self._users)
         app.router.add_get("/v1.0/users/{user}", self._user)
+        app.router.add_post("/v1.0/$batch", self._batch)
         app.router.add_post("/v1.0/users/{user}/calendar/getSchedule", self._schedule)
         app.router.add_post("/v1.0/users/{user}/events", self._create)
         app.router.add_patch("/v1.0/users/{user}/events/{event}", self._update)
@@ -191,25 +193,59 @@ class FakeGraph:
         refused = self._refusal(request, "user")
         if refused is not None:
             return refused
-        wanted = request.match_info["user"].lower()
+        status, body = self._one_user(request.match_info["user"],
+                                      request.query.get("$select", ""))
+        return web.json_response(body, status=status)
+
+    def _one_user(self, wanted: str, select: str) -> tuple[int, dict[str, Any]]:
+        wanted = wanted.lower()
         self.calls.append(f"user:{wanted}")
         found = next((u for u in self.users if wanted in (
             str(u.get("id", "")).lower(), str(u.get("userPrincipalName", "")).lower())), None)
         if found is None:
-            return web.json_response({"error": {"code": "Request_ResourceNotFound"}},
-                                     status=404)
-        chosen = request.query.get("$select", "").split(",")
-        return web.json_response({k: v for k, v in found.items() if k in chosen})
+            return 404, {"error": {"code": "Request_ResourceNotFound"}}
+        return 200, {k: v for k, v in found.items() if k in select.split(",")}
 
     def _filtered(self, expression: str) -> web.Response:
+        return web.json_response(self._mail(expression)[1])
+
+    def _mail(self, expression: str) -> tuple[int, dict[str, Any]]:
         """``$filter=mail eq '...'`` (a doubled quote is one), the only filter asked."""
         prefix = "mail eq '"
         assert expression.startswith(prefix) and expression.endswith("'"), expression
         wanted = expression[len(prefix):-1].replace("''", "'").lower()
         self.calls.append(f"mail:{wanted}")
-        value = [{"id": u["id"], "accountEnabled": u.get("accountEnabled", True)}
-                 for u in self.users if str(u.get("mail") or "").lower() == wanted]
-        return web.json_response({"value": value})
+        return 200, {"value": [{"id": u["id"], "accountEnabled": u.get("accountEnabled", True)}
+                               for u in self.users
+                               if str(u.get("mail") or "").lower() == wanted]}
+
+    async def _batch(self, request: web.Request) -> web.Response:
+        """``POST /$batch``: up to 20 GETs of one user or of the mail filter, each
+        answered on its own (a throttled one gets its own 429 with Retry-After)."""
+        if request.headers.get("Authorization") != f"Bearer {TOKEN}":
+            return web.json_response({"error": {"code": "InvalidAuthenticationToken"}},
+                                     status=401)
+        asked = (await request.json())["requests"]
+        assert 0 < len(asked) <= 20, len(asked)
+        self.calls.append(f"batch:{len(asked)}")
+        answers = []
+        for item in asked:
+            assert item["method"] == "GET", item
+            if self.calendar_throttle > 0:
+                self.calendar_throttle -= 1
+                self.calls.append("batch-item:429")
+                answers.append({"id": item["id"], "status": 429,
+                                "headers": {"Retry-After": self.retry_after},
+                                "body": {"error": {"code": "TooManyRequests"}}})
+                continue
+            url = URL(item["url"])
+            if url.path == "/users":
+                status, body = self._mail(url.query["$filter"])
+            else:
+                status, body = self._one_user(url.path.removeprefix("/users/"),
+                                              url.query.get("$select", ""))
+            answers.append({"id": item["id"], "status": status, "body": body})
+        return web.json_response({"responses": answers})
 
     # the calendars ------------------------------------------------------------------
 
