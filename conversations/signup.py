@@ -139,7 +139,7 @@ async def submit(ctx: FlowContext, submission: FormSubmission) -> Outcome:
     # The summary is owed with the answers: saved in their transaction, sent after.
     summary = Claim(f"summary:{uuid.uuid4().hex}", "summary", actor.platform, actor.user_id,
                     current.id)
-    message = _summary(ctx, actor, Participant(**columns), current, language, editing)
+    message = _summary(ctx, actor, Participant(**columns), current, language, editing, known)
     owed_summary = Owed(summary, DIRECT, (actor.user_id,), message)
     # "The directory is wrong about me", for the coordinators: owed with the answers.
     flagged = ([] if answers.directory_flag is None or known.facts is None else
@@ -160,8 +160,9 @@ async def submit(ctx: FlowContext, submission: FormSubmission) -> Outcome:
 
 
 def _summary(ctx: FlowContext, actor: Actor, participant: Participant, current: Round,
-             language: str, editing: bool) -> Message:
-    """The private confirmation after the survey: the answers, and what comes next."""
+             language: str, editing: bool, known: survey.Known) -> Message:
+    """The private confirmation after the survey: the answers, what the directory
+    says instead of the questions it answered, and what comes next."""
     prefix = ctx.messenger(actor.platform).command_prefix
     role = t(language, f"role.{participant.role}")
     intro = t(
@@ -172,11 +173,15 @@ def _summary(ctx: FlowContext, actor: Actor, participant: Participant, current: 
         role=role,
         date=_day(current.signup_closes_at.astimezone(ctx.config.timezone), language, closing=True),
     )
+    answered = known.answered(ctx.config.survey.questions)
+    directory = ((Paragraph(survey.directory_line(language, known.facts, answered)),)
+                 if known.facts is not None and answered else ())
     return Message(
         title=t(language, "signup.confirmed_title"),
         blocks=(
             Paragraph(intro),
             Facts(answer_facts(ctx.config, participant, language)),
+            *directory,
             Paragraph(t(language, "signup.next_steps", cmd=prefix)),
         ),
     )

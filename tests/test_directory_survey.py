@@ -118,6 +118,11 @@ async def test_slack_directory_facts_are_shown_not_asked_and_a_flag_reaches_coor
     assert "says the company directory is wrong" in notice["text"]
     assert "&lt;!here&gt; I moved to Sales" in notice["text"] and "<!here>" not in notice["text"]
     assert "Marketing, manager Jane &lt;!channel&gt; Doe, office Berlin" in notice["text"]
+    # Anna's own confirmation says what the directory holds, in her language.
+    summaries = [m for m in slack.of("chat.postMessage") if m["channel"] == "U0ANNA"]
+    assert summaries and all("Laut Firmenverzeichnis: Marketing, Führungskraft Jane "
+                             "&lt;!channel&gt; Doe, Standort Berlin" in m["text"]
+                             for m in summaries)
 
 
 async def test_slack_a_flag_shows_in_the_proposal_and_never_reaches_the_partner(
