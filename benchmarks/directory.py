@@ -10,7 +10,11 @@ in a temporary folder:
    with ``tandem directory import``'s flow: parse, check, one transaction.
 2. graph: the same people synced from the fake Microsoft Graph (HTTPS on loopback)
    through the real MSAL and aiohttp clients, in pages of 999.
-3. matching: ``--pairs`` juniors and as many seniors signed up, spread over the
+3. scim: the same people synced from the fake Slack SCIM API (loopback) through
+   aiohttp, in pages of 1,000 (``startIndex``/``count``).
+4. slack: the same people synced from the fake Slack Web API's paged ``users.list``
+   (200 a page, custom fields on the list) through the real slack_sdk client.
+5. matching: ``--pairs`` juniors and as many seniors signed up, spread over the
    chart, matched over the whole directory (``conversations.matching.compute``).
 
 Prints wall time and peak RSS per step; exits 1 when the whole takes more than a
@@ -114,6 +118,59 @@ async def step_graph(folder: Path, people: int, _pairs: int) -> dict[str, Any]:
     return {"seconds": seconds, "detail": f"{pages} pages of 999"}
 
 
+async def _synced(folder: Path, name: str, source: Any) -> float:
+    """Seconds to sync ``source`` whole into a fresh database."""
+    from bot.core.clock import SystemClock
+    from conversations.context import FlowContext
+    from conversations.directory_sync import sync
+
+    db = await database(folder / f"{name}.db")
+    started = time.perf_counter()
+    report = await sync(FlowContext(config(folder), SystemClock(), db, {}), source)
+    seconds = time.perf_counter() - started
+    await db.close()
+    assert report.counts.added == report.people, report
+    return seconds
+
+
+async def step_scim(folder: Path, people: int, _pairs: int) -> dict[str, Any]:
+    from adapters.slack.scim_directory import ScimSource
+    from tests.fakes.slack_scim import TOKEN, FakeScim, scim_user
+
+    scim = FakeScim(users=[scim_user(
+        f"W{n}", f"Person {n}", f"p{n}@example.com", department=f"Dept {n % 300}",
+        manager=None if manager_of(n) is None else f"W{manager_of(n)}")
+        for n in range(people)])
+    await scim.start()
+    seconds = await _synced(folder, "scim", ScimSource(scim.url(), TOKEN))
+    await scim.stop()
+    pages = sum(1 for call in scim.calls if call.startswith("users:"))
+    return {"seconds": seconds, "detail": f"{pages} pages of 1000"}
+
+
+async def step_slack(folder: Path, people: int, _pairs: int) -> dict[str, Any]:
+    from adapters.slack.adapter import make_client
+    from adapters.slack.clients import OneWorkspace
+    from adapters.slack.profile_directory import SlackProfileSource
+    from tests.fakes.slack_api import FakeSlack, FakeUser
+
+    slack = FakeSlack(list_fields=True, profile_fields=[
+        {"id": "Xf1", "label": "Abteilung", "type": "text"},
+        {"id": "Xf2", "label": "Vorgesetzte(r)", "type": "user"}])
+    for n in range(people):
+        boss = manager_of(n)
+        slack.users[f"W{n}"] = FakeUser(f"W{n}", f"Person {n}", email=f"p{n}@example.com",
+                                        fields={"Xf1": f"Dept {n % 300}",
+                                                **({"Xf2": f"W{boss}"} if boss is not None
+                                                   else {})})
+    api = await slack.start()
+    source = SlackProfileSource(OneWorkspace(make_client("xoxb-bench", api)),
+                                {"department": "Abteilung", "manager": "Xf2"}, "bench")
+    seconds = await _synced(folder, "slack", source)
+    await slack.stop()
+    return {"seconds": seconds, "detail": f"{len(slack.of('users.list'))} pages of 200"}
+
+
 async def step_matching(folder: Path, people: int, pairs: int) -> dict[str, Any]:
     from datetime import UTC, datetime
 
@@ -171,7 +228,8 @@ async def step_matching(folder: Path, people: int, pairs: int) -> dict[str, Any]
                                           f"{pairs}; {apart} kept-apart pairs listed"}
 
 
-STEPS = {"csv": step_csv, "graph": step_graph, "matching": step_matching}
+STEPS = {"csv": step_csv, "graph": step_graph, "scim": step_scim, "slack": step_slack,
+         "matching": step_matching}
 
 
 def child(step: str, folder: Path, people: int, pairs: int) -> None:
