@@ -568,7 +568,10 @@ def run_module(path: str, tests: list[str], equivalents: dict[str, str],
         # a change at import may reach every test, not only those that execute its line
 
         def fresh(chosen: list[str] = chosen, code: CodeType = code) -> int:
-            return _pytest(["-x", *(chosen or tests)], [_Swap(module, code)])
+            # In the fork only: the module is imported from the changed code.
+            sys.modules.pop(module, None)
+            sys.meta_path.insert(0, _Swap(module, code))
+            return _pytest(["-x", *(chosen or tests)], [])
 
         status, taken = _fork(fresh, str(work / f"{number}.log"), timeout)
         if status is None:
