@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from adapters.local.platform import LocalPlatform
+from adapters.local.platform import LocalPlatform, LocalUser
 from bot.core.clock import FixedClock
 from bot.core.config import AppConfig
 from bot.core.i18n import t
@@ -20,6 +20,7 @@ from conversations.schedule import RoundDates
 from storage.db import Database
 from storage.models import Checkin, Reminder, Response, Round, Tandem
 from tests.helpers.local import BEN, CHANNEL, COORDINATOR, SARAH, last_buttons, matched
+from tests.helpers.seed import nameless_tandem, seed_tandems
 
 
 @pytest.fixture
@@ -163,3 +164,49 @@ async def test_buttons_close_when_the_round_is_ended_early(
     assert "has ended" in text(await platform.press(SARAH, "checkin.met", value))
     async with db.session() as session:
         assert list(await session.scalars(select(Checkin))) == []
+
+
+async def test_the_same_user_id_on_another_platform_is_somebody_else(
+        platform: LocalPlatform, clock: FixedClock, db: Database) -> None:
+    # A Slack tandem; on the local platform someone has its mentor's user id. A
+    # person is the pair (platform, user id): their press is not the mentor's.
+    seeded = await seed_tandems(db, platform.ctx.config, 1, platform="slack")
+    [(tandem_id, mentor_id, _)] = seeded.tandems
+    clock.set(datetime(2027, 3, 10, 12, 0, tzinfo=UTC))  # months 1 and 2 have begun
+    namesake = LocalUser(mentor_id, "Namesake")
+    assert text(await platform.press(namesake, "checkin.met", f"{tandem_id}:1")) == t(
+        "en", "checkin.not_yours")
+    async with db.session() as session:
+        assert list(await session.scalars(select(Checkin))) == []
+
+
+async def test_not_yet_after_the_partner_said_we_met_sets_no_reminder(
+        platform: LocalPlatform, clock: FixedClock, db: Database) -> None:
+    value, _ = await started(platform, clock)
+    assert text(await platform.press(SARAH, "checkin.met", value)) == t(
+        "en", "checkin.met_thanks", month=1)
+    assert text(await platform.press(BEN, "checkin.later", value)) == t(
+        "en", "checkin.already_met", month=1)
+    async with db.session() as session:
+        assert list(await session.scalars(select(Reminder))) == []
+
+
+async def test_we_need_help_after_we_met_alerts_nobody(
+        platform: LocalPlatform, clock: FixedClock) -> None:
+    value, _ = await started(platform, clock)
+    await platform.press(SARAH, "checkin.met", value)
+    assert text(await platform.press(BEN, "checkin.help", value)) == t(
+        "en", "checkin.already_met", month=1)
+    alerts = {t(lang, "checkin.help_alert", round=platform.ctx.config.round.name,
+                mentor="Ben", mentee="Sarah") for lang in ("en", "de")}
+    assert not [s for s in platform.messenger.inbox["coord"] if s.text() in alerts]
+
+
+async def test_a_help_alert_names_people_without_a_display_name_by_their_user_id(
+        platform: LocalPlatform, clock: FixedClock, db: Database) -> None:
+    tandem_id, mentor_id, mentee_id = await nameless_tandem(db, platform.ctx.config)
+    clock.set(datetime(2027, 3, 10, 12, 0, tzinfo=UTC))  # months 1 and 2 have begun
+    assert text(await platform.press(LocalUser(mentee_id, ""), "checkin.help",
+                                     f"{tandem_id}:1")) == t("en", "checkin.help_ok")
+    [alert] = [s.text() for s in platform.messenger.inbox["coord"] if "→" in s.text()]
+    assert f"{mentor_id} → {mentee_id}" in alert

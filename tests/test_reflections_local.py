@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from adapters.local.platform import LocalPlatform
+from adapters.local.platform import LocalPlatform, LocalUser
 from bot.core.clock import FixedClock
 from bot.core.config import AppConfig
 from bot.core.i18n import t
@@ -21,6 +21,7 @@ from conversations.rhythm import run_due
 from storage.db import Database
 from storage.models import Response
 from tests.helpers.local import CHANNEL, SARAH, last_buttons, matched
+from tests.helpers.seed import nameless_tandem
 
 
 @pytest.fixture
@@ -141,3 +142,29 @@ async def test_reopening_a_reflection_shows_what_was_saved(
     assert {f.id: f.initial for f in again.form.fields} == {
         "learned": "Reels", "try_next": "Post weekly", "usefulness": ("5",),
         "visibility": ("coordinators",)}
+
+
+async def test_what_was_learned_and_what_to_try_may_be_left_empty(
+        platform: LocalPlatform, clock: FixedClock) -> None:
+    # A reflection can be only a rating: the chat client must not insist on the texts,
+    # and offers room for a paragraph in each.
+    await reflecting(platform, clock)
+    form = platform.open_forms["sarah"]
+    fields = {field.id: field for field in form.fields}
+    assert not fields["learned"].required and not fields["try_next"].required
+    assert fields["learned"].multiline and fields["try_next"].multiline
+    assert fields["usefulness"].required and fields["visibility"].required
+
+
+async def test_a_nameless_author_is_named_by_user_id_to_the_partner(
+        platform: LocalPlatform, clock: FixedClock, db: Database) -> None:
+    tandem_id, mentor_id, mentee_id = await nameless_tandem(db, platform.ctx.config)
+    clock.set(datetime(2027, 3, 10, 12, 0, tzinfo=UTC))  # months 1 and 2 have begun
+    mentee = LocalUser(mentee_id, "")
+    assert isinstance(await platform.press(mentee, "reflect.open", f"{tandem_id}:1"), ShowForm)
+    done = await platform.submit(mentee, {"usefulness": "4", "visibility": "partner"},
+                                 form_id="reflection")
+    assert isinstance(done, FormDone)
+    [shared] = [s.message for s in platform.messenger.inbox[mentor_id] if s.message]
+    assert shared.title in {t(lang, "reflect.shared_title", name=mentee_id, month=1)
+                            for lang in ("en", "de")}

@@ -147,3 +147,12 @@ async def seed_programme(db: Database, config: AppConfig, *, platform: str = "sl
                     answers={"valuable": EVALUATION_TEXT, "recommend": recommend,
                              "continue": going_on})
     return Programme(seeded.round_id, seeded.tandems)
+
+
+async def nameless_tandem(db: Database, config: AppConfig) -> tuple[int, str, str]:
+    """One tandem on the local platform whose two people have no display name (a
+    platform that never told it): its id, the mentor's and the mentee's user id."""
+    [tandem] = (await seed_tandems(db, config, 1, platform="local")).tandems
+    async with db.session() as session:
+        await session.execute(update(Participant).values(display_name=None))
+    return tandem
