@@ -61,9 +61,22 @@ def _own(texts: Mapping[str, str] | None, language: str) -> str | None:
 
 
 def built_in() -> tuple[Guide, ...]:
-    """The catalogues' guides: ``first``, ``last``, ``<topic>_<n>``, ``general_<n>``."""
+    """The catalogues' guides: ``first``, ``last``, ``<topic>_<n>``, ``general_<n>``.
+    Read once per catalogue: every nudge asks, and the catalogue has thousands of keys."""
+    global _built_in
+    texts = catalogue(FALLBACK)
+    if _built_in is None or _built_in[0] is not texts:  # catalogues merged since
+        _built_in = (texts, _guides_in(texts))
+    return _built_in[1]
+
+
+#: The catalogue ``built_in`` last read, and its guides.
+_built_in: tuple[Mapping[str, str], tuple[Guide, ...]] | None = None
+
+
+def _guides_in(texts: Mapping[str, str]) -> tuple[Guide, ...]:
     found = []
-    for key in catalogue(FALLBACK):
+    for key in texts:
         if not (key.startswith("guide.") and key.endswith(".title")):
             continue
         guide_id = key.removeprefix("guide.").removesuffix(".title")

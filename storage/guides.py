@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import dialect_insert
 from storage.models import TandemGuide
+from storage.results import rows_changed
 
 
 async def given(session: AsyncSession, tandem_ids: Collection[int]
@@ -29,9 +30,11 @@ async def keep(session: AsyncSession, tandem_id: int, period: int, guide: str,
     """Record ``guide`` for the tandem's period unless one is recorded already (a
     partner's nudge in another time zone, a second instance); the period's guide, or
     None if ``guide`` was already given in another period (the caller shows none)."""
-    await session.execute(
+    inserted = await session.execute(
         dialect_insert(session, TandemGuide)
         .values(tandem_id=tandem_id, period=period, guide=guide, created_at=now)
         .on_conflict_do_nothing())
+    if rows_changed(inserted) == 1:  # ours: no need to read it back
+        return guide
     return await session.scalar(select(TandemGuide.guide).where(
         TandemGuide.tandem_id == tandem_id, TandemGuide.period == period))
