@@ -30,10 +30,11 @@ from conversations.events import ButtonPress
 from conversations.messages import Button, Message
 from conversations.outbox import Sent, settled
 from conversations.outcomes import Outcome
-from conversations.owed import Owed, for_channels, for_person, for_tandem, record
+from conversations.owed import Owed, claimed, deliver_claimed, for_channels, for_person, for_tandem
 from conversations.owed import deliver as deliver_owed
 from conversations.schedule import RoundDates
 from conversations.tandem_delivery import to_channels, to_coordinators, to_person, to_tandem
+from storage import deliveries
 from storage.db import Session
 from storage.models import Meeting, Participant, ParticipantStatus, Reminder, Round
 from storage.tandems import TandemPeople
@@ -202,11 +203,18 @@ async def _decided(s: Situation, kind: Kind, due: Due) -> list[Sent]:
         key = f"{key}:{due.person.id}"
     if key in settled.get():
         return [Sent.ALREADY]
+    now = s.ctx.clock.now()
     async with s.ctx.db.session() as session:
         decided = await kind.decide(session, s, due) if kind.decide is not None else due
         found = kind.owes(s, decided, key) if kind.owes is not None else owe(s, kind, decided)
-        keys = await record(session, found, s.ctx.clock.now())
-    return await deliver_owed(s.ctx, keys)
+        # Written already claimed by this sender, as the sign-up summary is: sent right
+        # after the commit with no claim of its own (a second write transaction per
+        # tandem); ``run_due`` takes it over if this sender dies. A key owed before
+        # (another instance's, an earlier run's) goes through its claim as always.
+        mine = await deliveries.owe_each(session, [claimed(s.ctx, o, now) for o in found])
+    sent = [await deliver_claimed(s.ctx, o) for o in found if o.claim.key in mine]
+    return sent + await deliver_owed(s.ctx, [o.claim.key for o in found
+                                             if o.claim.key not in mine])
 
 
 def owe(s: Situation, kind: Kind, due: Due) -> list[Owed]:

@@ -88,6 +88,20 @@ async def owe(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
             rows)
 
 
+async def owe_each(session: AsyncSession, rows: list[dict[str, Any]]) -> set[str]:
+    """``owe``, one row at a time, telling which keys this call wrote: a row written
+    claimed (``owed_row`` with a lease) is this writer's to send only if it is among
+    them; a key already known stays as it is, for whoever holds it."""
+    written: set[str] = set()
+    for row in rows:
+        inserted = await session.execute(
+            dialect_insert(session, Delivery).values(**row)
+            .on_conflict_do_nothing(index_elements=["key"]))
+        if rows_changed(inserted) == 1:
+            written.add(row["key"])
+    return written
+
+
 @dataclass(frozen=True)
 class Taken:
     """An owed message this caller now sends: ``mode`` is NEW or TAKEOVER."""
