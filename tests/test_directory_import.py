@@ -152,6 +152,7 @@ async def test_broken_files_import_nothing_and_say_where(
     assert await _people(db) == before
 
 
+@pytest.mark.long  # started first (tests/helpers/xdist_groups.py)
 async def test_a_50_mb_file_with_one_bad_line_at_the_end_imports_nothing(
         config: AppConfig, clock: FixedClock, tmp_path: Path) -> None:
     # Reading 50 MB is the point, not the database: one run, on its own SQLite file.

@@ -32,6 +32,8 @@ from tests.helpers.live import (
 )
 from tests.helpers.seed import seed_tandems
 
+# Servers and processes started, killed, restarted: run first (tests/helpers/xdist_groups.py).
+pytestmark = pytest.mark.long
 FIRST_NUDGE = "2027-02-09T09:30:00+00:00"  # Tuesday, 10:30 in Berlin
 
 

@@ -37,6 +37,8 @@ from tests.helpers.seed import seed_tandems
 from tests.helpers.slack_requests import sign, survey_state, view_submission
 from tests.helpers.waiting import until
 
+# Servers and processes started, killed, restarted: run first (tests/helpers/xdist_groups.py).
+pytestmark = pytest.mark.long
 
 @dataclass
 class Server:

@@ -56,6 +56,8 @@ from tests.helpers.slack_requests import (
 from tests.helpers.teams import CHANNEL as TEAMS_CHANNEL
 from tests.helpers.teams import bot_added_to_team, submit_data
 
+# Servers and processes started, killed, restarted: run first (tests/helpers/xdist_groups.py).
+pytestmark = pytest.mark.long
 COORDINATOR = "U0COORD01"
 CHANNEL = "C0PROGRAM1"
 CLARA = TeamsUser("aad-clara", "Clara Koch", locale="de-DE")

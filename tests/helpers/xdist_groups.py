@@ -1,4 +1,5 @@
-"""``pytest.mark.xdist_group`` that works on the pytest this project installs.
+"""Scheduling for pytest-xdist: ``pytest.mark.xdist_group`` that works on the pytest
+this project installs, and ``pytest.mark.long`` tests first.
 
 With ``--dist loadgroup`` pytest-xdist keeps the tests of one group on one worker by
 appending ``@group`` to each marked test's node id in the worker, where the
@@ -8,6 +9,11 @@ group's tests spread over all workers (the demo's module-scoped demo then ran on
 three or four of them). This hook appends the suffix the way the installed pytest
 stores ids, and leaves ids alone that already carry it (an xdist or pytest that
 agree again).
+
+Tests marked ``long`` (a minute or more of real time on a loaded machine: the
+fan-out kills, the crash tests, the 50 MB import) are moved to the front of the
+collection, in their order, so that workers start them first instead of one of
+them starting last and the others waiting for it at the end.
 """
 
 from __future__ import annotations
@@ -31,8 +37,14 @@ def _with_suffix(item: pytest.Item, nodeid: str) -> None:
         item._nodeid = nodeid
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "long: a test of a minute or more, started first")
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Stable: the long ones keep their order, and so does the rest.
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
     # Set by pytest-xdist in its workers when the run uses --dist loadgroup.
     if not getattr(config.option, "loadgroup", False):
         return
