@@ -210,3 +210,17 @@ async def test_a_help_alert_names_people_without_a_display_name_by_their_user_id
                                      f"{tandem_id}:1")) == t("en", "checkin.help_ok")
     [alert] = [s.text() for s in platform.messenger.inbox["coord"] if "→" in s.text()]
     assert f"{mentor_id} → {mentee_id}" in alert
+
+
+async def test_the_pulse_from_someone_whose_tandem_has_ended_is_refused(
+        platform: LocalPlatform, clock: FixedClock, db: Database) -> None:
+    value, _ = await started(platform, clock)
+    async with db.session() as session:
+        [current] = await session.scalars(select(Round))
+        tandem = await session.get(Tandem, int(value.split(":")[0]))
+        tandem.status = "ended"  # type: ignore[union-attr]
+    # Sarah still takes part in the round, but has no running tandem to rate.
+    assert text(await platform.press(SARAH, "pulse.good", str(current.id))) == t(
+        "en", "checkin.not_yours")
+    async with db.session() as session:
+        assert list(await session.scalars(select(Response))) == []

@@ -162,9 +162,12 @@ async def test_a_nameless_author_is_named_by_user_id_to_the_partner(
     clock.set(datetime(2027, 3, 10, 12, 0, tzinfo=UTC))  # months 1 and 2 have begun
     mentee = LocalUser(mentee_id, "")
     assert isinstance(await platform.press(mentee, "reflect.open", f"{tandem_id}:1"), ShowForm)
-    done = await platform.submit(mentee, {"usefulness": "4", "visibility": "partner"},
-                                 form_id="reflection")
+    done = await platform.submit(mentee, {"try_next": "Pair on a bug", "usefulness": "4",
+                                          "visibility": "partner"}, form_id="reflection")
     assert isinstance(done, FormDone)
     [shared] = [s.message for s in platform.messenger.inbox[mentor_id] if s.message]
-    assert shared.title in {t(lang, "reflect.shared_title", name=mentee_id, month=1)
-                            for lang in ("en", "de")}
+    lang = "de"  # the seeded partner's language
+    assert shared.title == t(lang, "reflect.shared_title", name=mentee_id, month=1)
+    # Nothing learned written: a dash; what to try: the text.
+    assert shared.blocks[:2] == (Paragraph(t(lang, "reflect.learned") + "\n–"),
+                                 Paragraph(t(lang, "reflect.try_next") + "\nPair on a bug"))
