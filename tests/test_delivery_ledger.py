@@ -124,3 +124,71 @@ async def test_settled_keys_are_sent_failed_or_under_a_live_lease_in_that_round(
     assert after == {"sent", "failed", "released"}
     assert retry_due == {"sent", "failed"}
     assert no_round == {"elsewhere"}
+
+
+async def owed(db: Database, *rows: dict[str, object]) -> None:
+    async with db.session() as session:
+        await deliveries.owe(session, list(rows))
+
+
+async def take(db: Database, key: str, at: datetime) -> deliveries.Taken | None:
+    async with db.session() as session:
+        return await deliveries.claim_owed(session, key, at, LEASE)
+
+
+async def due(db: Database, at: datetime) -> list[str]:
+    async with db.session() as session:
+        return await deliveries.owed_due(session, at)
+
+
+async def test_an_owed_message_is_taken_once_and_again_only_after_its_lease(
+        db: Database) -> None:
+    long = Claim(key="o", kind="intro", platform="slack", recipient="U" * 300)
+    await owed(db, deliveries.owed_row(long, {"text": "hi"}, T0))
+    pending = await row(db, "o")
+    assert (pending.status, pending.attempts, pending.lease_until) == ("pending", 0, None)
+    assert pending.recipient == "U" * 255  # cut to the column, not beyond
+    assert await due(db, T0) == ["o"]
+
+    first = await take(db, "o", T0)
+    assert first is not None and (first.mode, first.payload) == (NEW, {"text": "hi"})
+    taken = await row(db, "o")
+    assert (taken.status, taken.attempts, taken.lease_until) == ("claimed", 1, T0 + LEASE)
+    # the sender holds it up to and including the last instant of its lease
+    assert await due(db, T0 + LEASE) == []
+    assert await take(db, "o", T0 + LEASE) is None
+
+    later = T0 + LEASE + timedelta(seconds=1)
+    assert await due(db, later) == ["o"]
+    again = await take(db, "o", later)
+    assert again is not None and again.mode == TAKEOVER  # it may have gone out already
+    retaken = await row(db, "o")
+    assert (retaken.attempts, retaken.lease_until) == (2, later + LEASE)
+
+
+async def test_a_message_written_claimed_is_its_writers_until_the_lease_runs_out(
+        db: Database) -> None:
+    await owed(db, deliveries.owed_row(item("w"), {"text": "hi"}, T0, LEASE))
+    written = await row(db, "w")
+    assert (written.status, written.attempts, written.lease_until) == (
+        "claimed", 1, T0 + LEASE)
+    assert await due(db, T0 + LEASE) == []
+    assert await take(db, "w", T0 + LEASE) is None
+    later = T0 + LEASE + timedelta(seconds=1)
+    taken = await take(db, "w", later)
+    assert taken is not None and taken.mode == TAKEOVER
+
+
+async def test_only_an_owed_message_still_to_send_is_taken(db: Database) -> None:
+    later = T0 + LEASE + timedelta(seconds=1)
+    assert await take(db, "nowhere", T0) is None
+    assert await claim(db, "scheduled", T0) == NEW  # a nudge's row: no payload to send
+    assert await take(db, "scheduled", later) is None
+    await owed(db, deliveries.owed_row(item("sent"), {"text": "hi"}, T0),
+               deliveries.owed_row(item("failed"), {"text": "hi"}, T0))
+    async with db.session() as session:
+        await deliveries.mark_sent(session, "sent", "ts-1", T0)
+        await deliveries.mark_failed(session, "failed", "channel_not_found")
+    assert await take(db, "sent", later) is None
+    assert await take(db, "failed", later) is None
+    assert await due(db, later) == []
