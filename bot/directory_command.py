@@ -6,6 +6,7 @@ progress bar on large files and one report at the end."""
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     # Imported where used: ``tandem --help`` and ``serve`` build the parser and
     # must not pay for the database layer and rich.
     from conversations.directory_import import AccountFinder
+    from conversations.directory_sync import DirectorySource
 
 #: Below this many lines a progress bar would only flicker.
 BAR_FROM_LINES = 5000
@@ -135,13 +137,11 @@ def slack_clients(settings: Settings, runtime: Any = None) -> Any:
 
 
 def sources(settings: Settings, config: AppConfig, runtime: Any = None, env: Any = None,
-            nightly: bool = False) -> list[Any]:
+            nightly: bool = False) -> list[DirectorySource]:
     """Every directory source app.yaml names (with ``nightly``: those synced at night)."""
-    import os
-
     env = os.environ if env is None else env
     chosen = config.directory
-    found: list[Any] = []
+    found: list[DirectorySource] = []
     if chosen.graph_tenant is not None and (chosen.graph_nightly or not nightly):
         found.append(graph_source(settings, config, env))
     if chosen.slack_fields is not None and (chosen.slack_nightly or not nightly):

@@ -45,6 +45,10 @@ class DirectorySource(Protocol):
     async def people(self, progress: Callable[[str, int, int], None] | None = None
                      ) -> list[Record]: ...
 
+    async def probe(self) -> str:
+        """For ``tandem doctor``: one small read with what IT granted; what it found."""
+        ...
+
 
 @dataclass
 class SyncReport:
@@ -112,14 +116,9 @@ async def _leaver(ctx: FlowContext, session: Session, person: Participant,
 _nightly: list[DirectorySource] = []
 
 
-def use_nightly(sources: DirectorySource | Sequence[DirectorySource] | None) -> None:
+def use_nightly(sources: Sequence[DirectorySource]) -> None:
     """The sources the scheduler syncs from at night (set by the process at start)."""
-    if sources is None:
-        _nightly[:] = []
-    elif isinstance(sources, Sequence):
-        _nightly[:] = list(sources)
-    else:
-        _nightly[:] = [sources]
+    _nightly[:] = sources
 
 
 async def nightly(ctx: FlowContext, now: datetime) -> list[SyncReport]:

@@ -156,7 +156,7 @@ async def test_a_leaver_is_marked_and_partner_and_coordinators_told_once(
 async def test_the_nightly_sync_runs_once_a_night_across_instances(
         graph: FakeGraph, config: AppConfig, clock: FixedClock, db: Database) -> None:
     graph.users = users(30)
-    directory_sync.use_nightly(source(graph))
+    directory_sync.use_nightly([source(graph)])
     second_db = Database(db.engine.url.render_as_string(hide_password=False))
     teams = LocalMessenger()
     try:
@@ -178,5 +178,5 @@ async def test_the_nightly_sync_runs_once_a_night_across_instances(
         # Nothing changed: the coordinators are not told again.
         assert len([s for s in teams.inbox["aad-coord"] if s.message]) == 1
     finally:
-        directory_sync.use_nightly(None)
+        directory_sync.use_nightly([])
         await second_db.close()

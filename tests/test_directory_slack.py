@@ -309,7 +309,7 @@ async def test_the_nightly_sync_reads_each_slack_source_once_across_instances(
         [note] = [seen.message.plain() for seen in chat.inbox[COORDINATOR] if seen.message]
         assert "Verzeichnisabgleich (slack, slack-scim): 13 Personen gelesen; 7 neu" in note
     finally:
-        directory_sync.use_nightly(None)
+        directory_sync.use_nightly([])
         await second_db.close()
 
 
