@@ -4,7 +4,7 @@ Teams card)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 
@@ -15,26 +15,30 @@ class Choice:
 
 
 @dataclass(frozen=True)
-class TextInput:
+class Input:
+    """What every field has: its id (the key of its value in the submission), its label,
+    and a hint shown with it (given by keyword)."""
+
     id: str
     label: str
+    hint: str | None = field(default=None, kw_only=True)
+
+
+@dataclass(frozen=True)
+class TextInput(Input):
     initial: str = ""
     required: bool = True
     multiline: bool = False
     max_length: int = 200
-    hint: str | None = None
 
 
 @dataclass(frozen=True)
-class SelectInput:
-    id: str
-    label: str
+class SelectInput(Input):
     choices: tuple[Choice, ...]
     initial: tuple[str, ...] = ()
     required: bool = True
     multi: bool = False
     style: Literal["dropdown", "checkboxes", "radio"] = "dropdown"
-    hint: str | None = None
     #: A type-ahead search instead of a list (too many choices for one select): the
     #: platform asks for choices as the person types, naming this search; ``choices``
     #: then holds only those already chosen.
@@ -42,38 +46,29 @@ class SelectInput:
 
 
 @dataclass(frozen=True)
-class UserInput:
+class UserInput(Input):
     """Pick a colleague from the workspace directory."""
 
-    id: str
-    label: str
     initial: str | None = None
     required: bool = False
-    hint: str | None = None
 
 
 @dataclass(frozen=True)
-class PeopleInput:
+class PeopleInput(Input):
     """Pick several colleagues from the workspace directory (at most ``most``);
     ``initial`` are the ones chosen before, as (user id, name shown)."""
 
-    id: str
-    label: str
     initial: tuple[Choice, ...] = ()
     required: bool = False
     most: int = 10
-    hint: str | None = None
 
 
 @dataclass(frozen=True)
-class DateInput:
+class DateInput(Input):
     """Pick a day (a calendar); ``initial`` as YYYY-MM-DD."""
 
-    id: str
-    label: str
     initial: str = ""
     required: bool = False
-    hint: str | None = None
 
 
 Field = TextInput | SelectInput | UserInput | PeopleInput | DateInput

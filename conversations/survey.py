@@ -127,15 +127,10 @@ def build_form(survey: Survey, language: str, earlier: Participant | None,
             multi=True,
             hint=tr("survey.topics.hint"),
         ),
-        "goals": lambda: TextInput(
-            "goals",
-            tr("survey.goals.label"),
-            initial=(initial.goals or "") if initial else "",
-            required=False,
-            multiline=True,
-            max_length=survey.goals_max_length,
-            hint=tr("survey.goals.hint", max=survey.goals_max_length),
-        ),
+        "goals": lambda: _optional_text(
+            "goals", tr("survey.goals.label"), initial.goals if initial else None,
+            max_length=survey.goals_max_length, multiline=True,
+            hint=tr("survey.goals.hint", max=survey.goals_max_length)),
         "languages": lambda: SelectInput(
             "languages",
             tr("survey.languages.label"),
@@ -151,14 +146,9 @@ def build_form(survey: Survey, language: str, earlier: Participant | None,
             tuple(Choice(m, tr(f"survey.meeting_mode.{m}")) for m in MEETING_MODES),
             initial=(initial.meeting_mode,) if initial else ("either",),
         ),
-        "location": lambda: TextInput(
-            "location",
-            tr("survey.location.label"),
-            initial=(initial.location or "") if initial else "",
-            required=False,
-            max_length=LOCATION_MAX,
-            hint=tr("survey.location.hint"),
-        ),
+        "location": lambda: _optional_text(
+            "location", tr("survey.location.label"), initial.location if initial else None,
+            max_length=LOCATION_MAX, hint=tr("survey.location.hint")),
         "capacity": lambda: SelectInput(
             "capacity",
             tr("survey.capacity.label"),
@@ -167,15 +157,10 @@ def build_form(survey: Survey, language: str, earlier: Participant | None,
             hint=tr("survey.capacity.hint"),
         ),
         "wishes": lambda: wishes_field(language, wished),
-        "intro": lambda: TextInput(
-            "intro",
-            tr(f"survey.intro_line.label.{initial.role if initial else 'new'}"),
-            initial=(initial.intro or "") if initial else "",
-            required=False,
-            multiline=True,
-            max_length=INTRO_MAX,
-            hint=tr("survey.intro_line.hint", max=INTRO_MAX),
-        ),
+        "intro": lambda: _optional_text(
+            "intro", tr(f"survey.intro_line.label.{initial.role if initial else 'new'}"),
+            initial.intro if initial else None, max_length=INTRO_MAX, multiline=True,
+            hint=tr("survey.intro_line.hint", max=INTRO_MAX)),
     }
     fields: list[Field] = []
     answered = known.answered(survey.questions)
@@ -215,20 +200,27 @@ def _working_time(tr: Callable[..., str], initial: Participant | None) -> list[F
     country = (initial.country or "") + (f"-{initial.region}" if initial and initial.region
                                          else "") if initial else ""
     return [
-        TextInput("work_hours", tr("survey.work_hours.label"), initial=hours, required=False,
-                  max_length=20, hint=tr("survey.work_hours.hint")),
+        _optional_text("work_hours", tr("survey.work_hours.label"), hours, max_length=20,
+                       hint=tr("survey.work_hours.hint")),
         SelectInput("work_days", tr("survey.work_days.label"),
                     tuple(Choice(day, tr(f"meetings.weekday.{n}"))
                           for n, day in enumerate(WEEKDAYS)),
                     initial=tuple(WEEKDAYS[d] for d in initial.work_days or ())
                     if initial else (), multi=True, required=False,
                     hint=tr("survey.work_days.hint")),
-        TextInput("timezone", tr("survey.timezone.label"),
-                  initial=(initial.timezone or "") if initial else "", required=False,
-                  max_length=64, hint=tr("survey.timezone.hint")),
-        TextInput("country", tr("survey.country.label"), initial=country, required=False,
-                  max_length=40, hint=tr("survey.country.hint")),
+        _optional_text("timezone", tr("survey.timezone.label"),
+                       initial.timezone if initial else None, max_length=64,
+                       hint=tr("survey.timezone.hint")),
+        _optional_text("country", tr("survey.country.label"), country, max_length=40,
+                       hint=tr("survey.country.hint")),
     ]
+
+
+def _optional_text(field_id: str, label: str, earlier: str | None, *, max_length: int,
+                   hint: str, multiline: bool = False) -> TextInput:
+    """A free text the person may leave empty, holding what they wrote before."""
+    return TextInput(field_id, label, initial=earlier or "", required=False,
+                     multiline=multiline, max_length=max_length, hint=hint)
 
 
 @cache
@@ -264,9 +256,8 @@ def _directory_fields(language: str, facts: KnownFacts, answered: frozenset[str]
         SelectInput(FLAG_FIELD, line, (Choice(FLAG_CHOICE, tr("survey.directory.wrong")),),
                     initial=(FLAG_CHOICE,) if flagged is not None else (), required=False,
                     multi=True, style="checkboxes", hint=tr("survey.directory.hint")),
-        TextInput(NOTE_FIELD, tr("survey.directory.note.label"), initial=flagged or "",
-                  required=False, max_length=NOTE_MAX,
-                  hint=tr("survey.directory.note.hint", max=NOTE_MAX)),
+        _optional_text(NOTE_FIELD, tr("survey.directory.note.label"), flagged,
+                       max_length=NOTE_MAX, hint=tr("survey.directory.note.hint", max=NOTE_MAX)),
     ]
 
 
