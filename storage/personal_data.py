@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Text, cast, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -296,22 +296,25 @@ async def _responses_export(session: AsyncSession, person: Person) -> list[Row]:
     return await _own_rows(session, person, Response)
 
 
-async def _own_rows(session: AsyncSession, person: Person,
-                    model: type[PrivateWish] | type[Response] | type[Highlight]) -> list[Row]:
+_Own = TypeVar("_Own", PrivateWish, Response, Highlight)
+
+
+async def _own(session: AsyncSession, person: Person, model: type[_Own]) -> list[_Own]:
     """The rows a person's sign-ups wrote, oldest first."""
     if not person.signed_up:
         return []
-    return [as_row(row) for row in await session.scalars(
+    return list(await session.scalars(
         select(model).where(model.participant_id.in_(person.participant_ids))
-        .order_by(model.id))]
+        .order_by(model.id)))
+
+
+async def _own_rows(session: AsyncSession, person: Person, model: type[_Own]) -> list[Row]:
+    return [as_row(row) for row in await _own(session, person, model)]
 
 
 async def _responses_erase(session: AsyncSession, person: Person, token: str,
                            now: datetime) -> None:
-    if not person.signed_up:
-        return
-    for response in await session.scalars(
-            select(Response).where(Response.participant_id.in_(person.participant_ids))):
+    for response in await _own(session, person, Response):
         # What they wrote is gone; that they answered, and the rating, stay as counts.
         response.answers, response.visibility, response.updated_at = {}, "private", now
 
