@@ -6,15 +6,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any, ClassVar
 
 from sqlalchemy import (
     JSON,
-    Boolean,
     DateTime,
     ForeignKey,
     Index,
-    Integer,
     MetaData,
     String,
     Text,
@@ -113,8 +111,24 @@ class MeetingStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+#: A platform's name (``slack``, ``teams``, ``local``).
+PlatformName = Annotated[str, mapped_column(String(16))]
+#: A person's id on their platform (a Slack user id, a Teams or Entra object id).
+UserId = Annotated[str, mapped_column(String(128))]
+
+
 class Base(DeclarativeBase):
+    """A column's type follows from its annotation where the annotation says it all:
+    ``int``, ``bool``, ``float``, every datetime as ``UtcDateTime`` and what is held as
+    JSON; text names its length (or ``Text``) beside it."""
+
     metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UtcDateTime(),
+        dict[str, Any]: JSON,
+        list[str]: JSON,
+        list[int]: JSON,
+    }
 
 
 class Workspace(Base):
@@ -123,29 +137,29 @@ class Workspace(Base):
     __tablename__ = "workspaces"
     __table_args__ = (UniqueConstraint("platform", "external_id", name="uq_workspace_platform"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    platform: Mapped[str] = mapped_column(String(16))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[PlatformName]
     external_id: Mapped[str] = mapped_column(String(64))
     name: Mapped[str | None] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime]
 
 
 class Round(Base):
     __tablename__ = "rounds"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
-    signup_opens_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    signup_closes_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    starts_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    length_months: Mapped[int] = mapped_column(Integer)
-    meetings_per_month: Mapped[int] = mapped_column(Integer)
+    signup_opens_at: Mapped[datetime]
+    signup_closes_at: Mapped[datetime]
+    starts_at: Mapped[datetime]
+    length_months: Mapped[int]
+    meetings_per_month: Mapped[int]
     status: Mapped[str] = mapped_column(String(16), default=RoundStatus.OPEN)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime]
     #: Changes coordinators made in chat (dates, length), applied on top of app.yaml.
-    overrides: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    overrides: Mapped[dict[str, Any] | None]
     #: The round a coordinator started after this one in chat ("round next").
-    followed_by: Mapped[int | None] = mapped_column(Integer)
+    followed_by: Mapped[int | None]
 
 
 class Participant(Base):
@@ -162,43 +176,43 @@ class Participant(Base):
         Index("ix_participants_platform_user", "platform", "user_id"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
-    platform: Mapped[str] = mapped_column(String(16))
-    user_id: Mapped[str] = mapped_column(String(128))
+    platform: Mapped[PlatformName]
+    user_id: Mapped[UserId]
     display_name: Mapped[str | None] = mapped_column(String(200))
     round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"))
     role: Mapped[str] = mapped_column(String(16))
     department: Mapped[str | None] = mapped_column(String(100))
-    manager_user_id: Mapped[str | None] = mapped_column(String(128))
-    topics: Mapped[list[str]] = mapped_column(JSON, default=list)
+    manager_user_id: Mapped[UserId | None]
+    topics: Mapped[list[str]] = mapped_column(default=list)
     goals: Mapped[str | None] = mapped_column(Text)
-    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    languages: Mapped[list[str]] = mapped_column(default=list)
     timezone: Mapped[str | None] = mapped_column(String(64))
     meeting_mode: Mapped[str] = mapped_column(String(16), default="either")
     location: Mapped[str | None] = mapped_column(String(100))
-    capacity: Mapped[int] = mapped_column(Integer, default=1)
+    capacity: Mapped[int] = mapped_column(default=1)
     #: Their own working time for Find a time ("09:00", "17:00", Monday = 0) and the
     #: country (ISO) and region whose holidays they keep; None: app.yaml's.
     work_start: Mapped[str | None] = mapped_column(String(5))
     work_end: Mapped[str | None] = mapped_column(String(5))
-    work_days: Mapped[list[int] | None] = mapped_column(JSON)
+    work_days: Mapped[list[int] | None]
     country: Mapped[str | None] = mapped_column(String(2))
     region: Mapped[str | None] = mapped_column(String(10))
     locale: Mapped[str | None] = mapped_column(String(16))
-    consent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    consent_at: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String(16), default=ParticipantStatus.ACTIVE)
-    unreachable_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
-    left_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    unreachable_at: Mapped[datetime | None]
+    left_at: Mapped[datetime | None]
     #: When a break ends by itself (``paused`` with an end; None: until ``resume``).
-    paused_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    paused_until: Mapped[datetime | None]
     #: One or two sentences about themselves, shown to their partner in the introduction.
     intro: Mapped[str | None] = mapped_column(Text)
     #: They said the company directory is wrong about them: their note ("" for none).
     #: For the coordinators' proposals only; the directory's facts stay as they are.
     directory_flag: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
 
 
 class PrivateWish(Base):
@@ -213,12 +227,12 @@ class PrivateWish(Base):
         Index("ix_private_wishes_named", "platform", "user_id"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True)
     participant_id: Mapped[int] = mapped_column(
         ForeignKey("participants.id", ondelete="CASCADE"))
-    platform: Mapped[str] = mapped_column(String(16))
-    user_id: Mapped[str] = mapped_column(String(128))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    platform: Mapped[PlatformName]
+    user_id: Mapped[UserId]
+    created_at: Mapped[datetime]
 
 
 class Tandem(Base):
@@ -231,18 +245,18 @@ class Tandem(Base):
         Index("ix_tandems_mentee", "mentee_id"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"))
     mentor_id: Mapped[int] = mapped_column(ForeignKey("participants.id"))
     mentee_id: Mapped[int] = mapped_column(ForeignKey("participants.id"))
     score: Mapped[float] = mapped_column(default=0.0)
-    explanation: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    explanation: Mapped[dict[str, Any]] = mapped_column(default=dict)
     status: Mapped[str] = mapped_column(String(16), default=TandemStatus.ACTIVE)
     conversation_id: Mapped[str | None] = mapped_column(String(128))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime]
     #: Matched into a running round: the first period of the rhythm it takes part in
     #: (its first nudge is meeting 1 of what is left). None: from the round's start.
-    joined_period: Mapped[int | None] = mapped_column(Integer)
+    joined_period: Mapped[int | None]
 
 
 class Delivery(Base):
@@ -260,21 +274,21 @@ class Delivery(Base):
     __tablename__ = "deliveries"
     __table_args__ = (Index("ix_deliveries_status_lease", "status", "lease_until"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(255), unique=True)
     kind: Mapped[str] = mapped_column(String(40))
-    platform: Mapped[str] = mapped_column(String(16))
+    platform: Mapped[PlatformName]
     recipient: Mapped[str] = mapped_column(String(255))
     round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"))
     period: Mapped[str | None] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.CLAIMED)
-    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_until: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
     message_ref: Mapped[str | None] = mapped_column(String(255))
-    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    payload: Mapped[dict[str, Any] | None]
     last_error: Mapped[str | None] = mapped_column(String(500))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
 
 
 class ConversationRef(Base):
@@ -283,13 +297,13 @@ class ConversationRef(Base):
     __tablename__ = "conversation_refs"
     __table_args__ = (UniqueConstraint("platform", "kind", "key", name="uq_conversation_ref"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    platform: Mapped[str] = mapped_column(String(16))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[PlatformName]
     kind: Mapped[str] = mapped_column(String(16))  # user or channel
     key: Mapped[str] = mapped_column(String(255))
     tenant_id: Mapped[str | None] = mapped_column(String(64))
-    reference: Mapped[dict[str, Any]] = mapped_column(JSON)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    reference: Mapped[dict[str, Any]]
+    updated_at: Mapped[datetime]
 
 
 class MatchProposal(Base):
@@ -298,16 +312,16 @@ class MatchProposal(Base):
     __tablename__ = "match_proposals"
     __table_args__ = (UniqueConstraint("round_id", "number", name="uq_proposal_number"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"))
-    number: Mapped[int] = mapped_column(Integer)
+    number: Mapped[int]
     status: Mapped[str] = mapped_column(String(16), default=ProposalStatus.DRAFT)
-    created_by: Mapped[str] = mapped_column(String(128))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    created_by: Mapped[UserId]
+    created_at: Mapped[datetime]
     #: pairs (participant ids, score, explanation), unmatched, warnings, figures
-    result: Mapped[dict[str, Any]] = mapped_column(JSON)
-    confirmed_by: Mapped[str | None] = mapped_column(String(128))
-    confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    result: Mapped[dict[str, Any]]
+    confirmed_by: Mapped[UserId | None]
+    confirmed_at: Mapped[datetime | None]
 
 
 class MatchRule(Base):
@@ -318,13 +332,13 @@ class MatchRule(Base):
         UniqueConstraint("round_id", "kind", "mentor_id", "mentee_id", name="uq_match_rule"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"))
     kind: Mapped[str] = mapped_column(String(16))
     mentor_id: Mapped[int] = mapped_column(ForeignKey("participants.id"))
     mentee_id: Mapped[int] = mapped_column(ForeignKey("participants.id"))
-    created_by: Mapped[str] = mapped_column(String(128))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    created_by: Mapped[UserId]
+    created_at: Mapped[datetime]
 
 
 class AuditEntry(Base):
@@ -332,12 +346,12 @@ class AuditEntry(Base):
 
     __tablename__ = "audit_log"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[datetime] = mapped_column(UtcDateTime())
-    platform: Mapped[str] = mapped_column(String(16))
-    user_id: Mapped[str] = mapped_column(String(128))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    platform: Mapped[PlatformName]
+    user_id: Mapped[UserId]
     action: Mapped[str] = mapped_column(String(64))
-    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class Checkin(Base):
@@ -346,14 +360,14 @@ class Checkin(Base):
     __tablename__ = "checkins"
     __table_args__ = (UniqueConstraint("tandem_id", "period", name="uq_checkin_period"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True)
     tandem_id: Mapped[int] = mapped_column(ForeignKey("tandems.id", ondelete="CASCADE"))
-    period: Mapped[int] = mapped_column(Integer)
+    period: Mapped[int]
     answer: Mapped[str] = mapped_column(String(16))
     answered_by: Mapped[int | None] = mapped_column(
         ForeignKey("participants.id", ondelete="SET NULL")
     )
-    answered_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    answered_at: Mapped[datetime]
 
 
 class Reminder(Base):
@@ -362,11 +376,11 @@ class Reminder(Base):
     __tablename__ = "reminders"
     __table_args__ = (UniqueConstraint("tandem_id", "period", name="uq_reminder_period"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True)
     tandem_id: Mapped[int] = mapped_column(ForeignKey("tandems.id", ondelete="CASCADE"))
-    period: Mapped[int] = mapped_column(Integer)
-    due_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    period: Mapped[int]
+    due_at: Mapped[datetime]
+    created_at: Mapped[datetime]
 
 
 class TandemGuide(Base):
@@ -379,11 +393,11 @@ class TandemGuide(Base):
         UniqueConstraint("tandem_id", "guide", name="uq_tandem_guide_once"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True)
     tandem_id: Mapped[int] = mapped_column(ForeignKey("tandems.id", ondelete="CASCADE"))
-    period: Mapped[int] = mapped_column(Integer)
+    period: Mapped[int]
     guide: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime]
 
 
 class Response(Base):
@@ -398,17 +412,17 @@ class Response(Base):
         UniqueConstraint("participant_id", "round_id", "kind", "period", name="uq_response"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True)
     participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"))
     tandem_id: Mapped[int | None] = mapped_column(ForeignKey("tandems.id", ondelete="SET NULL"))
     kind: Mapped[str] = mapped_column(String(16))
-    period: Mapped[int] = mapped_column(Integer, default=0)
-    rating: Mapped[int | None] = mapped_column(Integer)
+    period: Mapped[int] = mapped_column(default=0)
+    rating: Mapped[int | None]
     visibility: Mapped[str] = mapped_column(String(16), default="private")
-    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
 
 
 class HighlightStatus(StrEnum):
@@ -433,15 +447,15 @@ class Highlight(Base):
         Index("ix_highlights_round_status", "round_id", "status"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True)
     participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"))
     text: Mapped[str] = mapped_column(Text)
-    show_name: Mapped[bool] = mapped_column(Boolean, default=False)
+    show_name: Mapped[bool] = mapped_column(default=False)
     status: Mapped[str] = mapped_column(String(16), default=HighlightStatus.PENDING)
-    revision: Mapped[int] = mapped_column(Integer, default=1)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    revision: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
 
 
 class ProcessedEvent(Base):
@@ -450,10 +464,10 @@ class ProcessedEvent(Base):
     __tablename__ = "processed_events"
     __table_args__ = (UniqueConstraint("source", "event_id", name="uq_processed_event"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True)
     source: Mapped[str] = mapped_column(String(16))
     event_id: Mapped[str] = mapped_column(String(255))
-    received_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    received_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class Lease(Base):
@@ -463,7 +477,7 @@ class Lease(Base):
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     holder: Mapped[str] = mapped_column(String(128))
-    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime]
 
 
 class CoordinatorAction(Base):
@@ -475,16 +489,16 @@ class CoordinatorAction(Base):
 
     __tablename__ = "coordinator_actions"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))
-    platform: Mapped[str] = mapped_column(String(16))
-    created_by: Mapped[str] = mapped_column(String(128))
+    platform: Mapped[PlatformName]
+    created_by: Mapped[UserId]
     round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"))
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     status: Mapped[str] = mapped_column(String(16), default=ActionStatus.PENDING)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    decided_by: Mapped[str | None] = mapped_column(String(128))
-    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime]
+    decided_by: Mapped[UserId | None]
+    decided_at: Mapped[datetime | None]
 
 
 class Installation(Base):
@@ -502,18 +516,18 @@ class Installation(Base):
         UniqueConstraint("platform", "enterprise_id", "team_id", name="uq_installation"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    platform: Mapped[str] = mapped_column(String(16))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[PlatformName]
     enterprise_id: Mapped[str] = mapped_column(String(64))
     team_id: Mapped[str] = mapped_column(String(64))
     is_enterprise_install: Mapped[bool] = mapped_column(default=False)
-    installer_user_id: Mapped[str | None] = mapped_column(String(128))
+    installer_user_id: Mapped[UserId | None]
     secrets: Mapped[str] = mapped_column(Text)
     #: When the bot token expires (token rotation); None for a token that does not.
-    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
-    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    installed_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime | None]
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    installed_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
 
 
 class OAuthState(Base):
@@ -521,9 +535,9 @@ class OAuthState(Base):
 
     __tablename__ = "oauth_states"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True)
     state: Mapped[str] = mapped_column(String(128), unique=True)
-    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime]
 
 
 class Meeting(Base):
@@ -534,27 +548,27 @@ class Meeting(Base):
     __tablename__ = "meetings"
     __table_args__ = (UniqueConstraint("tandem_id", "period", name="uq_meeting_period"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True)
     tandem_id: Mapped[int] = mapped_column(ForeignKey("tandems.id", ondelete="CASCADE"))
-    period: Mapped[int] = mapped_column(Integer)
+    period: Mapped[int]
     status: Mapped[str] = mapped_column(String(16), default=MeetingStatus.OPEN)
     #: the starts on offer now, and every start offered for this month (ISO, UTC)
-    offered: Mapped[list[str]] = mapped_column(JSON, default=list)
-    shown: Mapped[list[str]] = mapped_column(JSON, default=list)
-    picked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    offered: Mapped[list[str]] = mapped_column(default=list)
+    shown: Mapped[list[str]] = mapped_column(default=list)
+    picked_at: Mapped[datetime | None]
     picked_by: Mapped[int | None] = mapped_column(
         ForeignKey("participants.id", ondelete="SET NULL"))
-    starts_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
-    ends_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    starts_at: Mapped[datetime | None]
+    ends_at: Mapped[datetime | None]
     #: the SEQUENCE of the last invite sent (None: none yet)
-    sequence: Mapped[int | None] = mapped_column(Integer)
+    sequence: Mapped[int | None]
     #: the Microsoft Graph event in the organiser's calendar, once created
     calendar_event_id: Mapped[str | None] = mapped_column(String(500))
     #: the SEQUENCE the Graph calendar is owed (set with the change, cleared once made)
-    calendar_owed: Mapped[int | None] = mapped_column(Integer)
-    version: Mapped[int] = mapped_column(Integer, default=1)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    calendar_owed: Mapped[int | None]
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
 
 
 class DirectoryPerson(Base):
@@ -573,7 +587,7 @@ class DirectoryPerson(Base):
         Index("ix_directory_people_email", "email"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(320))
     email: Mapped[str | None] = mapped_column(String(320))
     display_name: Mapped[str | None] = mapped_column(String(200))
@@ -582,12 +596,12 @@ class DirectoryPerson(Base):
     job_title: Mapped[str | None] = mapped_column(String(200))
     location: Mapped[str | None] = mapped_column(String(200))
     preferred_language: Mapped[str | None] = mapped_column(String(16))
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    active: Mapped[bool] = mapped_column(default=True)
     #: ``csv``, ``graph`` or ``slack``: the source that last wrote the record.
     source: Mapped[str] = mapped_column(String(16))
-    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_seen_at: Mapped[datetime]
     #: When a sync first found the person deactivated or gone.
-    left_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    left_at: Mapped[datetime | None]
 
 
 class DirectoryAccount(Base):
@@ -600,8 +614,8 @@ class DirectoryAccount(Base):
         Index("ix_directory_accounts_person", "person_id"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(
         ForeignKey("directory_people.id", ondelete="CASCADE"))
-    platform: Mapped[str] = mapped_column(String(16))
-    user_id: Mapped[str] = mapped_column(String(128))
+    platform: Mapped[PlatformName]
+    user_id: Mapped[UserId]
