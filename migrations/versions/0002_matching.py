@@ -1,75 +1,22 @@
-"""Matching: proposals shown to coordinators, their pins and blocks, and the audit log.
+"""Matching: proposals shown to coordinators, their pins and blocks, and the audit log."""
 
-Revision ID: 0002
-Revises: 0001
-Create Date: 2026-11-22 11:27:52.943282
-"""
+from migrations.columns import AT, INT, JSON, drop_tables, fk, null, string, table, unique
 
-from collections.abc import Sequence
-
-import sqlalchemy as sa
-from alembic import op
-
-revision: str = "0002"
-down_revision: str | None = "0001"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision, down_revision = "0002", "0001"  # created 2026-11-22 11:27:52.943282
 
 
 def upgrade() -> None:
-
-    op.create_table(
-        "audit_log",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("platform", sa.String(length=16), nullable=False),
-        sa.Column("user_id", sa.String(length=128), nullable=False),
-        sa.Column("action", sa.String(length=64), nullable=False),
-        sa.Column("detail", sa.JSON(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_log")),
-    )
-    op.create_table(
-        "match_proposals",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("round_id", sa.Integer(), nullable=False),
-        sa.Column("number", sa.Integer(), nullable=False),
-        sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("created_by", sa.String(length=128), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("result", sa.JSON(), nullable=False),
-        sa.Column("confirmed_by", sa.String(length=128), nullable=True),
-        sa.Column("confirmed_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["round_id"], ["rounds.id"], name=op.f("fk_match_proposals_round_id_rounds")
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_match_proposals")),
-        sa.UniqueConstraint("round_id", "number", name="uq_proposal_number"),
-    )
-    op.create_table(
-        "match_rules",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("round_id", sa.Integer(), nullable=False),
-        sa.Column("kind", sa.String(length=16), nullable=False),
-        sa.Column("mentor_id", sa.Integer(), nullable=False),
-        sa.Column("mentee_id", sa.Integer(), nullable=False),
-        sa.Column("created_by", sa.String(length=128), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["mentee_id"], ["participants.id"], name=op.f("fk_match_rules_mentee_id_participants")
-        ),
-        sa.ForeignKeyConstraint(
-            ["mentor_id"], ["participants.id"], name=op.f("fk_match_rules_mentor_id_participants")
-        ),
-        sa.ForeignKeyConstraint(
-            ["round_id"], ["rounds.id"], name=op.f("fk_match_rules_round_id_rounds")
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_match_rules")),
-        sa.UniqueConstraint("round_id", "kind", "mentor_id", "mentee_id", name="uq_match_rule"),
-    )
+    table("audit_log", at=AT, platform=string(16), user_id=string(128), action=string(64),
+          detail=JSON)
+    table("match_proposals", fk("round_id", "rounds"),
+          unique("round_id", "number", name="uq_proposal_number"), round_id=INT, number=INT,
+          status=string(16), created_by=string(128), created_at=AT, result=JSON,
+          confirmed_by=null(string(128)), confirmed_at=null(AT))
+    table("match_rules", fk("mentee_id", "participants"), fk("mentor_id", "participants"),
+          fk("round_id", "rounds"),
+          unique("round_id", "kind", "mentor_id", "mentee_id", name="uq_match_rule"), round_id=INT,
+          kind=string(16), mentor_id=INT, mentee_id=INT, created_by=string(128), created_at=AT)
 
 
 def downgrade() -> None:
-
-    op.drop_table("match_rules")
-    op.drop_table("match_proposals")
-    op.drop_table("audit_log")
+    drop_tables("match_rules", "match_proposals", "audit_log")

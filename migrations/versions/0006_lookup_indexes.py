@@ -1,19 +1,9 @@
 """Indexes for the lookups every request makes: a person's tandems, and a person
-by platform user id (Teams and privacy requests).
-
-Revision ID: 0006
-Revises: 0005
-Create Date: 2026-11-25 20:00:00.000000
-"""
-
-from collections.abc import Sequence
+by platform user id (Teams and privacy requests)."""
 
 from alembic import op
 
-revision: str = "0006"
-down_revision: str | None = "0005"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision, down_revision = "0006", "0005"  # created 2026-11-25 20:00:00.000000
 
 
 def upgrade() -> None:

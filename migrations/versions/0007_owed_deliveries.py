@@ -1,26 +1,13 @@
-"""Owed deliveries: what to send, kept with the pending row until it is sent.
+"""Owed deliveries: what to send, kept with the pending row until it is sent."""
 
-Revision ID: 0007
-Revises: 0006
-Create Date: 2026-12-02 08:00:00.000000
-"""
+from migrations.columns import JSON, add_columns, drop_columns, null
 
-from collections.abc import Sequence
-
-import sqlalchemy as sa
-from alembic import op
-
-revision: str = "0007"
-down_revision: str | None = "0006"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision, down_revision = "0007", "0006"  # created 2026-12-02 08:00:00.000000
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("deliveries") as batch_op:
-        batch_op.add_column(sa.Column("payload", sa.JSON(), nullable=True))
+    add_columns("deliveries", payload=null(JSON))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("deliveries") as batch_op:
-        batch_op.drop_column("payload")
+    drop_columns("deliveries", "payload")

@@ -1,26 +1,13 @@
-"""Tandems matched into a running round: the period they joined the rhythm at.
+"""Tandems matched into a running round: the period they joined the rhythm at."""
 
-Revision ID: 0008
-Revises: 0007
-Create Date: 2026-12-02 12:00:00.000000
-"""
+from migrations.columns import INT, add_columns, drop_columns, null
 
-from collections.abc import Sequence
-
-import sqlalchemy as sa
-from alembic import op
-
-revision: str = "0008"
-down_revision: str | None = "0007"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision, down_revision = "0008", "0007"  # created 2026-12-02 12:00:00.000000
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("tandems") as batch_op:
-        batch_op.add_column(sa.Column("joined_period", sa.Integer(), nullable=True))
+    add_columns("tandems", joined_period=null(INT))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("tandems") as batch_op:
-        batch_op.drop_column("joined_period")
+    drop_columns("tandems", "joined_period")

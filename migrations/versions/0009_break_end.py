@@ -1,26 +1,13 @@
-"""A break with an end: when a paused participant is resumed by themselves.
+"""A break with an end: when a paused participant is resumed by themselves."""
 
-Revision ID: 0009
-Revises: 0008
-Create Date: 2026-12-02 12:30:00.000000
-"""
+from migrations.columns import AT, add_columns, drop_columns, null
 
-from collections.abc import Sequence
-
-import sqlalchemy as sa
-from alembic import op
-
-revision: str = "0009"
-down_revision: str | None = "0008"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision, down_revision = "0009", "0008"  # created 2026-12-02 12:30:00.000000
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("participants") as batch_op:
-        batch_op.add_column(sa.Column("paused_until", sa.DateTime(timezone=True), nullable=True))
+    add_columns("participants", paused_until=null(AT))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("participants") as batch_op:
-        batch_op.drop_column("paused_until")
+    drop_columns("participants", "paused_until")

@@ -1,34 +1,15 @@
 """A person's own working time for Find a time (the survey): hours, days, and the
-country (and region) whose public holidays they keep. Empty: app.yaml's defaults.
+country (and region) whose public holidays they keep. Empty: app.yaml's defaults."""
 
-Revision ID: 0014
-Revises: 0013
-Create Date: 2026-12-02 15:30:00.000000
-"""
+from migrations.columns import JSON, add_columns, drop_columns, null, string
 
-from collections.abc import Sequence
-
-import sqlalchemy as sa
-from alembic import op
-
-revision: str = "0014"
-down_revision: str | None = "0013"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
-
-COLUMNS = ("work_start", "work_end", "work_days", "country", "region")
+revision, down_revision = "0014", "0013"  # created 2026-12-02 15:30:00.000000
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("participants") as batch:
-        batch.add_column(sa.Column("work_start", sa.String(length=5), nullable=True))
-        batch.add_column(sa.Column("work_end", sa.String(length=5), nullable=True))
-        batch.add_column(sa.Column("work_days", sa.JSON(), nullable=True))
-        batch.add_column(sa.Column("country", sa.String(length=2), nullable=True))
-        batch.add_column(sa.Column("region", sa.String(length=10), nullable=True))
+    add_columns("participants", work_start=null(string(5)), work_end=null(string(5)),
+                work_days=null(JSON), country=null(string(2)), region=null(string(10)))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("participants") as batch:
-        for column in reversed(COLUMNS):
-            batch.drop_column(column)
+    drop_columns("participants", "region", "country", "work_days", "work_end", "work_start")

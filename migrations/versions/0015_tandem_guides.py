@@ -1,35 +1,17 @@
-"""Meeting guides: which guide each tandem got with its nudge, one row per period.
+"""Meeting guides: which guide each tandem got with its nudge, one row per period."""
 
-Revision ID: 0015
-Revises: 0014
-Create Date: 2026-12-02 15:30:00.000000
-"""
-
-from collections.abc import Sequence
-
-import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0015"
-down_revision: str | None = "0014"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+from migrations.columns import AT, INT, fk, string, table, unique
+
+revision, down_revision = "0015", "0014"  # created 2026-12-02 15:30:00.000000
 
 
 def upgrade() -> None:
-    op.create_table(
-        "tandem_guides",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("tandem_id", sa.Integer(), nullable=False),
-        sa.Column("period", sa.Integer(), nullable=False),
-        sa.Column("guide", sa.String(length=64), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["tandem_id"], ["tandems.id"], ondelete="CASCADE",
-                                name=op.f("fk_tandem_guides_tandem_id_tandems")),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_tandem_guides")),
-        sa.UniqueConstraint("tandem_id", "period", name="uq_tandem_guide_period"),
-        sa.UniqueConstraint("tandem_id", "guide", name="uq_tandem_guide_once"),
-    )
+    table("tandem_guides", fk("tandem_id", "tandems", ondelete="CASCADE"),
+          unique("tandem_id", "period", name="uq_tandem_guide_period"),
+          unique("tandem_id", "guide", name="uq_tandem_guide_once"), tandem_id=INT, period=INT,
+          guide=string(64), created_at=AT)
 
 
 def downgrade() -> None:

@@ -1,26 +1,13 @@
-"""A participant's word that the company directory is wrong about them.
+"""A participant's word that the company directory is wrong about them."""
 
-Revision ID: 0018
-Revises: 0017
-Create Date: 2026-12-02 19:00:00.000000
-"""
+from migrations.columns import TEXT, add_columns, drop_columns, null
 
-from collections.abc import Sequence
-
-import sqlalchemy as sa
-from alembic import op
-
-revision: str = "0018"
-down_revision: str | None = "0017"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision, down_revision = "0018", "0017"  # created 2026-12-02 19:00:00.000000
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("participants") as batch_op:
-        batch_op.add_column(sa.Column("directory_flag", sa.Text(), nullable=True))
+    add_columns("participants", directory_flag=null(TEXT))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("participants") as batch_op:
-        batch_op.drop_column("directory_flag")
+    drop_columns("participants", "directory_flag")
