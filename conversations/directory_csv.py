@@ -15,10 +15,21 @@ from dataclasses import dataclass, field, replace
 
 from bot.matching.org import find_cycles
 from storage.directory import Record, normal_email
+from storage.models import DirectoryAccount, DirectoryPerson
 
 TRUE = frozenset({"1", "yes", "y", "true", "ja", "j", "aktiv", "active", "x"})
 FALSE = frozenset({"0", "no", "n", "false", "nein", "inaktiv", "inactive", "ausgetreten"})
 MAX_FIELD = 320
+#: The fields whose column in the directory is shorter than MAX_FIELD (the language
+#: is cut to its column, 16, as the other sources cut it).
+LIMITS: Mapping[str, int] = {
+    name: column.type.length
+    for name, column in (("name", DirectoryPerson.display_name),
+                         ("department", DirectoryPerson.department),
+                         ("job_title", DirectoryPerson.job_title),
+                         ("location", DirectoryPerson.location),
+                         ("slack_id", DirectoryAccount.user_id),
+                         ("teams_id", DirectoryAccount.user_id))}
 
 
 @dataclass(frozen=True)
@@ -116,9 +127,10 @@ def _records(rows: list[tuple[int, dict[str, str]]], columns: Mapping[str, str],
     seen_email: dict[str, int] = {}
     seen_key: dict[str, int] = {}
     for line, row in rows:
-        too_long = [name for name, value in row.items() if len(value) > MAX_FIELD]
-        for name in too_long:
-            problems.append(Problem(line, columns[name], "too_long", {"max": MAX_FIELD}))
+        for name, value in row.items():
+            limit = LIMITS.get(name, MAX_FIELD)
+            if len(value) > limit:
+                problems.append(Problem(line, columns[name], "too_long", {"max": limit}))
         email = normal_email(row.get("email"))
         if email is None or "@" not in email or " " in email:
             problems.append(Problem(line, columns["email"], "bad_email",

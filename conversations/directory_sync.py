@@ -73,6 +73,10 @@ async def sync(ctx: FlowContext, source: DirectorySource,
     async with ctx.db.session() as session:
         counts = await directory.save_snapshot(session, source.name, records, now)
         gone = await directory.participants_of(session, counts.left, STILL_IN)
+        # All of them are marked first, so that partners who left together are not
+        # told about each other.
+        for person in gone:
+            participants.set_status(person, ParticipantStatus.LEFT, now)
         owed: list[Owed] = []
         for person in gone:
             owed += await _leaver(ctx, session, person, languages)
@@ -83,9 +87,8 @@ async def sync(ctx: FlowContext, source: DirectorySource,
 
 async def _leaver(ctx: FlowContext, session: Session, person: Participant,
                   languages: Languages) -> list[Owed]:
-    """Mark one participant as left; their partners' notes and the coordinators' note."""
-    now = ctx.clock.now()
-    participants.set_status(person, ParticipantStatus.LEFT, now)
+    """End the tandems of one participant marked as left; their partners' notes (to
+    those still in) and the coordinators' note."""
     owed: list[Owed] = []
     partners: list[str] = []
     for tandem in await tandems.end_tandems_of(session, person):

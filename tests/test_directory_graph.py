@@ -93,14 +93,16 @@ async def test_a_wrong_secret_is_a_clear_error(
         assert await directory.count_people(session) == 0
 
 
-async def _a_tandem(db: Database, config: AppConfig, clock: FixedClock) -> int:
+async def _a_tandem(db: Database, config: AppConfig, clock: FixedClock,
+                    names: tuple[str | None, str | None] = ("Lena", "Hans")) -> int:
     """Lena (junior) and Hans (senior), on Teams, in a confirmed tandem."""
     now = clock.now()
     async with db.session() as session:
         current = await rounds.sync_round(session, config.round, now)
         space = await workspaces.workspace_id(session, "teams", "tenant-1", now)
         ids = []
-        for user_id, name, role in (("aad-15", "Lena", "mentor"), ("aad-3", "Hans", "mentee")):
+        for user_id, name, role in (("aad-15", names[0], "mentor"),
+                                    ("aad-3", names[1], "mentee")):
             ids.append(await session.scalar(insert(Participant).values(
                 workspace_id=space, platform="teams", user_id=user_id, display_name=name,
                 round_id=current.id, role=role, department="IT", topics=["ai_tools"],
@@ -180,3 +182,88 @@ async def test_the_nightly_sync_runs_once_a_night_across_instances(
     finally:
         directory_sync.use_nightly([])
         await second_db.close()
+
+
+def _plain(teams: LocalMessenger, user_id: str) -> list[str]:
+    return [seen.message.plain() for seen in teams.inbox.get(user_id, []) if seen.message]
+
+
+async def test_the_coordinators_note_names_the_round_and_whoever_has_no_name_by_id(
+        graph: FakeGraph, config: AppConfig, clock: FixedClock, db: Database) -> None:
+    graph.users = users(40)
+    teams = LocalMessenger()
+    ctx = FlowContext(config, clock, db, {"teams": teams})
+    await sync(ctx, source(graph))
+    await _a_tandem(db, config, clock, names=(None, None))
+    graph.users[3]["accountEnabled"] = False
+    report = await sync(ctx, source(graph))
+    assert len(report.leavers) == 1 and report.counts.left == ["aad-3"]
+    [note] = _plain(teams, "aad-coord")
+    assert note.startswith("aad-3 hat das Unternehmen verlassen"), note
+    assert f"und wurde in {config.round.name} als ausgetreten markiert." in note, note
+    assert "Tandempartner*in aad-15 wurde privat informiert" in note, note
+    assert len(_plain(teams, "aad-15")) == 1
+
+
+async def test_partners_who_leave_together_are_not_told_about_each_other(
+        graph: FakeGraph, config: AppConfig, clock: FixedClock, db: Database) -> None:
+    graph.users = users(40)
+    teams = LocalMessenger()
+    ctx = FlowContext(config, clock, db, {"teams": teams})
+    await sync(ctx, source(graph))
+    await _a_tandem(db, config, clock)
+    # Lena and Hans both leave the company before the next sync.
+    graph.users[3]["accountEnabled"] = False
+    graph.users[15]["accountEnabled"] = False
+    report = await sync(ctx, source(graph))
+    assert len(report.leavers) == 2
+    assert _plain(teams, "aad-15") == [] and _plain(teams, "aad-3") == []
+    notes = _plain(teams, "aad-coord")
+    assert len(notes) == 2 and not any("Tandempartner*in" in note for note in notes), notes
+    async with db.session() as session:
+        statuses = set(await session.scalars(select(Participant.status)))
+        tandem = await session.scalar(select(Tandem))
+    assert statuses == {"left"} and tandem is not None and tandem.status == "ended"
+
+
+async def test_the_night_window_runs_from_two_until_before_six_local_time(
+        graph: FakeGraph, config: AppConfig, clock: FixedClock, db: Database) -> None:
+    graph.users = users(5)
+    ctx = FlowContext(config, clock, db, {"teams": LocalMessenger()})
+    # Without a nightly source the night passes quietly.
+    clock.set(datetime(2027, 2, 1, 1, 30, tzinfo=UTC))  # 02:30 in Berlin
+    await run_due(ctx)
+    directory_sync.use_nightly([source(graph)])
+    try:
+        for moment, reads in ((datetime(2027, 2, 2, 0, 59, 59, tzinfo=UTC), 0),  # 01:59:59
+                              (datetime(2027, 2, 2, 1, 0, tzinfo=UTC), 1),  # 02:00
+                              (datetime(2027, 2, 3, 4, 59, 59, tzinfo=UTC), 2),  # 05:59:59
+                              (datetime(2027, 2, 4, 5, 0, tzinfo=UTC), 2)):  # 06:00
+            clock.set(moment)
+            await run_due(ctx)
+            assert graph.calls.count("users:0") == reads, moment
+    finally:
+        directory_sync.use_nightly([])
+
+
+async def test_a_failed_nightly_sync_is_tried_again_at_the_next_tick(
+        graph: FakeGraph, config: AppConfig, clock: FixedClock, db: Database) -> None:
+    graph.users = users(5)
+    teams = LocalMessenger()
+    ctx = FlowContext(config, clock, db, {"teams": teams})
+    directory_sync.use_nightly([source(graph)])
+    try:
+        graph.secret = "rotated"  # the app's secret no longer works
+        clock.set(datetime(2027, 2, 2, 1, 30, tzinfo=UTC))
+        await run_due(ctx)
+        assert "users:0" not in graph.calls and _plain(teams, "aad-coord") == []
+        graph.secret = FakeGraph.secret  # IT fixed it
+        clock.set(datetime(2027, 2, 2, 1, 35, tzinfo=UTC))
+        await run_due(ctx)
+        clock.set(datetime(2027, 2, 2, 1, 40, tzinfo=UTC))
+        await run_due(ctx)
+        assert graph.calls.count("users:0") == 1
+        [note] = _plain(teams, "aad-coord")
+        assert "5 Personen gelesen; 5 neu" in note
+    finally:
+        directory_sync.use_nightly([])

@@ -203,3 +203,144 @@ async def test_the_command_imports_and_reports(tmp_path: Path, slack: FakeSlack)
     export.write_bytes(b"")
     code, out = await tandem("--language", "de", "directory", "import", str(export))
     assert code == 1 and "Nichts wurde importiert" in out and "die Datei: ist leer" in out, out
+
+
+# -- edge cases: every column, rows that end early, limits, line numbers --------------
+
+FULL = {"key": "ID", "email": "Mail", "name": "Name", "department": "Dept", "manager": "Boss",
+        "job_title": "Title", "location": "Site", "language": "Lang", "active": "Active",
+        "slack_id": "Slack", "teams_id": "Teams"}
+
+
+async def test_every_column_is_read_into_the_directory(
+        config: AppConfig, clock: FixedClock, db: Database) -> None:
+    full = replace(config, directory=DirectorySettings(csv_columns=FULL))
+    data = ("ID;Mail;Name;Dept;Boss;Title;Site;Lang;Active;Slack;Teams\n"
+            "1;Anna@Example.com;Anna;IT;;CTO;Berlin;DE-de-x-private-use;yes;U1;aad-1\n"
+            "2;ben@example.com;;;1;;;;;;\n"
+            "3;cem@example.com;Cem;IT;anna@example.com;;;;Nein;;aad-3\n")
+    report = await _import(full, clock, db, data.encode())
+    assert report.ok, report.text("en")
+    text = report.text("en")
+    assert "Matched to slack users: 1 of 3." in text
+    assert "Matched to teams users: 2 of 3." in text
+    assert "People: 3 new, 0 changed, 0 unchanged, 0 no longer" in text
+    async with db.session() as session:
+        anna = await directory.person_by_key(session, "1")
+        ben = await directory.person_by_key(session, "2")
+        cem = await directory.person_by_key(session, "3")
+        assert anna is not None and ben is not None and cem is not None
+        assert (anna.email, anna.display_name, anna.department, anna.job_title,
+                anna.location, anna.preferred_language, anna.active) == (
+            "anna@example.com", "Anna", "IT", "CTO", "Berlin", "de-de-x-private-", True)
+        assert await directory.accounts_of(session, anna.id) == [("slack", "U1"),
+                                                                 ("teams", "aad-1")]
+        # Empty cells are nothing, not empty text; an empty "active" is still employed.
+        assert (ben.display_name, ben.department, ben.manager_key, ben.job_title,
+                ben.location, ben.preferred_language, ben.active) == (
+            None, None, "1", None, None, None, True)
+        assert await directory.accounts_of(session, ben.id) == []
+        # A manager named by e-mail is stored by their key; "Nein" is not employed.
+        assert (cem.manager_key, cem.active) == ("1", False)
+    people = await _people(db)
+    assert set(people) == {"1", "2"} and people["2"][0] == "2"  # no name: the key shows
+
+
+async def test_without_a_key_column_the_email_is_the_key(
+        config: AppConfig, clock: FixedClock, db: Database) -> None:
+    columns = {"email": "E-Mail", "name": "Name", "manager": "Vorgesetzte(r)"}
+    keyless = replace(config, directory=DirectorySettings(csv_columns=columns))
+    data = "E-Mail,Name,Vorgesetzte(r)\nBoss@x.de,Boss,\nworker@x.de,Worker,boss@x.de\n"
+    report = await _import(keyless, clock, db, data.encode())
+    assert report.ok, report.text("en")
+    people = await _people(db)
+    assert people["worker@x.de"][:3] == ("Worker", None, "boss@x.de")
+    assert people["boss@x.de"][2] is None
+
+
+async def test_rows_that_end_before_the_last_columns_are_read_with_those_empty(
+        config: AppConfig, clock: FixedClock, db: Database) -> None:
+    # Some HR systems leave out a row's trailing empty fields altogether.
+    data = HEADER + "1;A;a@x.de;IT\r\n2;B;b@x.de;IT;1;Köln\r\n3;C;c@x.de;IT;1;Köln;nein\r\n"
+    report = await _import(config, clock, db, data.encode())
+    assert report.ok, report.text("en")
+    assert "Read 3 rows" in report.text("en")
+    people = await _people(db)
+    assert set(people) == {"1", "2"}
+    assert people["1"][:3] == ("A", "IT", None) and people["2"][:3] == ("B", "IT", "1")
+    async with db.session() as session:
+        b = await directory.person_by_key(session, "2")
+        assert b is not None and b.location == "Köln"
+
+
+async def test_commas_inside_the_names_of_a_semicolon_file_do_not_decide_the_separator(
+        config: AppConfig, clock: FixedClock, db: Database) -> None:
+    titles = ", ".join(["Dr."] * 12)
+    data = HEADER + f"1;\"A, {titles}\";a@x.de;IT;;;ja\n2;\"B, {titles}\";b@x.de;IT;1;;ja\n"
+    assert data.count(",") > data.count(";")
+    report = await _import(config, clock, db, data.encode())
+    assert report.ok, report.text("en")
+    assert "separator ';'" in report.text("en")
+    assert (await _people(db))["2"][:3] == (f"B, {titles}", "IT", "1")
+
+
+async def test_problems_after_a_line_break_in_a_quoted_field_name_the_right_line(
+        config: AppConfig, clock: FixedClock, db: Database) -> None:
+    data = (HEADER + "1;A;a@x.de;IT;;\"Werk 1\r\nHalle 3\";ja\r\n"
+            + "2;B;kein-at;IT;;;ja\r\n\r\n;;;;;;\r\n3;C;c@x.de;IT;;;vielleicht\r\n")
+    report = await _import(config, clock, db, data.encode())
+    text = report.text("en")
+    assert "Read 3 rows" in text
+    assert 'line 4, column "E-Mail": "kein-at" is not an e-mail address' in text, text
+    assert 'line 7, column "Aktiv": "vielleicht" is not yes or no' in text, text
+
+
+async def test_values_at_and_over_the_limits(
+        config: AppConfig, clock: FixedClock, db: Database) -> None:
+    # What the directory can hold: 320 characters for an id, 200 for a name.
+    key, name = "K" * 320, "N" * 200
+    report = await _import(config, clock, db, (HEADER + f"{key};{name};a@x.de;;;;\n").encode())
+    assert report.ok, report.text("en")
+    assert (await _people(db))[key][0] == name
+    long_mail, long_boss = "x" * 70, "b" * 70 + "@x.de"
+    data = (HEADER + f"1;{'N' * 201};a@x.de;;;;\n"
+            + f"2;B;{long_mail};;;;\n"
+            + "3;C;c d@x.de;;;;\n"
+            + "4;D;;;;;\n"
+            + "5;E;e@x.de;;;;vielleicht-oder-auch-nicht\n"
+            + ";F;f@x.de;;;;\n"
+            + "1;G;g@x.de;;;;\n"
+            + f"{'K' * 321};H;h@x.de;;;;\n")
+    text = (await _import(config, clock, db, data.encode())).text("en")
+    expected = [
+        'line 2, column "Name": is longer than 200 characters',
+        f'line 3, column "E-Mail": "{long_mail[:60]}" is not an e-mail address',
+        'line 4, column "E-Mail": "c d@x.de" is not an e-mail address',
+        'line 5, column "E-Mail": "" is not an e-mail address',
+        'line 6, column "Aktiv": "vielleicht-oder-auch" is not yes or no',
+        'line 7, column "Personalnummer": is empty',
+        'line 8, column "Personalnummer": "1" is listed twice (first on line 2)',
+        'line 9, column "Personalnummer": is longer than 320 characters']
+    for line in expected:
+        assert line in text, text
+    assert "Nothing was imported: 8 problems" in text
+    assert long_mail[:61] not in text and "vielleicht-oder-auch-" not in text
+    # A manager nobody has is named as written, up to 60 characters.
+    boss = HEADER + f"1;A;a@x.de;;{long_boss};;\n"
+    text = (await _import(config, clock, db, boss.encode())).text("en")
+    assert f'names the manager "{long_boss[:60]}", who is not in the file' in text, text
+
+
+async def test_files_that_say_nothing_are_reported_with_what_was_read(
+        config: AppConfig, clock: FixedClock, db: Database) -> None:
+    empty = (await _import(config, clock, db, b"")).text("en")
+    assert empty.startswith("Read 0 rows (UTF-8, separator ',').")
+    assert "the file: is empty" in empty
+    # Bytes that Windows-1252 leaves undefined: neither encoding fits.
+    unknown = (await _import(config, clock, db, HEADER.encode() + b"1;\x81\x8d\n")).text("en")
+    assert unknown.startswith("Read 0 rows (–, separator ',').")
+    assert "the file: is neither UTF-8 nor Windows-1252" in unknown
+    header = (await _import(config, clock, db, b"\"Personalnummer;Name\n")).text("en")
+    assert "line 1: cannot be read as CSV" in header, header
+    spaces = (await _import(config, clock, db, b"  \r\n \n")).text("en")
+    assert "the file: is empty" in spaces
