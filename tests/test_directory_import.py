@@ -9,6 +9,7 @@ import asyncio
 import os
 import sys
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -344,3 +345,104 @@ async def test_files_that_say_nothing_are_reported_with_what_was_read(
     assert "line 1: cannot be read as CSV" in header, header
     spaces = (await _import(config, clock, db, b"  \r\n \n")).text("en")
     assert "the file: is empty" in spaces
+
+
+async def test_a_second_import_keeps_the_accounts_found_before(
+        config: AppConfig, clock: FixedClock, db: Database, slack: FakeSlack) -> None:
+    assert (await _import(config, clock, db, GERMAN_OFFICE.encode(), slack)).ok
+    before = await _people(db)
+    # The next export, imported without looking anyone up on Slack.
+    again = await _import(config, clock, db, GERMAN_OFFICE.encode())
+    text = again.text("en")
+    assert "People: 0 new, 0 changed, 3 unchanged" in text, text
+    assert "Matched to slack users: 2 of 3." in text, text
+    assert await _people(db) == before
+    async with db.session() as session:
+        assert await directory.count_people(session) == 3
+
+
+async def test_a_slack_account_given_to_a_new_employee_id_moves_with_it(
+        config: AppConfig, clock: FixedClock, db: Database) -> None:
+    columns = {**COLUMNS, "slack_id": "Slack"}
+    with_ids = replace(config, directory=DirectorySettings(csv_columns=columns))
+    header = HEADER.replace("\r\n", ";Slack\r\n")
+    first = header + "1;A;a@x.de;IT;;;ja;\r\n2;B;b@x.de;IT;;;ja;U2\r\n"
+    assert (await _import(with_ids, clock, db, first.encode())).ok
+    # HR renumbered B: the same person and Slack account under a new id.
+    second = header + "1;A;a@x.de;IT;;;ja;\r\n7;B;b2@x.de;IT;;;ja;U2\r\n"
+    report = await _import(with_ids, clock, db, second.encode())
+    assert report.ok and report.counts is not None and report.counts.left == ["2"]
+    async with db.session() as session:
+        owner = await directory.person_for(session, "slack", "U2")
+        assert owner is not None and owner.key == "7"
+    people = await _people(db)
+    assert people["7"][4:] == ("slack:U2",) and people["1"][4:] == ()
+
+
+async def test_someone_marked_as_gone_is_counted_once_and_may_come_back(
+        config: AppConfig, clock: FixedClock, db: Database) -> None:
+    rows = "1;A;a@x.de;IT;;;ja\r\n2;B;b@x.de;IT;1;;{}\r\n"
+    assert (await _import(config, clock, db, (HEADER + rows.format("ja")).encode())).ok
+    first_left = clock.now()
+    gone = await _import(config, clock, db, (HEADER + rows.format("nein")).encode())
+    assert gone.counts is not None and gone.counts.left == ["2"]
+    clock.advance(timedelta(days=1))
+    still = await _import(config, clock, db, (HEADER + rows.format("nein")).encode())
+    assert "People: 0 new, 0 changed, 2 unchanged, 0 no longer" in still.text("en")
+    async with db.session() as session:
+        b = await directory.person_by_key(session, "2")
+        assert b is not None and not b.active and b.left_at == first_left
+    back = await _import(config, clock, db, (HEADER + rows.format("ja")).encode())
+    assert "People: 0 new, 1 changed, 1 unchanged, 0 no longer" in back.text("en")
+    async with db.session() as session:
+        b = await directory.person_by_key(session, "2")
+        assert b is not None and b.active and b.left_at is None
+    assert set(await _people(db)) == {"1", "2"}
+
+
+async def test_a_long_list_of_problems_shows_the_first_200(
+        config: AppConfig, clock: FixedClock, db: Database) -> None:
+    def bad_rows(count: int) -> bytes:
+        return (HEADER + "".join(f"{n};P{n};no-address-{n};;;;\n"
+                                 for n in range(count))).encode()
+
+    text = (await _import(config, clock, db, bad_rows(205))).text("en")
+    shown = [line for line in text.splitlines() if line.startswith("  line ")]
+    assert len(shown) == 200 and shown[-1].startswith("  line 201,")
+    assert text.endswith("\n  … and 5 more") and "205 problems" in text
+    text = (await _import(config, clock, db, bad_rows(200))).text("en")
+    assert len([line for line in text.splitlines() if line.startswith("  line ")]) == 200
+    assert "more" not in text
+
+
+async def test_progress_and_the_people_a_platform_did_not_know(
+        config: AppConfig, clock: FixedClock, db: Database, slack: FakeSlack) -> None:
+    calls: list[tuple[str, int, int]] = []
+    rows = "".join(f"{n};P{n};p{n}@example.com;;;;ja\n" for n in range(2500))
+    data = (HEADER + rows).encode()
+    ctx = FlowContext(config, clock, db, {})
+    report = await import_csv(ctx, data, [], progress=lambda *call: calls.append(call))
+    assert report.ok and calls == [("read", 1000, 2501), ("read", 2000, 2501)]
+    assert "Matched to slack users: 0 of 2500." in report.text("en")
+    assert "Matched to teams users: 0 of 2500." in report.text("en")
+
+    def export(count: int) -> bytes:
+        # Jürgen (Slack knows him) and one who left (not looked up) besides.
+        return (HEADER + "1;J;juergen.mueller@example.com;;;;ja\n2;X;gone@example.com;;;;nein\n"
+                + "".join(f"{n};P{n};p{n}@example.com;;;;ja\n" for n in range(3, 3 + count))
+                ).encode()
+
+    calls.clear()
+    finder = SlackEmailLookup(make_client("xoxb-test", slack.base_url + "api/"))
+    report = await import_csv(ctx, export(52), [finder],
+                              progress=lambda *call: calls.append(call))
+    text = report.text("en")
+    assert "Matched to slack users: 1 of 54." in text and "teams" not in text
+    assert len(slack.of("users.lookupByEmail")) == 53
+    assert sorted(c for c in calls if c[0] == "slack") == [("slack", n, 53) for n in range(1, 54)]
+    unknown = [f"p{n}@example.com" for n in range(3, 55)]
+    assert (f"Not found among slack users (52): {', '.join(unknown[:50])} … and 2 more"
+            in text), text
+    report = await import_csv(ctx, export(50), [finder])
+    text = report.text("en")
+    assert f"Not found among slack users (50): {', '.join(unknown[:50])}\n" in text, text

@@ -1,0 +1,45 @@
+"""The directory fed by more than one source (an HR export and a sync): a source
+marks as gone only the people it wrote itself, and a person another source now
+delivers becomes that source's, on the real database."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.core.clock import FixedClock
+from storage import directory
+from storage.db import Database
+from storage.directory import Record
+
+
+def _person(key: str) -> Record:
+    return Record(key=key, email=f"{key}@example.com", display_name=key.title(),
+                  department="IT", accounts=(("teams", f"aad-{key}"),))
+
+
+async def _save(db: Database, source: str, records: list[Record], clock: FixedClock
+                ) -> directory.SnapshotCounts:
+    clock.advance(timedelta(hours=1))
+    async with db.session() as session:
+        return await directory.save_snapshot(session, source, records, clock.now())
+
+
+async def _active(db: Database) -> set[str]:
+    async with db.session() as session:
+        return {entry.key for entry in await directory.org_chart(session)}
+
+
+async def test_a_source_marks_as_gone_only_the_people_it_wrote(
+        db: Database, clock: FixedClock) -> None:
+    await _save(db, "csv", [_person("anna"), _person("ben")], clock)
+    # The sync finds Anna exactly as the export had her: she becomes the sync's.
+    counts = await _save(db, "graph", [_person("anna")], clock)
+    assert (counts.added, counts.updated, counts.unchanged, counts.left) == (0, 1, 0, [])
+    assert await _active(db) == {"anna", "ben"}  # Ben is the export's, not the sync's
+    # Anna is gone from the next sync: the sync marks her as gone, once.
+    assert (await _save(db, "graph", [], clock)).left == ["anna"]
+    assert (await _save(db, "graph", [], clock)).left == []
+    assert await _active(db) == {"ben"}
+    # Unchanged, from the same source: nothing to write.
+    again = await _save(db, "csv", [_person("ben")], clock)
+    assert (again.updated, again.unchanged) == (0, 1)
