@@ -148,3 +148,28 @@ def test_add_to_calendar_links() -> None:
     assert query["startdt"] == ["2027-03-30T13:00:00Z"]
     assert query["enddt"] == ["2027-03-30T14:00:00Z"]
     assert query["subject"] == ["Tandem: Ada & Grace"]
+
+
+def test_the_file_carries_what_calendars_require_and_show() -> None:
+    """RFC 5545 requires PRODID and VERSION on the calendar and DTSTAMP on the event
+    (Outlook refuses a file without them); SUMMARY is the title people see."""
+    lines = unfolded(build_ics(invite()))
+    assert "PRODID:-//Tandem//Reverse mentoring//EN" in lines
+    assert "VERSION:2.0" in lines
+    assert "DTSTAMP:20270320T090000Z" in lines
+    assert "SUMMARY:Tandem: Ada & Grace" in lines
+    event = icalendar.Calendar.from_ical(build_ics(invite())).walk("VEVENT")[0]
+    assert str(event["SUMMARY"]) == "Tandem: Ada & Grace"
+
+
+def test_attendees_are_asked_to_answer_and_everyone_is_named() -> None:
+    """Each attendee is required and asked to reply (the calendar shows Accept and
+    Decline); organiser and attendees carry their names beside their addresses."""
+    event = icalendar.Calendar.from_ical(build_ics(invite())).walk("VEVENT")[0]
+    assert event["ORGANIZER"].params["CN"] == "Grace Hopper"
+    assert "RSVP" not in event["ORGANIZER"].params
+    by_address = {str(a): a.params for a in event["ATTENDEE"]}
+    assert by_address["mailto:ada@example.com"]["CN"] == "Ada Lovelace"
+    for params in by_address.values():
+        assert (params["ROLE"], params["PARTSTAT"], params["RSVP"]) == (
+            "REQ-PARTICIPANT", "NEEDS-ACTION", "TRUE")
