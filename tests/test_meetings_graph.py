@@ -240,3 +240,18 @@ async def test_an_event_deleted_in_outlook_is_made_anew_when_the_meeting_moves(
     # Nothing fell back: no .ics, and the coordinators were not told of a refusal.
     assert not platform.messenger.files["anna"]
     assert not any(DENIED in x for x in texts(platform, "coord"))
+
+
+async def test_a_busy_time_at_the_very_end_of_the_window_is_avoided(
+        platform: LocalPlatform, graph: FakeGraph, db: Database, clock: FixedClock) -> None:
+    """Asked on Wednesday 10 February at 10:00 Berlin, the last slot may start two weeks
+    and two hours later (Wednesday 24th, 12:00 Berlin) and end an hour after: Katrin
+    is busy all that time, the last three hours in an item of their own."""
+    await matched(platform, clock)
+    clock.set(datetime(2027, 2, 10, 9, 0, tzinfo=UTC))
+    last_day = datetime(2027, 2, 24, 10, 0, tzinfo=UTC)
+    graph.busy[MAILBOXES["katrin"]] = [
+        (clock.now(), last_day, "busy"), (last_day, last_day + timedelta(hours=2), "tentative")]
+    assert await find(platform) == []
+    assert graph.calls.count("getSchedule") == 1
+    assert any("keine Zeit gefunden" in x for x in texts(platform, "anna"))

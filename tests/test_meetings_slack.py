@@ -141,3 +141,34 @@ async def test_bad_input_on_slack_gets_a_kind_answer_and_one_meeting(
     assert meeting.status == MeetingStatus.OPEN
     assert not [c for c in posted(slack, "D0ANNA") + posted(slack, "D0KATRIN")
                 if buttons_in([c], "meeting.cancel")]
+
+
+async def test_a_pressed_answer_replaces_its_buttons_and_an_offer_leaves_them(
+        server: Served, slack: FakeSlack, clock: FixedClock, db: Database) -> None:
+    """Taking a slot, declining, accepting and cancelling replace the message that was
+    pressed (its buttons are used up); an offer arrives beside the message with Find a
+    time, which stays for later."""
+    group = await introduced(server, slack, clock)
+    [find] = buttons_in(posted(slack, group), "meeting.find")
+    offer = await press(server, slack, "U0ANNA", "meeting.find", find)
+    assert not offer.get("replace_original")
+    picks = buttons_in([offer], "meeting.pick")
+    picked = await press(server, slack, "U0ANNA", "meeting.pick", picks[0])
+    assert picked["replace_original"] is True
+    await slack.wait_for("chat.postMessage", 6)
+    [proposal] = buttons_in(posted(slack, "D0KATRIN"), "meeting.decline")
+    declined = await press(server, slack, "U0KATRIN", "meeting.decline", proposal)
+    assert declined["replace_original"] is True
+    offer = await press(server, slack, "U0ANNA", "meeting.find", find)
+    await press(server, slack, "U0ANNA", "meeting.pick", buttons_in([offer], "meeting.pick")[1])
+    await slack.wait_for("chat.postMessage", 8)
+    accept = buttons_in(posted(slack, "D0KATRIN"), "meeting.accept")[-1]
+    accepted = await press(server, slack, "U0KATRIN", "meeting.accept", accept)
+    assert accepted["replace_original"] is True
+    await slack.wait_for("files.completeUploadExternal", 3)
+    [cancel] = buttons_in(posted(slack, "D0ANNA"), "meeting.cancel")
+    cancelled = await press(server, slack, "U0ANNA", "meeting.cancel", cancel)
+    assert cancelled["replace_original"] is True
+    async with db.session() as session:
+        [meeting] = list(await session.scalars(select(Meeting)))
+    assert meeting.status == MeetingStatus.CANCELLED

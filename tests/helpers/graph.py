@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+
+from aiohttp import web
 
 from tests.fakes.graph import FakeGraph
 
@@ -24,6 +27,46 @@ class Waits:
 @asynccontextmanager
 async def running_graph(folder: Path, tenant: str) -> AsyncIterator[FakeGraph]:
     fake = FakeGraph(folder, tenant=tenant)
+    await fake.start()
+    try:
+        yield fake
+    finally:
+        await fake.stop()
+
+
+class GraphWithStrangers(FakeGraph):
+    """The fake Graph, where some mailboxes are unknown to the tenant, answered as Graph
+    answers them: getSchedule gives such a schedule an ``error`` and no
+    ``scheduleItems``; an event for such an organiser is 404 ErrorInvalidUser."""
+
+    def __init__(self, folder: Path, tenant: str, strangers: set[str]) -> None:
+        super().__init__(folder, tenant=tenant)
+        self.strangers = strangers
+
+    async def _schedule(self, request: web.Request) -> web.Response:
+        answer = await super()._schedule(request)
+        if answer.status != 200 or answer.text is None:
+            return answer
+        body = json.loads(answer.text)
+        body["value"] = [
+            {"scheduleId": s["scheduleId"], "error": {
+                "message": "The user was not found", "responseCode": "UnknownError"}}
+            if s["scheduleId"] in self.strangers else s for s in body["value"]]
+        return web.json_response(body)
+
+    async def _create(self, request: web.Request) -> web.Response:
+        if request.match_info["user"] in self.strangers:
+            self.calls.append("events:post:404")
+            return web.json_response({"error": {
+                "code": "ErrorInvalidUser",
+                "message": "The requested user is invalid."}}, status=404)
+        return await super()._create(request)
+
+
+@asynccontextmanager
+async def running_graph_with_strangers(folder: Path, tenant: str, strangers: set[str]
+                                       ) -> AsyncIterator[GraphWithStrangers]:
+    fake = GraphWithStrangers(folder, tenant, strangers)
     await fake.start()
     try:
         yield fake

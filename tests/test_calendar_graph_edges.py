@@ -1,0 +1,156 @@
+"""The Outlook calendars at their edges, through the real MSAL and aiohttp clients
+against the fake Graph on loopback and a real database, found by mutation testing
+(issue 19): a meeting cancelled after its event was deleted in Outlook, a partner whose
+mailbox Graph does not know (free/busy without them; an organiser it does not know
+gets the ``.ics`` instead, and the coordinators are told), and owed events that
+``run_due`` makes when the fast path failed."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import icalendar
+import pytest
+from sqlalchemy import select
+
+from adapters.local.platform import LocalPlatform
+from bot.core.clock import FixedClock
+from bot.core.config import AppConfig
+from bot.graph_calendar import GraphCalendar
+from bot.graph_directory import GraphSettings
+from conversations.rhythm import run_due
+from storage import directory
+from storage.db import Database
+from storage.directory import Record
+from storage.models import Meeting, MeetingStatus
+from tests.helpers.graph import GraphWithStrangers, Waits, running_graph_with_strangers
+from tests.helpers.local import ANNA, CHANNEL, KATRIN, local_platform, matched, newest_button
+
+TENANT = "contoso.example"
+MAILBOXES = {"anna": "anna@contoso.example", "katrin": "katrin@contoso.example"}
+DENIED = "Calendars.Read"
+
+
+@pytest.fixture
+def strangers() -> set[str]:
+    return set()
+
+
+@pytest.fixture
+async def graph(tmp_path: Path, strangers: set[str]) -> AsyncIterator[GraphWithStrangers]:
+    async with running_graph_with_strangers(tmp_path, TENANT, strangers) as fake:
+        yield fake
+
+
+@pytest.fixture
+def config(config: AppConfig) -> AppConfig:
+    return replace(config, coordinators={**config.coordinators, "local": ("coord",)},
+                   channels={**config.channels, "local": (CHANNEL,)},
+                   meetings=replace(config.meetings, graph_tenant=TENANT))
+
+
+@pytest.fixture
+async def platform(config: AppConfig, clock: FixedClock, db: Database,
+                   graph: GraphWithStrangers) -> LocalPlatform:
+    found = local_platform(config, clock, db)
+    found.ctx.calendar = GraphCalendar(GraphSettings.from_env(TENANT, graph.env()),
+                                       sleep=Waits())
+    async with db.session() as session:
+        await directory.save_snapshot(session, "graph", [
+            Record(f"aad-{user}", email=mail, display_name=user.title(),
+                   accounts=(("local", user),)) for user, mail in MAILBOXES.items()],
+            clock.now())
+    return found
+
+
+def starts(slots: list[str]) -> list[datetime]:
+    return [datetime.fromtimestamp(int(v.rsplit(":", 1)[1]) * 60, UTC) for v in slots]
+
+
+async def find(platform: LocalPlatform) -> list[str]:
+    outcome = await platform.press(ANNA, "meeting.find",
+                                   newest_button(platform, "anna", "meeting.find") or "")
+    return [b.value for b in outcome.message.buttons  # type: ignore[union-attr]
+            if b.action_id == "meeting.pick"]
+
+
+async def agree(platform: LocalPlatform, slot: str) -> None:
+    await platform.press(ANNA, "meeting.pick", slot)
+    await platform.press(KATRIN, "meeting.accept",
+                         newest_button(platform, "katrin", "meeting.accept") or "")
+
+
+async def the_meeting(db: Database) -> Meeting:
+    async with db.session() as session:
+        [meeting] = await session.scalars(select(Meeting))
+    return meeting
+
+
+def texts(platform: LocalPlatform, user: str) -> list[str]:
+    return platform.transcript(user)
+
+
+async def test_cancelling_a_meeting_whose_event_was_deleted_in_outlook(
+        platform: LocalPlatform, graph: GraphWithStrangers, db: Database,
+        clock: FixedClock) -> None:
+    await matched(platform, clock)
+    await agree(platform, (await find(platform))[0])
+    assert graph.created == ["AAMkAD-1"]
+    del graph.events["AAMkAD-1"]  # Katrin deleted it in Outlook
+    await platform.press(ANNA, "meeting.cancel",
+                         newest_button(platform, "anna", "meeting.cancel") or "")
+    meeting = await the_meeting(db)
+    assert meeting.status == MeetingStatus.CANCELLED
+    assert meeting.calendar_owed is None and meeting.calendar_event_id is None
+    assert graph.calls.count("events:delete:AAMkAD-1") == 1
+    # Done, not retried: the safety net asks Graph nothing more.
+    await run_due(platform.ctx)
+    assert graph.calls.count("events:delete:AAMkAD-1") == 1
+    assert not platform.messenger.files["anna"]
+    assert not any(DENIED in x for x in texts(platform, "coord"))
+
+
+@pytest.mark.parametrize("strangers", [{MAILBOXES["anna"]}])
+async def test_free_busy_without_a_mailbox_graph_does_not_know(
+        platform: LocalPlatform, graph: GraphWithStrangers, db: Database,
+        clock: FixedClock) -> None:
+    """Graph answers Anna's schedule with an error: Katrin's busy times still count."""
+    await matched(platform, clock)
+    free = starts(await find(platform))
+    graph.busy[MAILBOXES["katrin"]] = [(free[0], free[0] + timedelta(hours=1), "busy")]
+    slots = await find(platform)
+    assert len(slots) == 3 and free[0] not in starts(slots)
+
+
+@pytest.mark.parametrize("strangers", [{MAILBOXES["katrin"]}])
+async def test_an_organiser_graph_does_not_know_gets_the_ics_and_coordinators_are_told(
+        platform: LocalPlatform, graph: GraphWithStrangers, db: Database,
+        clock: FixedClock) -> None:
+    await matched(platform, clock)
+    await agree(platform, (await find(platform))[0])
+    assert "events:post:404" in graph.calls and graph.created == []
+    meeting = await the_meeting(db)
+    assert meeting.status == MeetingStatus.SCHEDULED and meeting.calendar_owed is None
+    for user in ("anna", "katrin"):
+        [(_, content)] = platform.messenger.files[user]
+        assert icalendar.Calendar.from_ical(content)["METHOD"] == "REQUEST"
+    [note] = [x for x in texts(platform, "coord") if DENIED in x]
+    assert "ErrorInvalidUser" in note
+
+
+async def test_run_due_makes_an_event_the_fast_path_could_not(
+        platform: LocalPlatform, graph: GraphWithStrangers, db: Database,
+        clock: FixedClock) -> None:
+    await matched(platform, clock)
+    slots = await find(platform)
+    graph.calendar_throttle = 8  # every attempt of the fast path
+    await agree(platform, slots[0])
+    assert (await the_meeting(db)).calendar_owed == 0 and graph.created == []
+    await run_due(platform.ctx)
+    meeting = await the_meeting(db)
+    assert graph.created == ["AAMkAD-1"] and meeting.calendar_event_id == "AAMkAD-1"
+    assert meeting.calendar_owed is None
+    assert graph.events["AAMkAD-1"]["organiser"] == MAILBOXES["katrin"]
