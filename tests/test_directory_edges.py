@@ -1,15 +1,24 @@
 """The directory fed by more than one source (an HR export and a sync): a source
 marks as gone only the people it wrote itself, and a person another source now
-delivers becomes that source's, on the real database."""
+delivers becomes that source's, on the real database. ``tandem doctor`` asks the
+calendars about an active person's mailbox from the directory."""
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import yaml
 
 from bot.core.clock import FixedClock
+from bot.doctor import diagnose
 from storage import directory
 from storage.db import Database
 from storage.directory import Record
+from tests.helpers import ROOT
+from tests.helpers.graph import running_graph
 
 
 def _person(key: str) -> Record:
@@ -43,3 +52,25 @@ async def test_a_source_marks_as_gone_only_the_people_it_wrote(
     # Unchanged, from the same source: nothing to write.
     again = await _save(db, "csv", [_person("ben")], clock)
     assert (again.updated, again.unchanged) == (0, 1)
+
+
+async def test_the_doctor_asks_the_calendars_about_an_active_person_with_an_email(
+        db: Database, clock: FixedClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+        ) -> None:
+    gone = Record(key="gone", email="gone@contoso.example", active=False)
+    await _save(db, "csv", [gone, Record(key="no-mail"), _person("zoe"), _person("max")],
+                clock)
+    data = yaml.safe_load((ROOT / "app.yaml").read_text())
+    data.setdefault("meetings", {})["graph_tenant_id"] = "contoso.example"
+    app_yaml = tmp_path / "app.yaml"
+    app_yaml.write_text(yaml.safe_dump(data, allow_unicode=True))
+    monkeypatch.setenv("TANDEM_CONFIG", str(app_yaml))
+    monkeypatch.setenv("DATABASE_URL", db.url)
+    async with running_graph(tmp_path, "contoso.example") as graph:
+        for name, value in graph.env().items():
+            monkeypatch.setenv(name, value)
+        out = io.StringIO()
+        await diagnose(out, "en")
+    [line] = [line for line in out.getvalue().splitlines() if " calendar " in line]
+    assert line.startswith("OK ") and "free/busy readable" in line, line
+    assert [ask["schedules"] for ask in graph.schedule_asks] == [["zoe@example.com"]]

@@ -75,6 +75,8 @@ async def test_sync_reads_every_page_through_throttling_and_a_503(
     assert len(chart) == 2499  # aad-7 is deactivated
     assert chart["aad-123"].manager_key == "aad-12" and chart["aad-0"].manager_key is None
     assert chart["aad-123"].accounts == (("teams", "aad-123"),)
+    # Written in batches of 2000: nobody's account is lost between two batches.
+    assert all(entry.accounts == (("teams", key),) for key, entry in chart.items())
     assert person is not None and person.email == "p123@contoso.example"
     assert (person.department, person.location, person.preferred_language) == (
         "Dept 23", "Munich", "de-DE")

@@ -410,6 +410,8 @@ async def test_a_long_list_of_problems_shows_the_first_200(
     shown = [line for line in text.splitlines() if line.startswith("  line ")]
     assert len(shown) == 200 and shown[-1].startswith("  line 201,")
     assert text.endswith("\n  … and 5 more") and "205 problems" in text
+    text = (await _import(config, clock, db, bad_rows(201))).text("en")
+    assert text.endswith("\n  … and 1 more")
     text = (await _import(config, clock, db, bad_rows(200))).text("en")
     assert len([line for line in text.splitlines() if line.startswith("  line ")]) == 200
     assert "more" not in text
@@ -446,3 +448,30 @@ async def test_progress_and_the_people_a_platform_did_not_know(
     report = await import_csv(ctx, export(50), [finder])
     text = report.text("en")
     assert f"Not found among slack users (50): {', '.join(unknown[:50])}\n" in text, text
+
+
+class _CountingFinder:
+    """A platform that knows nobody and counts the look-ups it answers at once."""
+
+    platform = "slack"
+
+    def __init__(self) -> None:
+        self.open = self.most = 0
+
+    async def by_email(self, email: str) -> str | None:
+        self.open += 1
+        self.most = max(self.most, self.open)
+        for _ in range(3):  # others get their turn meanwhile
+            await asyncio.sleep(0)
+        self.open -= 1
+        return None
+
+
+async def test_at_most_four_look_ups_are_asked_at_once(
+        config: AppConfig, clock: FixedClock, db: Database) -> None:
+    rows = "".join(f"{n};P{n};p{n}@example.com;;;;ja\n" for n in range(20))
+    finder = _CountingFinder()
+    report = await import_csv(FlowContext(config, clock, db, {}), (HEADER + rows).encode(),
+                              [finder])
+    assert report.ok and "Not found among slack users (20)" in report.text("en")
+    assert finder.most == 4
