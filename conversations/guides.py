@@ -90,9 +90,17 @@ def _guides_in(texts: Mapping[str, str]) -> tuple[Guide, ...]:
 
 def library(config: AppConfig) -> tuple[Guide, ...]:
     """The built-in guides, each replaced by app.yaml's guide of the same id, then
-    app.yaml's new ones."""
-    own = {g.id: Guide(g.id, g.topic, g.meeting, g.titles, g.texts) for g in config.guides}
-    return (*(own.pop(g.id, g) for g in built_in()), *own.values())
+    app.yaml's new ones. Made once per configuration: every nudge's reader asks."""
+    global _library
+    found = built_in()
+    if _library is None or _library[0] is not config or _library[1] is not found:
+        own = {g.id: Guide(g.id, g.topic, g.meeting, g.titles, g.texts) for g in config.guides}
+        _library = (config, found, (*(own.pop(g.id, g) for g in found), *own.values()))
+    return _library[2]
+
+
+#: The configuration and built-in guides ``library`` last read, and its guides.
+_library: tuple[AppConfig, tuple[Guide, ...], tuple[Guide, ...]] | None = None
 
 
 def topics_of(pair: TandemPeople) -> tuple[list[str], list[str]]:
@@ -119,19 +127,35 @@ def choose(found: tuple[Guide, ...], pair: TandemPeople, month: int, total: int,
     return between[0] if between else None
 
 
-async def decide(session: Session, s: Situation, due: Due) -> Due:
-    """The nudge's guide, recorded in the transaction that owes the nudge (the one a
-    partner's earlier nudge for the period got, if any); the occasion with it."""
-    assert due.pair is not None
-    tandem, period = due.pair.tandem, due.params["period"]
-    given = await guides.given(session, [tandem.id])
-    guide = given.get((tandem.id, period))
-    if guide is None:
-        month, total = meeting_number(tandem, period, s.dates.periods)
-        found = choose(library(s.ctx.config), due.pair, month, total, set(given.values()))
-        if found is not None:
-            guide = await guides.keep(session, tandem.id, period, found.id, s.now)
-    return replace(due, params={**due.params, "guide": guide})
+async def decide(session: Session, s: Situation, occasions: list[Due]) -> list[Due]:
+    """The nudges' guides, recorded in the transaction that owes the nudges; the
+    occasions with them. A tandem's period keeps the guide it got already (a partner's
+    earlier nudge, in another time zone); partners nudged in one chunk share the one
+    chosen; a new one is none the tandem ever got."""
+    pairs = [_pair(due) for due in occasions]
+    given = await guides.given(session, {pair.tandem.id for pair in pairs})
+    used: dict[int, set[str]] = {}
+    for (tandem_id, _), guide_id in given.items():
+        used.setdefault(tandem_id, set()).add(guide_id)
+    found, chosen = library(s.ctx.config), {}
+    for due, pair in zip(occasions, pairs, strict=True):
+        key = (pair.tandem.id, due.params["period"])
+        if key in given or key in chosen:
+            continue
+        month, total = meeting_number(pair.tandem, key[1], s.dates.periods)
+        guide = choose(found, pair, month, total, used.setdefault(pair.tandem.id, set()))
+        if guide is not None:
+            chosen[key] = guide.id
+            used[pair.tandem.id].add(guide.id)
+    kept = {**given, **await guides.keep(session, chosen, s.now)}
+    return [replace(due, params={**due.params,
+                                 "guide": kept.get((pair.tandem.id, due.params["period"]))})
+            for due, pair in zip(occasions, pairs, strict=True)]
+
+
+def _pair(due: Due) -> TandemPeople:
+    assert due.pair is not None  # a nudge is a tandem's
+    return due.pair
 
 
 def paragraph(config: AppConfig, guide_id: str | None, language: str) -> Paragraph | None:

@@ -144,10 +144,10 @@ async def post_due(s: Situation) -> list[Due]:
     return [Due()]
 
 
-async def decide_post(session: Session, s: Situation, due: Due) -> Due:
+async def decide_post(session: Session, s: Situation, occasions: list[Due]) -> list[Due]:
     """Mark the approved highlights posted, in the transaction that owes the post."""
-    shown = await stored.post_round(session, s.round.id, s.now)
-    return Due({**due.params, "shown": [(h.text, h.name) for h in shown]}, channels=due.channels)
+    shown = [(h.text, h.name) for h in await stored.post_round(session, s.round.id, s.now)]
+    return [Due({**due.params, "shown": shown}, channels=due.channels) for due in occasions]
 
 
 def post_message(s: Situation, due: Due, language: str, _reader: Participant | None) -> Message:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -22,7 +23,7 @@ from conversations.outbox import Sent
 from conversations.owed import Owed
 from conversations.schedule import RoundDates
 from conversations.scheduled import BY_NAME, KINDS, wrapup_outcome
-from conversations.scheduling import Due, Kind, Situation, deliver, owe
+from conversations.scheduling import Due, Kind, Situation, deliver, owe, owe_decided
 from storage import checkins, deliveries, meetings, processed_events, rounds, tandems
 from storage.db import Session
 from storage.models import Participant, Round, RoundStatus
@@ -30,6 +31,11 @@ from storage.tandems import TandemPeople
 
 #: How many sends run at once: one slow recipient never holds up the batch.
 PARALLEL_SENDS = 16
+#: How many occasions of a kind with a decision (a nudge and its guide) are decided
+#: and owed in one transaction (``scheduling.owe_decided``). One transaction per
+#: tandem made committing most of a fan-out's cost; a larger chunk saves little more,
+#: and is what a stop waits for (its messages are claimed: they are sent).
+DECIDE_CHUNK = 128
 
 
 @dataclass
@@ -103,6 +109,9 @@ async def run_due(ctx: FlowContext, now: datetime | None = None) -> DueReport:
 
 async def _send_all(s: Situation, kind: Kind, occasions: list[Due], report: DueReport) -> None:
     """Each occasion once, ``PARALLEL_SENDS`` at a time."""
+    if kind.decided:
+        await _send_decided(s, kind, occasions, report)
+        return
     gate = asyncio.Semaphore(PARALLEL_SENDS)
 
     async def run(due: Due) -> None:
@@ -113,6 +122,35 @@ async def _send_all(s: Situation, kind: Kind, occasions: list[Due], report: DueR
                 report.count(kind.name, await deliver(s, kind, due))
 
     await asyncio.gather(*(run(due) for due in occasions))
+
+
+async def _send_decided(s: Situation, kind: Kind, occasions: list[Due],
+                        report: DueReport) -> None:
+    """Occasions with a decision, ``DECIDE_CHUNK`` decided and owed per transaction,
+    then sent ``PARALLEL_SENDS`` at a time. The next chunk is decided while the last
+    sends of the one before are under way, so no more than a chunk and a gate's worth
+    are ever claimed and not yet sent."""
+    gate = asyncio.Semaphore(PARALLEL_SENDS)
+
+    async def send(one: Awaitable[Sent | list[Sent]]) -> None:
+        async with gate:
+            report.count(kind.name, await one)
+
+    tail: list[asyncio.Task[None]] = []
+    for start in range(0, len(occasions), DECIDE_CHUNK):
+        # On shutdown nothing new is claimed; what this sender claimed is sent, and
+        # the next run (here or on another instance) picks up the rest.
+        if s.ctx.stopping.is_set():
+            break
+        owing = await owe_decided(s, kind, occasions[start:start + DECIDE_CHUNK])
+        report.count(kind.name, [Sent.ALREADY] * owing.settled)
+        sends = tail + [asyncio.create_task(send(owed.deliver_claimed(s.ctx, o)))
+                        for o in owing.claimed]
+        sends += [asyncio.create_task(send(owed.deliver(s.ctx, [key])))
+                  for key in owing.before]
+        await asyncio.gather(*sends[:-PARALLEL_SENDS])
+        tail = sends[-PARALLEL_SENDS:]
+    await asyncio.gather(*tail)
 
 
 async def wrap_up_owed(ctx: FlowContext, session: Session, current: Round,

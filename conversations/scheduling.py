@@ -30,8 +30,7 @@ from conversations.events import ButtonPress
 from conversations.messages import Button, Message
 from conversations.outbox import Sent, settled
 from conversations.outcomes import Outcome
-from conversations.owed import Owed, claimed, deliver_claimed, for_channels, for_person, for_tandem
-from conversations.owed import deliver as deliver_owed
+from conversations.owed import Owed, claimed, for_channels, for_person, for_tandem
 from conversations.schedule import RoundDates
 from conversations.tandem_delivery import to_channels, to_coordinators, to_person, to_tandem
 from storage import deliveries
@@ -91,9 +90,10 @@ class Due:
 
 When = Callable[[Situation], Awaitable[list[Due]]]
 Build = Callable[[Situation, Due, str, Participant | None], Message]
-#: A decision recorded with the message, in the transaction that owes it (which guide a
-#: nudge shows): the occasion with what was decided in its params.
-Decide = Callable[[Session, Situation, Due], Awaitable[Due]]
+#: A decision recorded with the messages, in the transaction that owes them (which guide
+#: each nudge shows), for many occasions at once: the occasions, in their order, with
+#: what was decided in their params.
+Decide = Callable[[Session, Situation, list[Due]], Awaitable[list[Due]]]
 #: What an occasion owes, where it is not (only) a message: a person added to a channel.
 Owes = Callable[[Situation, Due, str], list[Owed]]
 
@@ -115,7 +115,8 @@ class Kind:
       their value, and who answers them (the router's button table comes from here);
     - ``decide``: for a message that shows a decision which must be kept (a nudge's
       guide): made and written in the transaction that records the message as owed
-      (``conversations.owed``), then sent;
+      (``conversations.owed``), then sent; for a chunk of occasions at once
+      (``owe_decided``);
     - ``owes``: what the occasion owes instead of its message (given the delivery
       key), recorded as owed and then done the same way.
     """
@@ -147,6 +148,13 @@ class Kind:
     def on(self, s: Situation) -> bool:
         return self.switch is None or s.ctx.config.rhythm.sends(self.switch)
 
+    @property
+    def decided(self) -> bool:
+        """Whether its occasions go through ``owe_decided`` (a decision or something
+        owed, written in one transaction with the messages) instead of ``deliver``."""
+        return self.audience is not Audience.COORDINATORS and (
+            self.decide is not None or self.owes is not None)
+
 
 def _fields(s: Situation, due: Due) -> dict[str, Any]:
     return {
@@ -171,22 +179,18 @@ def _renderers(s: Situation, kind: Kind, due: Due
 
 
 async def deliver(s: Situation, kind: Kind, due: Due) -> list[Sent]:
-    """Send one occasion to its audience, once per delivery key."""
+    """Send one occasion to its audience, once per delivery key (a kind that is not
+    ``decided``: those go through ``owe_decided``)."""
     ctx, key, round_id = s.ctx, kind.delivery_key(s, due), s.round.id
     shared, personal = _renderers(s, kind, due)
-    if kind.audience is Audience.CHANNELS and kind.decide is not None:
-        return await _decided(s, kind, due)
     if kind.audience is Audience.CHANNELS:
         return await to_channels(ctx, key, round_id, shared, due.channels)
     if kind.audience is Audience.COORDINATORS:
         return await to_coordinators(ctx, key, round_id,
                                      lambda language, _messenger: shared(language))
     person = due.person
-    if person is not None and kind.audience is Audience.TANDEM and (
-            person.unreachable_at is not None or person.status == ParticipantStatus.LEFT):
+    if person is not None and _gone(kind, person):
         return []
-    if kind.decide is not None or kind.owes is not None:
-        return await _decided(s, kind, due)
     if kind.audience is Audience.TANDEM:
         assert due.pair is not None
         if person is None:
@@ -196,25 +200,62 @@ async def deliver(s: Situation, kind: Kind, due: Due) -> list[Sent]:
     return [await to_person(ctx, person, round_id, kind.name, key, personal)]
 
 
-async def _decided(s: Situation, kind: Kind, due: Due) -> list[Sent]:
-    """Decide, and owe the message, in one transaction; then send it."""
-    key = kind.delivery_key(s, due)
-    if kind.audience is Audience.TANDEM and due.person is not None:
-        key = f"{key}:{due.person.id}"
-    if key in settled.get():
-        return [Sent.ALREADY]
+def _gone(kind: Kind, person: Participant) -> bool:
+    """A partner nudged on their own who cannot be reached or left: skipped."""
+    return kind.audience is Audience.TANDEM and (
+        person.unreachable_at is not None or person.status == ParticipantStatus.LEFT)
+
+
+@dataclass
+class Owing:
+    """What ``owe_decided`` wrote: the messages this sender wrote claimed (send each
+    with ``deliver_claimed``), the keys owed before (another instance's, an earlier
+    run's: ``deliver_owed``, through their claim), and how many occasions were
+    settled already."""
+
+    claimed: list[Owed] = field(default_factory=list)
+    before: list[str] = field(default_factory=list)
+    settled: int = 0
+
+
+async def owe_decided(s: Situation, kind: Kind, occasions: list[Due]) -> Owing:
+    """Decide a chunk of a ``decided`` kind's occasions (a nudge's guide) and owe their
+    messages, in ONE transaction; send them after it (``Owing``).
+
+    A fan-out of thousands of nudges spent most of its time committing one such
+    transaction per tandem; a chunk's decisions are read and written together."""
+    keyed: dict[str, Due] = {}
+    owing = Owing()
+    for due in occasions:
+        if due.person is not None and _gone(kind, due.person):
+            continue
+        key = kind.delivery_key(s, due)
+        if kind.audience is Audience.TANDEM and due.person is not None:
+            key = f"{key}:{due.person.id}"
+        if key in settled.get():
+            owing.settled += 1
+        else:
+            keyed.setdefault(key, due)
+    if not keyed:
+        return owing
     now = s.ctx.clock.now()
     async with s.ctx.db.session() as session:
-        decided = await kind.decide(session, s, due) if kind.decide is not None else due
-        found = kind.owes(s, decided, key) if kind.owes is not None else owe(s, kind, decided)
+        dues = list(keyed.values())
+        if kind.decide is not None:
+            dues = await kind.decide(session, s, dues)
+        found: dict[str, Owed] = {}
+        for key, due in zip(keyed, dues, strict=True):
+            for o in kind.owes(s, due, key) if kind.owes is not None else owe(s, kind, due):
+                found.setdefault(o.claim.key, o)
         # Written already claimed by this sender, as the sign-up summary is: sent right
         # after the commit with no claim of its own (a second write transaction per
-        # tandem); ``run_due`` takes it over if this sender dies. A key owed before
+        # message); ``run_due`` takes them over if this sender dies. A key owed before
         # (another instance's, an earlier run's) goes through its claim as always.
-        mine = await deliveries.owe_each(session, [claimed(s.ctx, o, now) for o in found])
-    sent = [await deliver_claimed(s.ctx, o) for o in found if o.claim.key in mine]
-    return sent + await deliver_owed(s.ctx, [o.claim.key for o in found
-                                             if o.claim.key not in mine])
+        mine = await deliveries.owe_each(
+            session, [claimed(s.ctx, o, now) for _, o in sorted(found.items())])
+    owing.claimed = [o for key, o in found.items() if key in mine]
+    owing.before = [key for key in found if key not in mine]
+    return owing
 
 
 def owe(s: Situation, kind: Kind, due: Due) -> list[Owed]:

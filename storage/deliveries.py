@@ -89,17 +89,20 @@ async def owe(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
 
 
 async def owe_each(session: AsyncSession, rows: list[dict[str, Any]]) -> set[str]:
-    """``owe``, one row at a time, telling which keys this call wrote: a row written
-    claimed (``owed_row`` with a lease) is this writer's to send only if it is among
-    them; a key already known stays as it is, for whoever holds it."""
-    written: set[str] = set()
-    for row in rows:
-        inserted = await session.execute(
-            dialect_insert(session, Delivery).values(**row)
-            .on_conflict_do_nothing(index_elements=["key"]))
-        if rows_changed(inserted) == 1:
-            written.add(row["key"])
-    return written
+    """``owe``, telling which keys this call wrote: a row written claimed (``owed_row``
+    with a lease) is this writer's to send only if it is among them; a key already
+    known stays as it is, for whoever holds it. The rows go in a few multi-row
+    INSERTs (SQLAlchemy pages them), in their order: give them in one order (by key)
+    where two writers may write the same keys, so that on PostgreSQL one waits for
+    the other instead of deadlocking."""
+    if not rows:
+        return set()
+    # The table, not the ORM class: the statement is compiled once, not per row.
+    written = await session.execute(
+        dialect_insert(session, Delivery.__table__)
+        .on_conflict_do_nothing(index_elements=["key"]).returning(Delivery.__table__.c.key),
+        rows)
+    return set(written.scalars())
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 German and English): the first nudge carries the first-meeting guide, the last the
 last-meeting guide, the months between guides for the tandem's shared topics, and no
 tandem gets a guide twice. A guide in app.yaml replaces the built-in one of its id;
-both partners nudged privately read the same guide; the reminder repeats the month's."""
+both partners nudged privately read the same guide; the reminder repeats the month's.
+Many tandems nudged at once are decided a chunk at a time, each keeping its guide."""
 
 from __future__ import annotations
 
@@ -12,15 +13,18 @@ from typing import Any
 
 import pytest
 import yaml
-from sqlalchemy import select
+from sqlalchemy import event, insert, select, update
 
+from adapters.local.platform import LocalMessenger
 from bot.core.clock import FixedClock
 from bot.core.config import AppConfig, parse_config
 from bot.core.errors import ConfigError
+from conversations import rhythm
+from conversations.context import FlowContext
 from conversations.guides import Guide, library
 from conversations.rhythm import run_due
 from storage.db import Database
-from storage.models import TandemGuide
+from storage.models import Participant, TandemGuide
 from tests.fakes.bot_connector import TeamsWorld
 from tests.fakes.slack_api import FakeSlack, FakeUser
 from tests.helpers.roundlife import (
@@ -29,6 +33,7 @@ from tests.helpers.roundlife import (
     teams_first_tandem,
     text_of,
 )
+from tests.helpers.seed import seed_tandems
 from tests.helpers.servers import Served, post
 from tests.helpers.slack_requests import block_action
 from tests.helpers.teams import CLARA, KATRIN, MEHMET
@@ -179,3 +184,56 @@ def test_a_wrong_guide_in_app_yaml_is_refused(guide: dict[str, Any], problem: st
     with pytest.raises(ConfigError) as error:
         parse_config("app.yaml", _raw(guides=[{**OWN_GUIDES[0], **guide}]))
     assert problem in str(error.value)
+
+
+async def test_many_tandems_nudged_at_once_get_one_guide_each_shared_by_partners(
+    db: Database, config: AppConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Eight tandems, each partner nudged privately at their own local time: the four
+    Berlin tandems' partners at once, the New York juniors six hours after their
+    seniors. Decided three occasions to a transaction, so partners fall in one chunk,
+    in neighbouring ones, or in another run. Each person gets one nudge with one
+    guide, the partner's; two tandems keep the guide they were given before."""
+    monkeypatch.setattr(rhythm, "DECIDE_CHUNK", 3)
+    seeded = await seed_tandems(db, config, 8, platform="local")
+    ids = [tandem_id for tandem_id, _, _ in seeded.tandems]
+    new_york = [junior for _, _, junior in seeded.tandems[4:]]
+    given = {ids[1]: "general_1", ids[5]: "general_2"}
+    async with db.session() as session:
+        await session.execute(update(Participant).where(Participant.user_id.in_(new_york))
+                              .values(timezone="America/New_York"))
+        await session.execute(insert(TandemGuide), [
+            {"tandem_id": tandem_id, "period": 1, "guide": guide,
+             "created_at": datetime(2027, 2, 1, tzinfo=UTC)}
+            for tandem_id, guide in given.items()])
+    messenger = LocalMessenger()
+    messenger.supports_group = False  # each partner privately, at their own time
+    ctx = FlowContext(config, FixedClock(datetime(2027, 2, 1, tzinfo=UTC)), db,
+                      {"local": messenger})
+    written: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO DELIVERIES"):
+            written.append(statement)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        # 10:30 in Berlin: 4 tandems' partners and 4 seniors, 12 nudges in 4 chunks.
+        await run_due(ctx, datetime(2027, 2, 9, 9, 31, tzinfo=UTC))
+        assert len(written) == 4
+        # 10:30 in New York: the 4 juniors; a second run sends nothing twice.
+        await run_due(ctx, datetime(2027, 2, 9, 15, 31, tzinfo=UTC))
+        await run_due(ctx, datetime(2027, 2, 9, 15, 40, tzinfo=UTC))
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", count)
+
+    found = library(config)
+    for tandem_id, senior, junior in seeded.tandems:
+        [senior_guides], [junior_guides] = (
+            [_which(found, seen.text(), "de") for seen in messenger.inbox[user]]
+            for user in (senior, junior))
+        assert senior_guides == junior_guides == [given.get(tandem_id, "first")]
+    async with db.session() as session:
+        rows = (await session.execute(select(TandemGuide.tandem_id, TandemGuide.guide))).all()
+    assert sorted(rows) == sorted((tandem_id, given.get(tandem_id, "first"))
+                                  for tandem_id in ids)
