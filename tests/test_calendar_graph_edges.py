@@ -21,6 +21,7 @@ from bot.core.clock import FixedClock
 from bot.core.config import AppConfig
 from bot.graph_calendar import GraphCalendar
 from bot.graph_directory import GraphSettings
+from conversations.meeting_events import make_event
 from conversations.rhythm import run_due
 from storage import directory
 from storage.db import Database
@@ -53,15 +54,21 @@ def config(config: AppConfig) -> AppConfig:
 
 
 @pytest.fixture
+def known() -> dict[str, str]:
+    """The e-mails the directory knows, by local user."""
+    return MAILBOXES
+
+
+@pytest.fixture
 async def platform(config: AppConfig, clock: FixedClock, db: Database,
-                   graph: GraphWithStrangers) -> LocalPlatform:
+                   graph: GraphWithStrangers, known: dict[str, str]) -> LocalPlatform:
     found = local_platform(config, clock, db)
     found.ctx.calendar = GraphCalendar(GraphSettings.from_env(TENANT, graph.env()),
                                        sleep=Waits())
     async with db.session() as session:
         await directory.save_snapshot(session, "graph", [
             Record(f"aad-{user}", email=mail, display_name=user.title(),
-                   accounts=(("local", user),)) for user, mail in MAILBOXES.items()],
+                   accounts=(("local", user),)) for user, mail in known.items()],
             clock.now())
     return found
 
@@ -154,3 +161,105 @@ async def test_run_due_makes_an_event_the_fast_path_could_not(
     assert graph.created == ["AAMkAD-1"] and meeting.calendar_event_id == "AAMkAD-1"
     assert meeting.calendar_owed is None
     assert graph.events["AAMkAD-1"]["organiser"] == MAILBOXES["katrin"]
+
+
+def ics_of(platform: LocalPlatform, user: str) -> list[tuple[str, int]]:
+    """Each .ics the person got: its METHOD and SEQUENCE."""
+    found = []
+    for _, content in platform.messenger.files[user]:
+        calendar = icalendar.Calendar.from_ical(content)
+        found.append((str(calendar["METHOD"]), int(calendar.walk("VEVENT")[0]["SEQUENCE"])))
+    return found
+
+
+@pytest.mark.parametrize("known", [{"anna": MAILBOXES["anna"]}])
+async def test_without_the_organiser_s_mailbox_the_meeting_is_an_ics_with_links(
+        platform: LocalPlatform, graph: GraphWithStrangers, db: Database,
+        clock: FixedClock) -> None:
+    """The directory knows Anna's e-mail but not Katrin's, who would organise: no
+    Outlook event; the confirmation has the one-click links and the .ics."""
+    await matched(platform, clock)
+    await agree(platform, (await find(platform))[0])
+    assert graph.created == [] and not any(c.startswith("events") for c in graph.calls)
+    assert (await the_meeting(db)).calendar_owed is None
+    for user in ("anna", "katrin"):
+        assert ics_of(platform, user) == [("REQUEST", 0)]
+        assert any("outlook.office.com" in x for x in texts(platform, user))
+        assert not any("Einladung kommt von Outlook" in x for x in texts(platform, user))
+
+
+async def test_a_meeting_sent_as_ics_stays_ics_when_moved_and_cancelled(
+        platform: LocalPlatform, graph: GraphWithStrangers, db: Database,
+        clock: FixedClock) -> None:
+    """Refused at first, so both got the .ics; once access is granted, moving and
+    cancelling that meeting still go by .ics (the same UID, a higher SEQUENCE), not
+    as a second event in Outlook."""
+    await matched(platform, clock)
+    graph.deny = True
+    await agree(platform, (await find(platform))[0])
+    assert ics_of(platform, "anna") == [("REQUEST", 0)]
+    graph.deny = False
+    await agree(platform, (await find(platform))[1])
+    meeting = await the_meeting(db)
+    assert meeting.sequence == 1 and meeting.calendar_owed is None
+    await platform.press(ANNA, "meeting.cancel",
+                         newest_button(platform, "anna", "meeting.cancel") or "")
+    for user in ("anna", "katrin"):
+        assert ics_of(platform, user) == [("REQUEST", 0), ("REQUEST", 1), ("CANCEL", 2)]
+    assert graph.created == [] and (await the_meeting(db)).calendar_owed is None
+    assert any("angehängte Datei entfernt es" in x for x in texts(platform, "katrin"))
+
+
+async def test_cancelling_an_outlook_meeting_once_the_calendars_are_gone(
+        platform: LocalPlatform, graph: GraphWithStrangers, db: Database,
+        clock: FixedClock) -> None:
+    """The event was made in Outlook; then the instance runs without the calendars
+    (app.yaml changed): cancelling sends the .ics CANCEL instead of owing Outlook."""
+    await matched(platform, clock)
+    await agree(platform, (await find(platform))[0])
+    assert graph.created == ["AAMkAD-1"]
+    platform.ctx.calendar = None
+    await platform.press(ANNA, "meeting.cancel",
+                         newest_button(platform, "anna", "meeting.cancel") or "")
+    meeting = await the_meeting(db)
+    assert meeting.status == MeetingStatus.CANCELLED and meeting.calendar_owed is None
+    for user in ("anna", "katrin"):
+        assert ics_of(platform, user) == [("CANCEL", 1)]
+    assert any("angehängte Datei entfernt es" in x for x in texts(platform, "katrin"))
+
+
+async def test_cancelling_while_the_event_is_still_owed_makes_nothing(
+        platform: LocalPlatform, graph: GraphWithStrangers, db: Database,
+        clock: FixedClock) -> None:
+    """Graph throttled the event's creation, so it is still owed when Anna cancels:
+    the meeting is in Outlook's hands (no .ics), and no event is made after all."""
+    await matched(platform, clock)
+    slots = await find(platform)
+    graph.calendar_throttle = 8
+    await agree(platform, slots[0])
+    assert (await the_meeting(db)).calendar_owed == 0
+    await platform.press(ANNA, "meeting.cancel",
+                         newest_button(platform, "anna", "meeting.cancel") or "")
+    graph.calendar_throttle = 0
+    await run_due(platform.ctx)
+    meeting = await the_meeting(db)
+    assert meeting.status == MeetingStatus.CANCELLED and meeting.calendar_owed is None
+    assert graph.created == [] and meeting.calendar_event_id is None
+    assert not platform.messenger.files["anna"] and not platform.messenger.files["katrin"]
+    assert any("Outlook entfernt es" in x for x in texts(platform, "katrin"))
+
+
+async def test_making_an_event_that_is_not_owed_asks_graph_nothing(
+        platform: LocalPlatform, graph: GraphWithStrangers, db: Database,
+        clock: FixedClock) -> None:
+    """A late retry finds the event already made (nothing owed), or the meeting gone
+    (its people erased): it leaves the calendar alone."""
+    await matched(platform, clock)
+    await agree(platform, (await find(platform))[0])
+    meeting = await the_meeting(db)
+    assert meeting.calendar_owed is None and graph.created == ["AAMkAD-1"]
+    asked = list(graph.calls)
+    await make_event(platform.ctx, meeting.id)
+    await make_event(platform.ctx, meeting.id + 1)
+    assert graph.calls == asked
+    assert (await the_meeting(db)).calendar_event_id == "AAMkAD-1"

@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import icalendar
 import pytest
 from sqlalchemy import select
 
@@ -18,7 +19,9 @@ from bot.core.config import AppConfig
 from conversations.messages import Facts
 from conversations.outcomes import Reply
 from conversations.schedule import RoundDates
+from storage import directory
 from storage.db import Database
+from storage.directory import Record
 from storage.models import Meeting, MeetingStatus, Round, RoundStatus, Tandem, TandemStatus
 from tests.helpers.local import (
     ANNA,
@@ -143,7 +146,17 @@ async def test_a_slot_can_be_taken_until_two_hours_before_it_starts(
     clock.set(start - timedelta(hours=2))
     taken = await platform.press(ANNA, "meeting.pick", first)
     assert "Katrin" in taken.message.plain()  # type: ignore[union-attr]
-    assert last_buttons(platform, "katrin", "meeting.accept")
+    # Katrin can still accept at the very instant it starts; it lasts the hour.
+    clock.set(start)
+    accepted = await platform.press(KATRIN, "meeting.accept",
+                                    last_buttons(platform, "katrin", "meeting.accept"))
+    assert "Erledigt" in text(accepted)
+    async with db.session() as session:
+        [meeting] = await session.scalars(select(Meeting))
+    assert (meeting.starts_at, meeting.ends_at) == (start, start + timedelta(hours=1))
+    [(_, content)] = platform.messenger.files["anna"]
+    event = icalendar.Calendar.from_ical(content).walk("VEVENT")[0]
+    assert event.decoded("DTEND") - event.decoded("DTSTART") == timedelta(hours=1)
 
 
 def text(outcome: object) -> str:
@@ -200,3 +213,29 @@ async def test_forged_accept_and_decline_values_change_nothing(
     assert meeting.status == MeetingStatus.OPEN and meeting.picked_at is not None
     assert int(meeting.picked_at.timestamp() // 60) == int(minutes)
     assert not platform.messenger.files["anna"] and not platform.messenger.files["katrin"]
+
+
+async def test_without_calendars_known_e_mails_go_into_the_ics(
+        platform: LocalPlatform, clock: FixedClock, db: Database) -> None:
+    """No Outlook calendars configured, but the directory knows both e-mails: the
+    meeting is an .ics (organiser and attendees by e-mail) with the one-click links,
+    not an Outlook event nobody would make."""
+    async with db.session() as session:
+        await directory.save_snapshot(session, "csv", [
+            Record(f"d-{user}", email=f"{user}@example.com", accounts=(("local", user),))
+            for user in ("anna", "katrin")], clock.now())
+    await matched(platform, clock)
+    offer = offer_of(await platform.press(ANNA, "meeting.find",
+                                          last_buttons(platform, "anna", "meeting.find")))
+    await platform.press(ANNA, "meeting.pick", next(
+        b.value for b in offer.message.buttons if b.action_id == "meeting.pick"))
+    await platform.press(KATRIN, "meeting.accept",
+                         last_buttons(platform, "katrin", "meeting.accept"))
+    async with db.session() as session:
+        [meeting] = await session.scalars(select(Meeting))
+    assert meeting.calendar_owed is None
+    for user in ("anna", "katrin"):
+        [(_, content)] = platform.messenger.files[user]
+        event = icalendar.Calendar.from_ical(content).walk("VEVENT")[0]
+        assert str(event["ORGANIZER"]) == "mailto:katrin@example.com"
+        assert any("outlook.office.com" in x for x in platform.transcript(user))
