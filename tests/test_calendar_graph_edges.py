@@ -19,6 +19,7 @@ from sqlalchemy import select
 from adapters.local.platform import LocalPlatform
 from bot.core.clock import FixedClock
 from bot.core.config import AppConfig
+from bot.doctor import probe_calendar
 from bot.graph_calendar import GraphCalendar
 from bot.graph_directory import GraphSettings
 from conversations.meeting_events import make_event
@@ -263,3 +264,61 @@ async def test_making_an_event_that_is_not_owed_asks_graph_nothing(
     await make_event(platform.ctx, meeting.id + 1)
     assert graph.calls == asked
     assert (await the_meeting(db)).calendar_event_id == "AAMkAD-1"
+
+
+async def test_an_owed_event_whose_organiser_has_no_e_mail_any_more_becomes_the_ics(
+        platform: LocalPlatform, graph: GraphWithStrangers, db: Database,
+        clock: FixedClock) -> None:
+    """The event could not be made at once; by the time run_due tries again the
+    directory has no e-mail for Katrin any more: both get the .ics, quietly (nothing was
+    refused, so the coordinators are not told)."""
+    await matched(platform, clock)
+    slots = await find(platform)
+    graph.calendar_throttle = 8
+    await agree(platform, slots[0])
+    assert (await the_meeting(db)).calendar_owed == 0
+    graph.calendar_throttle = 0
+    async with db.session() as session:
+        await directory.save_snapshot(session, "graph", [
+            Record("aad-anna", email=MAILBOXES["anna"], display_name="Anna",
+                   accounts=(("local", "anna"),)),
+            Record("aad-katrin", display_name="Katrin", accounts=(("local", "katrin"),))],
+            clock.now())
+    await run_due(platform.ctx)
+    meeting = await the_meeting(db)
+    assert meeting.calendar_owed is None and graph.created == []
+    for user in ("anna", "katrin"):
+        assert ics_of(platform, user) == [("REQUEST", 0)]
+    assert not any(DENIED in x for x in texts(platform, "coord"))
+
+
+async def test_tandem_doctor_shows_the_first_300_characters_of_a_refusal(
+        graph: GraphWithStrangers) -> None:
+    graph.deny = True
+    graph.refusal_message = "".join(str(n % 10) for n in range(500))
+    calendar = GraphCalendar(GraphSettings.from_env(TENANT, graph.env()), sleep=Waits())
+    refused = await probe_calendar(calendar, MAILBOXES["anna"])
+    answer = str({"error": {"code": "ErrorAccessDenied", "message": graph.refusal_message}})
+    assert refused.status == "PROBLEM"
+    assert answer[:300] in refused.line() and answer[:301] not in refused.line()
+
+
+async def test_a_cancel_graph_fails_to_carry_out_stays_owed_until_it_does(
+        platform: LocalPlatform, graph: GraphWithStrangers, db: Database,
+        clock: FixedClock) -> None:
+    """Graph throttles the DELETE past every retry: the cancel stays owed (the event is
+    still in Outlook), and run_due deletes it once Graph answers."""
+    await matched(platform, clock)
+    await agree(platform, (await find(platform))[0])
+    assert graph.created == ["AAMkAD-1"]
+    graph.calendar_throttle = 8
+    await platform.press(ANNA, "meeting.cancel",
+                         newest_button(platform, "anna", "meeting.cancel") or "")
+    meeting = await the_meeting(db)
+    assert meeting.status == MeetingStatus.CANCELLED and meeting.calendar_owed is not None
+    assert "AAMkAD-1" in graph.events
+    graph.calendar_throttle = 0
+    await run_due(platform.ctx)
+    meeting = await the_meeting(db)
+    assert meeting.calendar_owed is None and graph.events == {}
+    assert not platform.messenger.files["anna"]

@@ -5,6 +5,7 @@ does; no month after it), and buttons once the tandem or the round has ended."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -157,6 +158,10 @@ async def test_a_slot_can_be_taken_until_two_hours_before_it_starts(
     [(_, content)] = platform.messenger.files["anna"]
     event = icalendar.Calendar.from_ical(content).walk("VEVENT")[0]
     assert event.decoded("DTEND") - event.decoded("DTSTART") == timedelta(hours=1)
+    # Each is told whom they meet: the other one.
+    assert any("Du triffst Katrin am" in x for x in platform.transcript("anna"))
+    assert any("Du triffst Anna am" in x for x in platform.transcript("katrin"))
+    assert not any("Du triffst Anna am" in x for x in platform.transcript("anna"))
 
 
 def text(outcome: object) -> str:
@@ -239,3 +244,34 @@ async def test_without_calendars_known_e_mails_go_into_the_ics(
         event = icalendar.Calendar.from_ical(content).walk("VEVENT")[0]
         assert str(event["ORGANIZER"]) == "mailto:katrin@example.com"
         assert any("outlook.office.com" in x for x in platform.transcript(user))
+
+
+async def test_pressing_twice_or_at_once_leaves_one_answer_standing(
+        platform: LocalPlatform, clock: FixedClock, db: Database) -> None:
+    """A second pick says whose proposal stands; the picker cannot decline their own;
+    two Accepts or two Cancels at once: one is done, the other changes nothing; a
+    button naming a tandem or meeting that does not exist is used up."""
+    await matched(platform, clock)
+    find = last_buttons(platform, "anna", "meeting.find")
+    offer = offer_of(await platform.press(ANNA, "meeting.find", find))
+    picks = [b.value for b in offer.message.buttons if b.action_id == "meeting.pick"]
+    await platform.press(ANNA, "meeting.pick", picks[0])
+    assert "Du hast schon" in text(await platform.press(ANNA, "meeting.pick", picks[1]))
+    assert "Anna hat gerade" in text(await platform.press(KATRIN, "meeting.pick", picks[1]))
+    proposal = last_buttons(platform, "katrin", "meeting.decline")
+    assert "dein eigener Vorschlag" in text(
+        await platform.press(ANNA, "meeting.decline", proposal))
+    accepted = await asyncio.gather(*(platform.press(KATRIN, "meeting.accept", proposal)
+                                      for _ in range(2)))
+    assert sum("Erledigt" in text(a) for a in accepted) == 1, [text(a) for a in accepted]
+    assert len(platform.messenger.files["anna"]) == 1
+    cancel = last_buttons(platform, "anna", "meeting.cancel")
+    cancelled = await asyncio.gather(*(platform.press(user, "meeting.cancel", cancel)
+                                       for user in (ANNA, KATRIN)))
+    assert sum("Abgesagt;" in text(c) for c in cancelled) == 1, [text(c) for c in cancelled]
+    assert len(platform.messenger.files["katrin"]) == 2  # the invite, one cancel
+    tandem_id, period = find.split(":")
+    meeting_id = cancel.split(":")[0]
+    for action, value in (("meeting.find", f"{int(tandem_id) + 99}:{period}"),
+                          ("meeting.cancel", f"{int(meeting_id) + 99}:1")):
+        assert STALE in text(await platform.press(ANNA, action, value)), action

@@ -42,6 +42,15 @@ class GraphWithStrangers(FakeGraph):
     def __init__(self, folder: Path, tenant: str, strangers: set[str]) -> None:
         super().__init__(folder, tenant=tenant)
         self.strangers = strangers
+        #: with ``deny``: the refusal's message instead of Graph's short one
+        self.refusal_message: str | None = None
+
+    def _refusal(self, request: web.Request, name: str) -> web.Response | None:
+        refused = super()._refusal(request, name)
+        if refused is not None and refused.status == 403 and self.refusal_message:
+            return web.json_response({"error": {"code": "ErrorAccessDenied",
+                                                "message": self.refusal_message}}, status=403)
+        return refused
 
     async def _schedule(self, request: web.Request) -> web.Response:
         answer = await super()._schedule(request)
