@@ -192,3 +192,39 @@ async def test_only_an_owed_message_still_to_send_is_taken(db: Database) -> None
     assert await take(db, "sent", later) is None
     assert await take(db, "failed", later) is None
     assert await due(db, later) == []
+
+
+async def test_the_latest_key_under_a_prefix_is_the_newest_and_the_prefix_is_literal(
+        db: Database) -> None:
+    """What the waiting notice counts from: the newest row whose key starts with the
+    prefix as written (``_`` and ``%`` are not wildcards), with its creation time."""
+    async with db.session() as session:
+        assert await deliveries.latest_keyed(session, "waiting:1:") is None
+        for key, at in (("waiting:1:1", T0), ("waiting:1:2", T0 + LEASE),
+                        ("waiting:10:9", T0 + 2 * LEASE),    # round 10, not 1
+                        ("waitingX1:7", T0 + 2 * LEASE),     # "_" would match the X
+                        ("waiting%1:8", T0 + 2 * LEASE)):
+            session.add(Delivery(key=key, kind="waiting", platform="slack", recipient="C1",
+                                 status="sent", created_at=at))
+    async with db.session() as session:
+        assert await deliveries.latest_keyed(session, "waiting:1:") == (
+            "waiting:1:2", T0 + LEASE)
+        assert await deliveries.latest_keyed(session, "waiting_1:") is None
+        assert await deliveries.latest_keyed(session, "waiting%1:") == (
+            "waiting%1:8", T0 + 2 * LEASE)
+        # two rows of the same instant: the one written last
+        session.add(Delivery(key="waiting:1:3", kind="waiting", platform="slack",
+                             recipient="C1", status="sent", created_at=T0 + LEASE))
+        await session.flush()
+        assert await deliveries.latest_keyed(session, "waiting:1:") == (
+            "waiting:1:3", T0 + LEASE)
+
+
+async def test_one_pass_lists_at_most_a_thousand_owed_messages_oldest_first(
+        db: Database) -> None:
+    """A backlog is sent a thousand per pass of run_due (the rest at the next), so
+    one pass stays bounded; none is skipped, the oldest go first."""
+    await owed(db, *(deliveries.owed_row(item(f"b{n:04d}"), {"text": "hi"}, T0)
+                     for n in range(1001)))
+    listed = await due(db, T0 + LEASE)
+    assert listed == [f"b{n:04d}" for n in range(1000)]
