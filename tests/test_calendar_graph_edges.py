@@ -7,6 +7,7 @@ gets the ``.ics`` instead, and the coordinators are told), and owed events that
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -322,3 +323,68 @@ async def test_a_cancel_graph_fails_to_carry_out_stays_owed_until_it_does(
     meeting = await the_meeting(db)
     assert meeting.calendar_owed is None and graph.events == {}
     assert not platform.messenger.files["anna"]
+
+
+@pytest.mark.parametrize(("content_type", "body"), [
+    ("application/json", "{}"), ("text/plain", "Created")])
+async def test_an_event_that_comes_back_without_an_id_stays_owed(
+        platform: LocalPlatform, graph: GraphWithStrangers, db: Database,
+        clock: FixedClock, content_type: str, body: str) -> None:
+    """Graph (or a proxy before it) answers the create 201 without the event's id: the
+    meeting is agreed and told, the event stays owed, and run_due finds the event the
+    first call made (the same transaction id) instead of making a second."""
+    await matched(platform, clock)
+    slots = await find(platform)
+    graph.odd_answers["events:post"] = (201, content_type, body)
+    await agree(platform, slots[0])
+    meeting = await the_meeting(db)
+    assert meeting.status == MeetingStatus.SCHEDULED and meeting.calendar_owed == 0
+    assert meeting.calendar_event_id is None
+    assert any("Einladung kommt von Outlook" in x for x in texts(platform, "katrin"))
+    await run_due(platform.ctx)
+    meeting = await the_meeting(db)
+    assert meeting.calendar_owed is None and meeting.calendar_event_id == "AAMkAD-1"
+    assert graph.created == ["AAMkAD-1"]
+
+
+async def test_a_delete_answered_200_is_done(
+        platform: LocalPlatform, graph: GraphWithStrangers, db: Database,
+        clock: FixedClock) -> None:
+    """Graph documents 204 for a deleted event; a 200 (with a body) is as done."""
+    await matched(platform, clock)
+    await agree(platform, (await find(platform))[0])
+    graph.odd_answers["events:delete"] = (200, "application/json", "{}")
+    await platform.press(ANNA, "meeting.cancel",
+                         newest_button(platform, "anna", "meeting.cancel") or "")
+    meeting = await the_meeting(db)
+    assert meeting.calendar_owed is None and graph.events == {}
+
+
+async def test_free_busy_is_read_as_utc_whatever_the_host_s_zone(
+        platform: LocalPlatform, graph: GraphWithStrangers, db: Database,
+        clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Graph's times carry no offset; they are UTC, also on a server set to New York."""
+    await matched(platform, clock)
+    free = starts(await find(platform))
+    graph.busy[MAILBOXES["katrin"]] = [(free[0], free[0] + timedelta(hours=1), "busy")]
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        slots = starts(await find(platform))
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert len(slots) == 3 and free[0] not in slots
+
+
+async def test_free_busy_in_another_zone_is_not_guessed(
+        platform: LocalPlatform, graph: GraphWithStrangers, db: Database,
+        clock: FixedClock) -> None:
+    """Items labelled with a Windows zone (a Prefer header elsewhere asked for it) are
+    not read as UTC: Find a time falls back to working hours alone."""
+    await matched(platform, clock)
+    free = starts(await find(platform))
+    graph.busy[MAILBOXES["katrin"]] = [(free[0], free[0] + timedelta(hours=1), "busy")]
+    graph.schedule_zone = "W. Europe Standard Time"
+    assert starts(await find(platform)) == free
+    assert not any(DENIED in x for x in texts(platform, "coord"))

@@ -153,7 +153,7 @@ async def test_busy_times_are_avoided_and_the_event_is_made_once_moved_and_cance
                          newest_button(platform, "anna", "meeting.accept") or "")
     meeting = await the_meeting(db)
     assert meeting.sequence == 1 and "events:patch:AAMkAD-1" in graph.calls
-    assert graph.created == ["AAMkAD-1"]
+    assert graph.created == ["AAMkAD-1"] and meeting.calendar_owed is None
     assert graph.events["AAMkAD-1"]["start"]["dateTime"] == meeting.starts_at.astimezone(  # type: ignore[union-attr]
         UTC).strftime("%Y-%m-%dT%H:%M:%S")
 

@@ -44,6 +44,20 @@ class GraphWithStrangers(FakeGraph):
         self.strangers = strangers
         #: with ``deny``: the refusal's message instead of Graph's short one
         self.refusal_message: str | None = None
+        #: "events:post" or "events:delete" -> the next such call's answer instead
+        #: (status, content type, body), after doing what it asks
+        self.odd_answers: dict[str, tuple[int, str, str]] = {}
+        #: the zone free/busy items are labelled with (their times stay UTC's)
+        self.schedule_zone = "UTC"
+
+    def _odd(self, name: str, done: web.Response) -> web.Response:
+        if done.status >= 300 or name not in self.odd_answers:
+            return done
+        status, content_type, body = self.odd_answers.pop(name)
+        return web.Response(status=status, content_type=content_type, text=body)
+
+    async def _delete(self, request: web.Request) -> web.Response:
+        return self._odd("events:delete", await super()._delete(request))
 
     def _refusal(self, request: web.Request, name: str) -> web.Response | None:
         refused = super()._refusal(request, name)
@@ -61,6 +75,9 @@ class GraphWithStrangers(FakeGraph):
             {"scheduleId": s["scheduleId"], "error": {
                 "message": "The user was not found", "responseCode": "UnknownError"}}
             if s["scheduleId"] in self.strangers else s for s in body["value"]]
+        for schedule in body["value"]:
+            for item in schedule.get("scheduleItems", []):
+                item["start"]["timeZone"] = item["end"]["timeZone"] = self.schedule_zone
         return web.json_response(body)
 
     async def _create(self, request: web.Request) -> web.Response:
@@ -69,7 +86,7 @@ class GraphWithStrangers(FakeGraph):
             return web.json_response({"error": {
                 "code": "ErrorInvalidUser",
                 "message": "The requested user is invalid."}}, status=404)
-        return await super()._create(request)
+        return self._odd("events:post", await super()._create(request))
 
 
 @asynccontextmanager
