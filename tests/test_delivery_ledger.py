@@ -228,3 +228,20 @@ async def test_one_pass_lists_at_most_a_thousand_owed_messages_oldest_first(
                      for n in range(1001)))
     listed = await due(db, T0 + LEASE)
     assert listed == [f"b{n:04d}" for n in range(1000)]
+
+
+async def test_owe_each_tells_which_keys_this_writer_wrote(db: Database) -> None:
+    """A row written claimed is its writer's to send only if this call wrote it; a key
+    already known stays as it is, for whoever holds it."""
+    async with db.session() as session:
+        assert await deliveries.owe_each(session, []) == set()
+        first = await deliveries.owe_each(session, [
+            deliveries.owed_row(item("e1"), {"text": "one"}, T0, LEASE)])
+    assert first == {"e1"}
+    async with db.session() as session:
+        second = await deliveries.owe_each(session, [
+            deliveries.owed_row(item(key), {"text": "two"}, T0 + LEASE, LEASE)
+            for key in ("e1", "e2")])
+    assert second == {"e2"}
+    kept = await row(db, "e1")
+    assert (kept.payload, kept.lease_until) == ({"text": "one"}, T0 + LEASE)
