@@ -23,6 +23,11 @@ from storage.models import DirectoryAccount, DirectoryPerson, Participant
 FIELDS = ("email", "display_name", "department", "manager_key", "job_title", "location",
           "preferred_language")
 Account = tuple[str, str]  # (platform, user id)
+#: What the descriptive fields' columns hold: a source's longer text is cut (Entra
+#: allows 256-character display names), so that one long name cannot fail a sync.
+LENGTHS = {name: getattr(DirectoryPerson, name).type.length
+           for name in ("display_name", "department", "job_title", "location",
+                        "preferred_language")}
 
 
 @dataclass(frozen=True)
@@ -183,6 +188,9 @@ async def save_snapshot(session: AsyncSession, source: str, records: Iterable[Re
 
 def _values(record: Record) -> dict[str, Any]:
     values: dict[str, Any] = {name: getattr(record, name) for name in FIELDS}
+    for name, length in LENGTHS.items():
+        if values[name] is not None:
+            values[name] = values[name][:length]
     values["email"] = normal_email(record.email)
     values["active"] = record.active
     return values

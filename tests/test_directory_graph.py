@@ -269,3 +269,14 @@ async def test_a_failed_nightly_sync_is_tried_again_at_the_next_tick(
         assert "5 Personen gelesen; 5 neu" in note
     finally:
         directory_sync.use_nightly([])
+
+
+async def test_a_display_name_as_long_as_entra_allows_is_kept_as_far_as_it_fits(
+        graph: FakeGraph, config: AppConfig, clock: FixedClock, db: Database) -> None:
+    graph.users = users(3)
+    graph.users[2]["displayName"] = "Dr. " + "N" * 252  # Entra allows 256 characters
+    report = await sync(FlowContext(config, clock, db, {}), source(graph))
+    assert report.counts.added == 3
+    async with db.session() as session:
+        person = await directory.person_by_key(session, "aad-2")
+    assert person is not None and person.display_name == ("Dr. " + "N" * 252)[:200]
