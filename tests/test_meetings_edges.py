@@ -6,7 +6,7 @@ does; no month after it), and buttons once the tandem or the round has ended."""
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -17,6 +17,7 @@ from sqlalchemy import select
 from adapters.local.platform import LocalPlatform, LocalUser
 from bot.core.clock import FixedClock
 from bot.core.config import AppConfig
+from conversations.events import Actor
 from conversations.messages import Facts
 from conversations.outcomes import Reply
 from conversations.schedule import RoundDates
@@ -275,3 +276,48 @@ async def test_pressing_twice_or_at_once_leaves_one_answer_standing(
     for action, value in (("meeting.find", f"{int(tandem_id) + 99}:{period}"),
                           ("meeting.cancel", f"{int(meeting_id) + 99}:1")):
         assert STALE in text(await platform.press(ANNA, action, value)), action
+
+
+@dataclass
+class OnTeams(LocalUser):
+    """Someone on another platform whose user id happens to be a local person's."""
+
+    @property
+    def actor(self) -> Actor:
+        return replace(super().actor, platform="teams")
+
+
+async def test_the_same_user_id_on_another_platform_is_not_the_partner(
+        platform: LocalPlatform, clock: FixedClock, db: Database) -> None:
+    await matched(platform, clock)
+    value = last_buttons(platform, "katrin", "meeting.find")
+    other = await platform.press(OnTeams("katrin", "Katrin", locale="de"), "meeting.find", value)
+    assert "anderen Tandem" in text(other)
+    async with db.session() as session:
+        assert list(await session.scalars(select(Meeting))) == []
+
+
+async def test_moving_a_meeting_to_the_time_it_has_sends_it_again(
+        platform: LocalPlatform, clock: FixedClock, db: Database) -> None:
+    """Its own time is free for the meeting being moved: Katrin proposes it again, Anna
+    accepts, and both get the invite once more (SEQUENCE 1); the pick is settled."""
+    await matched(platform, clock)
+    offer = offer_of(await platform.press(ANNA, "meeting.find",
+                                          last_buttons(platform, "anna", "meeting.find")))
+    first = next(b.value for b in offer.message.buttons if b.action_id == "meeting.pick")
+    await platform.press(ANNA, "meeting.pick", first)
+    await platform.press(KATRIN, "meeting.accept",
+                         last_buttons(platform, "katrin", "meeting.accept"))
+    again = offer_of(await platform.press(KATRIN, "meeting.find",
+                                          last_buttons(platform, "katrin", "meeting.find")))
+    same = next(b.value for b in again.message.buttons if b.action_id == "meeting.pick"
+                and b.value.rsplit(":", 1)[1] == first.rsplit(":", 1)[1])
+    await platform.press(KATRIN, "meeting.pick", same)
+    accepted = await platform.press(ANNA, "meeting.accept",
+                                    last_buttons(platform, "anna", "meeting.accept"))
+    assert "Erledigt" in text(accepted)
+    async with db.session() as session:
+        [meeting] = await session.scalars(select(Meeting))
+    assert meeting.sequence == 1 and meeting.picked_at is None
+    assert [icalendar.Calendar.from_ical(c).walk("VEVENT")[0]["SEQUENCE"]
+            for _, c in platform.messenger.files["katrin"]] == [0, 1]
