@@ -336,7 +336,10 @@ async def test_an_event_that_comes_back_without_an_id_stays_owed(
     await matched(platform, clock)
     slots = await find(platform)
     graph.odd_answers["events:post"] = (201, content_type, body)
-    await agree(platform, slots[0])
+    await platform.press(ANNA, "meeting.pick", slots[0])
+    accepted = await platform.press(KATRIN, "meeting.accept",
+                                    newest_button(platform, "katrin", "meeting.accept") or "")
+    assert "Erledigt" in accepted.message.plain()  # type: ignore[union-attr]
     meeting = await the_meeting(db)
     assert meeting.status == MeetingStatus.SCHEDULED and meeting.calendar_owed == 0
     assert meeting.calendar_event_id is None
