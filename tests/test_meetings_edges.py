@@ -321,3 +321,19 @@ async def test_moving_a_meeting_to_the_time_it_has_sends_it_again(
     assert meeting.sequence == 1 and meeting.picked_at is None
     assert [icalendar.Calendar.from_ical(c).walk("VEVENT")[0]["SEQUENCE"]
             for _, c in platform.messenger.files["katrin"]] == [0, 1]
+
+
+async def test_two_declines_at_once_tell_the_picker_once(
+        platform: LocalPlatform, clock: FixedClock, db: Database) -> None:
+    await matched(platform, clock)
+    offer = offer_of(await platform.press(ANNA, "meeting.find",
+                                          last_buttons(platform, "anna", "meeting.find")))
+    await platform.press(ANNA, "meeting.pick", next(
+        b.value for b in offer.message.buttons if b.action_id == "meeting.pick"))
+    proposal = last_buttons(platform, "katrin", "meeting.decline")
+    declined = await asyncio.gather(*(platform.press(KATRIN, "meeting.decline", proposal)
+                                      for _ in range(2)))
+    answers = [text(d) for d in declined]
+    assert sum("Ich habe es Anna gesagt" in a for a in answers) == 1, answers
+    assert sum(STALE in a for a in answers) == 1, answers
+    assert sum("Katrin kann" in x for x in platform.transcript("anna")) == 1
