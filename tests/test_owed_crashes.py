@@ -215,11 +215,12 @@ class Instances:
         self.running.add(pid)
         return await self.ended(pid)
 
-    async def restart_and_run_due(self, config: Path) -> None:
-        """A restarted instance's ticks: at once (the dead sender's claims still
-        held: it sends only what nobody claimed), then once those claims ran out
-        (app.yaml: 5 s), when it takes over the rest."""
-        now = datetime.now(UTC)
+    async def restart_and_run_due(self, config: Path, start: datetime | None = None
+                                  ) -> None:
+        """A restarted instance's ticks: at ``start`` (now by default; the dead
+        sender's claims still held: it sends only what nobody claimed), then once
+        those claims ran out (app.yaml: 5 s), when it takes over the rest."""
+        now = start or datetime.now(UTC)
         for at in (now, now + timedelta(minutes=10)):
             code = await self.run(["run-due", "--at", at.isoformat()], config)
             assert code == 0, self.log.read_text()
@@ -765,7 +766,12 @@ async def test_forget_me_notices_survive_a_kill_on_teams(
     await killed_on_teams(instances, server, connector, Victim("send", nth, when, server.pid),
                           (person, partner, CLARA), person, {"tandem_action": "forget.confirm"})
 
-    await instances.restart_and_run_due(teams_app_yaml)
+    # The "people wait" notice is due from the day's lifecycle time on: a restart
+    # before it (a run at night) runs due at it, so the test does not hang on the hour.
+    now = datetime.now(UTC)
+    lifecycle = datetime.combine(now.astimezone(config.timezone).date(),
+                                 config.rhythm.lifecycle_time, tzinfo=config.timezone)
+    await instances.restart_and_run_due(teams_app_yaml, max(now, lifecycle))
     async with db.session() as session:
         round_id, tandem_id = (await session.execute(select(Tandem.round_id, Tandem.id))).one()
         rows = dict((await session.execute(select(Delivery.key, Delivery.status))).all())
