@@ -47,19 +47,11 @@ PERSONAL, TEAM = "personal", "team"
 # also sign up after an announcement.
 COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("signup", P, (PERSONAL, TEAM)),
-    CommandSpec("status", P, (PERSONAL,)),
-    CommandSpec("pause", P, (PERSONAL,)),
-    CommandSpec("resume", P, (PERSONAL,)),
-    CommandSpec("leave", P, (PERSONAL,)),
-    CommandSpec("my-data", P, (PERSONAL,)),
-    CommandSpec("forget-me", P, (PERSONAL,)),
-    CommandSpec("wishes", P, (PERSONAL,)),
+    *(CommandSpec(name, P, (PERSONAL,)) for name in (
+        "status", "pause", "resume", "leave", "my-data", "forget-me", "wishes")),
     CommandSpec("help", P, (PERSONAL, TEAM)),
-    CommandSpec("match", C, (TEAM,)),
-    CommandSpec("report", C, (TEAM,)),
-    CommandSpec("dashboard", C, (TEAM,)),
-    CommandSpec("announce", C, (TEAM,)),
-    CommandSpec("round", C, (TEAM,)),
+    *(CommandSpec(name, C, (TEAM,)) for name in (
+        "match", "report", "dashboard", "announce", "round")),
 )
 NAMES: tuple[str, ...] = tuple(spec.name for spec in COMMANDS)
 

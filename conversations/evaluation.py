@@ -44,30 +44,27 @@ def evaluation_form(language: str, round_id: int, earlier: dict[str, object],
     def chosen(name: str) -> tuple[str, ...]:
         return (str(earlier[name]),) if earlier.get(name) is not None else ()
 
-    return Form(
-        id=EVALUATION_FORM,
-        title=t(language, "evaluation.form_title"),
-        submit_label=t(language, "evaluation.submit"),
-        cancel_label=t(language, "survey.cancel"),
-        intro=t(language, "evaluation.intro"),
-        context=str(round_id),
-        fields=(
-            SelectInput("rating", t(language, "evaluation.rating"),
-                        tuple(Choice(str(n), t(language, f"reflect.rating.{n}"))
-                              for n in range(1, 6)), initial=chosen("rating"), style="radio"),
-            TextInput("valuable", t(language, "evaluation.valuable"),
-                      str(earlier.get("valuable") or ""), required=False, multiline=True,
-                      max_length=TEXT_MAX),
-            SelectInput("recommend", t(language, "evaluation.recommend"),
-                        (Choice("yes", t(language, "evaluation.yes")),
-                         Choice("no", t(language, "evaluation.no"))),
-                        initial=chosen("recommend"), style="radio"),
-            SelectInput("continue", t(language, "evaluation.continue"),
-                        tuple(Choice(c, t(language, f"evaluation.continue.{c}"))
-                              for c in CONTINUE), initial=chosen("continue"), style="radio"),
-            *(highlights.form_fields(language, highlight) if offers else ()),
-        ),
+    fields = (
+        SelectInput("rating", t(language, "evaluation.rating"),
+                    tuple(Choice(str(n), t(language, f"reflect.rating.{n}"))
+                          for n in range(1, 6)), initial=chosen("rating"), style="radio"),
+        TextInput("valuable", t(language, "evaluation.valuable"),
+                  str(earlier.get("valuable") or ""), required=False, multiline=True,
+                  max_length=TEXT_MAX),
+        SelectInput("recommend", t(language, "evaluation.recommend"),
+                    (Choice("yes", t(language, "evaluation.yes")),
+                     Choice("no", t(language, "evaluation.no"))),
+                    initial=chosen("recommend"), style="radio"),
+        SelectInput("continue", t(language, "evaluation.continue"),
+                    tuple(Choice(c, t(language, f"evaluation.continue.{c}"))
+                          for c in CONTINUE), initial=chosen("continue"), style="radio"),
+        *(highlights.form_fields(language, highlight) if offers else ()),
     )
+    return Form(id=EVALUATION_FORM, context=str(round_id), fields=fields,
+                title=t(language, "evaluation.form_title"),
+                intro=t(language, "evaluation.intro"),
+                submit_label=t(language, "evaluation.submit"),
+                cancel_label=t(language, "survey.cancel"))
 
 
 async def _member(ctx: FlowContext, platform: str, user_id: str, round_text: str,

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 FormValue = str | list[str] | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Actor:
     """The person behind an event, as the platform identified them."""
 
@@ -20,7 +20,7 @@ class Actor:
     timezone: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Command:
     """A command typed by a person: ``/tandem status`` on Slack, ``status`` on Teams."""
 
@@ -28,8 +28,10 @@ class Command:
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FormSubmission:
+    """A form sent back by a person; its values are untrusted until a flow checks them."""
+
     actor: Actor
     form_id: str
     values: Mapping[str, FormValue] = field(default_factory=dict)
@@ -37,7 +39,7 @@ class FormSubmission:
     context: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ButtonPress:
     actor: Actor
     action_id: str

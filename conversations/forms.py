@@ -10,6 +10,8 @@ from typing import Literal
 
 @dataclass(frozen=True)
 class Choice:
+    """One option of a select: the value stored, the label shown."""
+
     value: str
     label: str
 

@@ -25,6 +25,8 @@ class Reply:
 
 @dataclass(frozen=True)
 class ShowForm:
+    """Open ``form`` for the person (a modal on Slack, a card on Teams)."""
+
     form: Form
 
 

@@ -56,7 +56,7 @@ INVITE = "invite"
 PARALLEL_SENDS = 16
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Owed:
     """One message owed: where it goes, and the message in its reader's language."""
 

@@ -145,6 +145,8 @@ class Workspace(Base):
 
 
 class Round(Base):
+    """One programme round: sign-up, matching, the months of meetings, the end."""
+
     __tablename__ = "rounds"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -354,15 +356,25 @@ class AuditEntry(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
-class Checkin(Base):
+class TandemMonth:
+    """The columns of a row about one tandem's month (its meeting, check-in, reminder,
+    guide), of which there is at most one per tandem and period: see ``one_per_month``."""
+
+    tandem_id: Mapped[int] = mapped_column(ForeignKey("tandems.id", ondelete="CASCADE"))
+    period: Mapped[int]
+
+
+def one_per_month(name: str) -> UniqueConstraint:
+    return UniqueConstraint("tandem_id", "period", name=name)
+
+
+class Checkin(TandemMonth, Base):
     """A tandem's answer to a monthly nudge: met, not_yet or help."""
 
     __tablename__ = "checkins"
-    __table_args__ = (UniqueConstraint("tandem_id", "period", name="uq_checkin_period"),)
+    __table_args__ = (one_per_month("uq_checkin_period"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    tandem_id: Mapped[int] = mapped_column(ForeignKey("tandems.id", ondelete="CASCADE"))
-    period: Mapped[int]
     answer: Mapped[str] = mapped_column(String(16))
     answered_by: Mapped[int | None] = mapped_column(
         ForeignKey("participants.id", ondelete="SET NULL")
@@ -370,32 +382,28 @@ class Checkin(Base):
     answered_at: Mapped[datetime]
 
 
-class Reminder(Base):
+class Reminder(TandemMonth, Base):
     """A one-off "remind us in a week" for a tandem and period."""
 
     __tablename__ = "reminders"
-    __table_args__ = (UniqueConstraint("tandem_id", "period", name="uq_reminder_period"),)
+    __table_args__ = (one_per_month("uq_reminder_period"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    tandem_id: Mapped[int] = mapped_column(ForeignKey("tandems.id", ondelete="CASCADE"))
-    period: Mapped[int]
     due_at: Mapped[datetime]
     created_at: Mapped[datetime]
 
 
-class TandemGuide(Base):
+class TandemGuide(TandemMonth, Base):
     """Which meeting guide a tandem got with its nudge for one period: written in the
     transaction that owes the nudge, so no guide comes twice to one tandem."""
 
     __tablename__ = "tandem_guides"
     __table_args__ = (
-        UniqueConstraint("tandem_id", "period", name="uq_tandem_guide_period"),
+        one_per_month("uq_tandem_guide_period"),
         UniqueConstraint("tandem_id", "guide", name="uq_tandem_guide_once"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    tandem_id: Mapped[int] = mapped_column(ForeignKey("tandems.id", ondelete="CASCADE"))
-    period: Mapped[int]
     guide: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
 
@@ -501,6 +509,16 @@ class CoordinatorAction(Base):
     decided_at: Mapped[datetime | None]
 
 
+class OAuthState(Base):
+    """A state handed to an installer's browser, good once until ``expires_at``."""
+
+    __tablename__ = "oauth_states"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    state: Mapped[str] = mapped_column(String(128), unique=True)
+    expires_at: Mapped[datetime]
+
+
 class Installation(Base):
     """An app installation made through a platform's OAuth flow (Slack's OAuth mode):
     one row per workspace, or per organisation for an org-wide install.
@@ -530,27 +548,15 @@ class Installation(Base):
     updated_at: Mapped[datetime]
 
 
-class OAuthState(Base):
-    """A state handed to an installer's browser, good once until ``expires_at``."""
-
-    __tablename__ = "oauth_states"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    state: Mapped[str] = mapped_column(String(128), unique=True)
-    expires_at: Mapped[datetime]
-
-
-class Meeting(Base):
+class Meeting(TandemMonth, Base):
     """A tandem's meeting for one month: the slots offered, a partner's pick, the agreed
     time and the invite's SEQUENCE. One row per tandem and period, so a month has one
     meeting; ``version`` makes every change a compare-and-set."""
 
     __tablename__ = "meetings"
-    __table_args__ = (UniqueConstraint("tandem_id", "period", name="uq_meeting_period"),)
+    __table_args__ = (one_per_month("uq_meeting_period"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    tandem_id: Mapped[int] = mapped_column(ForeignKey("tandems.id", ondelete="CASCADE"))
-    period: Mapped[int]
     status: Mapped[str] = mapped_column(String(16), default=MeetingStatus.OPEN)
     #: the starts on offer now, and every start offered for this month (ISO, UTC)
     offered: Mapped[list[str]] = mapped_column(default=list)

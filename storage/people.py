@@ -69,20 +69,26 @@ class Standing:
     partners: tuple[str | None, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Person:
+    """Read: the participant a person is (their preferred row)."""
+
     key: PersonKey
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
+class _Standing:
+    """Read: what ``status`` shows a person beside their answers."""
+
+    key: PersonKey
+
+
+@dataclass(frozen=True, slots=True)
 class _Round:
+    """Read: the round app.yaml describes, as of ``now``."""
+
     settings: RoundSettings
     now: datetime
-
-
-@dataclass(frozen=True)
-class _Standing:
-    key: PersonKey
 
 
 _Read = _Person | _Round | _Standing

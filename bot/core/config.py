@@ -70,7 +70,7 @@ class RoundSettings:
     meetings_per_month: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MatchingSettings:
     reporting_line_depth: int = 2
     forbid_same_department: bool = True
@@ -157,6 +157,9 @@ class DirectorySettings:
 
 @dataclass(frozen=True)
 class AppConfig:
+    """app.yaml, checked and resolved: what every flow reads (``source`` is the
+    file it came from, for messages that point at a line)."""
+
     source: str
     programme_name: str
     default_language: str

@@ -313,7 +313,6 @@ class Guide(Section):
 class DirectoryColumns(Section):
     """Which column of the HR system's CSV export holds what (the header's text)."""
 
-    email: Text = Field()
     key: Text | None = Field(None)
     name: Text | None = Field(None)
     department: Text | None = Field(None)
@@ -324,34 +323,48 @@ class DirectoryColumns(Section):
     active: Text | None = Field(None)
     slack_id: Text | None = Field(None)
     teams_id: Text | None = Field(None)
+    #: The one column every export must have: people are found by their e-mail.
+    email: Text = Field()
 
 
 class DirectoryCsv(Section):
+    """An HR export: which of its columns hold what."""
+
     columns: DirectoryColumns = Field()
 
 
-class DirectoryGraph(Section):
-    tenant_id: Text = Field()
+class NightlySource(Section):
+    """A directory source the bot can read by itself: each night unless ``nightly`` is
+    false (then only ``tandem directory sync`` reads it)."""
+
     nightly: bool = Field(True)
 
 
-class DirectorySlack(Section):
+class DirectoryGraph(NightlySource):
+    """Microsoft Graph: the tenant whose users are read (User.Read.All)."""
+
+    tenant_id: Text = Field()
+
+
+class DirectorySlack(NightlySource):
     """Slack's custom profile fields that hold the department and the manager."""
 
     department: Text | None = Field(None)
     manager: Text | None = Field(None)
-    nightly: bool = Field(True)
 
 
 SCIM_URL = "https://api.slack.com/scim/v2"
 
 
-class DirectoryScim(Section):
+class DirectoryScim(NightlySource):
+    """Slack's SCIM API (Enterprise Grid and Business+ plans; an admin token)."""
+
     url: Text = Field(SCIM_URL)
-    nightly: bool = Field(True)
 
 
 class Directory(Section):
+    """Where the org chart comes from: any of the sources, one per platform."""
+
     csv: DirectoryCsv | None = Field(None)
     graph: DirectoryGraph | None = Field(None)
     slack: DirectorySlack | None = Field(None)

@@ -26,6 +26,8 @@ WHERES = ("channel", "dm", "group", "reply", "form", "file", "action", "terminal
 
 @dataclass(frozen=True)
 class Entry:
+    """One line of the demo's story: when, where, who saw it, what it said."""
+
     at: datetime
     where: str
     #: Display names of who saw it (or who acted), or the channel's name.
