@@ -31,7 +31,8 @@ from conversations.forms import Choice
 from conversations.messages import Message, Paragraph
 from conversations.survey import SELECT_MAX, Known, clean_text, directory_line
 from storage import deliveries
-from storage.directory_survey import KnownFacts, departments, facts_for
+from storage.directory_survey import KnownFacts, departments
+from storage.people import people
 
 #: How much of what a person types into the search is looked at.
 QUERY_MAX = 100
@@ -43,11 +44,11 @@ async def known(ctx: FlowContext, actor: Actor) -> Known:
     questions = ctx.config.survey.questions
     if not {"department", "manager", "location"} & set(questions):
         return Known()
-    async with ctx.db.session() as session:
-        facts = await facts_for(session, actor.platform, actor.user_id)
-        listed = ctx.config.survey.departments
-        if not listed and "department" in questions and (facts is None
-                                                         or facts.department is None):
+    # In the batch of the other lookups of a burst of sign-ups, not a session each.
+    facts = await people(ctx.db).directory_facts(actor.platform, actor.user_id)
+    listed = ctx.config.survey.departments
+    if not listed and "department" in questions and (facts is None or facts.department is None):
+        async with ctx.db.reading() as session:
             listed = await departments(session)
     return Known(facts, listed)
 

@@ -24,6 +24,7 @@ from conversations.messages import Message
 from storage import deliveries
 from storage.deliveries import TAKEOVER, Claim
 from storage.group_commit import group_commit
+from storage.sent_marks import sent_marks
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +80,7 @@ async def send_once(
     sent_at = ctx.clock.now()
     # Marked at once, in its own small transaction: on Teams, where a sent message
     # cannot be found again, this is the only window in which one can go out twice.
-    await writes.run(lambda session: deliveries.mark_sent(session, item.key, message_ref,
-                                                          sent_at))
+    await sent_marks(ctx.db).mark(item.key, message_ref, sent_at)
     return Sent.SENT if found is None else Sent.ALREADY
 
 

@@ -42,23 +42,25 @@ log = logging.getLogger(__name__)
 
 
 async def _lookup(ctx: FlowContext, actor: Actor, now: datetime
-                  ) -> tuple[int, Round, Participant | None]:
+                  ) -> tuple[int, Round, Participant | None, survey.Known]:
     """Where the answers go (the workspace of the row that stands for the person, so
     that a person in several workspaces keeps one row; theirs for a new person), the
-    current round and their earlier answers."""
+    current round, their earlier answers and what the directory knows of them: asked
+    at once, so that they come in one batch."""
     found = people(ctx.db)
     workspace = await found.workspace_id(actor.platform, actor.workspace_id, now)
-    current, earlier = await asyncio.gather(found.current_round(ctx.config.round, now),
-                                            found.participant(actor.platform, actor.user_id))
-    return (earlier.workspace_id if earlier else workspace), current, earlier
+    current, earlier, known = await asyncio.gather(
+        found.current_round(ctx.config.round, now),
+        found.participant(actor.platform, actor.user_id),
+        directory_survey.known(ctx, actor))
+    return (earlier.workspace_id if earlier else workspace), current, earlier, known
 
 
 async def start(ctx: FlowContext, command: Command) -> Outcome:
     actor = command.actor
-    _, current, earlier = await _lookup(ctx, actor, ctx.clock.now())
+    _, current, earlier, known = await _lookup(ctx, actor, ctx.clock.now())
     language = ctx.language(actor.locale, earlier.locale if earlier else None)
     _check_window(ctx, current, earlier, language)
-    known = await directory_survey.known(ctx, actor)
     return ShowForm(await _form(ctx, language, earlier, known))
 
 
@@ -108,10 +110,9 @@ def _day(moment: datetime, language: str, *, closing: bool = False) -> str:
 async def submit(ctx: FlowContext, submission: FormSubmission) -> Outcome:
     actor = submission.actor
     now = ctx.clock.now()
-    workspace, current, earlier = await _lookup(ctx, actor, now)
+    workspace, current, earlier, known = await _lookup(ctx, actor, now)
     language = ctx.language(actor.locale, earlier.locale if earlier else None)
     _check_window(ctx, current, earlier, language)
-    known = await directory_survey.known(ctx, actor)
     answers, errors = survey.validate(
         ctx.config.survey, language, actor.user_id, submission.values, known
     )

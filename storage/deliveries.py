@@ -11,11 +11,12 @@ payload (``owe``), in the transaction of that change; sending it starts with
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Table, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import dialect_insert
@@ -149,13 +150,26 @@ async def owed_due(session: AsyncSession, now: datetime, limit: int = 1000) -> l
     return list(rows)
 
 
+_DELIVERIES = cast(Table, Delivery.__table__)
+#: One statement for any number of marks (executemany): a Core UPDATE, because the
+#: ORM's bulk UPDATE spent more CPU per mark than the send it records.
+_MARK_SENT = (
+    update(_DELIVERIES)
+    .where(_DELIVERIES.c.key == bindparam("mark_key"))
+    .values(status=DeliveryStatus.SENT, message_ref=bindparam("mark_ref"),
+            sent_at=bindparam("mark_at"), lease_until=None, last_error=None, payload=None)
+)
+
+
 async def mark_sent(session: AsyncSession, key: str, message_ref: str, now: datetime) -> None:
-    await session.execute(
-        update(Delivery)
-        .where(Delivery.key == key)
-        .values(status=DeliveryStatus.SENT, message_ref=message_ref[:255], sent_at=now,
-                lease_until=None, last_error=None, payload=None)
-    )
+    await mark_all_sent(session, [(key, message_ref, now)])
+
+
+async def mark_all_sent(session: AsyncSession, marks: Sequence[tuple[str, str, datetime]]
+                        ) -> None:
+    """Each (key, message ref, sent at) sent; the owed text is dropped with the mark."""
+    await session.execute(_MARK_SENT, [
+        {"mark_key": key, "mark_ref": ref[:255], "mark_at": at} for key, ref, at in marks])
 
 
 async def mark_failed(session: AsyncSession, key: str, error: str) -> None:

@@ -4,13 +4,14 @@ person for (their department, manager and office), and the departments the direc
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.directory import person_by_key, person_for
-from storage.models import DirectoryPerson
+from storage.models import DirectoryAccount, DirectoryPerson
 
 
 @dataclass(frozen=True)
@@ -25,20 +26,31 @@ class KnownFacts:
     location: str | None = None
 
 
-async def facts_for(session: AsyncSession, platform: str, user_id: str) -> KnownFacts | None:
-    """The directory's facts about this platform user, or None when it does not know
-    them (or knows them as gone)."""
-    person = await person_for(session, platform, user_id)
-    if person is None or not person.active:
-        return None
-    manager_name = None
-    if person.manager_key:
-        manager = await person_by_key(session, person.manager_key)
-        manager_name = (manager.display_name if manager is not None else None) \
-            or person.manager_key
-    department = (person.department or "").strip() or None
-    return KnownFacts(department, person.manager_key, manager_name,
-                      (person.location or "").strip() or None)
+async def facts_for(session: AsyncSession, users: Collection[tuple[str, str]]
+                    ) -> dict[tuple[str, str], KnownFacts]:
+    """The directory's facts about these (platform, user id)s, in two queries however
+    many: the people the directory knows as active, then their managers' names. A
+    user it does not know (or knows as gone) is not in the answer."""
+    by_platform: defaultdict[str, set[str]] = defaultdict(set)
+    for platform, user_id in users:
+        by_platform[platform].add(user_id)
+    people: dict[tuple[str, str], DirectoryPerson] = {}
+    for platform, ids in by_platform.items():  # one platform, nearly always
+        rows = await session.execute(
+            select(DirectoryAccount.user_id, DirectoryPerson)
+            .join(DirectoryPerson, DirectoryAccount.person_id == DirectoryPerson.id)
+            .where(DirectoryAccount.platform == platform, DirectoryAccount.user_id.in_(ids),
+                   DirectoryPerson.active.is_(True)))
+        people.update(((platform, user_id), person) for user_id, person in rows)
+    wanted = {p.manager_key for p in people.values() if p.manager_key}
+    names: dict[str, str | None] = dict((await session.execute(
+        select(DirectoryPerson.key, DirectoryPerson.display_name)
+        .where(DirectoryPerson.key.in_(wanted)))).all()) if wanted else {}
+    return {user: KnownFacts((person.department or "").strip() or None, person.manager_key,
+                             (names.get(person.manager_key) or person.manager_key)
+                             if person.manager_key else None,
+                             (person.location or "").strip() or None)
+            for user, person in people.items()}
 
 
 async def departments(session: AsyncSession) -> tuple[str, ...]:

@@ -17,7 +17,8 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,6 +29,7 @@ from storage import deliveries, wishes, workspaces
 from storage.batching import Batcher, Failed
 from storage.db import Database, per_database
 from storage.dialect import dialect_insert
+from storage.directory_survey import KnownFacts, facts_for
 from storage.models import Participant, Round, Tandem, TandemStatus
 from storage.participants import preferred
 from storage.rounds import sync_round, synced_round
@@ -69,29 +71,28 @@ class Standing:
     partners: tuple[str | None, ...]
 
 
+class _What(StrEnum):
+    PERSON = "person"  # the participant a person is (their preferred row)
+    STANDING = "standing"  # what ``status`` shows beside their answers
+    FACTS = "facts"  # what the company directory holds about them (``KnownFacts``)
+
+
 @dataclass(frozen=True, slots=True)
-class _Person:
-    """Read: the participant a person is (their preferred row)."""
+class _About:
+    """Read: ``what`` about the person ``key``."""
 
     key: PersonKey
+    what: _What
 
 
-@dataclass(frozen=True, slots=True)
-class _Standing:
-    """Read: what ``status`` shows a person beside their answers."""
-
-    key: PersonKey
-
-
-@dataclass(frozen=True, slots=True)
-class _Round:
+class _Round(NamedTuple):
     """Read: the round app.yaml describes, as of ``now``."""
 
     settings: RoundSettings
     now: datetime
 
 
-_Read = _Person | _Round | _Standing
+_Read = _About | _Round
 
 
 class People:
@@ -121,7 +122,7 @@ class People:
 
     async def participant(self, platform: str, user_id: str) -> Participant | None:
         """The row that stands for the person (``participants.preferred``), or None."""
-        found: Participant | None = await self._reads(_Person((platform, user_id)))
+        found: Participant | None = await self._reads(_About((platform, user_id), _What.PERSON))
         return found
 
     async def current_round(self, settings: RoundSettings, now: datetime) -> Round:
@@ -133,7 +134,13 @@ class People:
         """The standing of ``participant``'s row; None for someone not signed up.
         Asked together with ``participant`` (with ``asyncio.gather``), both come from
         one batch."""
-        found: Standing | None = await self._reads(_Standing((platform, user_id)))
+        found: Standing | None = await self._reads(_About((platform, user_id), _What.STANDING))
+        return found
+
+    async def directory_facts(self, platform: str, user_id: str) -> KnownFacts | None:
+        """The company directory's facts about the person, or None where it holds none.
+        Asked together with the others (``asyncio.gather``), it comes in their batch."""
+        found: KnownFacts | None = await self._reads(_About((platform, user_id), _What.FACTS))
         return found
 
     async def save_survey(self, answers: SurveyAnswers) -> Participant:
@@ -148,11 +155,13 @@ class People:
             for ask in asks:
                 if isinstance(ask, _Round) and id(ask.settings) not in rounds:
                     rounds[id(ask.settings)] = await synced_round(session, ask.settings)
-            found = await self._find(
-                session, {a.key for a in asks if isinstance(a, (_Person, _Standing))})
+            about = [a for a in asks if isinstance(a, _About)]
+            found = await self._find(session, {a.key for a in about if a.what != _What.FACTS})
             standings = await self._standings(session, {
-                person.id: person for a in asks if isinstance(a, _Standing)
+                person.id: person for a in about if a.what == _What.STANDING
                 if (person := found.get(a.key)) is not None})
+            wanted = {a.key for a in about if a.what == _What.FACTS}
+            facts = await facts_for(session, wanted) if wanted else {}
         for ask in asks:
             if isinstance(ask, _Round) and rounds[id(ask.settings)] is None:
                 # app.yaml changed (or the round is new): a write, once after a deploy.
@@ -162,8 +171,10 @@ class People:
         def answer(ask: _Read) -> Any:
             if isinstance(ask, _Round):
                 return rounds[id(ask.settings)]
+            if ask.what == _What.FACTS:
+                return facts.get(ask.key)
             person = found.get(ask.key)
-            if isinstance(ask, _Person) or person is None:
+            if ask.what == _What.PERSON or person is None:
                 return person
             return standings[person.id]
 

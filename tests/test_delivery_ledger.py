@@ -8,15 +8,18 @@ take-over of the wrong key would pass there unnoticed.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from bot.core.config import AppConfig
 from storage import deliveries
 from storage.db import Database
 from storage.deliveries import NEW, TAKEOVER, Claim
 from storage.models import Delivery
+from storage.sent_marks import sent_marks
 from tests.helpers.seed import seed_tandems
 
 T0 = datetime(2027, 2, 9, 9, 30, tzinfo=UTC)
@@ -245,3 +248,31 @@ async def test_owe_each_tells_which_keys_this_writer_wrote(db: Database) -> None
     assert second == {"e2"}
     kept = await row(db, "e1")
     assert (kept.payload, kept.lease_until) == ({"text": "one"}, T0 + LEASE)
+
+
+async def test_marks_that_arrive_together_are_one_statement_each_on_its_own_key(
+        db: Database) -> None:
+    """Sends that finish together are marked by one executemany UPDATE (one
+    transaction), and each mark still lands on its own key with its own ref and time."""
+    keys = [f"mark-{n}" for n in range(5)]
+    for key in (*keys, "other"):
+        assert await claim(db, key, T0) == NEW
+    updates: list[bool] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, _params: Any, _context: Any,
+             executemany: bool) -> None:
+        if statement.lstrip().upper().startswith("UPDATE DELIVERIES"):
+            updates.append(executemany)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        await asyncio.gather(*(sent_marks(db).mark(key, f"C1:{n}", T0 + timedelta(seconds=n))
+                               for n, key in enumerate(keys)))
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", seen)
+    assert updates == [True]
+    for n, key in enumerate(keys):
+        marked = await row(db, key)
+        assert (marked.status, marked.message_ref, marked.sent_at, marked.lease_until,
+                marked.payload) == ("sent", f"C1:{n}", T0 + timedelta(seconds=n), None, None)
+    assert (await row(db, "other")).status == "claimed"

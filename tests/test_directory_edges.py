@@ -5,6 +5,7 @@ calendars about an active person's mailbox from the directory."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 from datetime import timedelta
 from pathlib import Path
@@ -17,6 +18,8 @@ from bot.doctor import diagnose
 from storage import directory
 from storage.db import Database
 from storage.directory import Record
+from storage.directory_survey import KnownFacts, facts_for
+from storage.people import people
 from tests.helpers import ROOT
 from tests.helpers.graph import running_graph
 
@@ -74,3 +77,33 @@ async def test_the_doctor_asks_the_calendars_about_an_active_person_with_an_emai
     [line] = [line for line in out.getvalue().splitlines() if " calendar " in line]
     assert line.startswith("OK ") and "free/busy readable" in line, line
     assert [ask["schedules"] for ask in graph.schedule_asks] == [["zoe@example.com"]]
+
+
+async def test_the_surveys_directory_facts_for_many_people_at_once(
+        db: Database, clock: FixedClock) -> None:
+    """What the survey shows instead of asking, read for a burst of sign-ups in one
+    batch: each person's own facts (trimmed), the manager's name (their key where the
+    directory has no record of them), nothing for the gone and the unknown, and a
+    user id counts only on its own platform."""
+    await _save(db, "csv", [
+        Record(key="mara", display_name="Mara Boss"),
+        Record(key="anna", department=" Sales ", manager_key="mara", location=" Berlin ",
+               accounts=(("slack", "U1"),)),
+        Record(key="ben", department="  ", manager_key="ghost@example.com",
+               accounts=(("slack", "U2"),)),
+        Record(key="cleo", department="IT", active=False, accounts=(("slack", "U3"),)),
+        Record(key="dora", department="HR", accounts=(("teams", "U1"),)),
+    ], clock)
+    wanted = {("slack", "U1"), ("slack", "U2"), ("slack", "U3"), ("teams", "U1"),
+              ("slack", "U9")}
+    async with db.reading() as session:
+        found = await facts_for(session, wanted)
+    assert found == {
+        ("slack", "U1"): KnownFacts("Sales", "mara", "Mara Boss", "Berlin"),
+        ("slack", "U2"): KnownFacts(None, "ghost@example.com", "ghost@example.com", None),
+        ("teams", "U1"): KnownFacts("HR", None, None, None),
+    }
+    # Through the people's batcher: two asked at once come in one batch.
+    facts, nobody = await asyncio.gather(people(db).directory_facts("slack", "U1"),
+                                         people(db).directory_facts("slack", "U3"))
+    assert (facts, nobody) == (found[("slack", "U1")], None)
