@@ -74,9 +74,10 @@ class Owed:
     #: over a dead one's claim looks for it first, where the platform lets it).
     file_name_unique: bool = False
 
-    def payload(self) -> dict[str, Any]:
+    def payload(self, *, message: bool = True) -> dict[str, Any]:
+        """What the row keeps to send it later (``message``: with the message)."""
         return {"to": self.to, "targets": list(self.targets),
-                "message": message_to_json(self.message),
+                **({"message": message_to_json(self.message)} if message else {}),
                 "participant": self.participant_id,
                 "fallback": [{**f.payload(), "key": f.claim.key, "kind": f.claim.kind,
                               "recipient": f.claim.recipient} for f in self.fallback],
@@ -191,7 +192,9 @@ def claimed(ctx: FlowContext, owed: Owed, now: datetime) -> dict[str, Any]:
 async def deliver_claimed(ctx: FlowContext, owed: Owed) -> Sent:
     """Send an owed message whose row was written claimed (``claimed``), after the
     commit of that write: no read and no claim, only the send and the mark."""
-    return await _send(ctx, Taken(deliveries.NEW, owed.claim, owed.payload()))
+    # The message is at hand: sent as it is, not read back from its stored JSON.
+    return await _send(ctx, Taken(deliveries.NEW, owed.claim, owed.payload(message=False)),
+                       owed.message)
 
 
 async def _deliver(ctx: FlowContext, key: str) -> Sent:
@@ -203,14 +206,14 @@ async def _deliver(ctx: FlowContext, key: str) -> Sent:
     return await _send(ctx, taken)
 
 
-async def _send(ctx: FlowContext, taken: Taken) -> Sent:
+async def _send(ctx: FlowContext, taken: Taken, message: Message | None = None) -> Sent:
     item, data = taken.claim, taken.payload
     messenger = ctx.messengers.get(item.platform)
     if messenger is None:
         # Its platform is not configured on this instance: left to its lease, then
         # to whichever instance runs it.
         return Sent.RETRY
-    message = replace(message_from_json(data["message"]), key=item.key)
+    message = replace(message or message_from_json(data["message"]), key=item.key)
     targets = [str(t) for t in data["targets"]]
 
     async def send() -> str | list[str]:
