@@ -80,12 +80,16 @@ def owed_row(item: Claim, payload: dict[str, Any], now: datetime,
             "attempts": 1 if claimed else 0, "payload": payload, "created_at": now}
 
 
+_DELIVERIES = cast(Table, Delivery.__table__)
+
+
 async def owe(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     """Record messages as owed, in the caller's transaction; a key already known
     (owed, sent or given up) stays as it is."""
     if rows:
+        # The table, not the ORM class: the ORM's bulk insert costs more than the row.
         await session.execute(
-            dialect_insert(session, Delivery).on_conflict_do_nothing(index_elements=["key"]),
+            dialect_insert(session, _DELIVERIES).on_conflict_do_nothing(index_elements=["key"]),
             rows)
 
 
@@ -98,10 +102,9 @@ async def owe_each(session: AsyncSession, rows: list[dict[str, Any]]) -> set[str
     the other instead of deadlocking."""
     if not rows:
         return set()
-    # The table, not the ORM class: the statement is compiled once, not per row.
     written = await session.execute(
-        dialect_insert(session, Delivery.__table__)
-        .on_conflict_do_nothing(index_elements=["key"]).returning(Delivery.__table__.c.key),
+        dialect_insert(session, _DELIVERIES)
+        .on_conflict_do_nothing(index_elements=["key"]).returning(_DELIVERIES.c.key),
         rows)
     return set(written.scalars())
 
@@ -150,7 +153,6 @@ async def owed_due(session: AsyncSession, now: datetime, limit: int = 1000) -> l
     return list(rows)
 
 
-_DELIVERIES = cast(Table, Delivery.__table__)
 #: One statement for any number of marks (executemany): a Core UPDATE, because the
 #: ORM's bulk UPDATE spent more CPU per mark than the send it records.
 _MARK_SENT = (
