@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
-from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import icalendar
 import pytest
-from sqlalchemy import select
 
 from adapters.local.platform import LocalPlatform
 from bot.core.clock import FixedClock
@@ -28,13 +26,20 @@ from conversations.rhythm import run_due
 from storage import directory
 from storage.db import Database
 from storage.directory import Record
-from storage.models import Meeting, MeetingStatus
+from storage.models import MeetingStatus
 from tests.helpers.graph import GraphWithStrangers, Waits, running_graph_with_strangers
-from tests.helpers.local import ANNA, CHANNEL, KATRIN, local_platform, matched, newest_button
-
-TENANT = "contoso.example"
-MAILBOXES = {"anna": "anna@contoso.example", "katrin": "katrin@contoso.example"}
-DENIED = "Calendars.Read"
+from tests.helpers.local import ANNA, KATRIN, matched, newest_button
+from tests.helpers.meetings_graph import (
+    DENIED,
+    MAILBOXES,
+    TENANT,
+    agree,
+    find,
+    platform_with,
+    starts,
+    the_meeting,
+    with_graph,
+)
 
 
 @pytest.fixture
@@ -50,9 +55,7 @@ async def graph(tmp_path: Path, strangers: set[str]) -> AsyncIterator[GraphWithS
 
 @pytest.fixture
 def config(config: AppConfig) -> AppConfig:
-    return replace(config, coordinators={**config.coordinators, "local": ("coord",)},
-                   channels={**config.channels, "local": (CHANNEL,)},
-                   meetings=replace(config.meetings, graph_tenant=TENANT))
+    return with_graph(config)
 
 
 @pytest.fixture
@@ -64,38 +67,8 @@ def known() -> dict[str, str]:
 @pytest.fixture
 async def platform(config: AppConfig, clock: FixedClock, db: Database,
                    graph: GraphWithStrangers, known: dict[str, str]) -> LocalPlatform:
-    found = local_platform(config, clock, db)
-    found.ctx.calendar = GraphCalendar(GraphSettings.from_env(TENANT, graph.env()),
-                                       sleep=Waits())
-    async with db.session() as session:
-        await directory.save_snapshot(session, "graph", [
-            Record(f"aad-{user}", email=mail, display_name=user.title(),
-                   accounts=(("local", user),)) for user, mail in known.items()],
-            clock.now())
-    return found
-
-
-def starts(slots: list[str]) -> list[datetime]:
-    return [datetime.fromtimestamp(int(v.rsplit(":", 1)[1]) * 60, UTC) for v in slots]
-
-
-async def find(platform: LocalPlatform) -> list[str]:
-    outcome = await platform.press(ANNA, "meeting.find",
-                                   newest_button(platform, "anna", "meeting.find") or "")
-    return [b.value for b in outcome.message.buttons  # type: ignore[union-attr]
-            if b.action_id == "meeting.pick"]
-
-
-async def agree(platform: LocalPlatform, slot: str) -> None:
-    await platform.press(ANNA, "meeting.pick", slot)
-    await platform.press(KATRIN, "meeting.accept",
-                         newest_button(platform, "katrin", "meeting.accept") or "")
-
-
-async def the_meeting(db: Database) -> Meeting:
-    async with db.session() as session:
-        [meeting] = await session.scalars(select(Meeting))
-    return meeting
+    return await platform_with(config, clock, db, GraphCalendar(
+        GraphSettings.from_env(TENANT, graph.env()), sleep=Waits()), known)
 
 
 def texts(platform: LocalPlatform, user: str) -> list[str]:

@@ -10,7 +10,6 @@ person gets back in ``my-data`` about records others keep.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -29,22 +28,8 @@ from storage.models import (
     ProcessedEvent,
     Tandem,
 )
+from tests.helpers.personal_data import NOW, TOKEN, erase, export
 from tests.helpers.seed import seed_tandems
-
-NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
-TOKEN = "forgotten-abc"
-
-
-async def erase(db: Database, platform: str, user_id: str) -> None:
-    async with db.session() as session:
-        person = await personal_data.find_person(session, platform, user_id)
-        await personal_data.erase(session, person, NOW, token=TOKEN)
-
-
-async def export(db: Database, platform: str, user_id: str) -> dict[str, list[dict[str, Any]]]:
-    async with db.session() as session:
-        person = await personal_data.find_person(session, platform, user_id)
-        return (await personal_data.export(session, person)).tables
 
 
 def delivery(key: str, recipient: str, **fields: Any) -> Delivery:

@@ -25,10 +25,8 @@ from storage.models import (
     Reminder,
     Tandem,
 )
+from tests.helpers.personal_data import NOW, TOKEN
 from tests.helpers.seed import seed_tandems
-
-NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
-TOKEN = "forgotten-abc"
 
 
 def pair(mentor: int, mentee: int, names: tuple[str, str]) -> dict[str, Any]:
