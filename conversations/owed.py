@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -55,6 +55,12 @@ INVITE = "invite"
 #: How many owed messages the safety net sends at once.
 PARALLEL_SENDS = 16
 
+#: Builds an owed message anew from the state when a sender other than the flow
+#: sends it (``run_owed``); None when there is nobody to send it to any more.
+Render = Callable[[FlowContext, dict[str, Any]], Awaitable["Message | None"]]
+#: The renderers by name, registered by the flows that owe such messages.
+RENDERERS: dict[str, Render] = {}
+
 
 @dataclass(frozen=True, slots=True)
 class Owed:
@@ -73,11 +79,21 @@ class Owed:
     #: Whether no other file to this recipient has the name (then a sender that takes
     #: over a dead one's claim looks for it first, where the platform lets it).
     file_name_unique: bool = False
+    #: (renderer, its arguments): the row keeps these instead of the message, which a
+    #: later sender builds anew (``RENDERERS``). For a message that repeats what the
+    #: database holds anyway (the sign-up summary: the answers), so the row holds
+    #: no copy of it and costs a fraction to write.
+    render: tuple[str, dict[str, Any]] | None = None
 
     def payload(self, *, message: bool = True) -> dict[str, Any]:
-        """What the row keeps to send it later (``message``: with the message)."""
-        return {"to": self.to, "targets": list(self.targets),
-                **({"message": message_to_json(self.message)} if message else {}),
+        """What the row keeps to send it later (``message``: with the message, or the
+        renderer that makes it)."""
+        kept: dict[str, Any] = {}
+        if message and self.render is not None:
+            kept = {"render": {"name": self.render[0], "args": self.render[1]}}
+        elif message:
+            kept = {"message": message_to_json(self.message)}
+        return {"to": self.to, "targets": list(self.targets), **kept,
                 "participant": self.participant_id,
                 "fallback": [{**f.payload(), "key": f.claim.key, "kind": f.claim.kind,
                               "recipient": f.claim.recipient} for f in self.fallback],
@@ -213,7 +229,13 @@ async def _send(ctx: FlowContext, taken: Taken, message: Message | None = None) 
         # Its platform is not configured on this instance: left to its lease, then
         # to whichever instance runs it.
         return Sent.RETRY
-    message = replace(message or message_from_json(data["message"]), key=item.key)
+    if message is None:
+        message = await _stored_message(ctx, data)
+        if message is None:  # whom it was for is gone: nothing left to send
+            async with ctx.db.session() as session:
+                await deliveries.mark_failed(session, item.key, "nobody to send it to")
+            return Sent.UNREACHABLE
+    message = replace(message, key=item.key)
     targets = [str(t) for t in data["targets"]]
 
     async def send() -> str | list[str]:
@@ -245,6 +267,14 @@ async def _send(ctx: FlowContext, taken: Taken, message: Message | None = None) 
     if sent is Sent.UNREACHABLE:
         await _unreachable(ctx, item, data)
     return sent
+
+
+async def _stored_message(ctx: FlowContext, data: dict[str, Any]) -> Message | None:
+    """The message a row keeps, or the one its renderer makes now."""
+    if "message" in data:
+        return message_from_json(data["message"])
+    render = data["render"]
+    return await RENDERERS[render["name"]](ctx, render["args"])
 
 
 async def _unreachable(ctx: FlowContext, item: Claim, data: dict[str, Any]) -> None:

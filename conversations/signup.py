@@ -22,6 +22,7 @@ import asyncio
 import logging
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.core.errors import UserError
 from bot.core.i18n import t
@@ -35,7 +36,7 @@ from conversations.outcomes import FormDone, FormInvalid, Outcome, ShowForm
 from conversations.owed import DIRECT, Owed
 from conversations.summary import answer_facts, format_day
 from storage.deliveries import Claim
-from storage.models import Participant, ParticipantStatus, Round
+from storage.models import STILL_IN, Participant, ParticipantStatus, Round
 from storage.people import SurveyAnswers, people
 
 log = logging.getLogger(__name__)
@@ -141,7 +142,11 @@ async def submit(ctx: FlowContext, submission: FormSubmission) -> Outcome:
     summary = Claim(f"summary:{uuid.uuid4().hex}", "summary", actor.platform, actor.user_id,
                     current.id)
     message = _summary(ctx, actor, Participant(**columns), current, language, editing, known)
-    owed_summary = Owed(summary, DIRECT, (actor.user_id,), message)
+    # The row keeps how to make the summary, not the summary: the answers are saved
+    # beside it, and a restarted sender builds it from them (``_summary_again``).
+    owed_summary = Owed(summary, DIRECT, (actor.user_id,), message, render=(SUMMARY, {
+        "platform": actor.platform, "workspace": actor.workspace_id, "user": actor.user_id,
+        "editing": editing}))
     # "The directory is wrong about me", for the coordinators: owed with the answers.
     flagged = ([] if answers.directory_flag is None or known.facts is None else
                await directory_survey.flag_rows(ctx, actor, known.facts,
@@ -158,6 +163,27 @@ async def submit(ctx: FlowContext, submission: FormSubmission) -> Outcome:
         then=lambda: _send_summary(ctx, actor, owed_summary,
                                    [str(row["key"]) for row in flagged]),
     )
+
+
+#: The sign-up summary's renderer (``owed.RENDERERS``).
+SUMMARY = "signup.summary"
+
+
+async def _summary_again(ctx: FlowContext, args: dict[str, Any]) -> Message | None:
+    """The summary of an owed row whose first sender died: built from the answers as
+    they are saved now (None for someone no longer signed up)."""
+    actor = Actor(str(args["platform"]), str(args["workspace"]), str(args["user"]))
+    found = people(ctx.db)
+    current, person, known = await asyncio.gather(
+        found.current_round(ctx.config.round, ctx.clock.now()),
+        found.participant(actor.platform, actor.user_id), directory_survey.known(ctx, actor))
+    if person is None or person.status not in STILL_IN:
+        return None
+    return _summary(ctx, actor, person, current, ctx.language(person.locale),
+                    bool(args["editing"]), known)
+
+
+owed.RENDERERS[SUMMARY] = _summary_again
 
 
 def _summary(ctx: FlowContext, actor: Actor, participant: Participant, current: Round,

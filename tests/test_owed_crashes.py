@@ -369,6 +369,12 @@ async def test_the_sign_up_summary_survives_a_kill_on_slack(
     assert len(summaries) == 1
     assert [m["metadata"]["event_payload"]["key"] for m in slack.history["D0NEWBIE1"]] \
         == summaries
+    # Sent before the kill, or built anew from the saved answers by the restarted
+    # instance (the row keeps how to make it, not a copy of the answers): the same.
+    lines = slack.history["D0NEWBIE1"][0]["text"].splitlines()
+    assert lines[0] == "You are signed up"
+    assert {"Role: junior mentor", "Department: IT", "Topics: AI tools at work",
+            "Languages: English", "Meeting: Remote"} <= set(lines)
     assert await statuses(db) == {"sent": 1}
 
 
