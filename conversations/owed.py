@@ -230,6 +230,16 @@ async def _send(ctx: FlowContext, taken: Taken, message: Message | None = None) 
         # to whichever instance runs it.
         return Sent.RETRY
     if message is None:
+        render = data.get("render") or {}
+        if "message" not in data and render.get("name") not in RENDERERS:
+            # A process that never loaded the flow owing it (or an older one): left to
+            # its lease, for an instance that can make the message.
+            log.error("no renderer %r for the owed %s; left for a later run",
+                      render.get("name"), item.kind)
+            async with ctx.db.session() as session:
+                await deliveries.release(session, item.key, "no renderer",
+                                         ctx.clock.now() + outbox.RETRY_AFTER)
+            return Sent.RETRY
         message = await _stored_message(ctx, data)
         if message is None:  # whom it was for is gone: nothing left to send
             async with ctx.db.session() as session:

@@ -8,11 +8,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select, update
 
 from bot.core.clock import FixedClock
 from bot.core.config import AppConfig
 from conversations import owed
+from conversations.outbox import RETRY_AFTER
 from conversations.signup import SUMMARY
 from storage import deliveries
 from storage.db import Database
@@ -60,3 +62,24 @@ async def test_a_summary_taken_over_is_built_from_the_saved_answers(
     assert gone is not None
     assert (gone.status, gone.last_error, gone.payload) == (
         "failed", "nobody to send it to", None)
+
+
+async def test_an_owed_message_without_its_renderer_waits_for_a_later_run(
+        config: AppConfig, clock: FixedClock, db: Database,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """A row whose renderer this process does not know (an instance of another
+    version) is neither sent nor given up: released for a later run, and logged."""
+    platform = local_platform(config, clock, db)
+    row = summary_row("summary:unknown", False, clock)
+    row["payload"]["render"]["name"] = "signup.summary.v9"
+    async with db.session() as session:
+        await deliveries.owe(session, [row])
+    assert await owed.run_owed(platform.ctx, clock.now()) == 1
+    assert platform.transcript("anna") == []
+    async with db.session() as session:
+        kept = await session.scalar(select(Delivery).where(Delivery.key == "summary:unknown"))
+    assert kept is not None
+    assert (kept.status, kept.last_error) == ("claimed", "no renderer")
+    assert kept.lease_until == clock.now() + RETRY_AFTER
+    assert kept.payload is not None and kept.payload["render"]["name"] == "signup.summary.v9"
+    assert "no renderer 'signup.summary.v9'" in caplog.text
