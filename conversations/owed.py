@@ -229,9 +229,12 @@ async def _send(ctx: FlowContext, taken: Taken, message: Message | None = None) 
         # Its platform is not configured on this instance: left to its lease, then
         # to whichever instance runs it.
         return Sent.RETRY
-    if message is None:
+    if message is None and "message" in data:
+        message = message_from_json(data["message"])
+    elif message is None:
         render = data.get("render") or {}
-        if "message" not in data and render.get("name") not in RENDERERS:
+        make = RENDERERS.get(render.get("name", ""))
+        if make is None:
             # A process that never loaded the flow owing it (or an older one): left to
             # its lease, for an instance that can make the message.
             log.error("no renderer %r for the owed %s; left for a later run",
@@ -240,7 +243,7 @@ async def _send(ctx: FlowContext, taken: Taken, message: Message | None = None) 
                 await deliveries.release(session, item.key, "no renderer",
                                          ctx.clock.now() + outbox.RETRY_AFTER)
             return Sent.RETRY
-        message = await _stored_message(ctx, data)
+        message = await make(ctx, render["args"])
         if message is None:  # whom it was for is gone: nothing left to send
             async with ctx.db.session() as session:
                 await deliveries.mark_failed(session, item.key, "nobody to send it to")
@@ -277,14 +280,6 @@ async def _send(ctx: FlowContext, taken: Taken, message: Message | None = None) 
     if sent is Sent.UNREACHABLE:
         await _unreachable(ctx, item, data)
     return sent
-
-
-async def _stored_message(ctx: FlowContext, data: dict[str, Any]) -> Message | None:
-    """The message a row keeps, or the one its renderer makes now."""
-    if "message" in data:
-        return message_from_json(data["message"])
-    render = data["render"]
-    return await RENDERERS[render["name"]](ctx, render["args"])
 
 
 async def _unreachable(ctx: FlowContext, item: Claim, data: dict[str, Any]) -> None:

@@ -163,10 +163,6 @@ _MARK_SENT = (
 )
 
 
-async def mark_sent(session: AsyncSession, key: str, message_ref: str, now: datetime) -> None:
-    await mark_all_sent(session, [(key, message_ref, now)])
-
-
 async def mark_all_sent(session: AsyncSession, marks: Sequence[tuple[str, str, datetime]]
                         ) -> None:
     """Each (key, message ref, sent at) sent; the owed text is dropped with the mark."""

@@ -70,7 +70,8 @@ async def test_sent_and_failed_keys_are_final_and_each_write_touches_its_own_key
     for key in ("sent", "failed", "other"):
         assert await claim(db, key, T0) == NEW
     async with db.session() as session:
-        await deliveries.mark_sent(session, "sent", "C1:" + "9" * 300, T0 + timedelta(seconds=5))
+        await deliveries.mark_all_sent(
+            session, [("sent", "C1:" + "9" * 300, T0 + timedelta(seconds=5))])
         await deliveries.mark_failed(session, "failed", "slack: " + "x" * 600)
     sent, failed, other = [await row(db, k) for k in ("sent", "failed", "other")]
     assert (sent.status, sent.sent_at, sent.lease_until, sent.last_error) == (
@@ -94,7 +95,7 @@ async def test_a_release_sets_the_retry_time_and_leaves_sent_keys_alone(db: Data
         assert await claim(db, key, T0) == NEW
     retry_at = T0 + timedelta(minutes=2)
     async with db.session() as session:
-        await deliveries.mark_sent(session, "sent", "C1:1", T0)
+        await deliveries.mark_all_sent(session, [("sent", "C1:1", T0)])
         await deliveries.release(session, "postponed", "slack: " + "r" * 600, retry_at)
         await deliveries.release(session, "sent", "slack: late", retry_at)
     postponed, sent, other = [await row(db, k) for k in ("postponed", "sent", "other")]
@@ -114,7 +115,7 @@ async def test_settled_keys_are_sent_failed_or_under_a_live_lease_in_that_round(
         assert await claim(db, key, T0, round_id) == NEW
     assert await claim(db, "elsewhere", T0) == NEW  # no round
     async with db.session() as session:
-        await deliveries.mark_sent(session, "sent", "C1:1", T0)
+        await deliveries.mark_all_sent(session, [("sent", "C1:1", T0)])
         await deliveries.mark_failed(session, "failed", "slack: user_disabled")
         await deliveries.release(session, "released", "slack: ratelimited", T0 + 2 * LEASE)
     second = timedelta(seconds=1)
@@ -190,7 +191,7 @@ async def test_only_an_owed_message_still_to_send_is_taken(db: Database) -> None
     await owed(db, deliveries.owed_row(item("sent"), {"text": "hi"}, T0),
                deliveries.owed_row(item("failed"), {"text": "hi"}, T0))
     async with db.session() as session:
-        await deliveries.mark_sent(session, "sent", "ts-1", T0)
+        await deliveries.mark_all_sent(session, [("sent", "ts-1", T0)])
         await deliveries.mark_failed(session, "failed", "channel_not_found")
     assert await take(db, "sent", later) is None
     assert await take(db, "failed", later) is None
